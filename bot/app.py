@@ -1,0 +1,91 @@
+"""Wiring: load the events into the plan, build the adapters, run the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sqlite_utils
+
+from bot.config import Config
+from bot.errors import EventFileError, InputError, PlatformError
+from bot.platforms import build_platforms
+from bot.platforms.base import Platform
+from bot.storage import open_db
+from scheduler.clock import Clock, SystemClock
+from scheduler.events import Event, load_events
+from scheduler.plan import PlanChange, PlannedAction, apply_plan, expand
+from scheduler.runner import Runner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LoadResult:
+    """What loading the events folder did: changes per event and problems per file."""
+
+    changes: list[PlanChange] = field(default_factory=list)
+    problems: list[InputError] = field(default_factory=list)
+
+
+def check_events(
+    config: Config,
+) -> tuple[list[tuple[Event, list[PlannedAction]]], list[InputError]]:
+    """Parse and expand every event file: the good ones with their actions, and all problems."""
+    events, problems = load_events(config)
+    planned = []
+    for event in events:
+        try:
+            planned.append((event, expand(event, config)))
+        except EventFileError as exc:
+            problems.append(exc)
+    return planned, problems
+
+
+def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = None) -> LoadResult:
+    """Bring the database plan in line with the events folder; bad files change nothing."""
+    clock = clock or SystemClock()
+    planned, problems = check_events(config)
+    result = LoadResult(problems=problems)
+    for event, actions in planned:
+        result.changes.append(apply_plan(db, config, event, actions, clock))
+    return result
+
+
+def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform]):
+    """Tell a library's admins, through its Telegram bot, when a post did not go out."""
+
+    async def notify(library_id: str, text: str) -> None:
+        library = config.library(library_id)
+        platform = platforms.get((library_id, "telegram"))
+        if library is None or platform is None:
+            return
+        for admin in library.admins:
+            try:
+                await platform.send_notice(admin, text)  # type: ignore[attr-defined]
+            except PlatformError as exc:
+                log.warning("could not notify admin %s of %s: %s", admin, library_id, exc)
+
+    return notify
+
+
+async def run_bot(
+    config: Config, env: Mapping[str, str] | None = None, stop: asyncio.Event | None = None
+) -> None:
+    """Load the plan and run until ``stop`` is set (or forever)."""
+    db = open_db(config.storage)
+    result = load_plan(db, config)
+    for problem in result.problems:
+        log.error("%s", problem)
+    platforms = build_platforms(config, env)
+    runner = Runner(db, config, platforms, notify=make_notifier(config, platforms))
+    armed = await runner.start()
+    log.info("bibliobot running: %d actions armed", armed)
+    try:
+        await (stop or asyncio.Event()).wait()
+    finally:
+        await runner.stop()
+        for platform in platforms.values():
+            await platform.close()

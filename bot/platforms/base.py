@@ -1,0 +1,59 @@
+"""The one small interface every network adapter implements, and what crosses it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Post:
+    """A post to publish: text (already rendered for the network), an optional image."""
+
+    target: str  # chat id / @username for Telegram, community id for VK
+    text: str
+    image: Path | None = None
+    guid: str = ""  # idempotency key derived from the action; VK honours it
+
+
+@dataclass(frozen=True)
+class Published:
+    """Where a post landed."""
+
+    remote_id: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PostMetrics:
+    """Counters of one publication; None means the platform does not show it."""
+
+    remote_id: str
+    views: int | None = None
+    likes: int | None = None
+    reposts: int | None = None
+    comments: int | None = None
+    deleted: bool = False
+
+
+class Platform(Protocol):
+    """One network for one library. Errors raised are those of ``bot.errors``."""
+
+    network: str
+
+    async def publish(self, post: Post) -> Published:
+        """Publish ``post``; return its id and link."""
+        ...
+
+    async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
+        """Current counters of many publications in ``target``, batched as the API allows."""
+        ...
+
+    async def audience_size(self, target: str) -> int:
+        """Members / subscribers of ``target`` now."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,144 @@
+"""Telegram through python-telegram-bot: posts to channels and groups, member counts.
+
+Bots cannot see views of channel posts (only user accounts over MTProto can),
+so view counters are reported as not available rather than as zero.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import httpx
+from telegram import error as tg
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
+
+from bot.errors import (
+    AmbiguousOutcome,
+    AuthFailed,
+    BadContent,
+    Forbidden,
+    NotFound,
+    PlatformError,
+    RetryLater,
+)
+from bot.platforms.base import Post, PostMetrics, Published
+
+NETWORK = "telegram"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+
+# httpx logs every request URL at INFO, and a Bot API URL contains the token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+# Errors raised before the request left this machine: safe to send again.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+class TelegramPlatform:
+    """One bot token; posts to any chat the bot may write to."""
+
+    network = NETWORK
+
+    def __init__(
+        self, token: str, api_url: str, timeout: float = 10.0, rate_limit: bool = True
+    ) -> None:
+        request = HTTPXRequest(
+            connection_pool_size=32,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            connect_timeout=timeout,
+            media_write_timeout=timeout * 3,
+        )
+        limiter = AIORateLimiter(max_retries=0) if rate_limit else None
+        self.bot = ExtBot(token=token, base_url=api_url, request=request, rate_limiter=limiter)
+        self._ready = False
+
+    async def _start(self) -> None:
+        if not self._ready:
+            try:
+                await self.bot.initialize()
+            except tg.TelegramError as exc:
+                raise translate(exc, sending=False) from exc
+            self._ready = True
+
+    async def publish(self, post: Post) -> Published:
+        """Send the text, or the image with the text as its caption."""
+        await self._start()
+        try:
+            if post.image is None:
+                message = await self.bot.send_message(
+                    post.target, post.text, parse_mode=ParseMode.HTML
+                )
+            else:
+                with post.image.open("rb") as photo:
+                    message = await self.bot.send_photo(
+                        post.target, photo, caption=post.text, parse_mode=ParseMode.HTML
+                    )
+        except tg.TelegramError as exc:
+            raise translate(exc, sending=True) from exc
+        return Published(
+            str(message.message_id),
+            message_url(message.chat.id, message.chat.username, message.message_id),
+        )
+
+    async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
+        """Bots see no views, likes or reposts: every counter is not available."""
+        return [PostMetrics(remote_id=r) for r in remote_ids]
+
+    async def audience_size(self, target: str) -> int:
+        """Subscribers of a channel or members of a group."""
+        await self._start()
+        try:
+            return await self.bot.get_chat_member_count(target)
+        except tg.TelegramError as exc:
+            raise translate(exc, sending=False) from exc
+
+    async def send_notice(self, user_id: int, text: str) -> None:
+        """A private message to an admin (plain text)."""
+        await self._start()
+        try:
+            await self.bot.send_message(user_id, text)
+        except tg.TelegramError as exc:
+            raise translate(exc, sending=True) from exc
+
+    async def close(self) -> None:
+        """Close the HTTP connections."""
+        if self._ready:
+            await self.bot.shutdown()
+            self._ready = False
+
+
+def message_url(chat_id: int, username: str | None, message_id: int) -> str:
+    """t.me link of a message: public by username, else the private /c/ form."""
+    if username:
+        return f"https://t.me/{username}/{message_id}"
+    internal = str(chat_id).removeprefix("-100").lstrip("-")
+    return f"https://t.me/c/{internal}/{message_id}"
+
+
+def translate(exc: tg.TelegramError, sending: bool) -> PlatformError:
+    """python-telegram-bot's exception → the project's vocabulary."""
+    text = f"Telegram: {exc.message}"
+    if isinstance(exc, tg.RetryAfter):
+        delay = exc.retry_after
+        seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+        return RetryLater(text, NETWORK, delay=seconds)
+    if isinstance(exc, tg.InvalidToken):
+        return AuthFailed(text, NETWORK)
+    if isinstance(exc, tg.Forbidden):
+        return Forbidden(text, NETWORK)
+    if isinstance(exc, tg.ChatMigrated):
+        return NotFound(f"{text} (new chat id {exc.new_chat_id})", NETWORK)
+    if isinstance(exc, tg.BadRequest):
+        if "not found" in exc.message.lower():
+            return NotFound(text, NETWORK)
+        return BadContent(text, NETWORK)
+    if isinstance(exc, tg.TimedOut | tg.NetworkError):
+        if isinstance(exc.__cause__, _NOT_SENT) or "Pool timeout" in exc.message:
+            return RetryLater(text, NETWORK, delay=2.0)
+        # The request left; the platform may have acted on it.
+        return AmbiguousOutcome(text, NETWORK) if sending else RetryLater(text, NETWORK, delay=2.0)
+    return PlatformError(text, NETWORK)

@@ -1,0 +1,137 @@
+"""The database: the single source of truth for what is planned and what happened.
+
+SQLite in WAL mode through sqlite-utils; the schema is built by migrations.
+Every timestamp is stored as UTC ISO text (``to_db``) so that text order is
+time order.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("bibliobot")
+
+# Action states: pending → sending → sent / failed / uncertain / missed.
+PENDING, SENDING, SENT, FAILED, UNCERTAIN, MISSED = (
+    "pending",
+    "sending",
+    "sent",
+    "failed",
+    "uncertain",
+    "missed",
+)
+FINAL_STATES = (SENT, FAILED, UNCERTAIN, MISSED)
+
+
+@migrations()
+def m001_initial(db: sqlite_utils.Database) -> None:
+    """Libraries, events, planned actions, publications and metric samples."""
+    db["libraries"].create(
+        {"id": str, "name": str, "timezone": str, "paused": int, "updated_at": str},
+        pk="id",
+    )
+    db["events"].create(
+        {
+            "id": str,
+            "library_id": str,
+            "kind": str,
+            "title": str,
+            "source": str,
+            "digest": str,
+            "starts_at": str,
+            "data": str,
+            "status": str,
+            "loaded_at": str,
+        },
+        pk="id",
+        foreign_keys=[("library_id", "libraries", "id")],
+    )
+    db["actions"].create(
+        {
+            "id": int,
+            "key": str,
+            "event_id": str,
+            "library_id": str,
+            "kind": str,
+            "network": str,
+            "target": str,
+            "due_at": str,
+            "state": str,
+            "attempts": int,
+            "retry_at": str,
+            "payload": str,
+            "claimed_at": str,
+            "finished_at": str,
+            "error": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"key", "kind", "due_at", "state"},
+        defaults={"attempts": 0, "payload": "{}"},
+        foreign_keys=[("event_id", "events", "id"), ("library_id", "libraries", "id")],
+    )
+    db["actions"].create_index(["key"], unique=True)
+    db["actions"].create_index(["state", "due_at"])
+    db["publications"].create(
+        {
+            "id": int,
+            "action_id": int,
+            "event_id": str,
+            "library_id": str,
+            "network": str,
+            "target": str,
+            "remote_id": str,
+            "url": str,
+            "published_at": str,
+        },
+        pk="id",
+        foreign_keys=[("action_id", "actions", "id"), ("event_id", "events", "id")],
+    )
+    db["publications"].create_index(["action_id"], unique=True)
+    db["publications"].create_index(["event_id"])
+    db["metric_samples"].create(
+        {
+            "id": int,
+            "publication_id": int,
+            "library_id": str,
+            "network": str,
+            "target": str,
+            "metric": str,
+            "value": float,
+            "available": int,
+            "collected_at": str,
+            "source": str,
+        },
+        pk="id",
+        foreign_keys=[("publication_id", "publications", "id")],
+    )
+    db["metric_samples"].create_index(["publication_id", "metric", "collected_at"])
+    db["metric_samples"].create_index(["library_id", "target", "metric", "collected_at"])
+
+
+def open_db(path: str | Path) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at ``path``, migrated and in WAL mode."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 5000")
+    migrations.apply(db)
+    return db
+
+
+def to_db(moment: datetime) -> str:
+    """An aware datetime as sortable UTC text."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime given to the database")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def from_db(text: str) -> datetime:
+    """Text written by ``to_db`` back to an aware UTC datetime."""
+    return datetime.fromisoformat(text)

@@ -1,0 +1,131 @@
+"""Runs the Telegram and VK stand-ins as real HTTP servers on 127.0.0.1.
+
+The servers live on their own event loop in a background thread, so both the
+asyncio client (python-telegram-bot) and the synchronous one (vk_api) can talk
+to them from anywhere, and tests can drive the audience through plain methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.telegram import TelegramStandIn
+from sandbox.vk import VkStandIn
+
+
+class Sandbox:
+    """Both stand-ins plus a control server; start() binds ports, stop() frees them."""
+
+    def __init__(self, seed: int = 0, host: str = "127.0.0.1", ports: tuple[int, int, int] = (0, 0, 0)):
+        self.host = host
+        self.telegram = TelegramStandIn(seed=seed)
+        self.vk = VkStandIn(seed=seed)
+        self._ports = ports
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runners: list[web.AppRunner] = []
+        self._urls: dict[str, str] = {}
+
+    # -- lifecycle -------------------------------------------------------
+
+    def start(self) -> dict[str, Any]:
+        """Start the servers in a background thread and return info()."""
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._bind())
+            except BaseException as exc:  # reported to the starting thread
+                failure.append(exc)
+                ready.set()
+                return
+            ready.set()
+            loop.run_forever()
+            loop.run_until_complete(self._unbind())
+            loop.close()
+
+        self._thread = threading.Thread(target=serve, name="sandbox", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            raise failure[0]
+        return self.info()
+
+    def stop(self) -> None:
+        """Stop the servers and join the thread."""
+        if self._loop and self._thread:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+        self._loop = None
+        self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    async def _bind(self) -> None:
+        apps = [self.telegram.make_app(), self.vk.make_app(), self._control_app()]
+        for name, app, port in zip(("telegram", "vk", "control"), apps, self._ports, strict=True):
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            site = web.TCPSite(runner, self.host, port, reuse_address=True)
+            await site.start()
+            bound = runner.addresses[0][1]
+            self._runners.append(runner)
+            self._urls[name] = f"http://{self.host}:{bound}"
+
+    async def _unbind(self) -> None:
+        for runner in self._runners:
+            await runner.cleanup()
+        self._runners.clear()
+
+    # -- control ---------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """What a client needs: URLs as clients pass them, tokens, demo chats."""
+        return {
+            "telegram": self.telegram.info(self._urls["telegram"]),
+            "vk": self.vk.info(self._urls["vk"]),
+            "control_url": self._urls["control"] + "/_sandbox",
+        }
+
+    def state(self) -> dict[str, Any]:
+        """Everything both stand-ins hold, JSON-ready."""
+        return {"telegram": self.telegram.state(), "vk": self.vk.state()}
+
+    def reset(self) -> None:
+        """Forget everything published; keep tokens, chats and communities."""
+        self.telegram.reset()
+        self.vk.reset()
+
+    def _control_app(self) -> web.Application:
+        app = web.Application()
+
+        async def state(_: web.Request) -> web.Response:
+            return web.json_response(self.state(), dumps=_dumps)
+
+        async def reset(_: web.Request) -> web.Response:
+            self.reset()
+            return web.json_response({"ok": True})
+
+        app.router.add_get("/_sandbox/state", state)
+        app.router.add_post("/_sandbox/reset", reset)
+        app.add_subapp("/_sandbox/telegram/", self.telegram.make_control_app())
+        app.add_subapp("/_sandbox/vk/", self.vk.make_control_app())
+        return app
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False)

@@ -1,0 +1,197 @@
+"""Event files: one TOML file per event, in the events folder the config names.
+
+``load_event`` turns a file into a typed event or raises EventFileError naming
+the file, the line and the field. Each ``kind`` has its own parser here; later
+kinds (quiz, poll, giveaway) register theirs in ``PARSERS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config, LibraryConfig
+from bot.errors import EventFileError, InputError
+from bot.texts import TextError, check_template
+from bot.tomlfile import line_of, read_toml
+
+NETWORKS = ("telegram", "vk")
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+_STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A post announcing something: text (and an image) to each network at one time."""
+
+    id: str
+    library: str
+    title: str
+    text: str
+    at: datetime  # aware, in the library's time zone
+    networks: tuple[str, ...]
+    image: Path | None = None
+    text_by_network: tuple[tuple[str, str], ...] = ()
+    source: str = ""
+    digest: str = ""
+    kind: str = "announcement"
+
+    def text_for(self, network: str) -> str:
+        """The text template for ``network``: its own if given, else the shared one."""
+        return dict(self.text_by_network).get(network, self.text)
+
+
+Event = Announcement
+
+
+class _Fields:
+    """Typed access to one event file's keys; every failure names file, line and field."""
+
+    def __init__(self, path: Path, text: str, data: dict[str, Any]) -> None:
+        self.path, self.text, self.data = path, text, data
+
+    def fail(self, key: str, message: str, *sub: str) -> EventFileError:
+        return EventFileError(
+            self.path, ".".join((key, *sub)), message, line_of(self.text, (key, *sub))
+        )
+
+    def text_field(self, key: str, required: bool = True, limit: int = 10_000) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise self.fail(key, "is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "must be non-empty text")
+        if len(value) > limit:
+            raise self.fail(key, f"is {len(value)} characters long; the limit is {limit}")
+        return value.strip()
+
+
+def load_event(path: Path, config: Config) -> Event:
+    """Parse and check one event file against the config."""
+    data, text = read_toml(path, EventFileError)
+    fields = _Fields(path, text, data)
+    kind = data.get("kind")
+    if kind not in PARSERS:
+        raise fields.fail("kind", f"unknown kind {kind!r}; known: {', '.join(sorted(PARSERS))}")
+    if not _STEM.match(path.stem):
+        raise EventFileError(path, "", "file name must be latin letters, digits, '-', '_' or '.'")
+    library_id = data.get("library")
+    library = config.library(library_id) if isinstance(library_id, str) else None
+    if library is None:
+        known = ", ".join(lib.id for lib in config.libraries)
+        raise fields.fail("library", f"no library {library_id!r} in the config; known: {known}")
+    event = PARSERS[kind](fields, library)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return replace(event, id=f"{library.id}/{path.stem}", source=str(path), digest=digest)
+
+
+def load_events(config: Config, folder: Path | None = None) -> tuple[list[Event], list[InputError]]:
+    """Every ``*.toml`` in the events folder: the good events and one problem per bad file."""
+    folder = folder or config.events_dir
+    if not folder.is_dir():
+        return [], [EventFileError(folder, "events_dir", "events folder not found")]
+    events, problems = [], []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            events.append(load_event(path, config))
+        except InputError as exc:
+            problems.append(exc)
+    return events, problems
+
+
+def _parse_announcement(fields: _Fields, library: LibraryConfig) -> Announcement:
+    title = fields.text_field("title", limit=200)
+    body = fields.text_field("text", limit=4000)
+    networks = _networks(fields, library)
+    per_network = fields.data.get("text_by_network", {})
+    if not isinstance(per_network, dict):
+        raise fields.fail("text_by_network", 'must be a table such as [text_by_network] vk = "..."')
+    overrides = []
+    for network, value in per_network.items():
+        if network not in NETWORKS:
+            raise fields.fail("text_by_network", f"unknown network {network!r}", network)
+        if not isinstance(value, str) or not value.strip():
+            raise fields.fail("text_by_network", "must be non-empty text", network)
+        overrides.append((network, value.strip()))
+    for key, template in [("text", body), *((f"text_by_network.{n}", t) for n, t in overrides)]:
+        try:
+            check_template(template)
+        except TextError as exc:
+            raise fields.fail(key, str(exc)) from None
+    return Announcement(
+        id="",
+        library=library.id,
+        title=title or "",
+        text=body or "",
+        at=_local_time(fields, "at", library),
+        networks=networks,
+        image=_image(fields),
+        text_by_network=tuple(overrides),
+    )
+
+
+def _networks(fields: _Fields, library: LibraryConfig) -> tuple[str, ...]:
+    value = fields.data.get("networks", list(library.networks))
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise fields.fail("networks", 'must be a list such as ["telegram", "vk"]')
+    for network in value:
+        if network not in NETWORKS:
+            raise fields.fail("networks", f"unknown network {network!r}; use telegram or vk")
+        if network not in library.networks:
+            raise fields.fail(
+                "networks", f"library '{library.id}' has no {network} section in the config"
+            )
+    return tuple(n for n in NETWORKS if n in value)
+
+
+def _local_time(fields: _Fields, key: str, library: LibraryConfig) -> datetime:
+    """A local date-time in the library's zone; an explicit offset is refused."""
+    value = fields.data.get(key)
+    if value is None:
+        raise fields.fail(key, "is required (local date and time, e.g. 2026-12-05T18:00)")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace(" ", "T"))
+        except ValueError:
+            raise fields.fail(
+                key, f"{value!r} is not a date and time like 2026-12-05T18:00"
+            ) from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        raise fields.fail(key, "needs a time of day too, e.g. 2026-12-05T18:00")
+    if isinstance(value, time) or not isinstance(value, datetime):
+        raise fields.fail(key, "must be a local date and time like 2026-12-05T18:00")
+    if value.tzinfo is not None:
+        raise fields.fail(
+            key,
+            f"write local time without an offset; the library's zone ({library.timezone.key}) applies",
+        )
+    return value.replace(tzinfo=library.timezone)
+
+
+def _image(fields: _Fields) -> Path | None:
+    value = fields.data.get("image")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise fields.fail("image", "must be a file name")
+    path = (fields.path.parent / value).resolve()
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise fields.fail("image", f"{value!r}: only PNG or JPEG images are supported")
+    if not path.is_file():
+        raise fields.fail("image", f"file {value!r} not found next to the event file")
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise fields.fail("image", f"{value!r} is larger than 10 MB")
+    return path
+
+
+PARSERS: dict[str, Callable[[_Fields, LibraryConfig], Event]] = {
+    "announcement": _parse_announcement,
+}

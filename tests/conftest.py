@@ -1,0 +1,114 @@
+"""Shared fixtures: config files written to a temporary folder, a fake platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.errors import PlatformError
+from bot.platforms.base import Post, PostMetrics, Published
+
+TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV = (
+    "TEST_TG_TOKEN",
+    "TEST_VK_USER_TOKEN",
+    "TEST_VK_COMMUNITY_TOKEN",
+)
+
+
+def write_config(
+    folder: Path,
+    *,
+    telegram_url: str = "http://127.0.0.1:9/bot",
+    vk_url: str = "http://127.0.0.1:9/method/",
+    channel: str = "-1001000000001",
+    group_id: int = 1,
+    extra_schedule: str = "",
+    timezone: str = "Europe/Moscow",
+    language: str = "ru",
+) -> Path:
+    """A valid one-library config in ``folder``; returns its path."""
+    (folder / "events").mkdir(exist_ok=True)
+    path = folder / "config.toml"
+    path.write_text(
+        f"""storage = "bibliobot.db"
+language = "{language}"
+events_dir = "events"
+
+[schedule]
+misfire_grace = "15m"
+snapshot_after = ["1h"]
+{extra_schedule}
+
+[[library]]
+id = "central"
+name = "Центральная библиотека"
+timezone = "{timezone}"
+admins = [42]
+
+[library.telegram]
+token_env = "{TG_ENV}"
+chats = [{channel}]
+api_url = "{telegram_url}"
+
+[library.vk]
+group_id = {group_id}
+user_token_env = "{VK_USER_ENV}"
+community_token_env = "{VK_COMMUNITY_ENV}"
+api_url = "{vk_url}"
+requests_per_second = 50
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_event(
+    folder: Path, name: str = "club", at: str = "2026-12-05T18:00:00", **fields: str
+) -> Path:
+    """An announcement file in ``folder/events``; ``fields`` override TOML lines verbatim."""
+    lines = {
+        "kind": '"announcement"',
+        "library": '"central"',
+        "title": '"Книжный клуб"',
+        "at": at,
+        "networks": '["telegram", "vk"]',
+        "text": '"Приходите на встречу клуба!"',
+    }
+    lines.update(fields)
+    body = "\n".join(f"{k} = {v}" for k, v in lines.items() if v is not None)
+    path = folder / "events" / f"{name}.toml"
+    path.write_text(body + "\n", encoding="utf-8")
+    return path
+
+
+@dataclass
+class FakePlatform:
+    """A scripted platform: ``outcomes`` are raised in order, then posts succeed."""
+
+    network: str
+    outcomes: list[PlatformError] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
+    members: int = 100
+
+    async def publish(self, post: Post) -> Published:
+        if self.outcomes:
+            raise self.outcomes.pop(0)
+        self.posts.append(post)
+        n = len(self.posts)
+        return Published(str(n), f"https://example.test/{self.network}/{n}")
+
+    async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
+        return [PostMetrics(r, views=10, likes=2, reposts=1, comments=0) for r in remote_ids]
+
+    async def audience_size(self, target: str) -> int:
+        return self.members
+
+    async def close(self) -> None:
+        return None
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    return write_config(tmp_path)

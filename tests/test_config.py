@@ -1,0 +1,98 @@
+"""The config: valid files parse into typed objects; every bad value is one clear line."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import library_tokens, load_config
+from bot.errors import ConfigError, MissingSecret, Problems
+from tests.conftest import TG_ENV, VK_USER_ENV, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_example_config_parses_into_typed_objects() -> None:
+    config = load_config(ROOT / "config.example.toml")
+    central, branch = config.libraries
+    assert central.timezone.key == "Europe/Moscow"
+    assert central.telegram and central.telegram.chats == ("@central_library",)
+    assert branch.networks == ("vk",)
+    assert branch.vk and branch.vk.user_token_env is None
+    assert config.schedule.snapshot_after == (
+        timedelta(hours=1),
+        timedelta(days=1),
+        timedelta(days=7),
+    )
+    assert config.storage == (ROOT / "data" / "bibliobot.db")
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(Problems) as caught:
+        load_config(path)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_bad_values_name_file_line_and_key(tmp_path: Path) -> None:
+    lines = _problems(
+        tmp_path,
+        'language = "de"\n\n[[library]]\nid = "central"\nname = "X"\ntimezone = "Europe/Moskow"\n'
+        '[library.vk]\ngroup_id = -5\nuser_token_env = "vk1.a.secret-token"\n',
+    )
+    path = tmp_path / "config.toml"
+    assert lines == [
+        f"{path}:1 [language]: must be one of ru, en, not 'de'",
+        f"{path}:6 [library[central].timezone]: unknown IANA time zone 'Europe/Moskow' (e.g. \"Europe/Moscow\")",
+        f"{path}:8 [library[central].vk.group_id]: must be the positive community id (without the minus)",
+        f"{path}:9 [library[central].vk.user_token_env]: must be the NAME of an environment variable, not the token itself",
+    ]
+
+
+def test_second_library_errors_point_at_its_own_lines(tmp_path: Path) -> None:
+    good = 'id = "{id}"\nname = "N"\ntimezone = "Asia/Kamchatka"\n[library.vk]\ngroup_id = {gid}\ncommunity_token_env = "T"\n'
+    text = (
+        "[[library]]\n"
+        + good.format(id="a", gid=1)
+        + "[[library]]\n"
+        + good.format(id="b", gid='"12"')
+    )
+    lines = _problems(tmp_path, text)
+    assert lines == [
+        f"{tmp_path / 'config.toml'}:13 [library[b].vk.group_id]: must be a whole number, not '12'"
+    ]
+
+
+def test_toml_syntax_error_gives_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('storage = "a.db"\nlanguage = ru\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:2: TOML syntax")
+
+
+def test_unknown_key_and_missing_network_are_reported(tmp_path: Path) -> None:
+    lines = _problems(
+        tmp_path, '[[library]]\nid = "a"\nname = "N"\ntimezone = "UTC"\ntimezon = "UTC"\n'
+    )
+    assert any("[library[a].timezon]: unknown key" in line and ":5 " in line for line in lines)
+    assert any("connect at least one network" in line for line in lines)
+
+
+def test_missing_token_variable_says_which_and_what_for(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path))
+    with pytest.raises(MissingSecret) as caught:
+        library_tokens(config.libraries[0], {VK_USER_ENV: "x"})
+    assert str(caught.value) == (
+        f"environment variable {TG_ENV} is not set: it must hold the Telegram bot token (from @BotFather) of library 'central'"
+    )
+
+
+def test_tokens_come_from_the_environment_only(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path))
+    env = {TG_ENV: "1:abc", VK_USER_ENV: "user", "TEST_VK_COMMUNITY_TOKEN": "community"}
+    tokens = library_tokens(config.libraries[0], env)
+    assert (tokens.telegram, tokens.vk_user, tokens.vk_community) == ("1:abc", "user", "community")
