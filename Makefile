@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(BIN)/bibliobot demo --out demo-out
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -q $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

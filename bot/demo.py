@@ -33,7 +33,7 @@ TOKEN_VARS = {
     "vk_user": "BIBLIOBOT_DEMO_VK_USER_TOKEN",
     "vk_community": "BIBLIOBOT_DEMO_VK_COMMUNITY_TOKEN",
 }
-AUDIENCE = {"views": 137, "likes": 12, "reposts": 3, "comments": 2}
+AUDIENCE = {"views": 137, "likes": 12, "reposts": 3, "comments": 2, "vk_members": 1240}
 
 
 @dataclass
@@ -159,13 +159,14 @@ async def _audience(db, sandbox: Sandbox, info: dict, say, t) -> None:
             break
         await asyncio.sleep(0.05)
     for pub in db["publications"].rows:
-        say(t["published"].format(net=pub["network"], url=pub["url"]))
+        say(t["published"].format(net=t[pub["network"]], url=pub["url"]))
         if pub["network"] == "vk":
             post = f"-{info['vk']['group_id']}_{pub['remote_id']}"
             sandbox.vk.add_views(post, AUDIENCE["views"])
             sandbox.vk.add_likes(post, AUDIENCE["likes"])
             sandbox.vk.add_reposts(post, AUDIENCE["reposts"])
             sandbox.vk.add_comments(post, AUDIENCE["comments"])
+            sandbox.vk.set_members(info["vk"]["group_id"], AUDIENCE["vk_members"])
         else:
             sandbox.telegram.add_members(int(pub["target"]), 5)
     say(t["audience"].format(**AUDIENCE))
@@ -187,6 +188,8 @@ def _texts(language: str) -> dict[str, str]:
             "report": "Report written: {md} and {csv}",
             "report_title": "bibliobot demo report",
             "na": "n/a",
+            "telegram": "Telegram",
+            "vk": "VK",
         }
     return {
         "sandbox": "Запущены локальные заменители: Telegram {tg}, VK {vk}",
@@ -198,4 +201,6 @@ def _texts(language: str) -> dict[str, str]:
         "report": "Отчёт записан: {md} и {csv}",
         "report_title": "Отчёт демонстрации bibliobot",
         "na": "н/д",
+        "telegram": "Telegram",
+        "vk": "ВКонтакте",
     }

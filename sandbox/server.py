@@ -21,7 +21,9 @@ from sandbox.vk import VkStandIn
 class Sandbox:
     """Both stand-ins plus a control server; start() binds ports, stop() frees them."""
 
-    def __init__(self, seed: int = 0, host: str = "127.0.0.1", ports: tuple[int, int, int] = (0, 0, 0)):
+    def __init__(
+        self, seed: int = 0, host: str = "127.0.0.1", ports: tuple[int, int, int] = (0, 0, 0)
+    ):
         self.host = host
         self.telegram = TelegramStandIn(seed=seed)
         self.vk = VkStandIn(seed=seed)

@@ -27,6 +27,7 @@ def write_config(
     extra_schedule: str = "",
     timezone: str = "Europe/Moscow",
     language: str = "ru",
+    snapshots: str = '["1h"]',
 ) -> Path:
     """A valid one-library config in ``folder``; returns its path."""
     (folder / "events").mkdir(exist_ok=True)
@@ -38,7 +39,7 @@ events_dir = "events"
 
 [schedule]
 misfire_grace = "15m"
-snapshot_after = ["1h"]
+snapshot_after = {snapshots}
 {extra_schedule}
 
 [[library]]

@@ -1,0 +1,1 @@
+"""Benchmarks: each ``bench/bench_*.py`` has ``run(quick) -> list[Result]``."""

@@ -1,0 +1,90 @@
+"""What people do on the other side: readers write, vote and press buttons; the librarian posts.
+
+Each action changes the World as Telegram would and queues exactly the updates Telegram
+would send this bot (it is an administrator in the library's chats, so it sees every
+group message).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.telegram.formatting import FormattedText, finish
+from sandbox.telegram.world import ChatRecord, World
+
+
+def _chat_for_user(world: World, user_id: int, chat_id: int | str) -> ChatRecord:
+    if chat_id == user_id:
+        return world.private_chat(user_id)
+    chat = world.chat(chat_id)
+    if chat.type == "channel":
+        raise ValueError("readers cannot post in a channel; use post_as_admin for the librarian")
+    if chat.members.get(user_id) == "kicked":
+        raise ValueError(f"user {user_id} is banned in chat {chat.id}")
+    return chat
+
+
+def _text_fields(text: str) -> dict[str, Any]:
+    # Telegram clients send entities they detect; the stand-in detects them the same way.
+    result = finish(FormattedText(text))
+    if not result.text:
+        raise ValueError("a message needs some text")
+    content: dict[str, Any] = {"text": result.text}
+    if result.entities:
+        content["entities"] = result.entities
+    return content
+
+
+def _reply(chat: ChatRecord, reply_to_message_id: int | None) -> dict[str, Any]:
+    if reply_to_message_id is None:
+        return {}
+    original = chat.messages.get(reply_to_message_id)
+    if original is None:
+        raise ValueError(f"no message {reply_to_message_id} in chat {chat.id}")
+    return {"reply_to_message": {k: v for k, v in original.items() if k != "reply_to_message"}}
+
+
+def post_as_user(
+    world: World,
+    user_id: int,
+    chat_id: int | str,
+    text: str,
+    reply_to_message_id: int | None = None,
+) -> dict[str, Any]:
+    """A reader writes in a group or to the bot in private (chat_id == user_id): a message update."""
+    user = world.user(user_id)
+    chat = _chat_for_user(world, user_id, chat_id)
+    content = {**_reply(chat, reply_to_message_id), **_text_fields(text)}
+    message = world.post(chat, user, content)
+    world.push_update("message", message)
+    return message
+
+
+def comment_on_post(world: World, user_id: int, channel_post_id: int, text: str) -> dict[str, Any]:
+    """A reader comments on a channel post: a reply to its copy in the discussion group."""
+    channel = world.channel
+    copy_id = channel.discussion_copies.get(channel_post_id)
+    if copy_id is None or channel.linked_chat_id is None:
+        raise ValueError(f"channel post {channel_post_id} has no copy in the discussion group")
+    return post_as_user(world, user_id, channel.linked_chat_id, text, reply_to_message_id=copy_id)
+
+
+def post_as_admin(world: World, chat_id: int | str, text: str) -> dict[str, Any]:
+    """The librarian posts by hand (not through the bot): channel_post, or message in a group."""
+    chat = world.chat(chat_id)
+    message = world.post(chat, world.owner, _text_fields(text))
+    if chat.type == "channel":
+        world.push_update("channel_post", message)
+        world.copy_to_discussion(message)
+    else:
+        world.push_update("message", message)
+    return message
+
+
+def set_member_count(world: World, chat_id: int | str, count: int) -> int:
+    """Set how many members (subscribers) a chat has."""
+    if count < 0:
+        raise ValueError("a member count cannot be negative")
+    chat = world.chat(chat_id)
+    chat.member_count = count
+    return count

@@ -1,0 +1,102 @@
+"""The control API over HTTP: JSON in and out, mounted by the runner at /_sandbox/telegram/.
+
+Every route calls the same Python method of TelegramStandIn a test would call directly.
+Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "description": ...}`` (400).
+
+    GET  state                 everything the stand-in holds
+    POST reset                 forget messages, updates and readers
+    GET  messages?chat_id=     messages of a chat
+    GET  updates               updates queued for the bot
+    POST members               {"chat_id", "count"} sets, {"chat_id", "add"} adds
+    POST users                 {"first_name"?, "last_name"?, "username"?, "language_code"?}
+    POST user_message          {"user_id", "chat_id", "text", "reply_to_message_id"?}
+    POST comment               {"user_id", "channel_post_id", "text"}
+    POST admin_post            {"chat_id", "text"}: the librarian posts by hand
+    POST vote                  {"user_id", "chat_id", "message_id", "option_ids"}
+    POST press                 {"user_id", "chat_id", "message_id", "callback_data"}
+    GET  callback_answers      button presses and what the bot answered
+    POST clock                 {"advance": seconds}
+    POST fail                  {"method", "error_code", "description", "retry_after"?, "times"?}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from sandbox.telegram.errors import ApiError
+
+if TYPE_CHECKING:
+    from sandbox.telegram.standin import TelegramStandIn
+
+Body = dict[str, Any]
+
+
+def make_control_app(standin: TelegramStandIn) -> web.Application:
+    """An aiohttp app with one route per control action."""
+    app = web.Application()
+    for method, path, action in _routes(standin):
+        app.router.add_route(method, path, _handler(action))
+    return app
+
+
+def _routes(tg: TelegramStandIn) -> list[tuple[str, str, Callable[[Body], Any]]]:
+    return [
+        ("GET", "/state", lambda q: tg.state()),
+        ("POST", "/reset", lambda q: tg.reset()),
+        ("GET", "/messages", lambda q: tg.messages(_chat(q["chat_id"]))),
+        ("GET", "/updates", lambda q: tg.pending_updates()),
+        ("POST", "/members", lambda q: _members(tg, q)),
+        ("POST", "/users", lambda q: tg.add_user(**_pick(q, "first_name", "last_name", "username", "language_code"))),
+        ("POST", "/user_message", lambda q: tg.post_as_user(int(q["user_id"]), _chat(q["chat_id"]), q["text"], q.get("reply_to_message_id"))),
+        ("POST", "/comment", lambda q: tg.comment_on_post(int(q["user_id"]), int(q["channel_post_id"]), q["text"])),
+        ("POST", "/admin_post", lambda q: tg.post_as_admin(_chat(q["chat_id"]), q["text"])),
+        ("POST", "/vote", lambda q: tg.vote_as_user(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), list(q["option_ids"]))),
+        ("POST", "/press", lambda q: tg.press_as_user(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), q["callback_data"])),
+        ("GET", "/callback_answers", lambda q: tg.callback_answers()),
+        ("POST", "/clock", lambda q: tg.advance_clock(float(q["advance"]))),
+        ("POST", "/fail", lambda q: tg.fail_next(q["method"], int(q["error_code"]), q["description"], q.get("retry_after"), int(q.get("times", 1)))),
+    ]  # fmt: skip
+
+
+def _members(tg: TelegramStandIn, body: Body) -> int:
+    if "count" in body:
+        return tg.set_member_count(_chat(body["chat_id"]), int(body["count"]))
+    return tg.add_members(_chat(body["chat_id"]), int(body["add"]))
+
+
+def _pick(body: Body, *names: str) -> Body:
+    return {name: body[name] for name in names if name in body}
+
+
+def _chat(value: Any) -> int | str:
+    text = str(value)
+    return text if text.startswith("@") else int(text)
+
+
+def _handler(action: Callable[[Body], Any]) -> Callable[[web.Request], Any]:
+    async def handle(request: web.Request) -> web.Response:
+        body: Body = dict(request.query)
+        if request.can_read_body:
+            try:
+                body.update(await request.json())
+            except (ValueError, TypeError):
+                return _json({"ok": False, "description": "the body must be a JSON object"}, 400)
+        try:
+            result = action(body)
+        except ApiError as error:
+            return _json({"ok": False, "description": error.description}, 400)
+        except (KeyError, ValueError, TypeError) as error:
+            return _json({"ok": False, "description": f"{type(error).__name__}: {error}"}, 400)
+        return _json({"ok": True, "result": result})
+
+    return handle
+
+
+def _json(body: Any, status: int = 200) -> web.Response:
+    return web.json_response(
+        body, status=status, dumps=lambda obj: json.dumps(obj, ensure_ascii=False)
+    )

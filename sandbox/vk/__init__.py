@@ -1,0 +1,13 @@
+"""A local stand-in of the VK API (5.199) that the real ``vk_api`` client talks to.
+
+Modules: ``world`` (the records), ``render`` (records as VK objects), ``spec`` (the committed
+index of the official description, ``spec_index.json``), ``api`` (the /method endpoint:
+tokens, errors, parameters), ``methods`` (one handler per VK method: ``wall``, ``community``,
+``messages``), ``audience`` (readers' actions and the events they cause), ``events`` (Bots
+Long Poll), ``uploads`` (the photo upload server), ``control`` (JSON control routes),
+``standin`` (VkStandIn, tying it up). The stand-in needs neither the schema nor jsonschema.
+"""
+
+from sandbox.vk.standin import VkStandIn
+
+__all__ = ["VkStandIn"]

@@ -1,0 +1,271 @@
+"""The /method/<name> endpoint: reads a call, checks token and parameters, answers as VK does.
+
+Every answer is HTTP 200 with either ``{"response": ...}`` or ``{"error": {...}}``; the checks
+run in VK's order: known method, token, token type, scope, then parameters. What VK has
+(methods, token types, parameters, error messages) comes from the committed index
+(``sandbox.vk.spec``), never from the schema itself.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.vk import spec
+from sandbox.vk.events import EventLog
+from sandbox.vk.world import Token, World
+
+GROUP_ONLY = "Access denied: method is available only with group auth"
+# Scopes a user token needs beyond being a user token; the sandbox's limited token lacks "wall".
+REQUIRED_SCOPE = {
+    "wall.post": "wall",
+    "wall.edit": "wall",
+    "wall.delete": "wall",
+    "photos.getWallUploadServer": "photos",
+    "photos.saveWallPhoto": "photos",
+}
+# Requests per second VK allows per token kind, when rate limiting is switched on.
+RATE_LIMITS = {"user": 3, "group": 20, "service": 20}
+
+
+class ApiFailure(Exception):
+    """A VK API error to answer with: code plus the text after the code's standard message."""
+
+    def __init__(self, code: int, detail: str = "", **extra: Any) -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+        self.extra = extra
+
+    @property
+    def message(self) -> str:
+        """The error_msg VK would send."""
+        standard = spec.error_message(self.code)
+        return f"{standard}: {self.detail}" if self.detail else standard
+
+
+def invalid(detail: str) -> ApiFailure:
+    """Error 100 for one parameter."""
+    return ApiFailure(100, detail)
+
+
+@dataclass
+class Call:
+    """One API call: who makes it, its parameters, and what it may touch."""
+
+    name: str
+    token: Token
+    params: dict[str, str]
+    world: World
+    events: EventLog
+    base_url: str
+
+    def text(self, name: str, default: str = "") -> str:
+        """A string parameter."""
+        return self.params.get(name, default)
+
+    def integer(self, name: str, default: int | None = None) -> int | None:
+        """An integer parameter (already checked to parse)."""
+        value = self.params.get(name, "")
+        return int(value) if value != "" else default
+
+    def required_integer(self, name: str) -> int:
+        """An integer parameter VK insists on for this call."""
+        value = self.integer(name)
+        if value is None:
+            raise invalid(f"{name} is undefined")
+        return value
+
+    def flag(self, name: str) -> bool:
+        """A boolean parameter: "1" or "true" count as set."""
+        return self.params.get(name, "0").lower() in ("1", "true")
+
+    def items(self, name: str) -> list[str]:
+        """A comma-separated list parameter."""
+        return [item.strip() for item in self.params.get(name, "").split(",") if item.strip()]
+
+    @property
+    def user_id(self) -> int:
+        """The calling person (0 for community and service tokens)."""
+        return self.token.owner if self.token.kind == "user" else 0
+
+
+Handler = Callable[[Call], Any]
+
+
+@dataclass
+class Faults:
+    """Errors the test asked for: the next calls of a method fail with a given code."""
+
+    queued: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
+    rate_limited: bool = False
+    recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+
+    def take(self, method: str) -> int | None:
+        """The code the next call of ``method`` must fail with, if any."""
+        for key in (method, "*"):
+            if self.queued[key]:
+                return self.queued[key].popleft()
+        return None
+
+    def over_limit(self, token: str, kind: str, now: float) -> bool:
+        """Whether this call exceeds VK's per-second limit for the token."""
+        if not self.rate_limited:
+            return False
+        window = self.recent[token]
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= RATE_LIMITS[kind]:
+            return True
+        window.append(now)
+        return False
+
+
+class MethodEndpoint:
+    """The aiohttp handler behind /method/{name}."""
+
+    def __init__(
+        self,
+        world: World,
+        events: EventLog,
+        lock: threading.RLock,
+        handlers: dict[str, Handler],
+        faults: Faults,
+        tick: Callable[[], None],
+    ) -> None:
+        self.world = world
+        self.events = events
+        self.lock = lock
+        self.handlers = handlers
+        self.faults = faults
+        self.tick = tick
+        self.calls: deque[dict[str, Any]] = deque(maxlen=1000)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Answer one API call."""
+        name = request.match_info["name"]
+        params = {key: str(value) for key, value in request.query.items()}
+        if request.method == "POST":
+            form = await request.post()
+            params.update({key: str(value) for key, value in form.items()})
+        base_url = f"{request.scheme}://{request.host}"
+        try:
+            body = {"response": self.answer(name, params, base_url)}
+        except ApiFailure as failure:
+            body = {"error": _error(failure, name, params)}
+        return web.Response(
+            text=json.dumps(body, ensure_ascii=False), content_type="application/json"
+        )
+
+    def answer(self, name: str, params: dict[str, str], base_url: str) -> Any:
+        """The response of a call, or ApiFailure."""
+        if "v" not in params:
+            raise ApiFailure(8, "v (version) is required")
+        if not spec.known(name):
+            raise ApiFailure(3)
+        token = self._token(params.get("access_token", ""))
+        self._check_token_type(name, token)
+        self._check_scope(name, token)
+        with self.lock:
+            self.calls.append({"method": name, "token": token.kind, "params": _public(params)})
+            injected = self.faults.take(name)
+            if self.faults.over_limit(params["access_token"], token.kind, time.monotonic()):
+                raise ApiFailure(6)
+        if injected is not None:
+            raise _injected(injected)
+        _check_parameters(name, params)
+        handler = self.handlers.get(name)
+        if handler is None:
+            raise ApiFailure(3, f"the VK sandbox does not implement {name}")
+        call = Call(name, token, params, self.world, self.events, base_url)
+        with self.lock:
+            self.tick()
+            return handler(call)
+
+    def _token(self, value: str) -> Token:
+        if not value:
+            raise ApiFailure(5, "no access_token passed.")
+        token = self.world.tokens.get(value)
+        if token is None:
+            raise ApiFailure(5, "invalid access_token (4).")
+        return token
+
+    def _check_token_type(self, name: str, token: Token) -> None:
+        allowed = spec.token_types(name)
+        if not allowed or token.kind in allowed:
+            return
+        if token.kind == "group":
+            raise ApiFailure(27, "method is unavailable with group auth.")
+        if token.kind == "service":
+            raise ApiFailure(28, "method is unavailable with service token.")
+        raise ApiFailure(15, "method is available only with group auth")
+
+    def _check_scope(self, name: str, token: Token) -> None:
+        needed = REQUIRED_SCOPE.get(name)
+        if needed and token.kind == "user" and needed not in token.scopes:
+            raise ApiFailure(15, "no access to call this method")
+
+
+def _check_parameters(name: str, params: dict[str, str]) -> None:
+    """Error 100 for a missing required parameter, a non-integer integer one, or one too long."""
+    for described in spec.parameters(name):
+        key = described["name"]
+        value = params.get(key, "")
+        if value == "":
+            if described.get("required"):
+                raise invalid(f"{key} is undefined")
+            continue
+        kinds = described["type"] if isinstance(described["type"], list) else [described["type"]]
+        if kinds == ["integer"] and not _is_integer(value):
+            raise invalid(f"{key} not integer")
+        if len(value) > described.get("maxLength", len(value)):
+            raise invalid(f"{key} is too long: no more than {described['maxLength']} characters")
+        if len(value) < described.get("minLength", 0):
+            raise invalid(f"{key} is too short: at least {described['minLength']} characters")
+        if "array" in kinds:
+            count = len([item for item in value.split(",") if item.strip()])
+            if count > described.get("maxItems", count):
+                raise invalid(f"{key} is invalid: no more than {described['maxItems']} items")
+            if count < described.get("minItems", 0):
+                raise invalid(f"{key} is invalid: at least {described['minItems']} items")
+
+
+def _is_integer(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _injected(code: int) -> ApiFailure:
+    if code == 14:
+        return ApiFailure(
+            14,
+            captcha_sid="sandbox",
+            captcha_img="http://127.0.0.1/captcha.png",
+        )
+    return ApiFailure(code)
+
+
+def _public(params: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in params.items() if key != "access_token"}
+
+
+def _error(failure: ApiFailure, name: str, params: dict[str, str]) -> dict[str, Any]:
+    request_params = [{"key": "method", "value": name}, {"key": "oauth", "value": "1"}]
+    request_params += [{"key": key, "value": value} for key, value in _public(params).items()]
+    error = {
+        "error_code": failure.code,
+        "error_msg": failure.message,
+        "request_params": request_params,
+    }
+    error.update(failure.extra)
+    return error

@@ -1,0 +1,275 @@
+"""What happens in the community: posts going out and readers acting on them.
+
+Each action changes the records and adds the Bots Long Poll event VK would send for it.
+Callers hold the stand-in's lock.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from sandbox.vk import render
+from sandbox.vk.events import EventLog
+from sandbox.vk.world import Comment, Message, Poll, Post, Token, World
+
+CROWD_COMMENTS = (
+    "Спасибо за подборку!",
+    "Обязательно придём 📚",
+    "А во сколько начало?",
+    "Great idea, thanks!",
+    "Мой ответ: «Война и мир»",
+    "Очень интересно, жду продолжения",
+)
+
+
+def publish(
+    world: World,
+    events: EventLog,
+    *,
+    owner_id: int,
+    from_id: int,
+    created_by: int,
+    text: str,
+    attachments: list[tuple[str, Any]],
+    guid: str | None,
+    publish_date: int | None,
+) -> Post:
+    """Create a post now, or hold it until ``publish_date``."""
+    record = Post(
+        owner_id=owner_id,
+        id=world.new_post_id(),
+        from_id=from_id,
+        created_by=created_by,
+        date=publish_date or world.now(),
+        text=text,
+        attachments=attachments,
+        created_at=world.clock(),
+        guid=guid,
+        postponed=publish_date is not None,
+    )
+    world.posts[(owner_id, record.id)] = record
+    if not record.postponed:
+        _announce_post(world, events, record)
+    return record
+
+
+def publish_due(world: World, events: EventLog) -> None:
+    """Publish postponed posts whose time has come, as VK does on its own."""
+    now = world.now()
+    for record in world.posts.values():
+        if record.postponed and not record.deleted and record.date <= now:
+            record.postponed = False
+            _announce_post(world, events, record)
+
+
+def comment(
+    world: World,
+    events: EventLog,
+    post: Post,
+    from_id: int,
+    text: str,
+    reply_to: int | None = None,
+) -> Comment:
+    """Add a comment to a post (wall_reply_new)."""
+    replied = next((item for item in post.comments if item.id == reply_to), None)
+    created = Comment(
+        id=world.new_comment_id(),
+        owner_id=post.owner_id,
+        post_id=post.id,
+        from_id=from_id,
+        date=world.now(),
+        text=text,
+        reply_to_comment=reply_to if replied else None,
+        reply_to_user=replied.from_id if replied else None,
+    )
+    post.comments.append(created)
+    events.add("wall_reply_new", _comment_event(created, post))
+    return created
+
+
+def edit_comment(world: World, events: EventLog, comment_id: int, text: str) -> Comment:
+    """Change a comment's text (wall_reply_edit)."""
+    post, found = find_comment(world, comment_id)
+    found.text = text
+    events.add("wall_reply_edit", _comment_event(found, post))
+    return found
+
+
+def find_comment(world: World, comment_id: int) -> tuple[Post, Comment]:
+    """The post and the comment with this id; KeyError if there is none."""
+    for post in world.posts.values():
+        for item in post.comments:
+            if item.id == comment_id and not item.deleted:
+                return post, item
+    raise KeyError(f"no comment {comment_id}")
+
+
+def like(world: World, events: EventLog, user_id: int, post: Post) -> None:
+    """A reader likes a post (like_add); liking twice changes nothing."""
+    if user_id in post.likes:
+        return
+    post.likes.append(world.user(user_id).id)
+    events.add("like_add", _like_event(user_id, post))
+
+
+def unlike(world: World, events: EventLog, user_id: int, post: Post) -> None:
+    """A reader takes a like back (like_remove)."""
+    if user_id not in post.likes:
+        return
+    post.likes.remove(user_id)
+    events.add("like_remove", _like_event(user_id, post))
+
+
+def repost(world: World, user_id: int, post: Post) -> None:
+    """A reader shares a post to their wall; once per reader."""
+    if user_id not in post.reposts:
+        post.reposts.append(world.user(user_id).id)
+
+
+def vote(world: World, events: EventLog, user_id: int, poll: Poll, answer_ids: list[int]) -> None:
+    """A reader votes (poll_vote_new per chosen option); a second vote is ignored, as in VK."""
+    known = {answer.id for answer in poll.answers}
+    if not answer_ids or not set(answer_ids) <= known:
+        raise ValueError(f"poll {poll.id} has answers {sorted(known)}, not {answer_ids}")
+    if len(answer_ids) > 1 and not poll.multiple:
+        raise ValueError(f"poll {poll.id} takes one answer")
+    if user_id in poll.votes:
+        return
+    poll.votes[world.user(user_id).id] = list(answer_ids)
+    for answer_id in answer_ids:
+        events.add(
+            "poll_vote_new",
+            {
+                "owner_id": poll.owner_id,
+                "poll_id": poll.id,
+                "option_id": answer_id,
+                "user_id": user_id,
+            },
+        )
+
+
+def join(world: World, events: EventLog, user_id: int) -> None:
+    """A reader joins the community (group_join)."""
+    members = world.community.members
+    if user_id not in members:
+        members.append(world.user(user_id).id)
+        events.add("group_join", {"user_id": user_id, "join_type": "join"})
+
+
+def leave(world: World, events: EventLog, user_id: int) -> None:
+    """A reader leaves the community (group_leave)."""
+    members = world.community.members
+    if user_id in members:
+        members.remove(user_id)
+        events.add("group_leave", {"user_id": user_id, "self": 1})
+
+
+def write(world: World, events: EventLog, user_id: int, text: str, payload: Any = None) -> Message:
+    """A reader writes to the community (message_new); the community may then answer."""
+    sent = record_message(
+        world,
+        peer_id=world.user(user_id).id,
+        from_id=user_id,
+        text=text,
+        out=False,
+        payload=None if payload is None else json.dumps(payload, ensure_ascii=False),
+    )
+    world.messaging_allowed.add(user_id)
+    client_info = {
+        "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback"],
+        "keyboard": True,
+        "inline_keyboard": True,
+        "carousel": True,
+        "lang_id": 0,
+    }
+    events.add("message_new", {"message": render.message(sent), "client_info": client_info})
+    return sent
+
+
+def press_button(
+    world: World, events: EventLog, user_id: int, payload: Any, message_id: int | None = None
+) -> str:
+    """A reader presses a callback button (message_event); returns the event_id to answer."""
+    anchor = _message_with_callback(world, user_id, message_id)
+    event_id = f"{random.Random(world.seed + len(world.button_presses)).getrandbits(48):012x}"
+    world.button_presses[event_id] = {
+        "user_id": user_id,
+        "peer_id": user_id,
+        "payload": payload,
+        "answered": False,
+        "answer": None,
+    }
+    obj: dict[str, Any] = {
+        "user_id": user_id,
+        "peer_id": user_id,
+        "event_id": event_id,
+        "payload": payload,
+    }
+    if anchor is not None:
+        obj["conversation_message_id"] = anchor.conversation_message_id
+    events.add("message_event", obj)
+    return event_id
+
+
+def record_message(
+    world: World,
+    *,
+    peer_id: int,
+    from_id: int,
+    text: str,
+    out: bool,
+    keyboard: dict[str, Any] | None = None,
+    payload: str | None = None,
+    random_id: int = 0,
+) -> Message:
+    """Store a message of the dialog between the community and ``peer_id``."""
+    in_dialog = sum(item.peer_id == peer_id for item in world.messages)
+    created = Message(
+        id=world.new_message_id(),
+        peer_id=peer_id,
+        from_id=from_id,
+        date=world.now(),
+        text=text,
+        conversation_message_id=in_dialog + 1,
+        out=out,
+        payload=payload,
+        keyboard=keyboard,
+        random_id=random_id,
+    )
+    world.messages.append(created)
+    return created
+
+
+def _message_with_callback(world: World, user_id: int, message_id: int | None) -> Message | None:
+    sent = [m for m in world.messages if m.out and m.peer_id == user_id]
+    if message_id is not None:
+        sent = [m for m in sent if m.id == message_id]
+        if not sent:
+            raise KeyError(f"the community sent no message {message_id} to {user_id}")
+    return sent[-1] if sent else None
+
+
+def _announce_post(world: World, events: EventLog, record: Post) -> None:
+    viewer = Token("group", world.community.id)
+    events.add("wall_post_new", render.post(world, record, viewer))
+
+
+def _comment_event(item: Comment, post: Post) -> dict[str, Any]:
+    obj = render.comment(item, Token("group", -post.owner_id), post.from_id)
+    obj.pop("likes", None)
+    obj.pop("thread", None)
+    obj["post_owner_id"] = post.owner_id
+    return obj
+
+
+def _like_event(user_id: int, post: Post) -> dict[str, Any]:
+    return {
+        "liker_id": user_id,
+        "object_type": "post",
+        "object_owner_id": post.owner_id,
+        "object_id": post.id,
+        "post_id": 0,
+        "thread_reply_id": 0,
+    }

@@ -1,0 +1,120 @@
+"""JSON routes of the VK stand-in's control app (mounted at /_sandbox/vk/ by the runner).
+
+GET  state | posts?group_id= | events | messages?user_id=
+POST views | likes | reposts | comments        {"post": "-GROUP_ID", "count": n}
+POST members                                   {"group_id": g, "count": n}
+POST reader                                    {"first_name": .., "last_name": ..}
+POST comment {"user_id", "post", "text", "reply_to"?}   POST comment_edit {"comment_id", "text"}
+POST like | unlike | repost {"user_id", "post"}          POST vote {"user_id", "poll_id", "answer_ids"}
+POST join | leave {"user_id"}                            POST message {"user_id", "text", "payload"?}
+POST button {"user_id", "payload", "message_id"?}        GET  button_answer?event_id=
+POST fail {"method", "code", "times"?}    POST rate_limit {"enabled"}
+POST longpoll_expire {"failed"?}          POST clock {"seconds"}         POST reset
+
+Every POST answers {"ok": true, "result": ...}; bad input answers HTTP 400 {"ok": false, "error"}.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from sandbox.vk.standin import VkStandIn
+
+RouteHandler = Callable[[web.Request], Awaitable[web.Response]]
+# route -> (VkStandIn method, the JSON fields it takes, in order)
+POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "views": ("add_views", ("post", "count")),
+    "likes": ("add_likes", ("post", "count")),
+    "reposts": ("add_reposts", ("post", "count")),
+    "comments": ("add_comments", ("post", "count")),
+    "members": ("set_members", ("group_id", "count")),
+    "reader": ("add_reader", ("first_name", "last_name")),
+    "comment": ("comment", ("user_id", "post", "text", "reply_to")),
+    "comment_edit": ("edit_comment", ("comment_id", "text")),
+    "like": ("like", ("user_id", "post")),
+    "unlike": ("unlike", ("user_id", "post")),
+    "repost": ("repost", ("user_id", "post")),
+    "vote": ("vote", ("user_id", "poll_id", "answer_ids")),
+    "join": ("join", ("user_id",)),
+    "leave": ("leave", ("user_id",)),
+    "message": ("write", ("user_id", "text", "payload")),
+    "button": ("press_button", ("user_id", "payload", "message_id")),
+    "fail": ("fail_next", ("method", "code", "times")),
+    "rate_limit": ("set_rate_limiting", ("enabled",)),
+    "longpoll_expire": ("expire_longpoll_key", ("failed",)),
+    "clock": ("shift_clock", ("seconds",)),
+    "reset": ("reset", ()),
+}
+GET_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "state": ("state", ()),
+    "posts": ("posts", ("group_id",)),
+    "events": ("events_log", ()),
+    "messages": ("messages", ("user_id",)),
+    "button_answer": ("button_answer", ("event_id",)),
+}
+
+
+def make_control_app(stand_in: VkStandIn) -> web.Application:
+    """The control app driving ``stand_in``."""
+    app = web.Application()
+    for route, (name, fields) in POST_ACTIONS.items():
+        app.router.add_post(f"/{route}", _post_handler(getattr(stand_in, name), fields))
+    for route, (name, fields) in GET_ACTIONS.items():
+        app.router.add_get(f"/{route}", _get_handler(getattr(stand_in, name), fields))
+    return app
+
+
+def _post_handler(action: Callable[..., Any], fields: tuple[str, ...]) -> RouteHandler:
+    async def handle(request: web.Request) -> web.Response:
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except ValueError:
+            return _failure("the body is not JSON")
+        if not isinstance(body, dict):
+            return _failure("the body must be a JSON object")
+        return _run(action, {key: body[key] for key in fields if key in body})
+
+    return handle
+
+
+def _get_handler(action: Callable[..., Any], fields: tuple[str, ...]) -> RouteHandler:
+    async def handle(request: web.Request) -> web.Response:
+        arguments: dict[str, Any] = {}
+        for key in fields:
+            if key in request.query:
+                value = request.query[key]
+                arguments[key] = int(value) if value.lstrip("-").isdigit() else value
+        if len(arguments) < len(fields):
+            return _failure(f"query parameters needed: {', '.join(fields)}")
+        try:
+            result = action(**arguments)
+        except (KeyError, ValueError) as problem:
+            return _failure(str(problem))
+        return web.Response(text=_dumps(result), content_type="application/json")
+
+    return handle
+
+
+def _run(action: Callable[..., Any], arguments: dict[str, Any]) -> web.Response:
+    try:
+        result = action(**arguments)
+    except (KeyError, ValueError, TypeError) as problem:
+        return _failure(str(problem))
+    return web.Response(
+        text=_dumps({"ok": True, "result": result}), content_type="application/json"
+    )
+
+
+def _failure(message: str) -> web.Response:
+    return web.Response(
+        text=_dumps({"ok": False, "error": message}), status=400, content_type="application/json"
+    )
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,359 @@
+"""VkStandIn: the VK API stand-in the sandbox runner hosts, and the handles tests pull on.
+
+Tests (on their own thread) change the community through plain methods, e.g.
+``vk.add_likes("-GROUP_12", 5)`` or ``vk.write(reader_id, "Привет")``; the same actions are
+JSON routes on the control app. One lock guards the records, held only briefly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.vk import audience, methods
+from sandbox.vk.api import Faults, MethodEndpoint
+from sandbox.vk.control import make_control_app
+from sandbox.vk.events import EventLog
+from sandbox.vk.uploads import UploadServer
+from sandbox.vk.world import CROWD_BASE, Community, Message, Photo, Poll, Post, World
+
+
+class VkStandIn:
+    """A VK community with its admin, readers and tokens, served over the real VK wire format."""
+
+    def __init__(self, seed: int = 0, clock: Callable[[], float] = time.time) -> None:
+        self._base_clock = clock
+        self._shift = 0.0
+        self.world = World(seed, clock=self._now)
+        self.events = EventLog(self.world.community.id, seed)
+        self.lock = threading.RLock()
+        self.faults = Faults()
+        self._endpoint = MethodEndpoint(
+            self.world, self.events, self.lock, methods.HANDLERS, self.faults, self._tick
+        )
+        self._uploads = UploadServer(self.world, self.lock)
+
+    # -- runner interface ----------------------------------------------------
+
+    def make_app(self) -> web.Application:
+        """The API at /method/<name>, the upload server, photo files and the long-poll server."""
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_route("*", "/method/{name}", self._endpoint.handle)
+        app.router.add_post("/upload/wall", self._uploads.upload)
+        app.router.add_get("/photos/{name}", self._uploads.photo_file)
+        app.router.add_route("*", "/whp/{group_id}", self.events.handle)
+        return app
+
+    def make_control_app(self) -> web.Application:
+        """JSON routes driving the audience and the counters (see sandbox.vk.control)."""
+        return make_control_app(self)
+
+    def info(self, base_url: str) -> dict[str, Any]:
+        """What a client needs: the API URL, tokens and the community."""
+        world = self.world
+        return {
+            "api_url": base_url + "/method/",
+            "user_token": world.token_of("user"),
+            "community_token": world.token_of("group"),
+            "service_token": world.token_of("service"),
+            "user_token_without_wall": world.limited_user_token(),
+            "group_id": world.community.id,
+            "group_screen_name": world.community.screen_name,
+            "group_name": world.community.name,
+            "admin_id": world.admin.id,
+            "reader_ids": [user.id for user in world.readers()],
+        }
+
+    def state(self) -> dict[str, Any]:
+        """Everything the stand-in holds, JSON-ready."""
+        with self.lock:
+            self._tick()
+            world = self.world
+            community = world.community
+            return {
+                "community": {
+                    "id": community.id,
+                    "name": community.name,
+                    "screen_name": community.screen_name,
+                    "admin_id": community.admin_id,
+                    "members_count": len(community.members),
+                    "members": [uid for uid in community.members if uid < CROWD_BASE],
+                },
+                "users": [
+                    {"id": u.id, "first_name": u.first_name, "last_name": u.last_name}
+                    for u in world.users.values()
+                    if u.id < CROWD_BASE
+                ],
+                "posts": [_post_state(p) for p in world.posts.values()],
+                "photos": [_photo_state(p) for p in world.photos.values()],
+                "polls": [_poll_state(p) for p in world.polls.values()],
+                "messages": [_message_state(m) for m in world.messages],
+                "button_presses": dict(world.button_presses),
+                "events": len(self.events.all()),
+                "calls": list(self._endpoint.calls),
+            }
+
+    def reset(self) -> None:
+        """Forget posts, photos, comments, polls, messages and events; keep people and tokens."""
+        with self.lock:
+            self.world.clear()
+            self.events.clear()
+            self._endpoint.calls.clear()
+
+    # -- counters --------------------------------------------------------------
+
+    def add_views(self, post: str | int, count: int) -> int:
+        """Add views to a post; returns the new total."""
+        with self.lock:
+            record = self._post(post)
+            record.views += _positive(count)
+            return record.views
+
+    def add_likes(self, post: str | int, count: int) -> int:
+        """Crowd readers like a post (like_add each); returns the new total."""
+        with self.lock:
+            record = self._post(post)
+            for user_id in self.world.crowd(_positive(count), record.likes):
+                audience.like(self.world, self.events, user_id, record)
+            return len(record.likes)
+
+    def add_reposts(self, post: str | int, count: int) -> int:
+        """Crowd readers repost a post; returns the new total."""
+        with self.lock:
+            record = self._post(post)
+            for user_id in self.world.crowd(_positive(count), record.reposts):
+                audience.repost(self.world, user_id, record)
+            return len(record.reposts)
+
+    def add_comments(self, post: str | int, count: int) -> int:
+        """Crowd readers comment on a post (wall_reply_new each); returns the new total."""
+        with self.lock:
+            record = self._post(post)
+            authors = self.world.crowd(_positive(count), [c.from_id for c in record.comments])
+            for index, user_id in enumerate(authors):
+                text = audience.CROWD_COMMENTS[(len(record.comments) + index) % 6]
+                audience.comment(self.world, self.events, record, user_id, text)
+            return sum(not c.deleted for c in record.comments)
+
+    def set_members(self, group_id: int, count: int) -> int:
+        """Make the community have ``count`` members, adding or dropping crowd readers."""
+        with self.lock:
+            community = self._community(group_id)
+            members = community.members
+            named = [uid for uid in members if uid < CROWD_BASE]
+            if count < len(named):
+                raise ValueError(f"{len(named)} named readers are members; leave() them first")
+            crowd = [uid for uid in members if uid >= CROWD_BASE][: count - len(named)]
+            crowd += self.world.crowd(count - len(named) - len(crowd), crowd)
+            community.members = named + crowd
+            return len(community.members)
+
+    def posts(self, group_id: int) -> list[dict[str, Any]]:
+        """The community's posts with their counters, oldest first."""
+        with self.lock:
+            self._tick()
+            owner_id = -self._community(group_id).id
+            return [_post_state(p) for p in self.world.posts.values() if p.owner_id == owner_id]
+
+    # -- the audience ------------------------------------------------------------
+
+    def add_reader(self, first_name: str, last_name: str) -> int:
+        """A new named reader (not yet a member); returns their id."""
+        with self.lock:
+            return self.world.add_user(first_name, last_name).id
+
+    def comment(self, user_id: int, post: str | int, text: str, reply_to: int | None = None) -> int:
+        """A reader comments on a post (wall_reply_new); returns the comment id."""
+        with self.lock:
+            record = self._post(post)
+            return audience.comment(self.world, self.events, record, user_id, text, reply_to).id
+
+    def edit_comment(self, comment_id: int, text: str) -> None:
+        """A reader edits their comment (wall_reply_edit)."""
+        with self.lock:
+            audience.edit_comment(self.world, self.events, comment_id, text)
+
+    def like(self, user_id: int, post: str | int) -> None:
+        """A reader likes a post (like_add)."""
+        with self.lock:
+            audience.like(self.world, self.events, user_id, self._post(post))
+
+    def unlike(self, user_id: int, post: str | int) -> None:
+        """A reader takes their like back (like_remove)."""
+        with self.lock:
+            audience.unlike(self.world, self.events, user_id, self._post(post))
+
+    def repost(self, user_id: int, post: str | int) -> None:
+        """A reader shares a post."""
+        with self.lock:
+            audience.repost(self.world, user_id, self._post(post))
+
+    def vote(self, user_id: int, poll_id: int, answer_ids: list[int]) -> None:
+        """A reader votes in a poll (poll_vote_new per chosen answer)."""
+        with self.lock:
+            poll = self.world.polls.get(poll_id)
+            if poll is None:
+                raise KeyError(f"no poll {poll_id}")
+            audience.vote(self.world, self.events, user_id, poll, list(answer_ids))
+
+    def join(self, user_id: int) -> None:
+        """A reader joins the community (group_join)."""
+        with self.lock:
+            audience.join(self.world, self.events, user_id)
+
+    def leave(self, user_id: int) -> None:
+        """A reader leaves the community (group_leave)."""
+        with self.lock:
+            audience.leave(self.world, self.events, user_id)
+
+    def write(self, user_id: int, text: str, payload: Any = None) -> int:
+        """A reader writes to the community (message_new); returns the message id."""
+        with self.lock:
+            return audience.write(self.world, self.events, user_id, text, payload).id
+
+    def press_button(self, user_id: int, payload: Any, message_id: int | None = None) -> str:
+        """A reader presses a callback button (message_event); returns the event_id."""
+        with self.lock:
+            return audience.press_button(self.world, self.events, user_id, payload, message_id)
+
+    def button_answer(self, event_id: str) -> dict[str, Any]:
+        """Whether and how the bot answered a button press (messages.sendMessageEventAnswer)."""
+        with self.lock:
+            return dict(self.world.button_presses[event_id])
+
+    def messages(self, user_id: int) -> list[dict[str, Any]]:
+        """The dialog between the community and a reader, oldest first."""
+        with self.lock:
+            return [_message_state(m) for m in self.world.messages if m.peer_id == user_id]
+
+    # -- the network ---------------------------------------------------------------
+
+    def events_log(self) -> list[dict[str, Any]]:
+        """Every Bots Long Poll event so far."""
+        return self.events.all()
+
+    def expire_longpoll_key(self, failed: int = 2) -> None:
+        """Retire the long-poll key: checks with it answer {"failed": failed} (2 or 3)."""
+        if failed not in (2, 3):
+            raise ValueError("failed must be 2 or 3")
+        self.events.expire_key(failed)
+
+    def fail_next(self, method: str, code: int, times: int = 1) -> None:
+        """The next ``times`` calls of ``method`` ("*" for any) fail with VK error ``code``."""
+        with self.lock:
+            self.faults.queued[method].extend([code] * _positive(times))
+
+    def set_rate_limiting(self, enabled: bool) -> None:
+        """Enforce VK's per-token limits (3/s user, 20/s community) with error 6."""
+        with self.lock:
+            self.faults.rate_limited = enabled
+
+    def shift_clock(self, seconds: float) -> int:
+        """Move the stand-in's time forward (publishes due posts, ages guids); returns now."""
+        with self.lock:
+            self._shift += seconds
+            self._tick()
+            return self.world.now()
+
+    # -- internals -------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return self._base_clock() + self._shift
+
+    def _tick(self) -> None:
+        audience.publish_due(self.world, self.events)
+
+    def _community(self, group_id: int) -> Community:
+        community = self.world.community
+        if abs(int(group_id)) != community.id:
+            raise KeyError(f"no community {group_id}; the sandbox has {community.id}")
+        return community
+
+    def _post(self, post: str | int) -> Post:
+        if isinstance(post, int) or str(post).isdigit():
+            key = (-self.world.community.id, int(post))
+        else:
+            owner, _, post_id = str(post).removeprefix("wall").partition("_")
+            key = (int(owner), int(post_id))
+        record = self.world.post(*key)
+        if record is None:
+            raise KeyError(f"no post {post}")
+        return record
+
+
+def _positive(count: int) -> int:
+    if int(count) < 0:
+        raise ValueError("count must not be negative")
+    return int(count)
+
+
+def _post_state(record: Post) -> dict[str, Any]:
+    return {
+        "ref": record.ref,
+        "owner_id": record.owner_id,
+        "id": record.id,
+        "from_id": record.from_id,
+        "date": record.date,
+        "text": record.text,
+        "attachments": [_attachment_ref(kind, ref) for kind, ref in record.attachments],
+        "guid": record.guid,
+        "postponed": record.postponed,
+        "deleted": record.deleted,
+        "views": record.views,
+        "likes": len(record.likes),
+        "reposts": len(record.reposts),
+        "comments": [
+            {"id": c.id, "from_id": c.from_id, "text": c.text, "reply_to": c.reply_to_comment}
+            for c in record.comments
+            if not c.deleted
+        ],
+    }
+
+
+def _attachment_ref(kind: str, ref: Any) -> str:
+    return ref if kind == "link" else f"{kind}{ref[0]}_{ref[1]}"
+
+
+def _photo_state(record: Photo) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "owner_id": record.owner_id,
+        "album_id": record.album_id,
+        "width": record.width,
+        "height": record.height,
+        "bytes": len(record.data),
+    }
+
+
+def _poll_state(record: Poll) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "owner_id": record.owner_id,
+        "question": record.question,
+        "answers": [
+            {
+                "id": answer.id,
+                "text": answer.text,
+                "votes": sum(answer.id in chosen for chosen in record.votes.values()),
+            }
+            for answer in record.answers
+        ],
+        "voters": len(record.votes),
+    }
+
+
+def _message_state(record: Message) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "peer_id": record.peer_id,
+        "from_id": record.from_id,
+        "text": record.text,
+        "out": record.out,
+        "date": record.date,
+        "keyboard": record.keyboard,
+        "payload": record.payload,
+    }

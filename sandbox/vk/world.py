@@ -1,0 +1,315 @@
+"""What the VK stand-in remembers: people, the community, posts, photos, comments, polls, chats.
+
+Plain records plus id counters; no HTTP and no VK JSON here (``render`` turns records into
+API objects). Everything is created deterministically from a seed, so two stand-ins with the
+same seed hand out the same ids, names and tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+FIRST_NAMES = (
+    "Анна", "Мария", "Ольга", "Ирина", "Елена", "Дмитрий", "Алексей", "Сергей", "Никита", "Павел",
+    "Anna", "Maria", "Olga", "Ivan", "Mark", "Sofia", "Lev", "Ekaterina", "Artem", "Polina",
+)  # fmt: skip
+LAST_NAMES = (
+    "Иванова", "Смирнова", "Кузнецова", "Петров", "Соколов", "Попов", "Лебедева", "Новиков",
+    "Morozova", "Volkov", "Fedorova", "Orlov", "Belova", "Zaitsev", "Pavlova", "Semenov",
+)  # fmt: skip
+LIBRARIES = (
+    ("Центральная городская библиотека им. А. С. Пушкина", "cgb_pushkin"),
+    ("Детская библиотека «Радуга»", "raduga_library"),
+    ("Библиотека семейного чтения № 5", "bsch5"),
+    ("Районная библиотека им. М. Ю. Лермонтова", "lermontov_lib"),
+)
+# Synthetic readers (added by counters such as add_likes) get ids from here upward.
+CROWD_BASE = 700_000_000
+NAMED_READERS = 8
+USER_SCOPES = frozenset({"wall", "photos", "groups", "stats", "offline"})
+WALL_ALBUM_GROUP = -14
+WALL_ALBUM_USER = -7
+
+
+@dataclass
+class User:
+    """A VK person: the community admin or a reader."""
+
+    id: int
+    first_name: str
+    last_name: str
+
+
+@dataclass
+class Community:
+    """A VK community (group) with its ordered member list."""
+
+    id: int
+    name: str
+    screen_name: str
+    admin_id: int
+    members: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Photo:
+    """An uploaded and saved photo."""
+
+    id: int
+    owner_id: int
+    album_id: int
+    user_id: int
+    date: int
+    width: int
+    height: int
+    data: bytes
+    extension: str
+    base_url: str
+    text: str = ""
+
+
+@dataclass
+class Comment:
+    """A comment under a wall post."""
+
+    id: int
+    owner_id: int
+    post_id: int
+    from_id: int
+    date: int
+    text: str
+    reply_to_comment: int | None = None
+    reply_to_user: int | None = None
+    likes: list[int] = field(default_factory=list)
+    deleted: bool = False
+
+
+@dataclass
+class Post:
+    """A wall post; counters are lists of who acted, so lists and counts agree."""
+
+    owner_id: int
+    id: int
+    from_id: int
+    created_by: int
+    date: int
+    text: str
+    attachments: list[tuple[str, Any]]
+    created_at: float
+    guid: str | None = None
+    postponed: bool = False
+    views: int = 0
+    likes: list[int] = field(default_factory=list)
+    reposts: list[int] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+    deleted: bool = False
+
+    @property
+    def ref(self) -> str:
+        """The post as VK writes it in links and wall.getById: ``-GROUP_ID``."""
+        return f"{self.owner_id}_{self.id}"
+
+
+@dataclass
+class PollAnswer:
+    """One option of a poll."""
+
+    id: int
+    text: str
+
+
+@dataclass
+class Poll:
+    """A poll; votes map a voter to the answer ids they chose."""
+
+    id: int
+    owner_id: int
+    author_id: int
+    created: int
+    question: str
+    answers: list[PollAnswer]
+    anonymous: bool = False
+    multiple: bool = False
+    end_date: int = 0
+    disable_unvote: bool = False
+    votes: dict[int, list[int]] = field(default_factory=dict)
+
+
+@dataclass
+class Message:
+    """A message in a community chat (a dialog of the community with a reader)."""
+
+    id: int
+    peer_id: int
+    from_id: int
+    date: int
+    text: str
+    conversation_message_id: int
+    out: bool
+    payload: str | None = None
+    keyboard: dict[str, Any] | None = None
+    random_id: int = 0
+
+
+@dataclass
+class Upload:
+    """A file the upload server received and photos.saveWallPhoto has not saved yet."""
+
+    data: bytes
+    width: int
+    height: int
+    extension: str
+
+
+@dataclass(frozen=True)
+class Token:
+    """Who a token speaks for: kind is "user", "group" or "service"; scopes of a user token."""
+
+    kind: str
+    owner: int
+    scopes: frozenset[str] = frozenset()
+
+
+class World:
+    """Everything the stand-in holds; callers serialise access with the stand-in's lock."""
+
+    def __init__(self, seed: int, clock: Callable[[], float] = time.time) -> None:
+        self.seed = seed
+        self.clock = clock
+        rng = random.Random(seed)
+        name, screen_name = LIBRARIES[seed % len(LIBRARIES)]
+        self.admin = User(rng.randint(100_000_000, 199_999_999), *self._name(rng))
+        group_id = rng.randint(200_000_000, 229_999_999)
+        self.community = Community(group_id, name, screen_name, self.admin.id)
+        self.users: dict[int, User] = {self.admin.id: self.admin}
+        for index in range(NAMED_READERS):
+            user = User(rng.randint(300_000_000, 399_999_999) + index, *self._name(rng))
+            self.users[user.id] = user
+        readers = [uid for uid in self.users if uid != self.admin.id]
+        self.community.members = [self.admin.id, *readers[: NAMED_READERS // 2]]
+        self.tokens = {
+            _token(rng, "user"): Token("user", self.admin.id, USER_SCOPES),
+            _token(rng, "group"): Token("group", group_id),
+            _token(rng, "service"): Token("service", 0),
+            # What VK now issues by default: a user token without the "wall" scope.
+            _token(rng, "user"): Token("user", self.admin.id, USER_SCOPES - {"wall"}),
+        }
+        # Readers who wrote to the community first; only they can get its messages.
+        self.messaging_allowed: set[int] = set()
+        self.first_post_id = rng.randint(100, 999)
+        self.first_photo_id = rng.randint(457_239_000, 457_239_999)
+        self.first_poll_id = rng.randint(700_000_000, 799_999_999)
+        self.upload_server = rng.randint(500_000, 899_999)
+        self.upload_secret = f"{rng.getrandbits(64):016x}"
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget published things; keep people, tokens and the community."""
+        self.posts: dict[tuple[int, int], Post] = {}
+        self.photos: dict[tuple[int, int], Photo] = {}
+        self.polls: dict[int, Poll] = {}
+        self.messages: list[Message] = []
+        self.uploads: dict[str, Upload] = {}
+        self.button_presses: dict[str, dict[str, Any]] = {}
+        self.next_post_id = self.first_post_id
+        self.next_photo_id = self.first_photo_id
+        self.next_poll_id = self.first_poll_id
+        self.next_comment_id = 1
+        self.next_message_id = 1
+
+    def now(self) -> int:
+        """The stand-in's current Unix time."""
+        return int(self.clock())
+
+    # -- people ------------------------------------------------------------
+
+    def token_of(self, kind: str) -> str:
+        """The main seeded token of a kind ("user", "group", "service")."""
+        return next(value for value, token in self.tokens.items() if token.kind == kind)
+
+    def limited_user_token(self) -> str:
+        """The admin's user token that lacks the "wall" scope."""
+        return next(
+            value
+            for value, token in self.tokens.items()
+            if token.kind == "user" and "wall" not in token.scopes
+        )
+
+    def readers(self) -> list[User]:
+        """The named readers (everyone but the admin), in creation order."""
+        return [user for user in self.users.values() if user.id != self.admin.id]
+
+    def user(self, user_id: int) -> User:
+        """A known person, or a crowd reader made up on first sight."""
+        if user_id not in self.users:
+            self.users[user_id] = User(
+                user_id, *self._name(random.Random(self.seed * 31 + user_id))
+            )
+        return self.users[user_id]
+
+    def add_user(self, first_name: str, last_name: str) -> User:
+        """A new named reader with the next free id."""
+        user_id = max(uid for uid in self.users if uid < CROWD_BASE) + 1
+        self.users[user_id] = User(user_id, first_name, last_name)
+        return self.users[user_id]
+
+    def crowd(self, count: int, exclude: list[int]) -> list[int]:
+        """``count`` crowd reader ids not in ``exclude``, lowest first."""
+        taken = set(exclude)
+        found: list[int] = []
+        candidate = CROWD_BASE
+        while len(found) < count:
+            if candidate not in taken:
+                found.append(self.user(candidate).id)
+            candidate += 1
+        return found
+
+    # -- records -----------------------------------------------------------
+
+    def post(self, owner_id: int, post_id: int) -> Post | None:
+        """A live (not deleted) post."""
+        post = self.posts.get((owner_id, post_id))
+        return post if post and not post.deleted else None
+
+    def new_post_id(self) -> int:
+        """The next post id of the community wall."""
+        self.next_post_id += 1
+        return self.next_post_id - 1
+
+    def new_photo_id(self) -> int:
+        """The next photo id."""
+        self.next_photo_id += 1
+        return self.next_photo_id - 1
+
+    def new_poll_id(self) -> int:
+        """The next poll id."""
+        self.next_poll_id += 1
+        return self.next_poll_id - 1
+
+    def new_comment_id(self) -> int:
+        """The next comment id (one sequence per wall, as in VK)."""
+        self.next_comment_id += 1
+        return self.next_comment_id - 1
+
+    def new_message_id(self) -> int:
+        """The next community message id."""
+        self.next_message_id += 1
+        return self.next_message_id - 1
+
+    def upload_hash(self, owner_id: int, payload: str) -> str:
+        """The hash the upload server signs a photo payload with."""
+        text = f"{self.upload_secret}:{owner_id}:{payload}"
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    @staticmethod
+    def _name(rng: random.Random) -> tuple[str, str]:
+        return rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+
+
+def _token(rng: random.Random, kind: str) -> str:
+    return f"vk1.a.sandbox-{kind}-" + "".join(rng.choices("abcdef0123456789", k=40))

@@ -1,0 +1,74 @@
+"""The command line: validate's exit codes and lines, the sandbox's JSON line, docs for every command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from bot.cli import main
+from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKENS = {TG_ENV: "1:x", VK_USER_ENV: "u", VK_COMMUNITY_ENV: "c"}
+
+
+def test_every_command_is_documented_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert f"`bibliobot {name}" in readme, name
+
+
+def test_validate_passes_a_good_setup(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    write_event(tmp_path)
+    result = CliRunner().invoke(main, ["validate", "-c", str(config)], env=TOKENS)
+    assert result.exit_code == 0, result.output
+    assert "1 event(s), 2 publication(s) planned; 0 problem(s)" in result.output
+
+
+def test_validate_lists_every_problem_and_fails(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    write_event(tmp_path, "one", title='""')
+    write_event(tmp_path, "two", at='"когда-нибудь"')
+    result = CliRunner().invoke(
+        main, ["validate", "-c", str(config)], env={TG_ENV: "1:x", VK_USER_ENV: "u"}
+    )
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 3
+    assert f"environment variable {VK_COMMUNITY_ENV} is not set" in lines[0]
+    assert lines[1].startswith(str(tmp_path / "events" / "one.toml") + ":3 [title]")
+    assert lines[2].startswith(str(tmp_path / "events" / "two.toml") + ":4 [at]")
+
+
+def test_validate_reports_a_broken_config_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('language = "fr"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "-c", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:1 [language]: must be one of ru, en" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_sandbox_command_prints_one_json_line() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--seed", "3"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        info = json.loads(process.stdout.readline())
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert info["telegram"]["api_url"].startswith("http://127.0.0.1:") and info["telegram"][
+        "api_url"
+    ].endswith("/bot")
+    assert info["vk"]["api_url"].endswith("/method/")
+    for key in ("token", "channel_id", "group_id"):
+        assert key in info["telegram"]
+    for key in ("user_token", "community_token", "group_id"):
+        assert key in info["vk"]
+    assert info["control_url"].endswith("/_sandbox")
