@@ -22,7 +22,7 @@ from bot.app import load_plan, make_notifier
 from bot.config import load_config
 from bot.platforms import build_platforms
 from bot.storage import open_db
-from reports.basic import build_rows, to_csv, to_markdown
+from reports.basic import WORDS, build_rows, to_csv, to_markdown
 from sandbox.server import Sandbox
 from scheduler.runner import Runner
 
@@ -74,7 +74,7 @@ group_id = {vk["group_id"]}
 user_token_env = "{TOKEN_VARS["vk_user"]}"
 community_token_env = "{TOKEN_VARS["vk_community"]}"
 api_url = "{vk["api_url"]}"
-requests_per_second = 20
+requests_per_second = 3
 """
 
 
@@ -139,8 +139,8 @@ async def run_demo(
         for row in rows:
             say(
                 t["row"].format(
-                    net=row.network,
-                    state=row.state,
+                    net=t[row.network],
+                    state=WORDS[language].get(row.state, row.state),
                     url=row.url,
                     views=_n(row.views, t),
                     likes=_n(row.likes, t),

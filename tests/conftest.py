@@ -58,7 +58,7 @@ group_id = {group_id}
 user_token_env = "{VK_USER_ENV}"
 community_token_env = "{VK_COMMUNITY_ENV}"
 api_url = "{vk_url}"
-requests_per_second = 50
+requests_per_second = 3
 """,
         encoding="utf-8",
     )
