@@ -178,13 +178,24 @@ def report(config_path: Path, start, end, fmt: str, out: Path | None) -> None:
 )
 @click.option("--vk-port", type=int, default=0, help="Port of the VK stand-in (0: any free).")
 @click.option("--control-port", type=int, default=0, help="Port of the control API (0: any free).")
-def sandbox(seed: int, telegram_port: int, vk_port: int, control_port: int) -> None:
+@click.option(
+    "--faults",
+    default="",
+    help="Faults to inject, METHOD:KIND:RATE[:DELAY],... (kinds: 5xx, slow, reset, ambiguous).",
+)
+def sandbox(seed: int, telegram_port: int, vk_port: int, control_port: int, faults: str) -> None:
     """Run the local VK and Telegram stand-ins; print one JSON line describing them."""
     import threading
 
+    from sandbox.faults import FaultSpecError
     from sandbox.server import Sandbox
 
     box = Sandbox(seed=seed, ports=(telegram_port, vk_port, control_port))
+    if faults:
+        try:
+            box.set_faults(faults, seed=seed)
+        except FaultSpecError as exc:
+            raise click.BadParameter(str(exc), param_hint="--faults") from None
     click.echo(json.dumps(box.start(), ensure_ascii=False), nl=True)
     sys.stdout.flush()
     stop = threading.Event()

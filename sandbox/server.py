@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.faults import parse_rules
 from sandbox.telegram import TelegramStandIn
 from sandbox.vk import VkStandIn
 
@@ -107,6 +108,14 @@ class Sandbox:
         """Everything both stand-ins hold, JSON-ready."""
         return {"telegram": self.telegram.state(), "vk": self.vk.state()}
 
+    def set_faults(self, spec: str, seed: int | None = None) -> None:
+        """Inject faults (``sandbox.faults`` syntax): VK methods have a dot, ``*`` means both."""
+        rules = parse_rules(spec)
+        vk = [r for r in rules if r.method == "*" or "." in r.method]
+        telegram = [r for r in rules if r.method == "*" or "." not in r.method]
+        self.telegram.set_faults(telegram, seed=seed)
+        self.vk.set_faults(vk, seed=seed)
+
     def reset(self) -> None:
         """Forget everything published; keep tokens, chats and communities."""
         self.telegram.reset()
@@ -122,7 +131,16 @@ class Sandbox:
             self.reset()
             return web.json_response({"ok": True})
 
+        async def faults(request: web.Request) -> web.Response:
+            body = await request.json()
+            try:
+                self.set_faults(str(body.get("spec", "")), seed=body.get("seed"))
+            except ValueError as exc:
+                return web.json_response({"ok": False, "error": str(exc)}, status=400)
+            return web.json_response({"ok": True})
+
         app.router.add_get("/_sandbox/state", state)
+        app.router.add_post("/_sandbox/faults", faults)
         app.router.add_post("/_sandbox/reset", reset)
         app.add_subapp("/_sandbox/telegram/", self.telegram.make_control_app())
         app.add_subapp("/_sandbox/vk/", self.vk.make_control_app())

@@ -7,18 +7,34 @@ result has the shape the official Bot API description gives (sandbox.telegram_sp
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
 import telegram
+from telegram.request import HTTPXRequest
 from telegram.error import BadRequest, InvalidToken, RetryAfter
 
 from sandbox.server import Sandbox
-from sandbox.telegram_spec import assert_result, result_errors, value_errors
+from sandbox.telegram_spec import (
+    assert_result,
+    assert_value,
+    call_errors,
+    result_errors,
+    value_errors,
+)
 from tests.images import png
+
+# One TLS context for every client: httpx builds one per client otherwise (about 50 ms each).
+TLS = ssl.create_default_context()
+
+
+def _request(**kwargs: Any) -> HTTPXRequest:
+    return HTTPXRequest(httpx_kwargs={"verify": TLS}, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +57,11 @@ def tg(sb: Sandbox) -> dict[str, Any]:
 @pytest.fixture
 async def bot(tg: dict[str, Any]) -> AsyncIterator[telegram.Bot]:
     async with telegram.Bot(
-        tg["token"], base_url=tg["api_url"], base_file_url=tg["file_url"]
+        tg["token"],
+        base_url=tg["api_url"],
+        base_file_url=tg["file_url"],
+        request=_request(),
+        get_updates_request=_request(),
     ) as client:
         yield client
 
@@ -49,7 +69,9 @@ async def bot(tg: dict[str, Any]) -> AsyncIterator[telegram.Bot]:
 @pytest.fixture
 async def raw(tg: dict[str, Any]) -> AsyncIterator[Any]:
     """call(method, **params) -> (HTTP status, JSON envelope), posted as JSON."""
-    async with httpx.AsyncClient(base_url=tg["api_url"] + tg["token"] + "/", timeout=10) as client:
+    async with httpx.AsyncClient(
+        verify=TLS, base_url=tg["api_url"] + tg["token"] + "/", timeout=10
+    ) as client:
 
         async def call(method: str, **params: Any) -> tuple[int, dict[str, Any]]:
             response = await client.post(method, json=params)
@@ -84,12 +106,12 @@ def test_same_seed_builds_the_same_world_and_another_seed_another() -> None:
 
 async def test_wrong_token_is_unauthorized(tg: dict[str, Any]) -> None:
     wrong = tg["token"][:-1] + ("A" if tg["token"][-1] != "A" else "B")
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=TLS) as client:
         response = await client.post(f"{tg['api_url']}{wrong}/getMe")
     assert response.status_code == 401
     assert response.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
     with pytest.raises(InvalidToken):
-        async with telegram.Bot(wrong, base_url=tg["api_url"]) as client:
+        async with telegram.Bot(wrong, base_url=tg["api_url"], request=_request()) as client:
             await client.get_me()
 
 
@@ -104,7 +126,7 @@ async def test_unknown_method_is_not_found_and_names_ignore_case(raw: Any) -> No
 
 async def test_query_string_and_form_bodies_are_accepted(tg: dict[str, Any]) -> None:
     base = tg["api_url"] + tg["token"]
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=TLS) as client:
         by_query = await client.get(
             f"{base}/getChatMemberCount", params={"chat_id": tg["channel_id"]}
         )
@@ -271,7 +293,7 @@ async def test_get_chat_and_member_count_follow_the_control_api(
     assert channel.linked_chat_id == tg["group_id"]
     group = await bot.get_chat("@" + tg["group_username"])
     assert group.type == "supergroup" and group.linked_chat_id == tg["channel_id"]
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=TLS) as client:
         control = sb.info()["control_url"] + "/telegram"
         set_to = await client.post(
             f"{control}/members", json={"chat_id": tg["channel_id"], "count": 1234}
@@ -420,54 +442,6 @@ async def test_a_polling_application_answers_a_reader(tg: dict[str, Any], sb: Sa
 
 
 # -- the shape of every result ---------------------------------------------------------------
-
-
-async def test_every_result_has_the_shape_the_bot_api_describes(
-    raw: Any, tg: dict[str, Any], sb: Sandbox
-) -> None:
-    reader = sb.telegram.add_user()
-    sb.telegram.post_as_user(reader["id"], tg["group_id"], "Вопрос про /start и @someone")
-    sb.telegram.post_as_admin(tg["channel_id"], "Анонс")
-    calls: list[tuple[str, dict[str, Any]]] = [
-        ("getMe", {}),
-        ("getUpdates", {}),
-        (
-            "sendMessage",
-            {
-                "chat_id": tg["channel_id"],
-                "text": "<b>a</b> <a href='https://x.ru'>b</a>",
-                "parse_mode": "HTML",
-            },
-        ),
-        (
-            "sendMessage",
-            {
-                "chat_id": tg["group_id"],
-                "text": "ответ",
-                "reply_parameters": {
-                    "message_id": sb.telegram.messages(tg["group_id"])[0]["message_id"]
-                },
-            },
-        ),
-        (
-            "sendPhoto",
-            {
-                "chat_id": tg["group_id"],
-                "photo": "https://lib.example/a.jpg",
-                "caption": "<i>c</i>",
-                "parse_mode": "HTML",
-            },
-        ),
-        ("getChat", {"chat_id": tg["channel_id"]}),
-        ("getChat", {"chat_id": tg["group_id"]}),
-        ("getChatMemberCount", {"chat_id": tg["group_id"]}),
-        ("getWebhookInfo", {}),
-        ("deleteWebhook", {}),
-    ]
-    for method, params in calls:
-        status, body = await raw(method, **params)
-        assert status == 200, body
-        assert_result(method, body["result"])
 
 
 def test_spec_check_catches_missing_fields_wrong_types_and_strangers() -> None:
@@ -751,7 +725,7 @@ async def test_control_api_over_http_drives_the_audience(
     tg: dict[str, Any], sb: Sandbox, bot: telegram.Bot
 ) -> None:
     control = sb.info()["control_url"] + "/telegram"
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(verify=TLS) as client:
         user = (await client.post(f"{control}/users", json={"first_name": "Kate"})).json()["result"]
         said = await client.post(
             f"{control}/user_message",
@@ -766,43 +740,338 @@ async def test_control_api_over_http_drives_the_audience(
     assert [u["message"]["from"]["first_name"] for u in pending] == ["Kate"]
 
 
-async def test_stage_two_results_have_the_described_shape(
-    raw: Any, tg: dict[str, Any], sb: Sandbox
+# -- reactions, members, edits: each only where Telegram sends it ----------------------------
+
+EVERYTHING = [
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "callback_query",
+    "poll",
+    "poll_answer",
+    "message_reaction",
+    "message_reaction_count",
+    "my_chat_member",
+    "chat_member",
+]
+
+
+async def _drain(bot: telegram.Bot, allowed: list[str] | None = None) -> None:
+    """Confirm every pending update (and set allowed_updates when given)."""
+    updates = await bot.get_updates(allowed_updates=allowed)
+    if updates:
+        await bot.get_updates(offset=updates[-1].update_id + 1)
+
+
+def _kinds(updates: list[dict[str, Any]]) -> list[str]:
+    for update in updates:
+        assert_value(update, "Update")
+    return [next(k for k in update if k != "update_id") for update in updates]
+
+
+async def test_reactions_in_the_group_need_an_admin_bot_that_asks_for_them(
+    bot: telegram.Bot, tg: dict[str, Any], sb: Sandbox
+) -> None:
+    sent = await bot.send_message(tg["group_id"], "Как вам книга?")
+    reader = sb.telegram.add_user("Мария")
+    sb.telegram.react(reader["id"], tg["group_id"], sent.message_id, "👍")
+    assert sb.telegram.pending_updates() == []  # not in the default allowed_updates
+    await bot.get_updates(allowed_updates=EVERYTHING)
+    sb.telegram.react(reader["id"], tg["group_id"], sent.message_id, "🔥")
+    sb.telegram.react(reader["id"], tg["group_id"], sent.message_id, None)
+    assert _kinds(sb.telegram.pending_updates()) == ["message_reaction"] * 2
+    first, second = [u.message_reaction for u in await bot.get_updates()]
+    assert first.user.first_name == "Мария" and first.message_id == sent.message_id
+    assert [r.emoji for r in first.old_reaction] == ["👍"]
+    assert [r.emoji for r in first.new_reaction] == ["🔥"]
+    assert second.new_reaction == () and first.chat.id == tg["group_id"]
+    with pytest.raises(ValueError, match="anonymous"):
+        sb.telegram.react(reader["id"], tg["channel_id"], 1, "👍")
+    with pytest.raises(ValueError, match="not a reaction"):
+        sb.telegram.react(reader["id"], tg["group_id"], sent.message_id, "🦖")
+    sb.telegram.add_bot_to(tg["group_id"], admin=False)  # demoted: no reactions any more
+    await _drain(bot)
+    sb.telegram.react(reader["id"], tg["group_id"], sent.message_id, "👏")
+    assert sb.telegram.pending_updates() == []
+
+
+async def test_channel_reactions_arrive_as_anonymous_totals(
+    bot: telegram.Bot, tg: dict[str, Any], sb: Sandbox
+) -> None:
+    post = await bot.send_message(tg["channel_id"], "Новые поступления")
+    await _drain(bot, ["message_reaction_count"])
+    sb.telegram.react_anonymously(tg["channel_id"], post.message_id, "❤️", 5)
+    totals = sb.telegram.react_anonymously(tg["channel_id"], post.message_id, "👍", 7)
+    assert _kinds(sb.telegram.pending_updates()) == ["message_reaction_count"] * 2
+    assert [(r["type"]["emoji"], r["total_count"]) for r in totals["reactions"]] == [
+        ("👍", 7),
+        ("❤", 5),
+    ]
+    last = (await bot.get_updates())[-1].message_reaction_count
+    assert last.chat.id == tg["channel_id"] and last.reactions[0].total_count == 7
+    with pytest.raises(ValueError, match="channel posts"):
+        sb.telegram.react_anonymously(tg["group_id"], post.message_id, "👍")
+
+
+async def test_readers_join_and_leave(bot: telegram.Bot, tg: dict[str, Any], sb: Sandbox) -> None:
+    reader = sb.telegram.add_user("Ольга")
+    before = await bot.get_chat_member_count(tg["group_id"])
+    sb.telegram.join(reader["id"], tg["group_id"])
+    # by default only the service message: chat_member must be asked for
+    assert _kinds(sb.telegram.pending_updates()) == ["message"]
+    await _drain(bot, EVERYTHING)
+    sb.telegram.leave(reader["id"], tg["group_id"])
+    sb.telegram.join(reader["id"], tg["channel_id"])
+    assert _kinds(sb.telegram.pending_updates()) == ["chat_member", "message", "chat_member"]
+    left, service, subscribed = await bot.get_updates()
+    assert (left.chat_member.old_chat_member.status, left.chat_member.new_chat_member.status) == (
+        "member",
+        "left",
+    )
+    assert service.message.left_chat_member.id == reader["id"]
+    assert subscribed.chat_member.chat.type == "channel"
+    assert await bot.get_chat_member_count(tg["group_id"]) == before
+    assert (await bot.get_chat_member(tg["channel_id"], reader["id"])).status == "member"
+    with pytest.raises(ValueError, match="already"):
+        sb.telegram.join(reader["id"], tg["channel_id"])
+
+
+async def test_the_bot_is_removed_added_and_promoted(
+    bot: telegram.Bot, tg: dict[str, Any], sb: Sandbox
+) -> None:
+    removed = sb.telegram.remove_bot(tg["group_id"])
+    assert removed["new_chat_member"]["status"] == "left"
+    with pytest.raises(telegram.error.Forbidden, match="bot is not a member of the supergroup"):
+        await bot.send_message(tg["group_id"], "я ещё здесь?")
+    reader = sb.telegram.add_user()
+    sb.telegram.post_as_user(reader["id"], tg["group_id"], "бот не услышит")
+    sb.telegram.add_bot_to(tg["group_id"], admin=False)
+    sb.telegram.add_bot_to(tg["group_id"])  # promoted
+    assert _kinds(sb.telegram.pending_updates()) == [
+        "my_chat_member",
+        "my_chat_member",
+        "message",
+        "my_chat_member",
+    ]
+    removal, added, service, promoted = await bot.get_updates()
+    assert removal.my_chat_member.old_chat_member.status == "administrator"
+    assert added.my_chat_member.new_chat_member.status == "member"
+    assert service.message.new_chat_members[0].id == tg["bot_id"]
+    assert promoted.my_chat_member.new_chat_member.status == "administrator"
+    assert (await bot.send_message(tg["group_id"], "снова тут")).chat.id == tg["group_id"]
+    new_chat = sb.telegram.create_chat("Клуб любителей фантастики", "channel")
+    with pytest.raises(telegram.error.Forbidden):
+        await bot.send_message(new_chat["id"], "привет")
+    with pytest.raises(ValueError, match="only as an administrator"):
+        sb.telegram.add_bot_to(new_chat["id"], admin=False)
+    sb.telegram.add_bot_to(new_chat["id"])
+    assert (await bot.send_message(new_chat["id"], "привет")).chat.title == new_chat["title"]
+
+
+async def test_a_reader_edits_a_group_message(
+    bot: telegram.Bot, tg: dict[str, Any], sb: Sandbox
 ) -> None:
     reader = sb.telegram.add_user()
-    keyboard = {"inline_keyboard": [[{"text": "Да", "callback_data": "yes"}]]}
-    status, sent = await raw(
-        "sendMessage", chat_id=tg["group_id"], text="Да?", reply_markup=keyboard
-    )
-    _, poll = await raw(
-        "sendPoll",
-        chat_id=tg["group_id"],
-        question="Q?",
-        options=["a", "b"],
-        is_anonymous=False,
-        type="quiz",
-        correct_option_ids=[1],
-    )
-    sb.telegram.vote_as_user(reader["id"], tg["group_id"], poll["result"]["message_id"], [1])
-    sb.telegram.press_as_user(reader["id"], tg["group_id"], sent["result"]["message_id"], "yes")
-    calls: list[tuple[str, dict[str, Any]]] = [
-        ("getUpdates", {}),
-        ("sendDocument", {"chat_id": tg["group_id"], "document": "https://lib.example/rules.pdf"}),
-        (
-            "editMessageText",
-            {"chat_id": tg["group_id"], "message_id": sent["result"]["message_id"], "text": "Нет?"},
-        ),
-        ("stopPoll", {"chat_id": tg["group_id"], "message_id": poll["result"]["message_id"]}),
-        ("getChatMember", {"chat_id": tg["group_id"], "user_id": tg["bot_id"]}),
-        ("getChatMember", {"chat_id": tg["channel_id"], "user_id": tg["owner_id"]}),
-        ("getChatAdministrators", {"chat_id": tg["group_id"]}),
-        ("pinChatMessage", {"chat_id": tg["group_id"], "message_id": sent["result"]["message_id"]}),
-        ("getChat", {"chat_id": tg["group_id"]}),
-        ("setMyCommands", {"commands": [{"command": "quiz", "description": "Викторина"}]}),
-        ("getMyCommands", {}),
-    ]
-    assert_result("sendPoll", poll["result"])
-    for method, params in calls:
-        status, body = await raw(method, **params)
+    said = sb.telegram.post_as_user(reader["id"], tg["group_id"], "Ответ: Лермонтов")
+    sb.telegram.edit_as_user(reader["id"], tg["group_id"], said["message_id"], "Ответ: Пушкин")
+    assert _kinds(sb.telegram.pending_updates()) == ["message", "edited_message"]
+    original, edited = await bot.get_updates()
+    assert original.message.text == "Ответ: Лермонтов" and original.message.edit_date is None
+    assert edited.edited_message.text == "Ответ: Пушкин" and edited.edited_message.edit_date
+    assert edited.edited_message.message_id == said["message_id"]
+    other = sb.telegram.add_user()
+    with pytest.raises(ValueError, match="not a text message of user"):
+        sb.telegram.edit_as_user(other["id"], tg["group_id"], said["message_id"], "чужое")
+
+
+async def test_audience_actions_over_http(tg: dict[str, Any], sb: Sandbox) -> None:
+    control = sb.info()["control_url"] + "/telegram"
+    reader = sb.telegram.add_user()
+    said = sb.telegram.post_as_user(reader["id"], tg["group_id"], "Привет")
+    post = sb.telegram.post_as_admin(tg["channel_id"], "Анонс")
+    who = {"user_id": reader["id"], "chat_id": tg["group_id"]}
+    calls = [
+        ("edit", {**who, "message_id": said["message_id"], "text": "Здравствуйте"}),
+        ("react", {**who, "message_id": said["message_id"], "emoji": "🎉"}),
+        ("react_anonymously", {"chat_id": tg["channel_id"], "message_id": post["message_id"], "emoji": "🔥", "count": 3}),
+        ("leave", who),
+        ("join", who),
+        ("remove_bot", {"chat_id": tg["channel_id"]}),
+        ("add_bot", {"chat_id": tg["channel_id"], "admin": True}),
+        ("chats", {"title": "Новая группа"}),
+    ]  # fmt: skip
+    async with httpx.AsyncClient(verify=TLS) as client:
+        for route, body in calls:
+            answer = await client.post(f"{control}/{route}", json=body)
+            assert answer.status_code == 200 and answer.json()["ok"], (route, answer.text)
+        refused = await client.post(
+            f"{control}/react", json={**who, "message_id": 1, "emoji": "🦖"}
+        )
+    assert refused.status_code == 400
+    state = sb.telegram.state()
+    assert state["reaction_counts"][0]["counts"] == {"🔥": 3}
+    assert state["reactions"][0]["by_user"] == {str(reader["id"]): ["🎉"]}
+
+
+# -- the contract: every implemented method, once, checked against the Bot API description -----
+
+
+@dataclass
+class Env:
+    raw: Any
+    tg: dict[str, Any]
+    sb: Sandbox
+
+    async def ok(self, method: str, **params: Any) -> Any:
+        status, body = await self.raw(method, **params)
         assert status == 200, body
-        assert_result(method, body["result"])
+        return body["result"]
+
+    async def sent(self, chat: str = "group_id", **params: Any) -> dict[str, Any]:
+        return await self.ok("sendMessage", chat_id=self.tg[chat], text="контракт", **params)
+
+
+KEYBOARD = {"inline_keyboard": [[{"text": "Да", "callback_data": "yes"}]]}
+Rows = Callable[[Env], Awaitable[list[dict[str, Any]]]]
+
+
+async def _updates_of_every_kind(env: Env) -> list[dict[str, Any]]:
+    tg, audience = env.tg, env.sb.telegram
+    await env.ok("getUpdates", allowed_updates=EVERYTHING)
+    reader = audience.add_user()
+    said = audience.post_as_user(reader["id"], tg["group_id"], "Вопрос про /start и @someone")
+    audience.edit_as_user(reader["id"], tg["group_id"], said["message_id"], "Вопрос")
+    post = audience.post_as_admin(tg["channel_id"], "Анонс")
+    audience.react(reader["id"], tg["group_id"], said["message_id"], "👍")
+    audience.react_anonymously(tg["channel_id"], post["message_id"], "🔥", 2)
+    audience.join(reader["id"], tg["channel_id"])
+    audience.remove_bot(tg["group_id"])
+    audience.add_bot_to(tg["group_id"])
+    keyed = await env.sent(reply_markup=KEYBOARD)
+    audience.press_as_user(reader["id"], tg["group_id"], keyed["message_id"], "yes")
+    quiz = await env.ok(
+        "sendPoll", chat_id=tg["group_id"], question="?", options=["a", "b"], is_anonymous=False
+    )
+    audience.vote_as_user(reader["id"], tg["group_id"], quiz["message_id"], [1])
+    kinds = set(_kinds(audience.pending_updates()))
+    assert kinds == set(EVERYTHING) - {"edited_channel_post"}, kinds
+    return [{}]
+
+
+async def _poll(env: Env) -> dict[str, Any]:
+    return await env.ok(
+        "sendPoll", chat_id=env.tg["group_id"], question="Q?", options=["a", "b"], type="quiz",
+        correct_option_ids=[1], is_anonymous=False,
+    )  # fmt: skip
+
+
+async def _photo(env: Env) -> dict[str, Any]:
+    return await env.ok("sendPhoto", chat_id=env.tg["group_id"], photo="https://lib.example/a.jpg")
+
+
+async def _pinned(env: Env) -> list[dict[str, Any]]:
+    message = await env.sent()
+    await env.ok("pinChatMessage", chat_id=env.tg["group_id"], message_id=message["message_id"])
+    return [{"chat_id": env.tg["group_id"], "message_id": message["message_id"]}]
+
+
+async def _pressed(env: Env) -> list[dict[str, Any]]:
+    message = await env.sent(reply_markup=KEYBOARD)
+    reader = env.sb.telegram.add_user()
+    query = env.sb.telegram.press_as_user(
+        reader["id"], env.tg["group_id"], message["message_id"], "yes"
+    )
+    return [{"callback_query_id": query["id"], "text": "Принято"}]
+
+
+def _static(*rows: Callable[[dict[str, Any]], dict[str, Any]]) -> Rows:
+    async def build(env: Env) -> list[dict[str, Any]]:
+        return [row(env.tg) for row in rows]
+
+    return build
+
+
+def _on_message(chat: str, **params: Any) -> Rows:
+    async def build(env: Env) -> list[dict[str, Any]]:
+        message = await env.sent(chat, reply_markup=KEYBOARD)
+        return [{"chat_id": env.tg[chat], "message_id": message["message_id"], **params}]
+
+    return build
+
+
+async def _reply(env: Env) -> list[dict[str, Any]]:
+    reader = env.sb.telegram.add_user()
+    said = env.sb.telegram.post_as_user(reader["id"], env.tg["group_id"], "вопрос")
+    return [
+        {"chat_id": env.tg["channel_id"], "text": "<b>a</b> <a href='https://x.ru'>b</a> #тег", "parse_mode": "HTML", "reply_markup": KEYBOARD},
+        {"chat_id": env.tg["group_id"], "text": "ответ", "reply_parameters": {"message_id": said["message_id"]}},
+    ]  # fmt: skip
+
+
+async def _caption(env: Env) -> list[dict[str, Any]]:
+    photo = await _photo(env)
+    return [{"chat_id": env.tg["group_id"], "message_id": photo["message_id"], "caption": "<i>c</i>", "parse_mode": "HTML"}]  # fmt: skip
+
+
+async def _stop(env: Env) -> list[dict[str, Any]]:
+    poll = await _poll(env)
+    return [{"chat_id": env.tg["group_id"], "message_id": poll["message_id"]}]
+
+
+async def _file(env: Env) -> list[dict[str, Any]]:
+    return [{"file_id": (await _photo(env))["photo"][-1]["file_id"]}]
+
+
+async def _commands_set(env: Env) -> list[dict[str, Any]]:
+    await env.ok("setMyCommands", commands=[{"command": "quiz", "description": "Викторина"}])
+    return [{}]
+
+
+CONTRACT: dict[str, Rows] = {
+    "getMe": _static(lambda tg: {}),
+    "logOut": _static(lambda tg: {}),
+    "close": _static(lambda tg: {}),
+    "getUpdates": _updates_of_every_kind,
+    "sendMessage": _reply,
+    "sendPhoto": _static(lambda tg: {"chat_id": tg["group_id"], "photo": "https://lib.example/a.jpg", "caption": "<i>c</i>", "parse_mode": "HTML"}),
+    "sendDocument": _static(lambda tg: {"chat_id": tg["group_id"], "document": "https://lib.example/rules.pdf", "caption": "Правила"}),
+    "sendMediaGroup": _static(lambda tg: {"chat_id": tg["channel_id"], "media": [{"type": "photo", "media": "https://lib.example/1.jpg", "caption": "1"}, {"type": "photo", "media": "https://lib.example/2.jpg"}]}),
+    "sendPoll": _static(lambda tg: {"chat_id": tg["group_id"], "question": "Q?", "options": ["a", "b"], "type": "quiz", "correct_option_ids": [1], "is_anonymous": False, "explanation": "e", "open_period": 60}),
+    "stopPoll": _stop,
+    "editMessageText": _on_message("group_id", text="Нет?"),
+    "editMessageCaption": _caption,
+    "editMessageReplyMarkup": _on_message("channel_id", reply_markup={"inline_keyboard": [[{"text": "Нет", "callback_data": "no"}]]}),
+    "deleteMessage": _on_message("group_id"),
+    "pinChatMessage": _on_message("channel_id"),
+    "unpinChatMessage": _pinned,
+    "unpinAllChatMessages": _static(lambda tg: {"chat_id": tg["group_id"]}),
+    "getChat": _static(lambda tg: {"chat_id": tg["channel_id"]}, lambda tg: {"chat_id": tg["group_id"]}),
+    "getChatMemberCount": _static(lambda tg: {"chat_id": tg["group_id"]}),
+    "getChatMember": _static(lambda tg: {"chat_id": tg["group_id"], "user_id": tg["bot_id"]}, lambda tg: {"chat_id": tg["channel_id"], "user_id": tg["owner_id"]}),
+    "getChatAdministrators": _static(lambda tg: {"chat_id": tg["group_id"]}),
+    "getFile": _file,
+    "sendChatAction": _static(lambda tg: {"chat_id": tg["group_id"], "action": "typing"}),
+    "setMyCommands": _static(lambda tg: {"commands": [{"command": "quiz", "description": "Викторина"}]}),
+    "getMyCommands": _commands_set,
+    "deleteMyCommands": _static(lambda tg: {}),
+    "setWebhook": _static(lambda tg: {"url": "https://lib.example/hook"}),
+    "deleteWebhook": _static(lambda tg: {"drop_pending_updates": True}),
+    "getWebhookInfo": _static(lambda tg: {}),
+    "answerCallbackQuery": _pressed,
+}  # fmt: skip
+
+
+def test_the_contract_table_covers_every_implemented_method() -> None:
+    from sandbox.telegram.registry import METHODS
+
+    assert {name.lower() for name in CONTRACT} == set(METHODS) | {"getupdates"}
+
+
+@pytest.mark.parametrize("method", sorted(CONTRACT))
+async def test_contract(method: str, raw: Any, tg: dict[str, Any], sb: Sandbox) -> None:
+    env = Env(raw, tg, sb)
+    for params in await CONTRACT[method](env):
+        assert call_errors(method, params) == []
+        result = await env.ok(method, **params)
+        assert_result(method, result)

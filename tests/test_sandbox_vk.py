@@ -1,7 +1,9 @@
 """The VK stand-in, driven by the real vk_api client over HTTP through sandbox.server.Sandbox.
 
 Every successful answer is checked against the official schema (sandbox.vk_spec, strict:
-no undeclared fields), so the client sees what real VK 5.199 would send.
+no undeclared fields), so the client sees what real VK 5.199 would send; CONTRACT holds one
+valid call of every method the stand-in implements. Rate limits, flood control and transport
+faults are tested in test_sandbox_vk_faults.py: here the rate limits are switched off.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import cached_property
 from typing import Any
 
 import jsonschema
@@ -36,7 +39,8 @@ class Client:
         self.session = vk_api.VkApi(
             token=token, session=make_session(api_url), api_version=API_VERSION
         )
-        self.session.RPS_DELAY = 0  # the stand-in does not rate-limit unless asked to
+        self.session.RPS_DELAY = 0  # the sandbox fixture switches the stand-in's limits off
+        self.session.error_handlers.pop(6, None)  # so error 6 is never retried silently
 
     def __call__(self, method: str, variant: str | None = None, **params: Any) -> Any:
         body = self.session.method(method, params, raw=True)
@@ -47,6 +51,7 @@ class Client:
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(seed=3) as running:
+        running.vk.set_rate_limits(enabled=False)  # these tests are about something else
         yield running
 
 
@@ -77,7 +82,7 @@ def test_wall_post_with_same_guid_returns_the_first_post(sandbox, info, admin):
     group_id = info["group_id"]
     first = publish(admin, group_id, guid="quiz-2024-05-01")
     again = publish(admin, group_id, guid="quiz-2024-05-01", message="другой текст")
-    other = publish(admin, group_id, guid="quiz-2024-05-02")
+    other = publish(admin, group_id, guid="quiz-2024-05-02", message="Вопрос второго дня")
 
     assert again == first
     assert other != first
@@ -565,23 +570,140 @@ def test_post_reach_follows_views(sandbox, info, admin):
     assert reach["reach_subscribers"] + reach["reach_viral"] == 100
 
 
-def test_injected_failures_and_rate_limits(sandbox, info, admin):
-    sandbox.vk.fail_next("wall.post", 9)
-    with pytest.raises(ApiError) as flood:
+def test_injected_failures(sandbox, info, admin):
+    sandbox.vk.fail_next("wall.post", 214)
+    with pytest.raises(ApiError) as refused:
         publish(admin, info["group_id"])
-    assert flood.value.code == 9
+    assert refused.value.code == 214
     assert publish(admin, info["group_id"])  # only the next call fails
 
-    sandbox.vk.set_rate_limiting(True)
-    data = {"v": API_VERSION, "access_token": info["user_token"], "group_id": info["group_id"]}
-    codes = [
-        requests.post(info["api_url"] + "groups.getById", data=data, timeout=5)
-        .json()
-        .get("error", {})
-        .get("error_code")
-        for _ in range(4)
-    ]
-    assert codes == [None, None, None, 6]
+
+# -- the contract: one valid call of every implemented method, checked against the schema --
+
+
+class Scene:
+    """What the contract rows refer to, each made on first use."""
+
+    def __init__(self, sandbox: Sandbox, info: dict[str, Any], admin: Client) -> None:
+        self.vk, self.info, self.admin = sandbox.vk, info, admin
+        self.group_id: int = info["group_id"]
+        self.owner_id = -self.group_id
+        self.readers: list[int] = info["reader_ids"]
+
+    @cached_property
+    def post_id(self) -> int:
+        """A post with views, a like, a repost and a comment."""
+        post_id = publish(self.admin, self.group_id)
+        self.vk.add_views(post_id, 10)
+        self.vk.like(self.readers[0], post_id)
+        self.vk.repost(self.readers[1], post_id)
+        self.vk.comment(self.readers[2], post_id, "Отличная книга")
+        return post_id
+
+    @cached_property
+    def poll(self) -> dict[str, Any]:
+        """A poll with one vote."""
+        poll = self.admin(
+            "polls.create", question="Что читаем?", add_answers='["А", "Б"]', owner_id=self.owner_id
+        )
+        self.vk.vote(self.readers[0], poll["id"], [poll["answers"][0]["id"]])
+        return poll
+
+    @cached_property
+    def writer(self) -> int:
+        """A reader who wrote to the community, so it may answer."""
+        self.vk.write(self.readers[0], "Здравствуйте")
+        return self.readers[0]
+
+    @cached_property
+    def upload(self) -> dict[str, Any]:
+        """A photo sent to the upload server, ready for photos.saveWallPhoto."""
+        server = self.admin("photos.getWallUploadServer", group_id=self.group_id)
+        files = {"file0": ("file0.png", png(40, 30))}
+        return requests.post(server["upload_url"], files=files, timeout=5).json()
+
+    def post_params(self) -> dict[str, Any]:
+        return {"owner_id": self.owner_id, "post_id": self.post_id}
+
+
+Row = tuple[str, str, str, Callable[[Scene], dict[str, Any]]]
+CONTRACT: list[Row] = [
+    ("wall.post", "response", "user_token", lambda s: {
+        "owner_id": s.owner_id, "from_group": 1, "message": "Анонс", "guid": "contract"}),
+    ("wall.getById", "response", "user_token", lambda s: {"posts": f"{s.owner_id}_{s.post_id}"}),
+    ("wall.getById", "response", "service_token", lambda s: {
+        "posts": f"{s.owner_id}_{s.post_id}"}),
+    ("wall.getById", "extendedResponse", "user_token", lambda s: {
+        "posts": f"{s.owner_id}_{s.post_id}", "extended": 1}),
+    ("wall.edit", "response", "user_token", lambda s: {**s.post_params(), "message": "Правка"}),
+    ("wall.delete", "response", "user_token", lambda s: s.post_params()),
+    ("wall.getComments", "response", "user_token", lambda s: s.post_params()),
+    ("wall.getComments", "extendedResponse", "service_token", lambda s: {
+        **s.post_params(), "extended": 1}),
+    ("wall.createComment", "response", "community_token", lambda s: {
+        **s.post_params(), "message": "Спасибо!"}),
+    ("photos.getWallUploadServer", "response", "user_token", lambda s: {"group_id": s.group_id}),
+    ("photos.saveWallPhoto", "response", "user_token", lambda s: {
+        "group_id": s.group_id, **s.upload}),
+    ("polls.create", "response", "user_token", lambda s: {
+        "question": "Какую книгу обсудим?", "add_answers": '["Одна", "Другая"]',
+        "owner_id": s.owner_id}),
+    ("polls.getById", "response", "user_token", lambda s: {
+        "owner_id": s.owner_id, "poll_id": s.poll["id"]}),
+    ("polls.getVoters", "response", "user_token", lambda s: {
+        "owner_id": s.owner_id, "poll_id": s.poll["id"],
+        "answer_ids": ",".join(str(a["id"]) for a in s.poll["answers"])}),
+    ("polls.getVoters", "fieldsResponse", "user_token", lambda s: {
+        "owner_id": s.owner_id, "poll_id": s.poll["id"],
+        "answer_ids": s.poll["answers"][0]["id"], "fields": "photo_50"}),
+    ("likes.getList", "response", "user_token", lambda s: {
+        "type": "post", "owner_id": s.owner_id, "item_id": s.post_id}),
+    ("likes.getList", "extendedResponse", "service_token", lambda s: {
+        "type": "post", "owner_id": s.owner_id, "item_id": s.post_id, "extended": 1}),
+    ("stats.getPostReach", "response", "user_token", lambda s: {
+        "owner_id": s.owner_id, "post_ids": s.post_id}),
+    ("groups.getById", "response", "user_token", lambda s: {
+        "group_id": s.group_id, "fields": "members_count"}),
+    ("groups.getById", "response", "community_token", lambda s: {}),
+    ("groups.isMember", "response", "community_token", lambda s: {
+        "group_id": s.group_id, "user_id": s.readers[0]}),
+    ("groups.isMember", "userIdsResponse", "community_token", lambda s: {
+        "group_id": s.group_id, "user_ids": ",".join(map(str, s.readers[:3]))}),
+    ("groups.getMembers", "response", "community_token", lambda s: {"group_id": s.group_id}),
+    ("groups.getMembers", "fieldsResponse", "user_token", lambda s: {
+        "group_id": s.group_id, "fields": "photo_100"}),
+    ("groups.getLongPollServer", "response", "community_token", lambda s: {
+        "group_id": s.group_id}),
+    ("users.get", "response", "user_token", lambda s: {}),
+    ("users.get", "response", "community_token", lambda s: {
+        "user_ids": ",".join(map(str, s.readers[:2])), "fields": "photo_50,photo_100"}),
+    ("messages.send", "deprecatedResponse", "community_token", lambda s: {
+        "peer_id": s.writer, "random_id": 7, "message": "Клуб в субботу"}),
+    ("messages.send", "userIdsResponse", "community_token", lambda s: {
+        "peer_ids": s.writer, "random_id": 8, "message": "Клуб в субботу"}),
+    ("messages.sendMessageEventAnswer", "response", "community_token", lambda s: {
+        "event_id": s.vk.press_button(s.writer, {"go": 1}), "user_id": s.writer,
+        "peer_id": s.writer, "event_data": '{"type": "show_snackbar", "text": "Готово"}'}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("method", "variant", "token_key", "params"),
+    CONTRACT,
+    ids=[f"{row[0]}-{row[1]}-{row[2].split('_')[0]}" for row in CONTRACT],
+)
+def test_contract(sandbox, info, admin, method, variant, token_key, params):
+    scene = Scene(sandbox, info, admin)
+    caller = Client(info["api_url"], info[token_key])
+    body = caller.session.method(method, params(scene), raw=True)
+    vk_spec.validate_response(method, body, variant)
+
+
+def test_contract_covers_every_handler():
+    """A method added to the stand-in needs a CONTRACT row."""
+    assert {row[0] for row in CONTRACT} == set(HANDLERS)
+    for method, variant, _, _ in CONTRACT:
+        assert variant in vk_spec.method(method)["responses"]
 
 
 def test_schema_check_rejects_undeclared_fields():
@@ -615,6 +737,7 @@ def test_stand_in_runs_without_the_schema_or_jsonschema(tmp_path, monkeypatch):
         with pytest.raises(vk_spec.SpecError):
             vk_spec.schema_dir()
         with Sandbox(seed=3) as running:
+            running.vk.set_rate_limits(enabled=False)
             info = running.info()["vk"]
             session = vk_api.VkApi(
                 token=info["user_token"],

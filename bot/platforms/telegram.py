@@ -43,14 +43,21 @@ class TelegramPlatform:
     network = NETWORK
 
     def __init__(
-        self, token: str, api_url: str, timeout: float = 10.0, rate_limit: bool = True
+        self,
+        token: str,
+        api_url: str,
+        timeout: float = 10.0,
+        rate_limit: bool = True,
+        httpx_kwargs: dict | None = None,
     ) -> None:
+        # httpx_kwargs is the transport seam: tests hook every request there.
         request = HTTPXRequest(
             connection_pool_size=32,
             read_timeout=timeout,
             write_timeout=timeout,
             connect_timeout=timeout,
             media_write_timeout=timeout * 3,
+            httpx_kwargs=httpx_kwargs,
         )
         limiter = AIORateLimiter(max_retries=0) if rate_limit else None
         self.bot = ExtBot(token=token, base_url=api_url, request=request, rate_limiter=limiter)

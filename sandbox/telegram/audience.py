@@ -21,6 +21,8 @@ def _chat_for_user(world: World, user_id: int, chat_id: int | str) -> ChatRecord
         raise ValueError("readers cannot post in a channel; use post_as_admin for the librarian")
     if chat.members.get(user_id) == "kicked":
         raise ValueError(f"user {user_id} is banned in chat {chat.id}")
+    if chat.type != "private":
+        chat.members.setdefault(user_id, "member")  # whoever writes in a group is in it
     return chat
 
 
@@ -88,3 +90,23 @@ def set_member_count(world: World, chat_id: int | str, count: int) -> int:
     chat = world.chat(chat_id)
     chat.member_count = count
     return count
+
+
+def edit_as_user(
+    world: World, user_id: int, chat_id: int | str, message_id: int, text: str
+) -> dict[str, Any]:
+    """A reader edits a message of their own in a group or private chat: edited_message."""
+    world.user(user_id)
+    chat = _chat_for_user(world, user_id, chat_id)
+    message = chat.messages.get(message_id)
+    if message is None:
+        raise ValueError(f"no message {message_id} in chat {chat.id}")
+    if message.get("from", {}).get("id") != user_id or "text" not in message:
+        raise ValueError(f"message {message_id} is not a text message of user {user_id}")
+    content = _text_fields(text)
+    if content["text"] == message["text"] and content.get("entities") == message.get("entities"):
+        raise ValueError("the new text is the same as the old one")
+    message.pop("entities", None)
+    message.update(content, edit_date=world.now())
+    world.push_update("edited_message", message)
+    return message

@@ -15,8 +15,21 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "description": ..
     POST vote                  {"user_id", "chat_id", "message_id", "option_ids"}
     POST press                 {"user_id", "chat_id", "message_id", "callback_data"}
     GET  callback_answers      button presses and what the bot answered
-    POST clock                 {"advance": seconds}
+    POST clock                 {"advance": seconds} and/or {"freeze": true|false}
     POST fail                  {"method", "error_code", "description", "retry_after"?, "times"?}
+    POST edit                  {"user_id", "chat_id", "message_id", "text"}: a reader edits
+    POST react                 {"user_id", "chat_id", "message_id", "emoji"} (str, list or null)
+    POST react_anonymously     {"chat_id", "message_id", "emoji", "count"?}: channel posts
+    POST join                  {"user_id", "chat_id"}
+    POST leave                 {"user_id", "chat_id"}
+    POST add_bot               {"chat_id", "admin"?: true, "by_user_id"?}: add or promote/demote
+    POST remove_bot            {"chat_id", "by_user_id"?}
+    POST chats                 {"title", "type"?: "supergroup"}: a new chat without the bot
+    GET  rate_limits           the flood-control configuration
+    POST rate_limits           {"enabled", "per_second"?, "per_chat_per_minute"?,
+                                "per_private_chat_per_second"?, "private_burst"?}
+    GET  faults                fault rules and the faults that fired
+    POST faults                {"spec": "sendMessage:5xx:0.2,...", "seed"?} ("" clears)
 """
 
 from __future__ import annotations
@@ -27,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from sandbox.faults import FaultRule
 from sandbox.telegram.errors import ApiError
 
 if TYPE_CHECKING:
@@ -57,9 +71,39 @@ def _routes(tg: TelegramStandIn) -> list[tuple[str, str, Callable[[Body], Any]]]
         ("POST", "/vote", lambda q: tg.vote_as_user(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), list(q["option_ids"]))),
         ("POST", "/press", lambda q: tg.press_as_user(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), q["callback_data"])),
         ("GET", "/callback_answers", lambda q: tg.callback_answers()),
-        ("POST", "/clock", lambda q: tg.advance_clock(float(q["advance"]))),
+        ("POST", "/clock", lambda q: _clock(tg, q)),
         ("POST", "/fail", lambda q: tg.fail_next(q["method"], int(q["error_code"]), q["description"], q.get("retry_after"), int(q.get("times", 1)))),
+        ("POST", "/edit", lambda q: tg.edit_as_user(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), q["text"])),
+        ("POST", "/react", lambda q: tg.react(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), q.get("emoji"))),
+        ("POST", "/react_anonymously", lambda q: tg.react_anonymously(_chat(q["chat_id"]), int(q["message_id"]), q["emoji"], int(q.get("count", 1)))),
+        ("POST", "/join", lambda q: tg.join(int(q["user_id"]), _chat(q["chat_id"]))),
+        ("POST", "/leave", lambda q: tg.leave(int(q["user_id"]), _chat(q["chat_id"]))),
+        ("POST", "/add_bot", lambda q: tg.add_bot_to(_chat(q["chat_id"]), bool(q.get("admin", True)), _optional_int(q.get("by_user_id")))),
+        ("POST", "/remove_bot", lambda q: tg.remove_bot(_chat(q["chat_id"]), _optional_int(q.get("by_user_id")))),
+        ("POST", "/chats", lambda q: tg.create_chat(q["title"], q.get("type", "supergroup"))),
+        ("GET", "/rate_limits", lambda q: tg.state()["rate_limits"]),
+        ("POST", "/rate_limits", lambda q: tg.set_rate_limits(**_pick(q, "enabled", "per_second", "per_chat_per_minute", "per_private_chat_per_second", "private_burst"))),
+        ("GET", "/faults", lambda q: tg.faults()),
+        ("POST", "/faults", lambda q: tg.set_faults(_fault_rules(q), _optional_int(q.get("seed")))),
     ]  # fmt: skip
+
+
+def _clock(tg: TelegramStandIn, body: Body) -> float:
+    if "freeze" in body:
+        tg.freeze_clock(bool(body["freeze"]))
+    if "advance" in body:
+        tg.advance_clock(float(body["advance"]))
+    return tg.state()["now"]
+
+
+def _fault_rules(body: Body) -> list[FaultRule] | str:
+    if "rules" in body:
+        return [FaultRule(**rule) for rule in body["rules"]]
+    return str(body["spec"])
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _members(tg: TelegramStandIn, body: Body) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.telegram.errors import ApiError, bad_request
+from sandbox.telegram.errors import ApiError, bad_request, forbidden
 from sandbox.telegram.formatting import (
     EntityParseError,
     FormattedText,
@@ -127,8 +127,22 @@ def reply_fields(p: Params, chat: ChatRecord) -> dict[str, Any]:
     return {"reply_to_message": {k: v for k, v in original.items() if k != "reply_to_message"}}
 
 
+def check_can_post(world: World, chat: ChatRecord) -> None:
+    """The bot must be in a group, and an administrator of a channel, to post there."""
+    if chat.type == "private":
+        return
+    status = world.bot_status(chat)
+    if status == "kicked":
+        raise forbidden(f"bot was kicked from the {chat.type} chat")
+    if status not in ("creator", "administrator", "member"):
+        raise forbidden(f"bot is not a member of the {chat.type} chat")
+    if chat.type == "channel" and status == "member":
+        raise bad_request("need administrator rights in the channel chat")
+
+
 def send(world: World, p: Params, chat: ChatRecord, content: dict[str, Any]) -> dict[str, Any]:
     """Post the bot's message; Telegram copies channel posts into the discussion group."""
+    check_can_post(world, chat)
     content = {**reply_fields(p, chat), **content}
     markup = inline_markup(p)
     if markup and markup["inline_keyboard"]:

@@ -1,7 +1,9 @@
 """TelegramStandIn: the Bot API over HTTP plus a control API for tests and demos.
 
 The Bot API app answers ``/bot<token>/<method>`` with the real envelopes; getUpdates long
-polls and ends early when an update arrives. The control app (mounted by sandbox.server
+polls and ends early when an update arrives. Flood limits (``limits``) and injected faults
+(``sandbox.faults``: 502, a held answer, a dropped connection before or after the call is
+carried out) act here, around the methods. The control app (mounted by sandbox.server
 under ``/_sandbox/telegram/``) lets a test or demo act as the audience. The server runs on
 its own event loop in another thread, so one lock guards the World and every critical
 section is short.
@@ -10,6 +12,7 @@ section is short.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
 import logging
@@ -21,9 +24,13 @@ from typing import Any
 
 from aiohttp import web
 
+from sandbox.faults import FaultInjector, FaultRule
+
 # Importing these modules registers their Bot API methods.
-from sandbox.telegram import audience, callbacks, chats, control, messages, polls  # noqa: F401
+from sandbox.telegram import callbacks, chats, control, messages, polls  # noqa: F401
+from sandbox.telegram.actions import Actions
 from sandbox.telegram.errors import ApiError
+from sandbox.telegram.limits import FloodControl
 from sandbox.telegram.params import Params
 from sandbox.telegram.registry import METHODS
 from sandbox.telegram.world import DEFAULT_UPDATE_TYPES, World
@@ -35,17 +42,26 @@ _CONFLICT_OTHER_POLL = "Conflict: terminated by other getUpdates request; make s
 _CONFLICT_WEBHOOK = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 
 
-class TelegramStandIn:
-    """A local Telegram Bot API with one bot, a library channel and its discussion group."""
+_BAD_GATEWAY = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+
+
+class TelegramStandIn(Actions):
+    """A local Telegram Bot API with one bot, a library channel and its discussion group.
+
+    Control methods (readers, librarian, clock, limits, faults) come from Actions.
+    """
 
     def __init__(self, seed: int = 0, clock: Callable[[], float] = time.time):
         self._seed = seed
-        self._clock = clock
+        self._clock = self._base_clock = clock
         self._lock = threading.Lock()
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._poll_generation = 0
         self._closing = False
         self._failures: dict[str, list[ApiError]] = {}
+        self._faults = FaultInjector(seed=seed)
+        self._flood = FloodControl()
+        self._stopping: asyncio.Event | None = None
         self._world = self._new_world(first_update_id=None)
 
     def _new_world(self, first_update_id: int | None) -> World:
@@ -61,6 +77,7 @@ class TelegramStandIn:
     def make_app(self) -> web.Application:
         """The Bot API at /bot<token>/<method>, files at /file/bot<token>/<path>."""
         self._closing = False  # the runner may serve the same stand-in again after a stop
+        self._stopping = asyncio.Event()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_download)
@@ -90,135 +107,64 @@ class TelegramStandIn:
             }
 
     def state(self) -> dict[str, Any]:
-        """A JSON-ready snapshot of everything the stand-in holds."""
-        return self._locked(lambda world: world.snapshot())
+        """A JSON-ready snapshot of everything the stand-in holds, limits and faults too."""
+        snapshot = self._locked(
+            lambda world: {**world.snapshot(), "rate_limits": self._flood.state()}
+        )
+        return {**snapshot, "faults": self.faults()}
 
     def reset(self) -> None:
-        """Forget messages, updates, files and readers; keep the bot, token and chats."""
+        """Forget messages, updates, files and readers, the flood counters, queued failures
+        and the log of fired faults; keep the bot, token, chats, limits and fault rules."""
         with self._lock:
             self._world = self._new_world(first_update_id=self._world.next_update_id)
             self._failures.clear()
-
-    # -- control, as Python methods ---------------------------------------------------
-
-    def set_member_count(self, chat_id: int | str, count: int) -> int:
-        """Set a chat's member (subscriber) count."""
-        return self._locked(lambda world: audience.set_member_count(world, chat_id, count))
-
-    def add_members(self, chat_id: int | str, count: int) -> int:
-        """Add (or with a negative count remove) members; returns the new count."""
-
-        def change(world: World) -> int:
-            chat = world.chat(chat_id)
-            return audience.set_member_count(world, chat_id, chat.member_count + count)
-
-        return self._locked(change)
-
-    def messages(self, chat_id: int | str) -> list[dict[str, Any]]:
-        """All messages stored in a chat, oldest first."""
-        return self._locked(lambda world: list(world.chat(chat_id).messages.values()))
-
-    def pending_updates(self) -> list[dict[str, Any]]:
-        """Updates queued for the bot and not yet confirmed."""
-        return self._locked(lambda world: world.updates)
-
-    def add_user(
-        self,
-        first_name: str | None = None,
-        last_name: str | None = None,
-        username: str | None = None,
-        language_code: str = "ru",
-    ) -> dict[str, Any]:
-        """Create a reader; names come from the seed when not given."""
-        return self._locked(
-            lambda world: world.add_user(first_name, last_name, username, language_code)
-        )
-
-    def post_as_user(
-        self, user_id: int, chat_id: int | str, text: str, reply_to_message_id: int | None = None
-    ) -> dict[str, Any]:
-        """A reader writes in the group, or privately to the bot when chat_id == user_id."""
-        return self._locked(
-            lambda world: audience.post_as_user(world, user_id, chat_id, text, reply_to_message_id)
-        )
-
-    def comment_on_post(self, user_id: int, channel_post_id: int, text: str) -> dict[str, Any]:
-        """A reader comments on a channel post (a reply in the discussion group)."""
-        return self._locked(
-            lambda world: audience.comment_on_post(world, user_id, channel_post_id, text)
-        )
-
-    def post_as_admin(self, chat_id: int | str, text: str) -> dict[str, Any]:
-        """The librarian posts by hand in a chat; the bot gets channel_post or message."""
-        return self._locked(lambda world: audience.post_as_admin(world, chat_id, text))
-
-    def vote_as_user(
-        self, user_id: int, chat_id: int | str, message_id: int, option_ids: list[int]
-    ) -> dict[str, Any]:
-        """A reader answers a poll (empty option_ids retracts the vote); returns the poll."""
-        return self._locked(
-            lambda world: polls.vote(world, user_id, chat_id, message_id, option_ids)
-        )
-
-    def press_as_user(
-        self, user_id: int, chat_id: int | str, message_id: int, callback_data: str
-    ) -> dict[str, Any]:
-        """A reader presses an inline button; returns the callback query the bot receives."""
-        return self._locked(
-            lambda world: callbacks.press_button(world, user_id, chat_id, message_id, callback_data)
-        )
-
-    def callback_answers(self) -> list[dict[str, Any]]:
-        """Callback queries with the answers the bot gave (what readers saw)."""
-        return self._locked(lambda world: list(world.callback_queries.values()))
-
-    def advance_clock(self, seconds: float) -> int:
-        """Move the stand-in's clock forward (polls close on time); returns the new now."""
-
-        def advance(world: World) -> int:
-            world.clock_offset += seconds
-            polls.close_expired(world)
-            return world.now()
-
-        return self._locked(advance)
-
-    def fail_next(
-        self,
-        method: str,
-        error_code: int,
-        description: str,
-        retry_after: int | None = None,
-        times: int = 1,
-    ) -> None:
-        """Make the next calls of a method fail as given (e.g. 429 with retry_after)."""
-        with self._lock:
-            failure = ApiError(error_code, description, retry_after)
-            self._failures.setdefault(method.lower(), []).extend([failure] * times)
-
-    def _locked(self, action: Callable[[World], Any]) -> Any:
-        with self._lock:
-            return copy.deepcopy(action(self._world))
+            self._flood.clear()
+        self._faults.clear()
 
     # -- Bot API over HTTP ----------------------------------------------------------
 
     async def _handle_api(self, request: web.Request) -> web.Response:
+        fault: FaultRule | None = None
         try:
             self._check_token(request.match_info["token"])
-            name = request.match_info["method"].lower()
+            name = request.match_info["method"]
             params = await Params.from_request(request)
-            if name == "getupdates":
-                result = await self._get_updates(params)
-            else:
-                result = self._call(name, params)
+            fault = self._faults.pick(name)
+            record = self._faults.fired[-1] if fault else {}  # pick and this run on one thread
+            if fault and fault.kind == "5xx":
+                return _json(_BAD_GATEWAY, status=502)
+            if fault and fault.kind == "reset":
+                return _drop(request)
+            result = await self._answer(name.lower(), params)
         except ApiError as error:
-            return _json(error.envelope(), status=error.code)
+            response = _json(error.envelope(), status=error.code)
         except Exception:
             # A stand-in bug must still look like the API's own 500, not an HTML page.
             _log.exception("Bot API stand-in failed on %s", request.path.split("/")[-1])
-            return _json(
+            response = _json(
                 {"ok": False, "error_code": 500, "description": "Internal Server Error"}, status=500
             )
-        return _json({"ok": True, "result": result})
+        else:
+            response = _json({"ok": True, "result": result})
+            record.update(_created(result))
+        if fault and fault.kind == "ambiguous":
+            return _drop(request)
+        if fault and fault.kind == "slow":
+            await self._hold(fault.delay)
+        return response
+
+    async def _answer(self, name: str, params: Params) -> Any:
+        if name == "getupdates":
+            return await self._get_updates(params)
+        return self._call(name, params)
+
+    async def _hold(self, seconds: float) -> None:
+        """Wait before answering; a stopping server answers at once."""
+        if self._stopping is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     def _check_token(self, token: str) -> None:
         if token != self._world.token:
@@ -236,7 +182,11 @@ class TelegramStandIn:
         with self._lock:
             self._raise_injected(name)
             polls.close_expired(self._world)
-            return copy.deepcopy(method(self._world, params))
+            buckets, amount = self._flood.cost(self._world, name, params)
+            self._flood.admit(buckets, amount, self._world.exact_now())
+            result = copy.deepcopy(method(self._world, params))
+            self._flood.charge(buckets, amount)
+            return result
 
     def _raise_injected(self, name: str) -> None:
         queued = self._failures.get(name)
@@ -294,6 +244,8 @@ class TelegramStandIn:
         with self._lock:
             self._closing = True
             self._wake_pollers()
+        if self._stopping is not None:
+            self._stopping.set()
 
     async def _handle_download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self._world.token:
@@ -309,6 +261,25 @@ class TelegramStandIn:
             if stored and stored.mime_type
             else "application/octet-stream",
         )
+
+
+def _drop(request: web.Request) -> web.Response:
+    """Close the connection without an answer: the client sees it reset."""
+    if request.transport is not None:
+        request.transport.abort()
+    return web.Response(status=500)
+
+
+def _created(result: Any) -> dict[str, Any]:
+    """What a call made, for the fault log: the message id(s) and chat, if any."""
+    if isinstance(result, dict) and "message_id" in result and "chat" in result:
+        return {"chat_id": result["chat"]["id"], "message_id": result["message_id"]}
+    if isinstance(result, list) and result and isinstance(result[0], dict) and "chat" in result[0]:
+        return {
+            "chat_id": result[0]["chat"]["id"],
+            "message_id": [m.get("message_id") for m in result],
+        }
+    return {}
 
 
 async def _not_found(request: web.Request) -> web.Response:

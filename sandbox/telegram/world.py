@@ -49,6 +49,10 @@ DEFAULT_UPDATE_TYPES = frozenset(
     ]
 )
 
+# Update types Telegram sends only to a bot that administers the chat.
+ADMIN_ONLY_UPDATES = frozenset(["message_reaction", "message_reaction_count", "chat_member"])
+PRESENT = ("creator", "administrator", "member")
+
 # The service account Telegram uses as sender of channel posts copied into discussion groups.
 TELEGRAM_SERVICE_USER = {"id": 777000, "is_bot": False, "first_name": "Telegram"}
 
@@ -154,6 +158,9 @@ class World:
         self.files = FileStore(seed)
         self.polls: dict[str, Any] = {}  # poll id -> polls.PollRecord
         self.callback_queries: dict[str, dict[str, Any]] = {}
+        # (chat id, message id) -> user id -> emojis; and -> emoji -> anonymous total
+        self.reactions: dict[tuple[int, int], dict[int, list[str]]] = {}
+        self.reaction_counts: dict[tuple[int, int], dict[str, int]] = {}
         self.webhook_url = ""
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.on_update: Callable[[], None] | None = None
@@ -163,6 +170,10 @@ class World:
     def exact_now(self) -> float:
         """Unix time on the stand-in's clock: real time plus any advance."""
         return self._clock() + self.clock_offset
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """Read time from another clock (the stand-in freezes and thaws it)."""
+        self._clock = clock
 
     def now(self) -> int:
         """Unix seconds on the stand-in's clock, as message dates carry them."""
@@ -297,14 +308,30 @@ class World:
 
     # -- updates -----------------------------------------------------------
 
+    def bot_status(self, chat: ChatRecord) -> str:
+        """The bot's ChatMember status in a chat ("left" when it is not there)."""
+        return chat.members.get(self.bot["id"], "left")
+
     def push_update(self, kind: str, payload: dict[str, Any]) -> None:
-        """Queue an update if the bot subscribed to its type."""
-        if kind not in self.allowed_updates:
+        """Queue an update if the bot subscribed to its type and may see it in that chat."""
+        if kind not in self.allowed_updates or not self._bot_sees(kind, payload):
             return
         self.updates.append({"update_id": self.next_update_id, kind: copy.deepcopy(payload)})
         self.next_update_id += 1
         if self.on_update is not None:
             self.on_update()
+
+    def _bot_sees(self, kind: str, payload: dict[str, Any]) -> bool:
+        if kind == "my_chat_member":  # the bot hears about its own removal
+            return True
+        chat_wire = payload.get("chat") or (payload.get("message") or {}).get("chat") or {}
+        chat = self.chats.get(chat_wire.get("id", 0))
+        if chat is None or chat.type == "private":
+            return True
+        status = self.bot_status(chat)
+        if kind in ADMIN_ONLY_UPDATES:
+            return status in ("creator", "administrator")
+        return status in PRESENT
 
     def confirm_updates(self, offset: int | None) -> None:
         """Forget what getUpdates' offset confirms (negative: keep only the last -offset)."""
@@ -342,6 +369,18 @@ class World:
             "updates_pending": copy.deepcopy(self.updates),
             "polls": [poll.snapshot() for poll in self.polls.values()],
             "callback_queries": list(self.callback_queries.values()),
+            "reactions": [
+                {
+                    "chat_id": chat_id,
+                    "message_id": message_id,
+                    "by_user": {str(u): e for u, e in by.items()},
+                }
+                for (chat_id, message_id), by in self.reactions.items()
+            ],
+            "reaction_counts": [
+                {"chat_id": chat_id, "message_id": message_id, "counts": counts}
+                for (chat_id, message_id), counts in self.reaction_counts.items()
+            ],
             "allowed_updates": sorted(self.allowed_updates),
             "webhook_url": self.webhook_url,
             "commands": self.commands,

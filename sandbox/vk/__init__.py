@@ -4,8 +4,10 @@ Modules: ``world`` (the records), ``render`` (records as VK objects), ``spec`` (
 index of the official description, ``spec_index.json``), ``api`` (the /method endpoint:
 tokens, errors, parameters), ``methods`` (one handler per VK method: ``wall``, ``community``,
 ``messages``), ``audience`` (readers' actions and the events they cause), ``events`` (Bots
-Long Poll), ``uploads`` (the photo upload server), ``control`` (JSON control routes),
-``standin`` (VkStandIn, tying it up). The stand-in needs neither the schema nor jsonschema.
+Long Poll), ``uploads`` (the photo upload server), ``limits`` (rate limits, error 6, and
+flood control, error 9), ``faulting`` (transport faults from ``sandbox.faults``), ``control``
+(JSON control routes), ``snapshot`` (records as state dicts), ``standin`` (VkStandIn, tying
+it up). The stand-in needs neither the schema nor jsonschema.
 """
 
 from sandbox.vk.standin import VkStandIn

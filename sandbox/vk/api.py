@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,8 @@ from aiohttp import web
 
 from sandbox.vk import spec
 from sandbox.vk.events import EventLog
+from sandbox.vk.faulting import FaultGate
+from sandbox.vk.limits import RateLimits
 from sandbox.vk.world import Token, World
 
 GROUP_ONLY = "Access denied: method is available only with group auth"
@@ -31,8 +32,6 @@ REQUIRED_SCOPE = {
     "photos.getWallUploadServer": "photos",
     "photos.saveWallPhoto": "photos",
 }
-# Requests per second VK allows per token kind, when rate limiting is switched on.
-RATE_LIMITS = {"user": 3, "group": 20, "service": 20}
 
 
 class ApiFailure(Exception):
@@ -105,8 +104,6 @@ class Faults:
     """Errors the test asked for: the next calls of a method fail with a given code."""
 
     queued: dict[str, deque[int]] = field(default_factory=lambda: defaultdict(deque))
-    rate_limited: bool = False
-    recent: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
     def take(self, method: str) -> int | None:
         """The code the next call of ``method`` must fail with, if any."""
@@ -114,18 +111,6 @@ class Faults:
             if self.queued[key]:
                 return self.queued[key].popleft()
         return None
-
-    def over_limit(self, token: str, kind: str, now: float) -> bool:
-        """Whether this call exceeds VK's per-second limit for the token."""
-        if not self.rate_limited:
-            return False
-        window = self.recent[token]
-        while window and now - window[0] >= 1.0:
-            window.popleft()
-        if len(window) >= RATE_LIMITS[kind]:
-            return True
-        window.append(now)
-        return False
 
 
 class MethodEndpoint:
@@ -138,6 +123,8 @@ class MethodEndpoint:
         lock: threading.RLock,
         handlers: dict[str, Handler],
         faults: Faults,
+        limits: RateLimits,
+        gate: FaultGate,
         tick: Callable[[], None],
     ) -> None:
         self.world = world
@@ -145,24 +132,33 @@ class MethodEndpoint:
         self.lock = lock
         self.handlers = handlers
         self.faults = faults
+        self.limits = limits
+        self.gate = gate
         self.tick = tick
         self.calls: deque[dict[str, Any]] = deque(maxlen=1000)
 
-    async def handle(self, request: web.Request) -> web.Response:
-        """Answer one API call."""
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Answer one API call (through the fault gate)."""
         name = request.match_info["name"]
+        return await self.gate.run(request, name, lambda: self._respond(request, name))
+
+    async def _respond(self, request: web.Request, name: str) -> tuple[web.Response, dict]:
         params = {key: str(value) for key, value in request.query.items()}
         if request.method == "POST":
             form = await request.post()
             params.update({key: str(value) for key, value in form.items()})
         base_url = f"{request.scheme}://{request.host}"
+        notes: dict[str, Any] = {}
         try:
-            body = {"response": self.answer(name, params, base_url)}
+            result = self.answer(name, params, base_url)
+            body: dict[str, Any] = {"response": result}
+            if name == "wall.post" and isinstance(result, dict):
+                notes["post_id"] = result.get("post_id")
         except ApiFailure as failure:
             body = {"error": _error(failure, name, params)}
-        return web.Response(
-            text=json.dumps(body, ensure_ascii=False), content_type="application/json"
-        )
+            notes["error_code"] = failure.code
+        text = json.dumps(body, ensure_ascii=False)
+        return web.Response(text=text, content_type="application/json"), notes
 
     def answer(self, name: str, params: dict[str, str], base_url: str) -> Any:
         """The response of a call, or ApiFailure."""
@@ -176,7 +172,7 @@ class MethodEndpoint:
         with self.lock:
             self.calls.append({"method": name, "token": token.kind, "params": _public(params)})
             injected = self.faults.take(name)
-            if self.faults.over_limit(params["access_token"], token.kind, time.monotonic()):
+            if self.limits.over_limit(params["access_token"], token.kind, self.world.clock()):
                 raise ApiFailure(6)
         if injected is not None:
             raise _injected(injected)

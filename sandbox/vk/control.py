@@ -1,6 +1,6 @@
 """JSON routes of the VK stand-in's control app (mounted at /_sandbox/vk/ by the runner).
 
-GET  state | posts?group_id= | events | messages?user_id=
+GET  state | posts?group_id= | events | messages?user_id= | faults
 POST views | likes | reposts | comments        {"post": "-GROUP_ID", "count": n}
 POST members                                   {"group_id": g, "count": n}
 POST reader                                    {"first_name": .., "last_name": ..}
@@ -8,7 +8,9 @@ POST comment {"user_id", "post", "text", "reply_to"?}   POST comment_edit {"comm
 POST like | unlike | repost {"user_id", "post"}          POST vote {"user_id", "poll_id", "answer_ids"}
 POST join | leave {"user_id"}                            POST message {"user_id", "text", "payload"?}
 POST button {"user_id", "payload", "message_id"?}        GET  button_answer?event_id=
-POST fail {"method", "code", "times"?}    POST rate_limit {"enabled"}
+POST fail {"method", "code", "times"?}    POST rate_limit {"enabled"} (older form of:)
+POST rate_limits {"enabled"?, "user_per_second"?, "community_per_second"?}   (on, 3, 20)
+POST faults {"spec": "wall.post:ambiguous:0.2,*:slow:0.1:15", "seed"?}   ("" = none)
 POST longpoll_expire {"failed"?}          POST clock {"seconds"}         POST reset
 
 Every POST answers {"ok": true, "result": ...}; bad input answers HTTP 400 {"ok": false, "error"}.
@@ -26,7 +28,8 @@ if TYPE_CHECKING:
     from sandbox.vk.standin import VkStandIn
 
 RouteHandler = Callable[[web.Request], Awaitable[web.Response]]
-# route -> (VkStandIn method, the JSON fields it takes, in order)
+# route -> (VkStandIn method, the JSON fields it takes, in order); "field:name" passes the
+# JSON field as the method's argument ``name``.
 POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "views": ("add_views", ("post", "count")),
     "likes": ("add_likes", ("post", "count")),
@@ -46,6 +49,8 @@ POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "button": ("press_button", ("user_id", "payload", "message_id")),
     "fail": ("fail_next", ("method", "code", "times")),
     "rate_limit": ("set_rate_limiting", ("enabled",)),
+    "rate_limits": ("set_rate_limits", ("enabled", "user_per_second", "community_per_second")),
+    "faults": ("set_faults", ("spec:rules", "seed")),
     "longpoll_expire": ("expire_longpoll_key", ("failed",)),
     "clock": ("shift_clock", ("seconds",)),
     "reset": ("reset", ()),
@@ -56,6 +61,7 @@ GET_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "events": ("events_log", ()),
     "messages": ("messages", ("user_id",)),
     "button_answer": ("button_answer", ("event_id",)),
+    "faults": ("faults_state", ()),
 }
 
 
@@ -77,7 +83,12 @@ def _post_handler(action: Callable[..., Any], fields: tuple[str, ...]) -> RouteH
             return _failure("the body is not JSON")
         if not isinstance(body, dict):
             return _failure("the body must be a JSON object")
-        return _run(action, {key: body[key] for key in fields if key in body})
+        arguments = {}
+        for spelled in fields:
+            key, _, name = spelled.partition(":")
+            if key in body:
+                arguments[name or key] = body[key]
+        return _run(action, arguments)
 
     return handle
 

@@ -14,12 +14,15 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.vk import audience, methods
+from sandbox.faults import FaultRule
+from sandbox.vk import audience, methods, snapshot
 from sandbox.vk.api import Faults, MethodEndpoint
 from sandbox.vk.control import make_control_app
 from sandbox.vk.events import EventLog
+from sandbox.vk.faulting import FaultGate
+from sandbox.vk.limits import COMMUNITY_PER_SECOND, USER_PER_SECOND, RateLimits
 from sandbox.vk.uploads import UploadServer
-from sandbox.vk.world import CROWD_BASE, Community, Message, Photo, Poll, Post, World
+from sandbox.vk.world import CROWD_BASE, Community, Post, World
 
 
 class VkStandIn:
@@ -32,10 +35,19 @@ class VkStandIn:
         self.events = EventLog(self.world.community.id, seed)
         self.lock = threading.RLock()
         self.faults = Faults()
+        self.limits = RateLimits()
+        self.gate = FaultGate(seed, self.lock)
         self._endpoint = MethodEndpoint(
-            self.world, self.events, self.lock, methods.HANDLERS, self.faults, self._tick
+            self.world,
+            self.events,
+            self.lock,
+            methods.HANDLERS,
+            self.faults,
+            self.limits,
+            self.gate,
+            self._tick,
         )
-        self._uploads = UploadServer(self.world, self.lock)
+        self._uploads = UploadServer(self.world, self.lock, self.gate)
 
     # -- runner interface ----------------------------------------------------
 
@@ -88,13 +100,15 @@ class VkStandIn:
                     for u in world.users.values()
                     if u.id < CROWD_BASE
                 ],
-                "posts": [_post_state(p) for p in world.posts.values()],
-                "photos": [_photo_state(p) for p in world.photos.values()],
-                "polls": [_poll_state(p) for p in world.polls.values()],
-                "messages": [_message_state(m) for m in world.messages],
+                "posts": [snapshot.post_state(p) for p in world.posts.values()],
+                "photos": [snapshot.photo_state(p) for p in world.photos.values()],
+                "polls": [snapshot.poll_state(p) for p in world.polls.values()],
+                "messages": [snapshot.message_state(m) for m in world.messages],
                 "button_presses": dict(world.button_presses),
                 "events": len(self.events.all()),
                 "calls": list(self._endpoint.calls),
+                "rate_limits": self.limits.settings(),
+                "faults": self.gate.state(),
             }
 
     def reset(self) -> None:
@@ -103,6 +117,8 @@ class VkStandIn:
             self.world.clear()
             self.events.clear()
             self._endpoint.calls.clear()
+            self.limits.clear()
+            self.gate.clear()
 
     # -- counters --------------------------------------------------------------
 
@@ -157,7 +173,9 @@ class VkStandIn:
         with self.lock:
             self._tick()
             owner_id = -self._community(group_id).id
-            return [_post_state(p) for p in self.world.posts.values() if p.owner_id == owner_id]
+            return [
+                snapshot.post_state(p) for p in self.world.posts.values() if p.owner_id == owner_id
+            ]
 
     # -- the audience ------------------------------------------------------------
 
@@ -228,7 +246,7 @@ class VkStandIn:
     def messages(self, user_id: int) -> list[dict[str, Any]]:
         """The dialog between the community and a reader, oldest first."""
         with self.lock:
-            return [_message_state(m) for m in self.world.messages if m.peer_id == user_id]
+            return [snapshot.message_state(m) for m in self.world.messages if m.peer_id == user_id]
 
     # -- the network ---------------------------------------------------------------
 
@@ -247,13 +265,33 @@ class VkStandIn:
         with self.lock:
             self.faults.queued[method].extend([code] * _positive(times))
 
-    def set_rate_limiting(self, enabled: bool) -> None:
-        """Enforce VK's per-token limits (3/s user, 20/s community) with error 6."""
+    def set_rate_limits(
+        self,
+        enabled: bool = True,
+        user_per_second: int = USER_PER_SECOND,
+        community_per_second: int = COMMUNITY_PER_SECOND,
+    ) -> dict[str, Any]:
+        """VK's per-token limits, answered with error 6 (on by default; service tokens count
+        as user tokens); returns the settings."""
         with self.lock:
-            self.faults.rate_limited = enabled
+            return self.limits.configure(enabled, user_per_second, community_per_second)
+
+    def set_rate_limiting(self, enabled: bool) -> dict[str, Any]:
+        """Switch the limits on (at VK's figures) or off; kept for older callers."""
+        return self.set_rate_limits(enabled)
+
+    def set_faults(self, rules: str | list[FaultRule], seed: int | None = None) -> dict[str, Any]:
+        """Transport faults (see sandbox.vk.faulting): a ``METHOD:KIND:RATE[:DELAY],...`` spec
+        or FaultRule objects, optionally re-seeded; "" switches them off. Returns the rules."""
+        return self.gate.set_rules(rules, seed)
+
+    def faults_state(self) -> dict[str, Any]:
+        """The fault rules and every fault that fired (method, kind, and what was done)."""
+        return self.gate.state()
 
     def shift_clock(self, seconds: float) -> int:
-        """Move the stand-in's time forward (publishes due posts, ages guids); returns now."""
+        """Move the stand-in's time forward (publishes due posts, ages guids, slides the
+        rate-limit and flood windows); returns now."""
         with self.lock:
             self._shift += seconds
             self._tick()
@@ -289,71 +327,3 @@ def _positive(count: int) -> int:
     if int(count) < 0:
         raise ValueError("count must not be negative")
     return int(count)
-
-
-def _post_state(record: Post) -> dict[str, Any]:
-    return {
-        "ref": record.ref,
-        "owner_id": record.owner_id,
-        "id": record.id,
-        "from_id": record.from_id,
-        "date": record.date,
-        "text": record.text,
-        "attachments": [_attachment_ref(kind, ref) for kind, ref in record.attachments],
-        "guid": record.guid,
-        "postponed": record.postponed,
-        "deleted": record.deleted,
-        "views": record.views,
-        "likes": len(record.likes),
-        "reposts": len(record.reposts),
-        "comments": [
-            {"id": c.id, "from_id": c.from_id, "text": c.text, "reply_to": c.reply_to_comment}
-            for c in record.comments
-            if not c.deleted
-        ],
-    }
-
-
-def _attachment_ref(kind: str, ref: Any) -> str:
-    return ref if kind == "link" else f"{kind}{ref[0]}_{ref[1]}"
-
-
-def _photo_state(record: Photo) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "owner_id": record.owner_id,
-        "album_id": record.album_id,
-        "width": record.width,
-        "height": record.height,
-        "bytes": len(record.data),
-    }
-
-
-def _poll_state(record: Poll) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "owner_id": record.owner_id,
-        "question": record.question,
-        "answers": [
-            {
-                "id": answer.id,
-                "text": answer.text,
-                "votes": sum(answer.id in chosen for chosen in record.votes.values()),
-            }
-            for answer in record.answers
-        ],
-        "voters": len(record.votes),
-    }
-
-
-def _message_state(record: Message) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "peer_id": record.peer_id,
-        "from_id": record.from_id,
-        "text": record.text,
-        "out": record.out,
-        "date": record.date,
-        "keyboard": record.keyboard,
-        "payload": record.payload,
-    }

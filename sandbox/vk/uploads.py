@@ -15,6 +15,7 @@ import zlib
 
 from aiohttp import web
 
+from sandbox.vk.faulting import UPLOAD_METHOD, FaultGate
 from sandbox.vk.world import Upload, World
 
 MAX_FILES = 6
@@ -39,16 +40,21 @@ AVATAR_PNG = _one_pixel_png()
 class UploadServer:
     """aiohttp handlers for POST /upload/wall and GET /photos/{name}."""
 
-    def __init__(self, world: World, lock: threading.RLock) -> None:
+    def __init__(self, world: World, lock: threading.RLock, gate: FaultGate) -> None:
         self.world = world
         self.lock = lock
+        self.gate = gate
 
-    async def upload(self, request: web.Request) -> web.Response:
+    async def upload(self, request: web.Request) -> web.StreamResponse:
+        """Receive multipart files for a wall; fault rules see this as ``photos.upload``."""
+        return await self.gate.run(request, UPLOAD_METHOD, lambda: self._receive(request))
+
+    async def _receive(self, request: web.Request) -> tuple[web.Response, dict]:
         """Receive multipart files (fields photo, file, file0...) for a wall."""
         try:
             owner_id = int(request.query.get("owner_id", ""))
         except ValueError:
-            return web.json_response({"error": "invalid upload url"}, status=400)
+            return web.json_response({"error": "invalid upload url"}, status=400), {}
         received = await _files(request)
         entries = []
         with self.lock:
@@ -64,7 +70,8 @@ class UploadServer:
             payload = json.dumps(entries)
             signed = self.world.upload_hash(owner_id, payload)
             server = self.world.upload_server
-        return web.json_response({"server": server, "photo": payload, "hash": signed})
+        answer = {"server": server, "photo": payload, "hash": signed}
+        return web.json_response(answer), {"photos": len(entries)}
 
     async def photo_file(self, request: web.Request) -> web.Response:
         """Serve a saved photo's bytes (any size letter gets the original) or an avatar."""

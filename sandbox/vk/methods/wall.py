@@ -7,6 +7,7 @@ from typing import Any
 
 from sandbox.vk import audience, render
 from sandbox.vk.api import ApiFailure, Call, invalid
+from sandbox.vk.limits import FLOOD_WINDOW
 from sandbox.vk.methods.registry import (
     check_admin_of,
     check_wall_access,
@@ -29,7 +30,11 @@ MAX_POSTS_BY_ID = 100
 
 @method("wall.post")
 def wall_post(call: Call) -> dict[str, int]:
-    """Publish (or schedule) a post; a repeated guid within an hour returns the first post."""
+    """Publish (or schedule) a post; a repeated guid within an hour returns the first post.
+
+    The guid check comes first; after it, the same text and attachments on the same wall
+    within FLOOD_WINDOW seconds is flood control (error 9), whatever the guid.
+    """
     world = call.world
     owner_id = call.integer("owner_id", call.user_id)
     check_wall_access(call, owner_id)
@@ -43,6 +48,7 @@ def wall_post(call: Call) -> dict[str, int]:
     attachments = _attachments(call, call.items("attachments"))
     if not text and not attachments:
         raise invalid("message is empty or invalid")
+    _check_flood(call, owner_id, text, attachments)
     publish_date = call.integer("publish_date", 0) or 0
     postponed = publish_date > world.now()
     _check_posting_limits(call, owner_id, publish_date if postponed else None)
@@ -245,6 +251,14 @@ def _attachments(call: Call, refs: list[str]) -> list[tuple[str, Any]]:
     if sum(kind == "link" for kind, _ in found) > 1:
         raise invalid("attachments is invalid: more than one link")
     return found
+
+
+def _check_flood(call: Call, owner_id: int, text: str, attachments: list) -> None:
+    since = call.world.clock() - FLOOD_WINDOW
+    for post in call.world.posts.values():
+        same = post.text == text and post.attachments == attachments
+        if same and post.owner_id == owner_id and not post.deleted and post.created_at > since:
+            raise ApiFailure(9, "the same post was published a moment ago")
 
 
 def _check_posting_limits(call: Call, owner_id: int, publish_date: int | None) -> None:
