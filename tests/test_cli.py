@@ -72,3 +72,20 @@ def test_sandbox_command_prints_one_json_line() -> None:
     for key in ("user_token", "community_token", "group_id"):
         assert key in info["vk"]
     assert info["control_url"].endswith("/_sandbox")
+
+
+def test_sandbox_faults_are_routed_to_each_network() -> None:
+    from sandbox.server import Sandbox
+
+    box = Sandbox(seed=1)
+    box.set_faults("wall.post:ambiguous:1,sendMessage:5xx:0.5,*:slow:0.01:2")
+    tg_rules = {(r["method"], r["kind"]) for r in box.telegram.state()["faults"]["rules"]}
+    vk_rules = {(r["method"], r["kind"]) for r in box.vk.state()["faults"]["rules"]}
+    assert tg_rules == {("sendMessage", "5xx"), ("*", "slow")}
+    assert vk_rules == {("wall.post", "ambiguous"), ("*", "slow")}
+
+
+def test_sandbox_command_refuses_a_bad_fault_spec() -> None:
+    result = CliRunner().invoke(main, ["sandbox", "--faults", "wall.post:explode:1"])
+    assert result.exit_code == 2
+    assert "kind must be one of 5xx, slow, reset, ambiguous" in result.output

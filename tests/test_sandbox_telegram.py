@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 import telegram
-from telegram.request import HTTPXRequest
 from telegram.error import BadRequest, InvalidToken, RetryAfter
+from telegram.request import HTTPXRequest
 
 from sandbox.server import Sandbox
 from sandbox.telegram_spec import (

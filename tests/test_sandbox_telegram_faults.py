@@ -166,8 +166,9 @@ async def test_a_private_chat_allows_a_short_burst_then_one_a_second(raw: Any, s
 async def test_limits_switch_off_and_on_over_http(
     raw: Any, tg: dict[str, Any], sb: Sandbox, control: str
 ) -> None:
-    sb.telegram.freeze_clock()
     async with httpx.AsyncClient(verify=TLS) as client:
+        frozen = await client.post(f"{control}/clock", json={"freeze": True})
+        assert frozen.json()["result"] == sb.telegram.state()["now"]
         off = await client.post(f"{control}/rate_limits", json={"enabled": False})
         assert off.json()["result"]["enabled"] is False
         for i in range(25):

@@ -220,4 +220,5 @@ class Actions:
 
     def faults(self) -> dict[str, Any]:
         """The fault rules and every fault that fired (with the message an ambiguous one made)."""
-        return copy.deepcopy(self._faults.state())
+        with self._lock:  # the server thread notes message ids under this lock
+            return copy.deepcopy(self._faults.state())

@@ -147,7 +147,8 @@ class TelegramStandIn(Actions):
             )
         else:
             response = _json({"ok": True, "result": result})
-            record.update(_created(result))
+            with self._lock:
+                record.update(_created(result))
         if fault and fault.kind == "ambiguous":
             return _drop(request)
         if fault and fault.kind == "slow":
