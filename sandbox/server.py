@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -23,11 +25,16 @@ class Sandbox:
     """Both stand-ins plus a control server; start() binds ports, stop() frees them."""
 
     def __init__(
-        self, seed: int = 0, host: str = "127.0.0.1", ports: tuple[int, int, int] = (0, 0, 0)
+        self,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        ports: tuple[int, int, int] = (0, 0, 0),
+        clock: Callable[[], float] = time.time,
     ):
         self.host = host
-        self.telegram = TelegramStandIn(seed=seed)
-        self.vk = VkStandIn(seed=seed)
+        # One clock for both worlds: tests pass a controllable one.
+        self.telegram = TelegramStandIn(seed=seed, clock=clock)
+        self.vk = VkStandIn(seed=seed, clock=clock)
         self._ports = ports
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None

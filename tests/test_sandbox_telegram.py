@@ -7,7 +7,6 @@ result has the shape the official Bot API description gives (sandbox.telegram_sp
 from __future__ import annotations
 
 import asyncio
-import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ import httpx
 import pytest
 import telegram
 from telegram.error import BadRequest, InvalidToken, RetryAfter
-from telegram.request import HTTPXRequest
 
 from sandbox.server import Sandbox
 from sandbox.telegram_spec import (
@@ -28,13 +26,7 @@ from sandbox.telegram_spec import (
     value_errors,
 )
 from tests.images import png
-
-# One TLS context for every client: httpx builds one per client otherwise (about 50 ms each).
-TLS = ssl.create_default_context()
-
-
-def _request(**kwargs: Any) -> HTTPXRequest:
-    return HTTPXRequest(httpx_kwargs={"verify": TLS}, **kwargs)
+from tests.telegram_clients import TLS, make_request
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +52,8 @@ async def bot(tg: dict[str, Any]) -> AsyncIterator[telegram.Bot]:
         tg["token"],
         base_url=tg["api_url"],
         base_file_url=tg["file_url"],
-        request=_request(),
-        get_updates_request=_request(),
+        request=make_request(),
+        get_updates_request=make_request(),
     ) as client:
         yield client
 
@@ -111,7 +103,7 @@ async def test_wrong_token_is_unauthorized(tg: dict[str, Any]) -> None:
     assert response.status_code == 401
     assert response.json() == {"ok": False, "error_code": 401, "description": "Unauthorized"}
     with pytest.raises(InvalidToken):
-        async with telegram.Bot(wrong, base_url=tg["api_url"], request=_request()) as client:
+        async with telegram.Bot(wrong, base_url=tg["api_url"], request=make_request()) as client:
             await client.get_me()
 
 

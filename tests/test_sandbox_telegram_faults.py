@@ -6,7 +6,6 @@ only the AIORateLimiter test runs on real time (its limiter waits about 3 s).
 
 from __future__ import annotations
 
-import ssl
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -16,17 +15,10 @@ import pytest
 import telegram
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, ExtBot
-from telegram.request import HTTPXRequest
 
 from sandbox.faults import FaultRule
 from sandbox.server import Sandbox
-
-# One TLS context for every client: httpx builds one per client otherwise (about 50 ms each).
-TLS = ssl.create_default_context()
-
-
-def _request(**kwargs: Any) -> HTTPXRequest:
-    return HTTPXRequest(httpx_kwargs={"verify": TLS}, **kwargs)
+from tests.telegram_clients import TLS, make_request
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +49,10 @@ def control(sb: Sandbox) -> str:
 @pytest.fixture
 async def bot(tg: dict[str, Any]) -> AsyncIterator[telegram.Bot]:
     async with telegram.Bot(
-        tg["token"], base_url=tg["api_url"], request=_request(), get_updates_request=_request()
+        tg["token"],
+        base_url=tg["api_url"],
+        request=make_request(),
+        get_updates_request=make_request(),
     ) as client:
         yield client
 
@@ -191,7 +186,7 @@ async def test_aio_rate_limiter_keeps_a_burst_to_one_channel_clear_of_429(
         tg["token"],
         base_url=tg["api_url"],
         rate_limiter=AIORateLimiter(max_retries=0),
-        request=_request(),
+        request=make_request(),
     )
     started = time.monotonic()
     async with limited:
@@ -262,7 +257,7 @@ async def test_slow_times_out_in_the_client_but_the_message_exists(
     tg: dict[str, Any], sb: Sandbox
 ) -> None:
     sb.telegram.set_faults([FaultRule("sendMessage", "slow", 1.0, delay=0.6)])
-    request = _request(read_timeout=0.2)
+    request = make_request(read_timeout=0.2)
     async with telegram.Bot(tg["token"], base_url=tg["api_url"], request=request) as impatient:
         started = time.monotonic()
         with pytest.raises(TimedOut):

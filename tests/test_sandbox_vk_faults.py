@@ -20,7 +20,6 @@ from vk_api.exceptions import ApiError, ApiHttpError
 from bot.platforms.vk_session import make_session
 from sandbox.faults import FaultRule
 from sandbox.server import Sandbox
-from sandbox.vk import VkStandIn
 from tests.images import png
 from tests.test_sandbox_vk import API_VERSION, Client, publish
 
@@ -44,9 +43,7 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def sandbox(clock: FrozenClock) -> Iterator[Sandbox]:
-    running = Sandbox(seed=5)
-    running.vk = VkStandIn(seed=5, clock=clock)  # before start(): the server serves this one
-    with running:
+    with Sandbox(seed=5, clock=clock) as running:
         yield running
 
 
