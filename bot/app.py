@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlite_utils
 
@@ -13,10 +14,10 @@ from bot.config import Config
 from bot.errors import EventFileError, InputError, PlatformError
 from bot.platforms import build_platforms
 from bot.platforms.base import Platform
-from bot.storage import open_db
+from bot.storage import open_db, to_db
 from scheduler.clock import Clock, SystemClock
 from scheduler.events import Event, load_events
-from scheduler.plan import PlanChange, PlannedAction, apply_plan, expand
+from scheduler.plan import PlanChange, PlannedAction, apply_plan, cancel_event, expand
 from scheduler.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class LoadResult:
 
     changes: list[PlanChange] = field(default_factory=list)
     problems: list[InputError] = field(default_factory=list)
+    cancelled: dict[str, int] = field(default_factory=dict)  # event id → pending actions dropped
 
 
 def check_events(
@@ -45,12 +47,21 @@ def check_events(
 
 
 def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = None) -> LoadResult:
-    """Bring the database plan in line with the events folder; bad files change nothing."""
+    """Bring the database plan in line with the events folder; bad files change nothing.
+
+    An event whose file was deleted is cancelled (its pending actions with it);
+    a file that is present but invalid keeps its previous plan.
+    """
     clock = clock or SystemClock()
     planned, problems = check_events(config)
     result = LoadResult(problems=problems)
     for event, actions in planned:
         result.changes.append(apply_plan(db, config, event, actions, clock))
+    for event in db["events"].rows_where("status = 'active'"):
+        source = Path(event["source"])
+        if source.parent == config.events_dir and not source.exists():
+            why = "the event file was deleted"
+            result.cancelled[event["id"]] = cancel_event(db, event["id"], to_db(clock.now()), why)
     return result
 
 
@@ -83,6 +94,19 @@ async def run_bot(
     runner = Runner(db, config, platforms, notify=make_notifier(config, platforms))
     armed = await runner.start()
     log.info("bibliobot running: %d actions armed", armed)
+
+    reported = {str(p) for p in result.problems}
+
+    def refresh() -> None:
+        """Pick up edited event files and plan changes made by other commands."""
+        for problem in load_plan(db, config).problems:
+            if str(problem) not in reported:  # say each problem once, not every refresh
+                reported.add(str(problem))
+                log.error("%s", problem)
+        runner.sync()
+
+    every = config.schedule.refresh_every.total_seconds()
+    runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
     try:
         await (stop or asyncio.Event()).wait()
     finally:

@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -76,12 +75,14 @@ def validate(config_path: Path) -> None:
 @config_option
 @click.option("--days", type=int, default=30, show_default=True, help="How far ahead to show.")
 @click.option("--library", "library_id", help="Only this library.")
-def plan(config_path: Path, days: int, library_id: str | None) -> None:
+@click.option(
+    "--ics", type=click.Path(path_type=Path), help="Write the coming posts as an iCalendar file."
+)
+def plan(config_path: Path, days: int, library_id: str | None, ics: Path | None) -> None:
     """Load the events into the plan and show the coming actions in local time."""
-    from zoneinfo import ZoneInfo
-
     from bot.app import load_plan
-    from bot.storage import from_db, open_db, to_db
+    from bot.storage import open_db
+    from scheduler.agenda import calendar, coming, line
     from scheduler.clock import SystemClock
 
     config = _load(config_path)
@@ -89,19 +90,73 @@ def plan(config_path: Path, days: int, library_id: str | None) -> None:
     result = load_plan(db, config)
     for problem in result.problems:
         click.echo(str(problem), err=True)
+    for change in result.changes:
+        for conflict in change.conflicts:
+            click.echo(conflict, err=True)
     now = SystemClock().now()
-    where = "due_at <= ? and state in ('pending', 'sending')"
-    params: list = [to_db(now + timedelta(days=days))]
-    if library_id:
-        where += " and library_id = ?"
-        params.append(library_id)
-    zones = {lib.id: lib.timezone for lib in config.libraries}
-    for row in db["actions"].rows_where(where, params, order_by="due_at"):
-        zone = zones.get(row["library_id"]) or ZoneInfo("UTC")
-        local = from_db(row["due_at"]).astimezone(zone)
-        click.echo(
-            f"{local:%Y-%m-%d %H:%M} {zone.key:<18} {row['state']:<8} {row['kind']:<9} {row['network']:<8} {row['event_id']}"
-        )
+    items = coming(db, config, now, days, library_id, posts_only=ics is not None)
+    if ics:
+        ics.write_bytes(calendar(items, config.language, "bibliobot", now))
+        click.echo(f"{len(items)} post(s) → {ics}")
+        return
+    for item in items:
+        click.echo(line(item, config.language))
+
+
+@main.command()
+@config_option
+@click.argument("event_id")
+def cancel(config_path: Path, event_id: str) -> None:
+    """Cancel an event (LIBRARY/FILE-NAME): nothing more of it is posted."""
+    from bot.storage import to_db
+    from scheduler.clock import SystemClock
+    from scheduler.plan import cancel_event
+
+    db = _open_plan(config_path)
+    if not db["events"].count_where("id = ?", [event_id]):
+        known = ", ".join(r["id"] for r in db["events"].rows_where(order_by="id", limit=20))
+        click.echo(f"no event {event_id!r} in the plan; known: {known}", err=True)
+        sys.exit(1)
+    dropped = cancel_event(db, event_id, to_db(SystemClock().now()), "cancelled by the librarian")
+    click.echo(f"{event_id}: cancelled, {dropped} planned action(s) dropped")
+
+
+@main.command()
+@config_option
+@click.argument("library_id")
+def pause(config_path: Path, library_id: str) -> None:
+    """Pause a library: its planned posts wait until `resume`."""
+    _set_paused(config_path, library_id, True)
+
+
+@main.command()
+@config_option
+@click.argument("library_id")
+def resume(config_path: Path, library_id: str) -> None:
+    """Resume a paused library; posts whose time passed beyond the grace are marked missed."""
+    _set_paused(config_path, library_id, False)
+
+
+def _open_plan(config_path: Path):
+    from bot.storage import open_db
+
+    config = _load(config_path)
+    if not config.storage.exists():
+        click.echo(f"{config.storage}: no database yet; run `bibliobot plan` first", err=True)
+        sys.exit(1)
+    return open_db(config.storage)
+
+
+def _set_paused(config_path: Path, library_id: str, paused: bool) -> None:
+    from scheduler.plan import set_paused
+
+    db = _open_plan(config_path)
+    if not db["libraries"].count_where("id = ?", [library_id]):
+        click.echo(f"no library {library_id!r} in the plan", err=True)
+        sys.exit(1)
+    set_paused(db, library_id, paused)
+    word = "paused" if paused else "resumed"
+    click.echo(f"{library_id}: {word} (a running bot picks this up within its refresh interval)")
 
 
 @main.command()
@@ -181,7 +236,7 @@ def report(config_path: Path, start, end, fmt: str, out: Path | None) -> None:
 @click.option(
     "--faults",
     default="",
-    help="Faults to inject, METHOD:KIND:RATE[:DELAY],... (kinds: 5xx, slow, reset, ambiguous).",
+    help="Faults to inject, METHOD:KIND:RATE[:DELAY],... (kinds: 5xx, 429, slow, reset, ambiguous).",
 )
 def sandbox(seed: int, telegram_port: int, vk_port: int, control_port: int, faults: str) -> None:
     """Run the local VK and Telegram stand-ins; print one JSON line describing them."""

@@ -21,6 +21,7 @@ from bot.tomlfile import line_of, read_toml
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 VK_API_URL = "https://api.vk.ru/method/"
 LANGUAGES = ("ru", "en")
+GRACE_KINDS = ("publish", "reminder")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -33,6 +34,9 @@ class TelegramConfig:
     token_env: str
     chats: tuple[str, ...]
     api_url: str = TELEGRAM_API_URL
+    # Telegram has no idempotency key: re-sending after an unknown outcome may double a post.
+    resend_uncertain: bool = False
+    timeout: float = 10.0  # seconds to wait for an answer before the outcome is unknown
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class VkConfig:
     community_token_env: str | None
     api_url: str = VK_API_URL
     requests_per_second: float = 3.0
+    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,14 @@ class ScheduleConfig:
         timedelta(days=1),
         timedelta(days=7),
     )
+    grace_by_kind: tuple[tuple[str, timedelta], ...] = (("reminder", timedelta(minutes=5)),)
+    refresh_every: timedelta = timedelta(seconds=30)
+
+    def grace(self, kind: str) -> timedelta | None:
+        """How late an action of ``kind`` may still go out; None: however late (metrics)."""
+        if kind == "snapshot":
+            return None
+        return dict(self.grace_by_kind).get(kind, self.misfire_grace)
 
 
 @dataclass(frozen=True)
@@ -221,12 +234,9 @@ class _Reader:
 
     def schedule(self, table: dict) -> ScheduleConfig:
         keys = ("schedule",)
-        self.unknown(
-            table, {"misfire_grace", "retry_deadline", "snapshot_after"}, keys, "schedule."
-        )
+        allowed = {"misfire_grace", "retry_deadline", "snapshot_after", "grace", "refresh_every"}
+        self.unknown(table, allowed, keys, "schedule.")
         defaults = ScheduleConfig()
-        grace = self.duration(table, "misfire_grace", defaults.misfire_grace)
-        deadline = self.duration(table, "retry_deadline", defaults.retry_deadline)
         raw = self.typed(table, "snapshot_after", list, keys, "schedule.", None)
         snapshots = defaults.snapshot_after
         if raw is not None:
@@ -240,8 +250,26 @@ class _Reader:
             else:
                 snapshots = tuple(sorted(p for p in parsed if p))
         return ScheduleConfig(
-            misfire_grace=grace, retry_deadline=deadline, snapshot_after=snapshots
+            misfire_grace=self.duration(table, "misfire_grace", defaults.misfire_grace),
+            retry_deadline=self.duration(table, "retry_deadline", defaults.retry_deadline),
+            snapshot_after=snapshots,
+            grace_by_kind=self.grace_by_kind(table, dict(defaults.grace_by_kind)),
+            refresh_every=self.duration(table, "refresh_every", defaults.refresh_every),
         )
+
+    def grace_by_kind(self, table: dict, by_kind: dict) -> tuple[tuple[str, timedelta], ...]:
+        raw = self.typed(table, "grace", dict, ("schedule",), "schedule.", {})
+        for kind, value in raw.items():
+            parsed = parse_duration(value)
+            if kind not in GRACE_KINDS or parsed is None:
+                self.fail(
+                    ("schedule", "grace", kind),
+                    f"schedule.grace.{kind}",
+                    f'needs an action kind ({", ".join(GRACE_KINDS)}) and a duration such as "10m"',
+                )
+                continue
+            by_kind[kind] = parsed
+        return tuple(sorted(by_kind.items()))
 
     def duration(self, table: dict, key: str, default: timedelta) -> timedelta:
         if key not in table:
@@ -308,7 +336,10 @@ class _Reader:
         if table is None:
             return None
         keys, label = (*keys, "telegram"), f"{label}telegram."
-        self.unknown(table, {"token_env", "chats", "api_url"}, keys, label)
+        allowed = {"token_env", "chats", "api_url", "resend_uncertain", "timeout"}
+        self.unknown(table, allowed, keys, label)
+        timeout = self.seconds(table, "timeout", keys, label)
+        resend = self.typed(table, "resend_uncertain", bool, keys, label, False)
         token_env = self.env_name(table, "token_env", keys, label, required=True)
         chats = self.typed(table, "chats", list, keys, label, [], required=True)
         for chat in chats:
@@ -326,7 +357,7 @@ class _Reader:
         api_url = self.url(table, keys, label, TELEGRAM_API_URL)
         if token_env is None:
             return None
-        return TelegramConfig(token_env, tuple(str(c) for c in chats), api_url)
+        return TelegramConfig(token_env, tuple(str(c) for c in chats), api_url, resend, timeout)
 
     def vk(self, raw: dict, keys: tuple, label: str) -> VkConfig | None:
         table = self.typed(raw, "vk", dict, keys, label)
@@ -335,7 +366,14 @@ class _Reader:
         keys, label = (*keys, "vk"), f"{label}vk."
         self.unknown(
             table,
-            {"group_id", "user_token_env", "community_token_env", "api_url", "requests_per_second"},
+            {
+                "group_id",
+                "user_token_env",
+                "community_token_env",
+                "api_url",
+                "requests_per_second",
+                "timeout",
+            },
             keys,
             label,
         )
@@ -363,7 +401,16 @@ class _Reader:
         api_url = self.url(table, keys, label, VK_API_URL)
         if group_id is None:
             return None
-        return VkConfig(group_id, user, community, api_url, float(rate))
+        timeout = self.seconds(table, "timeout", keys, label)
+        return VkConfig(group_id, user, community, api_url, float(rate), timeout)
+
+    def seconds(self, table: dict, key: str, keys: tuple, label: str) -> float:
+        """A positive number of seconds (a request timeout)."""
+        value = self.typed(table, key, (int, float), keys, label, 10.0)
+        if not 0 < value <= 300:
+            self.fail((*keys, key), f"{label}{key}", "must be a number of seconds, 0 to 300")
+            return 10.0
+        return float(value)
 
     def env_name(
         self, table: dict, key: str, keys: tuple, label: str, required: bool = False

@@ -15,16 +15,18 @@ from sqlite_utils import Migrations
 
 migrations = Migrations("bibliobot")
 
-# Action states: pending → sending → sent / failed / uncertain / missed.
-PENDING, SENDING, SENT, FAILED, UNCERTAIN, MISSED = (
+# Action states: pending → sending → sent / failed / uncertain / missed;
+# pending → cancelled when the librarian cancels the event or deletes its file.
+PENDING, SENDING, SENT, FAILED, UNCERTAIN, MISSED, CANCELLED = (
     "pending",
     "sending",
     "sent",
     "failed",
     "uncertain",
     "missed",
+    "cancelled",
 )
-FINAL_STATES = (SENT, FAILED, UNCERTAIN, MISSED)
+FINAL_STATES = (SENT, FAILED, UNCERTAIN, MISSED, CANCELLED)
 
 
 @migrations()
@@ -111,6 +113,12 @@ def m001_initial(db: sqlite_utils.Database) -> None:
     )
     db["metric_samples"].create_index(["publication_id", "metric", "collected_at"])
     db["metric_samples"].create_index(["library_id", "target", "metric", "collected_at"])
+
+
+@migrations()
+def m002_dispatched_at(db: sqlite_utils.Database) -> None:
+    """When a post actually left for the network (after local rate limiting)."""
+    db["actions"].add_column("dispatched_at", str)
 
 
 def open_db(path: str | Path) -> sqlite_utils.Database:

@@ -88,19 +88,15 @@ class ReportRow:
 
 
 def build_rows(db: sqlite_utils.Database, start: date, end: date) -> list[ReportRow]:
-    """Rows for events starting between ``start`` and ``end`` (inclusive, local dates)."""
+    """A row per planned publication whose local date is within [start, end]."""
     rows = []
     libraries = {lib["id"]: lib for lib in db["libraries"].rows}
-    for event in db["events"].rows_where(order_by="starts_at"):
-        library = libraries[event["library_id"]]
+    events = {event["id"]: event for event in db["events"].rows}
+    for action in db["actions"].rows_where("kind = 'publish'", order_by="due_at, network, target"):
+        library = libraries[action["library_id"]]
         zone = ZoneInfo(library["timezone"])
-        local = from_db(event["starts_at"]).astimezone(zone)
-        if not start <= local.date() <= end:
-            continue
-        for action in db["actions"].rows_where(
-            "event_id = ? and kind = 'publish'", [event["id"]], order_by="network, target"
-        ):
-            rows.append(_row(db, event, library, action, zone))
+        if start <= from_db(action["due_at"]).astimezone(zone).date() <= end:
+            rows.append(_row(db, events[action["event_id"]], library, action, zone))
     return rows
 
 
@@ -121,7 +117,7 @@ def _row(db, event: dict, library: dict, action: dict, zone: ZoneInfo) -> Report
         members = None
     stamps = [stamp for _, stamp in latest.values()]
     return ReportRow(
-        date=from_db(event["starts_at"]).astimezone(zone),
+        date=from_db(action["due_at"]).astimezone(zone),
         library=library["name"],
         title=event["title"],
         kind=event["kind"],

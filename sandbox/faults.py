@@ -3,6 +3,8 @@
 A rule says which method (or ``*``) fails how and how often. Kinds:
 
 * ``5xx``       — HTTP 502 (Telegram) / HTTP 500 (VK), nothing done;
+* ``429``       — flood answer, nothing done: Telegram 429 with ``retry_after`` 1,
+  VK error 6 (too many requests per second);
 * ``slow``      — the answer is held for ``delay`` seconds (past a client's timeout), then given;
 * ``reset``     — the connection is closed without an answer, nothing done;
 * ``ambiguous`` — the call **is carried out** (the post exists), then the
@@ -21,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-KINDS = ("5xx", "slow", "reset", "ambiguous")
+KINDS = ("5xx", "429", "slow", "reset", "ambiguous")
 
 
 class FaultSpecError(ValueError):

@@ -11,14 +11,15 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, LibraryConfig
+from bot.config import Config, LibraryConfig, parse_duration
 from bot.errors import EventFileError, InputError
 from bot.texts import TextError, check_template
 from bot.tomlfile import line_of, read_toml
+from scheduler.recurrence import Recurrence, RepeatError, parse_repeat
 
 NETWORKS = ("telegram", "vk")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -38,6 +39,8 @@ class Announcement:
     networks: tuple[str, ...]
     image: Path | None = None
     text_by_network: tuple[tuple[str, str], ...] = ()
+    remind_before: tuple[timedelta, ...] = ()
+    repeat: Recurrence | None = None
     source: str = ""
     digest: str = ""
     kind: str = "announcement"
@@ -126,16 +129,40 @@ def _parse_announcement(fields: _Fields, library: LibraryConfig) -> Announcement
             check_template(template)
         except TextError as exc:
             raise fields.fail(key, str(exc)) from None
+    at = _local_time(fields, "at", library)
     return Announcement(
         id="",
         library=library.id,
         title=title or "",
         text=body or "",
-        at=_local_time(fields, "at", library),
+        at=at,
         networks=networks,
         image=_image(fields),
         text_by_network=tuple(overrides),
+        remind_before=_reminders(fields),
+        repeat=_repeat(fields, at),
     )
+
+
+def _repeat(fields: _Fields, at: datetime) -> Recurrence | None:
+    """The optional ``[repeat]`` table: weekly, monthly or daily occurrences of the event."""
+    if "repeat" not in fields.data:
+        return None
+    try:
+        return parse_repeat(fields.data["repeat"], at.replace(tzinfo=None))
+    except RepeatError as exc:
+        path = exc.field.split(".")
+        line = line_of(fields.text, tuple(path)) or line_of(fields.text, ("repeat",))
+        raise EventFileError(fields.path, exc.field, exc.message, line) from None
+
+
+def _reminders(fields: _Fields) -> tuple[timedelta, ...]:
+    """``remind_before = ["1d", "2h"]``: reminder posts that long before the event."""
+    value = fields.data.get("remind_before", [])
+    parsed = [parse_duration(v) for v in value] if isinstance(value, list) else [None]
+    if any(p is None or p.total_seconds() <= 0 for p in parsed) or len(parsed) > 5:
+        raise fields.fail("remind_before", 'must list up to 5 durations such as "1d", "2h"')
+    return tuple(sorted(set(parsed), reverse=True))
 
 
 def _networks(fields: _Fields, library: LibraryConfig) -> tuple[str, ...]:

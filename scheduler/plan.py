@@ -22,12 +22,14 @@ from bot.config import Config, LibraryConfig
 from bot.errors import EventFileError
 from bot.platforms import telegram as tg_limits
 from bot.platforms import vk as vk_limits
-from bot.storage import PENDING, to_db
+from bot.storage import CANCELLED, PENDING, to_db
 from bot.texts import human_time, render_post
 from scheduler.clock import Clock
 from scheduler.events import Event
+from scheduler.recurrence import occurrences
 
-PUBLISH, SNAPSHOT = "publish", "snapshot"
+PUBLISH, REMINDER, SNAPSHOT = "publish", "reminder", "snapshot"
+POSTS = (PUBLISH, REMINDER)  # kinds that put something in front of readers
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -64,23 +66,43 @@ def targets(library: LibraryConfig, network: str) -> tuple[str, ...]:
     return ()
 
 
+def occurrence_times(event: Event) -> list[datetime]:
+    """When the event happens: once, or every time its repeat rule gives."""
+    return occurrences(event.at.replace(tzinfo=None), event.repeat, event.at.tzinfo)
+
+
 def expand(event: Event, config: Config) -> list[PlannedAction]:
     """The actions of an event; EventFileError if a rendered text breaks a limit."""
     library = config.library(event.library)
     assert library is not None  # load_event checked it
-    context = {
-        "title": event.title,
-        "when": human_time(event.at, config.language),
-        "library": library.name,
-    }
+    times = occurrence_times(event)
+    repeating = event.repeat is not None
     actions = []
-    for network in event.networks:
-        text = render_post(event.kind, network, config.language, event.text_for(network), context)
-        _check_length(event, network, text)
-        for target in targets(library, network):
-            payload = {"text": text, "image": str(event.image) if event.image else None}
-            key = f"{event.id}:{PUBLISH}:{network}:{target}"
-            actions.append(PlannedAction(key, PUBLISH, network, target, event.at, payload))
+    for at in times:
+        # A repeating event's actions are keyed by local date, so moving the time moves them.
+        suffix = f":{at.date().isoformat()}" if repeating else ""
+        context = {
+            "title": event.title,
+            "when": human_time(at, config.language),
+            "library": library.name,
+        }
+        for network in event.networks:
+            text = render_post(
+                event.kind, network, config.language, event.text_for(network), context
+            )
+            _check_length(event, network, text)
+            image = str(event.image) if event.image else None
+            reminder = render_post("reminder", network, config.language, "", context)
+            for target in targets(library, network):
+                base = f"{event.id}:{{kind}}:{network}:{target}{suffix}"
+                payload = {"text": text, "image": image}
+                actions.append(
+                    PlannedAction(base.format(kind=PUBLISH), PUBLISH, network, target, at, payload)
+                )
+                for before in event.remind_before:
+                    key = base.format(kind=REMINDER) + f":{int(before.total_seconds())}"
+                    note = {"text": reminder, "image": None}
+                    actions.append(PlannedAction(key, REMINDER, network, target, at - before, note))
     return actions
 
 
@@ -120,17 +142,13 @@ def apply_plan(
     assert library is not None
     change = PlanChange(event.id)
     with db.conn:
-        db["libraries"].upsert(
-            {
-                "id": library.id,
-                "name": library.name,
-                "timezone": library.timezone.key,
-                "paused": 0,
-                "updated_at": now,
-            },
-            pk="id",
-            alter=False,
+        _upsert_library(db, library, now)
+        known = (
+            db["events"].get(event.id) if db["events"].count_where("id = ?", [event.id]) else None
         )
+        if known and known["status"] == CANCELLED:
+            change.conflicts.append(f"{event.id}: cancelled; changes to its file are ignored")
+            return change
         db["events"].upsert(
             {
                 "id": event.id,
@@ -146,12 +164,12 @@ def apply_plan(
             },
             pk="id",
         )
-        existing = {
-            row["key"]: row
-            for row in db["actions"].rows_where("event_id = ? and kind = ?", [event.id, PUBLISH])
-        }
+        existing = {row["key"]: row for row in _post_actions(db, event.id)}
         for action in actions:
-            _apply_one(db, event, action, existing.pop(action.key, None), change, now)
+            row = existing.pop(action.key, None)
+            if row is None and action.kind == REMINDER and action.due_at < clock.now():
+                continue  # a reminder whose time passed before the event was planned
+            _apply_one(db, event, action, row, change, now)
         for key, row in existing.items():
             if row["state"] == PENDING:
                 db["actions"].delete(row["id"])
@@ -161,6 +179,38 @@ def apply_plan(
                     f"{key}: already {row['state']}, no longer in the event file; left as it is"
                 )
     return change
+
+
+def cancel_event(db: sqlite_utils.Database, event_id: str, now: str, why: str) -> int:
+    """Mark an event cancelled and its pending actions too; return how many were pending."""
+    with db.conn:
+        db["events"].update(event_id, {"status": CANCELLED, "loaded_at": now})
+        cursor = db.execute(
+            "update actions set state = ?, finished_at = ?, error = ? "
+            "where event_id = ? and state = ?",
+            [CANCELLED, now, why, event_id, PENDING],
+        )
+    return cursor.rowcount
+
+
+def set_paused(db: sqlite_utils.Database, library_id: str, paused: bool) -> None:
+    """Pause or resume a library: its actions stay in the plan but do not fire."""
+    with db.conn:
+        db["libraries"].update(library_id, {"paused": int(paused)})
+
+
+def _upsert_library(db: sqlite_utils.Database, library: LibraryConfig, now: str) -> None:
+    """Insert or rename a library, keeping whether it is paused."""
+    values = {"name": library.name, "timezone": library.timezone.key, "updated_at": now}
+    if db["libraries"].count_where("id = ?", [library.id]):
+        db["libraries"].update(library.id, values)
+    else:
+        db["libraries"].insert({"id": library.id, "paused": 0, **values})
+
+
+def _post_actions(db: sqlite_utils.Database, event_id: str) -> list[dict]:
+    marks = ", ".join("?" for _ in POSTS)
+    return list(db["actions"].rows_where(f"event_id = ? and kind in ({marks})", [event_id, *POSTS]))
 
 
 def _apply_one(
@@ -201,27 +251,29 @@ def plan_snapshots(
     publication: dict,
     offsets: tuple[timedelta, ...],
     published_at: datetime,
-    now: str,
-) -> None:
-    """Metric snapshot actions after a publication (inside the caller's transaction)."""
+) -> list[tuple[int, str]]:
+    """Insert metric snapshot actions after a publication; return their (id, due) to arm."""
+    created = []
     for offset in offsets:
         seconds = int(offset.total_seconds())
-        db["actions"].insert(
-            {
-                "key": f"{publication['event_id']}:{SNAPSHOT}:{publication['id']}:{seconds}",
-                "event_id": publication["event_id"],
-                "library_id": publication["library_id"],
-                "kind": SNAPSHOT,
-                "network": publication["network"],
-                "target": publication["target"],
-                "due_at": to_db(published_at + offset),
-                "state": PENDING,
-                "attempts": 0,
-                "payload": json.dumps({"publication_id": publication["id"]}),
-                "created_at": now,
-            },
-            ignore=True,
-        )
+        due = to_db(published_at + offset)
+        row = {
+            "key": f"{publication['event_id']}:{SNAPSHOT}:{publication['id']}:{seconds}",
+            "event_id": publication["event_id"],
+            "library_id": publication["library_id"],
+            "kind": SNAPSHOT,
+            "network": publication["network"],
+            "target": publication["target"],
+            "due_at": due,
+            "state": PENDING,
+            "attempts": 0,
+            "payload": json.dumps({"publication_id": publication["id"]}),
+            "created_at": to_db(published_at),
+        }
+        table = db["actions"].insert(row, ignore=True)
+        if table.last_rowid and db["actions"].get(table.last_rowid)["key"] == row["key"]:
+            created.append((table.last_rowid, due))
+    return created
 
 
 def _event_data(event: Event) -> dict[str, Any]:

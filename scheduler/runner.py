@@ -2,14 +2,17 @@
 
 The database decides *what*: every action's state lives there, and an action
 is claimed by an atomic update before anything is sent. APScheduler decides
-only *when*: one date job per pending action, re-armed from the database on
-start. Delivery rules:
+only *when*: one date job per pending action, armed from the database on
+start and kept in step with it by ``sync()``. Delivery rules:
 
-* late first attempts: a publication more than ``misfire_grace`` late is
-  marked missed (metric snapshots run however late they are);
-* RetryLater: retried with backoff and jitter until ``retry_deadline``;
+* lateness: a post (publication, reminder) later than its kind's grace on its
+  first attempt is marked missed and admins are told; snapshots run however late;
+* paused library: its actions stay pending and unarmed; on resume the grace rule applies;
+* RetryLater: retried with backoff and jitter until ``retry_deadline``
+  (the platform's own ``retry_after`` is honoured in full);
 * AmbiguousOutcome: VK is re-sent with the same guid (VK drops the duplicate);
-  Telegram has no such key, so the action becomes uncertain and admins are told;
+  Telegram has no such key, so the action becomes uncertain and admins are told
+  (unless the library set ``resend_uncertain``);
 * any other platform error fails the action at once, with its reason.
 """
 
@@ -31,8 +34,9 @@ from bot.config import Config
 from bot.errors import AmbiguousOutcome, PlatformError, RetryLater
 from bot.platforms.base import Platform, Post
 from bot.storage import FAILED, MISSED, PENDING, SENDING, SENT, UNCERTAIN, from_db, to_db
+from scheduler import snapshots
 from scheduler.clock import Clock, SystemClock
-from scheduler.plan import PUBLISH, SNAPSHOT, guid_for, plan_snapshots
+from scheduler.plan import POSTS, SNAPSHOT, guid_for, plan_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,7 @@ class Runner:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._random = random.Random(seed)
         self._tasks: set[asyncio.Task] = set()
+        self._armed: dict[int, str] = {}  # action id → the time its job was armed for
 
     # -- arming ------------------------------------------------------------
 
@@ -79,56 +84,76 @@ class Runner:
     def recover(self) -> None:
         """Actions left 'sending' by a crash: VK is re-sent (same guid), Telegram is uncertain."""
         now = to_db(self.clock.now())
-        rows = list(self.db["actions"].rows_where("state = ?", [SENDING]))
-        for row in rows:
-            if row["kind"] == PUBLISH and row["network"] == "telegram":
-                self._finish(
-                    row,
-                    UNCERTAIN,
-                    "the bot stopped while sending; not re-sent to avoid a double post",
-                    now,
-                )
+        for row in list(self.db["actions"].rows_where("state = ?", [SENDING])):
+            # A Telegram post still waiting in the local rate limiter never left: safe to re-send.
+            left = row["dispatched_at"] is not None
+            if (
+                row["kind"] in POSTS
+                and row["network"] == "telegram"
+                and left
+                and not self._resend(row)
+            ):
+                reason = "the bot stopped while sending; not re-sent to avoid a double post"
+                self._finish(row, UNCERTAIN, reason, now)
             else:
                 self.db["actions"].update(row["id"], {"state": PENDING, "retry_at": now})
 
     def rearm(self) -> int:
-        """Arm a job for every pending action; a first attempt past its grace is missed."""
-        now = self.clock.now()
-        armed = 0
-        for row in self.db["actions"].rows_where("state = ?", [PENDING], order_by="due_at"):
-            if self._too_late(row, now):
-                late = now - from_db(row["due_at"])
-                self._finish(
-                    row,
-                    MISSED,
-                    f"{_minutes(late)} late (grace {_minutes(self.config.schedule.misfire_grace)})",
-                    to_db(now),
-                )
-                continue
-            self._arm(row)
-            armed += 1
-        return armed
+        """Arm every pending action of active libraries; missed ones are marked. Returns the count."""
+        return self.sync()
 
-    def _arm(self, row: dict) -> None:
-        when = from_db(row["retry_at"] or row["due_at"])
+    def sync(self) -> int:
+        """Bring the jobs in line with the database (after a reload, cancel, pause, resume)."""
+        now = self.clock.now()
+        paused = {r["id"] for r in self.db["libraries"].rows_where("paused = 1")}
+        wanted: dict[int, str] = {}
+        for row in self.db["actions"].rows_where("state = ?", [PENDING], order_by="due_at"):
+            if row["library_id"] in paused:
+                continue
+            if self._too_late(row, now):
+                self._miss(row, now)
+                continue
+            when = row["retry_at"] or row["due_at"]
+            wanted[row["id"]] = when
+            if self._armed.get(row["id"]) != when:
+                self._arm(row["id"], when)
+        for action_id in set(self._armed) - set(wanted):
+            self._disarm(action_id)
+        return len(wanted)
+
+    def _arm(self, action_id: int, when: str) -> None:
         self.scheduler.add_job(
             self.fire,
-            trigger=DateTrigger(run_date=when, timezone=UTC),
-            args=[row["id"]],
-            id=str(row["id"]),
+            trigger=DateTrigger(run_date=from_db(when), timezone=UTC),
+            args=[action_id],
+            id=str(action_id),
             replace_existing=True,
             misfire_grace_time=None,  # lateness is judged by _too_late, from the database
         )
+        self._armed[action_id] = when
+
+    def _disarm(self, action_id: int) -> None:
+        self._armed.pop(action_id, None)
+        job = self.scheduler.get_job(str(action_id))
+        if job is not None:
+            job.remove()
 
     def _too_late(self, row: dict, now: datetime) -> bool:
-        if row["kind"] != PUBLISH or row["retry_at"]:
+        grace = self.config.schedule.grace(row["kind"])
+        if grace is None or row["retry_at"]:
             return False
-        return now - from_db(row["due_at"]) > self.config.schedule.misfire_grace
+        return now - from_db(row["due_at"]) > grace
+
+    def _miss(self, row: dict, now: datetime) -> None:
+        late = now - from_db(row["due_at"])
+        grace = self.config.schedule.grace(row["kind"]) or timedelta(0)
+        self._finish(row, MISSED, f"{_minutes(late)} late (grace {_minutes(grace)})", to_db(now))
 
     # -- firing ------------------------------------------------------------
 
     async def fire(self, action_id: int) -> None:
         """Claim and carry out one action (APScheduler calls this at its time)."""
+        self._armed.pop(action_id, None)
         task = asyncio.current_task()
         if task:
             self._tasks.add(task)
@@ -136,8 +161,8 @@ class Runner:
             row = self._claim(action_id)
             if row is None:
                 return
-            if row["kind"] == PUBLISH:
-                await self._publish(row)
+            if row["kind"] in POSTS:
+                await self._post(row)
             elif row["kind"] == SNAPSHOT:
                 await self._snapshot(row)
         except Exception:  # a bug must not kill the scheduler; the action says what happened
@@ -150,62 +175,64 @@ class Runner:
                 self._tasks.discard(task)
 
     def _claim(self, action_id: int) -> dict | None:
-        """pending → sending, atomically; None if someone else has it or it is too late."""
+        """pending → sending, atomically; None if taken, paused, or too late."""
         now = self.clock.now()
         row = self.db["actions"].get(action_id)
-        if row["state"] != PENDING:
+        if row["state"] != PENDING or self._paused(row["library_id"]):
             return None
         if self._too_late(row, now):
-            late = now - from_db(row["due_at"])
-            self._finish(
-                row,
-                MISSED,
-                f"{_minutes(late)} late (grace {_minutes(self.config.schedule.misfire_grace)})",
-                to_db(now),
-            )
+            self._miss(row, now)
             return None
         with self.db.conn:
             cursor = self.db.execute(
-                "update actions set state = ?, claimed_at = ?, attempts = attempts + 1 where id = ? and state = ?",
+                "update actions set state = ?, claimed_at = ?, dispatched_at = null, "
+                "attempts = attempts + 1 where id = ? and state = ?",
                 [SENDING, to_db(now), action_id, PENDING],
             )
         if cursor.rowcount != 1:
             return None
         return self.db["actions"].get(action_id)
 
-    async def _publish(self, row: dict) -> None:
+    def _paused(self, library_id: str) -> bool:
+        return bool(self.db["libraries"].count_where("id = ? and paused = 1", [library_id]))
+
+    def _resend(self, row: dict) -> bool:
+        library = self.config.library(row["library_id"])
+        return bool(library and library.telegram and library.telegram.resend_uncertain)
+
+    async def _post(self, row: dict) -> None:
         platform = self.platforms.get((row["library_id"], row["network"]))
         if platform is None:
-            self._finish(
-                row,
-                FAILED,
-                f"{row['network']} is not connected for this library",
-                to_db(self.clock.now()),
-            )
+            reason = f"{row['network']} is not connected for this library"
+            self._finish(row, FAILED, reason, to_db(self.clock.now()))
             return
         payload = json.loads(row["payload"])
         image = Path(payload["image"]) if payload.get("image") else None
         post = Post(
-            target=row["target"], text=payload["text"], image=image, guid=guid_for(row["key"])
+            row["target"],
+            payload["text"],
+            image,
+            guid=guid_for(row["key"]),
+            on_dispatch=lambda: self._mark_dispatched(row["id"]),
         )
         try:
             published = await platform.publish(post)
         except RetryLater as exc:
             self._retry(row, exc, exc.delay)
         except AmbiguousOutcome as exc:
-            if row["network"] == "vk":
-                self._retry(row, exc, 1.0)  # the same guid makes the repeat harmless
+            if row["network"] == "vk" or self._resend(row):
+                self._retry(row, exc, 1.0)  # VK: the same guid makes the repeat harmless
             else:
-                self._finish(
-                    row,
-                    UNCERTAIN,
-                    f"{exc}; not re-sent to avoid a double post",
-                    to_db(self.clock.now()),
-                )
+                reason = f"{exc}; not re-sent to avoid a double post"
+                self._finish(row, UNCERTAIN, reason, to_db(self.clock.now()))
         except PlatformError as exc:
             self._finish(row, FAILED, str(exc), to_db(self.clock.now()))
         else:
             self._record_publication(row, published.remote_id, published.url)
+
+    def _mark_dispatched(self, action_id: int) -> None:
+        with self.db.conn:
+            self.db["actions"].update(action_id, {"dispatched_at": to_db(self.clock.now())})
 
     def _record_publication(self, row: dict, remote_id: str, url: str) -> None:
         now = self.clock.now()
@@ -224,101 +251,33 @@ class Runner:
                 }
             )
             publication = table.get(table.last_pk)
-            self.db["actions"].update(
-                row["id"], {"state": SENT, "finished_at": to_db(now), "error": None}
-            )
-            plan_snapshots(
-                self.db, publication, self.config.schedule.snapshot_after, now, to_db(now)
-            )
-        for snapshot in self.db["actions"].rows_where(
-            "kind = ? and state = ? and payload = ?",
-            [SNAPSHOT, PENDING, json.dumps({"publication_id": publication["id"]})],
-        ):
-            self._arm(snapshot)
+            done = {"state": SENT, "finished_at": to_db(now), "error": None}
+            self.db["actions"].update(row["id"], done)
+            new = plan_snapshots(self.db, publication, self.config.schedule.snapshot_after, now)
+        for action_id, when in new:
+            self._arm(action_id, when)
         log.info("published %s → %s", row["key"], url)
 
     async def _snapshot(self, row: dict) -> None:
         """Read counters of every due publication of this library and network at once."""
-        now = self.clock.now()
-        rows = [row, *self._claim_due_snapshots(row, now)]
+        rows = [row, *snapshots.claim_due(self.db, row, self.clock.now())]
+        for r in rows[1:]:
+            self._disarm(r["id"])
         platform = self.platforms.get((row["library_id"], row["network"]))
-        if platform is None:
-            for r in rows:
-                self._finish(
-                    r, FAILED, f"{row['network']} is not connected for this library", to_db(now)
-                )
-            return
         by_target: dict[str, list[dict]] = {}
         for r in rows:
             by_target.setdefault(r["target"], []).append(r)
-        for target, batch in by_target.items():
+        for batch in by_target.values():
             try:
-                await self._collect(platform, row["library_id"], target, batch)
+                if platform is None:
+                    raise PlatformError(f"{row['network']} is not connected for this library")
+                await snapshots.collect(self.db, platform, batch, self.clock.now)
             except (RetryLater, AmbiguousOutcome) as exc:
                 for r in batch:
                     self._retry(r, exc, getattr(exc, "delay", 5.0))
             except PlatformError as exc:
                 for r in batch:
                     self._finish(r, FAILED, str(exc), to_db(self.clock.now()))
-
-    def _claim_due_snapshots(self, row: dict, now: datetime) -> list[dict]:
-        stamp = to_db(now)
-        with self.db.conn:
-            self.db.execute(
-                "update actions set state = ?, claimed_at = ?, attempts = attempts + 1 "
-                "where kind = ? and state = ? and library_id = ? and network = ? and due_at <= ? and id != ?",
-                [
-                    SENDING,
-                    stamp,
-                    SNAPSHOT,
-                    PENDING,
-                    row["library_id"],
-                    row["network"],
-                    stamp,
-                    row["id"],
-                ],
-            )
-        return list(
-            self.db["actions"].rows_where(
-                "kind = ? and state = ? and library_id = ? and network = ? and claimed_at = ? and id != ?",
-                [SNAPSHOT, SENDING, row["library_id"], row["network"], stamp, row["id"]],
-            )
-        )
-
-    async def _collect(
-        self, platform: Platform, library_id: str, target: str, batch: list[dict]
-    ) -> None:
-        publications = {}
-        for r in batch:
-            pub_id = json.loads(r["payload"])["publication_id"]
-            publications[pub_id] = self.db["publications"].get(pub_id)
-        remote_ids = sorted({p["remote_id"] for p in publications.values()})
-        metrics = {m.remote_id: m for m in await platform.post_metrics(target, remote_ids)}
-        members = await platform.audience_size(target)
-        stamp = to_db(self.clock.now())
-        network = batch[0]["network"]
-        samples = []
-        for pub in publications.values():
-            m = metrics[pub["remote_id"]]
-            values = {
-                "views": m.views,
-                "likes": m.likes,
-                "reposts": m.reposts,
-                "comments": m.comments,
-            }
-            if m.deleted:
-                values = {"deleted": 1}
-            for metric, value in values.items():
-                samples.append(
-                    _sample(pub["id"], library_id, network, target, metric, value, stamp)
-                )
-        samples.append(_sample(None, library_id, network, target, "members", members, stamp))
-        with self.db.conn:
-            self.db["metric_samples"].insert_all(samples)
-            for r in batch:
-                self.db["actions"].update(
-                    r["id"], {"state": SENT, "finished_at": stamp, "error": None}
-                )
 
     # -- outcomes ----------------------------------------------------------
 
@@ -332,17 +291,18 @@ class Runner:
         if when > deadline:
             self._finish(row, FAILED, f"gave up after {attempts} attempts: {exc}", to_db(now))
             return
+        retry_at = to_db(when)
         self.db["actions"].update(
-            row["id"], {"state": PENDING, "retry_at": to_db(when), "error": str(exc)}
+            row["id"], {"state": PENDING, "retry_at": retry_at, "error": str(exc)}
         )
-        self._arm(self.db["actions"].get(row["id"]))
-        log.warning("action %s: %s; retry at %s", row["key"], exc, to_db(when))
+        self._arm(row["id"], retry_at)
+        log.warning("action %s: %s; retry at %s", row["key"], exc, retry_at)
 
     def _finish(self, row: dict, state: str, reason: str, stamp: str) -> None:
         self.db["actions"].update(
             row["id"], {"state": state, "finished_at": stamp, "error": reason}
         )
-        if state in (FAILED, UNCERTAIN, MISSED) and row["kind"] == PUBLISH:
+        if state in (FAILED, UNCERTAIN, MISSED) and row["kind"] in POSTS:
             log.warning("action %s %s: %s", row["key"], state, reason)
             self._tell_admins(row, state, reason)
 
@@ -379,26 +339,12 @@ _STATE_WORDS = {
 
 
 def notice_text(language: str, title: str, network: str, state: str, reason: str) -> str:
-    """What admins are told when a publication did not go out as planned."""
+    """What admins are told when a post did not go out as planned."""
     word = _STATE_WORDS[language][state]
     name = {"telegram": "Telegram", "vk": "VK"}[network]
     if language == "ru":
         return f"⚠️ «{title}» в {name}: {word}. Причина: {reason}"
     return f"⚠️ “{title}” on {name}: {word}. Reason: {reason}"
-
-
-def _sample(pub_id, library_id, network, target, metric, value, stamp) -> dict:
-    return {
-        "publication_id": pub_id,
-        "library_id": library_id,
-        "network": network,
-        "target": target,
-        "metric": metric,
-        "value": None if value is None else float(value),
-        "available": 0 if value is None else 1,
-        "collected_at": stamp,
-        "source": "api",
-    }
 
 
 def _minutes(delta: timedelta) -> str:

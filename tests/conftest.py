@@ -94,6 +94,8 @@ class FakePlatform:
     members: int = 100
 
     async def publish(self, post: Post) -> Published:
+        if post.on_dispatch:
+            post.on_dispatch()
         if self.outcomes:
             raise self.outcomes.pop(0)
         self.posts.append(post)

@@ -88,4 +88,40 @@ def test_sandbox_faults_are_routed_to_each_network() -> None:
 def test_sandbox_command_refuses_a_bad_fault_spec() -> None:
     result = CliRunner().invoke(main, ["sandbox", "--faults", "wall.post:explode:1"])
     assert result.exit_code == 2
-    assert "kind must be one of 5xx, slow, reset, ambiguous" in result.output
+    assert "kind must be one of 5xx, 429, slow, reset, ambiguous" in result.output
+
+
+def test_plan_lists_and_exports_a_calendar(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta
+
+    import icalendar
+
+    config = write_config(tmp_path)
+    soon = (datetime.now() + timedelta(days=2)).replace(microsecond=0, second=0)
+    path = write_event(tmp_path, at=soon.isoformat())
+    path.write_text(path.read_text() + '[repeat]\nevery = "day"\ncount = 2\n', encoding="utf-8")
+    listed = CliRunner().invoke(main, ["plan", "-c", str(config)])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.count("Книжный клуб") == 4  # two days × two networks
+    ics = tmp_path / "plan.ics"
+    written = CliRunner().invoke(main, ["plan", "-c", str(config), "--ics", str(ics)])
+    assert "4 post(s)" in written.output
+    calendar = icalendar.Calendar.from_ical(ics.read_bytes())
+    events = calendar.walk("VEVENT")
+    assert len(events) == 4
+    assert {str(e["DTSTART"].params["TZID"]) for e in events} == {"Europe/Moscow"}
+    assert all(e.get("UID") and e.get("DTSTAMP") for e in events)
+
+
+def test_cancel_pause_and_resume_commands(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    write_event(tmp_path, at="2099-01-01T10:00:00")
+    runner = CliRunner()
+    assert runner.invoke(main, ["plan", "-c", str(config)]).exit_code == 0
+    paused = runner.invoke(main, ["pause", "-c", str(config), "central"])
+    assert paused.exit_code == 0 and "central: paused" in paused.output
+    assert runner.invoke(main, ["resume", "-c", str(config), "central"]).exit_code == 0
+    cancelled = runner.invoke(main, ["cancel", "-c", str(config), "central/club"])
+    assert "central/club: cancelled, 2 planned action(s) dropped" in cancelled.output
+    unknown = runner.invoke(main, ["cancel", "-c", str(config), "central/nope"])
+    assert unknown.exit_code == 1 and "no event 'central/nope'" in unknown.stderr

@@ -96,3 +96,27 @@ def test_tokens_come_from_the_environment_only(tmp_path: Path) -> None:
     env = {TG_ENV: "1:abc", VK_USER_ENV: "user", "TEST_VK_COMMUNITY_TOKEN": "community"}
     tokens = library_tokens(config.libraries[0], env)
     assert (tokens.telegram, tokens.vk_user, tokens.vk_community) == ("1:abc", "user", "community")
+
+
+def test_grace_per_kind_and_telegram_resend_are_read(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        extra_schedule='refresh_every = "10s"\n[schedule.grace]\nreminder = "2m"\npublish = "1h"',
+    )
+    text = path.read_text(encoding="utf-8").replace(
+        'token_env = "TEST_TG_TOKEN"', 'token_env = "TEST_TG_TOKEN"\nresend_uncertain = true'
+    )
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path)
+    assert config.schedule.grace("reminder") == timedelta(minutes=2)
+    assert config.schedule.grace("publish") == timedelta(hours=1)
+    assert config.schedule.grace("snapshot") is None
+    assert config.schedule.refresh_every == timedelta(seconds=10)
+    assert config.libraries[0].telegram.resend_uncertain is True
+
+
+def test_unknown_grace_kind_is_refused(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra_schedule='[schedule.grace]\nquizz = "2m"')
+    with pytest.raises(Problems) as caught:
+        load_config(path)
+    assert "[schedule.grace.quizz]: needs an action kind (publish, reminder)" in str(caught.value)

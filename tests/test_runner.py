@@ -145,8 +145,9 @@ async def test_permanent_error_fails_at_once_with_the_reason(world) -> None:
 async def test_crash_while_sending_recovers_per_network(world) -> None:
     runner, db, clock, platforms, _ = world
     ids = publish_ids(db)
+    left = "2026-12-05T15:00:00.500+00:00"  # the request had left the machine
     for action in ids.values():
-        db["actions"].update(action, {"state": "sending", "attempts": 1})
+        db["actions"].update(action, {"state": "sending", "attempts": 1, "dispatched_at": left})
     clock.current = DUE + timedelta(minutes=1)
     restarted = Runner(db, runner.config, platforms, clock=clock, seed=2)
     restarted.recover()
@@ -155,6 +156,18 @@ async def test_crash_while_sending_recovers_per_network(world) -> None:
     await restarted.fire(ids["vk"])
     assert states(db)["vk"] == "sent"
     assert platforms[("central", "telegram")].posts == []
+
+
+async def test_a_telegram_post_still_waiting_locally_is_resent_after_a_crash(world) -> None:
+    runner, db, clock, platforms, _ = world
+    action = publish_ids(db)["telegram"]
+    db["actions"].update(action, {"state": "sending", "attempts": 1, "dispatched_at": None})
+    clock.current = DUE + timedelta(seconds=30)
+    restarted = Runner(db, runner.config, platforms, clock=clock, seed=2)
+    restarted.recover()
+    await restarted.fire(action)
+    assert states(db)["telegram"] == "sent"
+    assert db["actions"].get(action)["dispatched_at"] is not None
 
 
 async def test_restart_does_not_repost_sent_actions(world) -> None:
@@ -187,3 +200,20 @@ async def test_snapshots_batch_every_due_publication(world) -> None:
         ("comments", 0.0),
         ("members", 100.0),
     }
+
+
+async def test_resend_uncertain_lets_telegram_repeat_after_an_unknown_outcome(world) -> None:
+    runner, db, clock, platforms, notices = world
+    library = runner.config.libraries[0]
+    from dataclasses import replace
+
+    telegram = replace(library.telegram, resend_uncertain=True)
+    runner.config = replace(runner.config, libraries=(replace(library, telegram=telegram),))
+    platforms[("central", "telegram")].outcomes = [AmbiguousOutcome("timed out", "telegram")]
+    clock.current = DUE
+    action = publish_ids(db)["telegram"]
+    await runner.fire(action)
+    assert db["actions"].get(action)["state"] == "pending"
+    clock.current = datetime.fromisoformat(db["actions"].get(action)["retry_at"])
+    await runner.fire(action)
+    assert db["actions"].get(action)["state"] == "sent" and not notices

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -312,3 +313,14 @@ async def test_fail_next_still_works_beside_faults(
     with pytest.raises(telegram.error.Forbidden):
         await bot.send_message(tg["channel_id"], "x")
     assert (await bot.send_message(tg["channel_id"], "y")).text == "y"
+
+
+async def test_injected_429_carries_retry_after_and_sends_nothing(sb: Sandbox) -> None:
+    info = sb.info()["telegram"]
+    sb.telegram.set_faults("sendMessage:429:1", seed=1)
+    bot = telegram.Bot(info["token"], base_url=info["api_url"], request=make_request())
+    async with bot:
+        with pytest.raises(RetryAfter) as caught:
+            await bot.send_message(info["channel_id"], "не дойдёт")
+    assert caught.value.retry_after in (1, timedelta(seconds=1))
+    assert sb.telegram.messages(info["channel_id"]) == []

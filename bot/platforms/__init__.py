@@ -16,12 +16,19 @@ def build_platforms(
     from bot.platforms.vk import VkPlatform
 
     platforms: dict[tuple[str, str], Platform] = {}
+    # Rate limits belong to a token, so libraries sharing a token share its client.
+    vk_clients: dict = {}
+    bots: dict[tuple[str, str], TelegramPlatform] = {}
     for library in config.libraries:
         tokens = library_tokens(library, env)
-        if library.telegram and tokens.telegram:
-            platforms[(library.id, "telegram")] = TelegramPlatform(
-                tokens.telegram, library.telegram.api_url, rate_limit=rate_limit
-            )
+        tg = library.telegram
+        if tg and tokens.telegram:
+            key = (tokens.telegram, tg.api_url)
+            if key not in bots:
+                bots[key] = TelegramPlatform(
+                    tokens.telegram, tg.api_url, timeout=tg.timeout, rate_limit=rate_limit
+                )
+            platforms[(library.id, "telegram")] = bots[key]
         if library.vk:
             platforms[(library.id, "vk")] = VkPlatform(
                 library.vk.group_id,
@@ -29,5 +36,7 @@ def build_platforms(
                 tokens.vk_community,
                 library.vk.api_url,
                 library.vk.requests_per_second,
+                timeout=library.vk.timeout,
+                clients=vk_clients,
             )
     return platforms

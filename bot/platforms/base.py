@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -15,6 +16,9 @@ class Post:
     text: str
     image: Path | None = None
     guid: str = ""  # idempotency key derived from the action; VK honours it
+    # Called just before the request leaves (after any local rate-limit wait), so a
+    # crash before it is known to have sent nothing.
+    on_dispatch: Callable[[], None] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

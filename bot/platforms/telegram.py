@@ -6,8 +6,11 @@ so view counters are reported as not available rather than as zero.
 
 from __future__ import annotations
 
+import contextvars
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from telegram import error as tg
@@ -32,6 +35,31 @@ CAPTION_LIMIT = 1024
 
 # httpx logs every request URL at INFO, and a Bot API URL contains the token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
+
+# The hook of the post being sent in this task, run by the limiter when it lets the request go.
+_dispatch_hook: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
+    "dispatch_hook", default=None
+)
+
+
+class DispatchAwareLimiter(AIORateLimiter):
+    """python-telegram-bot's limiter, telling the caller when a request really leaves.
+
+    A post waiting here for its turn has not been sent; one past this point may
+    have been. Knowing which lets a restart re-send the first kind safely.
+    """
+
+    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
+        async def dispatch(*call_args: Any, **call_kwargs: Any) -> Any:
+            hook = _dispatch_hook.get()
+            if hook is not None:
+                hook()
+            return await callback(*call_args, **call_kwargs)
+
+        return await super().process_request(
+            dispatch, args, kwargs, endpoint, data, rate_limit_args
+        )
+
 
 # Errors raised before the request left this machine: safe to send again.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -59,7 +87,8 @@ class TelegramPlatform:
             media_write_timeout=timeout * 3,
             httpx_kwargs=httpx_kwargs,
         )
-        limiter = AIORateLimiter(max_retries=0) if rate_limit else None
+        limiter = DispatchAwareLimiter(max_retries=0) if rate_limit else None
+        self._limited = rate_limit
         self.bot = ExtBot(token=token, base_url=api_url, request=request, rate_limiter=limiter)
         self._ready = False
 
@@ -74,6 +103,9 @@ class TelegramPlatform:
     async def publish(self, post: Post) -> Published:
         """Send the text, or the image with the text as its caption."""
         await self._start()
+        if not self._limited and post.on_dispatch:
+            post.on_dispatch()
+        token = _dispatch_hook.set(post.on_dispatch if self._limited else None)
         try:
             if post.image is None:
                 message = await self.bot.send_message(
@@ -86,6 +118,8 @@ class TelegramPlatform:
                     )
         except tg.TelegramError as exc:
             raise translate(exc, sending=True) from exc
+        finally:
+            _dispatch_hook.reset(token)
         return Published(
             str(message.message_id),
             message_url(message.chat.id, message.chat.username, message.message_id),

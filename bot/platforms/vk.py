@@ -54,14 +54,22 @@ class VkPlatform:
         api_url: str,
         requests_per_second: float = 3.0,
         timeout: float = 10.0,
+        clients: dict[tuple[str, str], vk_api.VkApi] | None = None,
     ) -> None:
         self.group_id = group_id
-        self._user = (
-            _client(user_token, api_url, requests_per_second, timeout) if user_token else None
-        )
-        self._community = (
-            _client(community_token, api_url, COMMUNITY_RPS, timeout) if community_token else None
-        )
+        # VK limits requests per token: libraries sharing a token share one client,
+        # whose lock and pacing then hold for all of them together.
+        clients = {} if clients is None else clients
+
+        def client(token: str | None, rps: float) -> vk_api.VkApi | None:
+            if not token:
+                return None
+            if (token, api_url) not in clients:
+                clients[(token, api_url)] = _client(token, api_url, rps, timeout)
+            return clients[(token, api_url)]
+
+        self._user = client(user_token, requests_per_second)
+        self._community = client(community_token, COMMUNITY_RPS)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vk")
 
     async def publish(self, post: Post) -> Published:

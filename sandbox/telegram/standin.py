@@ -42,6 +42,12 @@ _CONFLICT_OTHER_POLL = "Conflict: terminated by other getUpdates request; make s
 _CONFLICT_WEBHOOK = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 
 
+_TOO_MANY = {
+    "ok": False,
+    "error_code": 429,
+    "description": "Too Many Requests: retry after 1",
+    "parameters": {"retry_after": 1},
+}
 _BAD_GATEWAY = {"ok": False, "error_code": 502, "description": "Bad Gateway"}
 
 
@@ -134,6 +140,8 @@ class TelegramStandIn(Actions):
             record = self._faults.fired[-1] if fault else {}  # pick and this run on one thread
             if fault and fault.kind == "5xx":
                 return _json(_BAD_GATEWAY, status=502)
+            if fault and fault.kind == "429":
+                return _json(_TOO_MANY, status=429)
             if fault and fault.kind == "reset":
                 return _drop(request)
             result = await self._answer(name.lower(), params)

@@ -4,7 +4,7 @@ Modules: ``world`` (the records), ``render`` (records as VK objects), ``spec`` (
 index of the official description, ``spec_index.json``), ``api`` (the /method endpoint:
 tokens, errors, parameters), ``methods`` (one handler per VK method: ``wall``, ``community``,
 ``messages``), ``audience`` (readers' actions and the events they cause), ``events`` (Bots
-Long Poll), ``uploads`` (the photo upload server), ``limits`` (rate limits, error 6, and
+Long Poll, a log per community), ``uploads`` (the photo upload server), ``limits`` (rate limits, error 6, and
 flood control, error 9), ``faulting`` (transport faults from ``sandbox.faults``), ``control``
 (JSON control routes), ``snapshot`` (records as state dicts), ``standin`` (VkStandIn, tying
 it up). The stand-in needs neither the schema nor jsonschema.

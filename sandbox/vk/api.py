@@ -18,7 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.vk import spec
-from sandbox.vk.events import EventLog
+from sandbox.vk.events import EventHub
 from sandbox.vk.faulting import FaultGate
 from sandbox.vk.limits import RateLimits
 from sandbox.vk.world import Token, World
@@ -63,7 +63,7 @@ class Call:
     token: Token
     params: dict[str, str]
     world: World
-    events: EventLog
+    events: EventHub
     base_url: str
 
     def text(self, name: str, default: str = "") -> str:
@@ -119,7 +119,7 @@ class MethodEndpoint:
     def __init__(
         self,
         world: World,
-        events: EventLog,
+        events: EventHub,
         lock: threading.RLock,
         handlers: dict[str, Handler],
         faults: Faults,

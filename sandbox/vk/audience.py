@@ -1,7 +1,8 @@
-"""What happens in the community: posts going out and readers acting on them.
+"""What happens in the communities: posts going out and readers acting on them.
 
-Each action changes the records and adds the Bots Long Poll event VK would send for it.
-Callers hold the stand-in's lock.
+Each action changes the records and adds the Bots Long Poll event VK would send for it to the
+community concerned (the post's wall, the poll's owner, the community written to). Callers
+hold the stand-in's lock.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import random
 from typing import Any
 
 from sandbox.vk import render
-from sandbox.vk.events import EventLog
+from sandbox.vk.events import EventHub
 from sandbox.vk.world import Comment, Message, Poll, Post, Token, World
 
 CROWD_COMMENTS = (
@@ -26,7 +27,7 @@ CROWD_COMMENTS = (
 
 def publish(
     world: World,
-    events: EventLog,
+    events: EventHub,
     *,
     owner_id: int,
     from_id: int,
@@ -39,7 +40,7 @@ def publish(
     """Create a post now, or hold it until ``publish_date``."""
     record = Post(
         owner_id=owner_id,
-        id=world.new_post_id(),
+        id=world.new_post_id(owner_id),
         from_id=from_id,
         created_by=created_by,
         date=publish_date or world.now(),
@@ -55,7 +56,7 @@ def publish(
     return record
 
 
-def publish_due(world: World, events: EventLog) -> None:
+def publish_due(world: World, events: EventHub) -> None:
     """Publish postponed posts whose time has come, as VK does on its own."""
     now = world.now()
     for record in world.posts.values():
@@ -66,7 +67,7 @@ def publish_due(world: World, events: EventLog) -> None:
 
 def comment(
     world: World,
-    events: EventLog,
+    events: EventHub,
     post: Post,
     from_id: int,
     text: str,
@@ -85,15 +86,15 @@ def comment(
         reply_to_user=replied.from_id if replied else None,
     )
     post.comments.append(created)
-    events.add("wall_reply_new", _comment_event(created, post))
+    events.add(-post.owner_id, "wall_reply_new", _comment_event(created, post))
     return created
 
 
-def edit_comment(world: World, events: EventLog, comment_id: int, text: str) -> Comment:
+def edit_comment(world: World, events: EventHub, comment_id: int, text: str) -> Comment:
     """Change a comment's text (wall_reply_edit)."""
     post, found = find_comment(world, comment_id)
     found.text = text
-    events.add("wall_reply_edit", _comment_event(found, post))
+    events.add(-post.owner_id, "wall_reply_edit", _comment_event(found, post))
     return found
 
 
@@ -106,20 +107,20 @@ def find_comment(world: World, comment_id: int) -> tuple[Post, Comment]:
     raise KeyError(f"no comment {comment_id}")
 
 
-def like(world: World, events: EventLog, user_id: int, post: Post) -> None:
+def like(world: World, events: EventHub, user_id: int, post: Post) -> None:
     """A reader likes a post (like_add); liking twice changes nothing."""
     if user_id in post.likes:
         return
     post.likes.append(world.user(user_id).id)
-    events.add("like_add", _like_event(user_id, post))
+    events.add(-post.owner_id, "like_add", _like_event(user_id, post))
 
 
-def unlike(world: World, events: EventLog, user_id: int, post: Post) -> None:
+def unlike(world: World, events: EventHub, user_id: int, post: Post) -> None:
     """A reader takes a like back (like_remove)."""
     if user_id not in post.likes:
         return
     post.likes.remove(user_id)
-    events.add("like_remove", _like_event(user_id, post))
+    events.add(-post.owner_id, "like_remove", _like_event(user_id, post))
 
 
 def repost(world: World, user_id: int, post: Post) -> None:
@@ -128,7 +129,7 @@ def repost(world: World, user_id: int, post: Post) -> None:
         post.reposts.append(world.user(user_id).id)
 
 
-def vote(world: World, events: EventLog, user_id: int, poll: Poll, answer_ids: list[int]) -> None:
+def vote(world: World, events: EventHub, user_id: int, poll: Poll, answer_ids: list[int]) -> None:
     """A reader votes (poll_vote_new per chosen option); a second vote is ignored, as in VK."""
     known = {answer.id for answer in poll.answers}
     if not answer_ids or not set(answer_ids) <= known:
@@ -140,6 +141,7 @@ def vote(world: World, events: EventLog, user_id: int, poll: Poll, answer_ids: l
     poll.votes[world.user(user_id).id] = list(answer_ids)
     for answer_id in answer_ids:
         events.add(
+            -poll.owner_id,
             "poll_vote_new",
             {
                 "owner_id": poll.owner_id,
@@ -150,33 +152,36 @@ def vote(world: World, events: EventLog, user_id: int, poll: Poll, answer_ids: l
         )
 
 
-def join(world: World, events: EventLog, user_id: int) -> None:
-    """A reader joins the community (group_join)."""
-    members = world.community.members
+def join(world: World, events: EventHub, user_id: int, group_id: int) -> None:
+    """A reader joins a community (group_join)."""
+    members = world.communities[group_id].members
     if user_id not in members:
         members.append(world.user(user_id).id)
-        events.add("group_join", {"user_id": user_id, "join_type": "join"})
+        events.add(group_id, "group_join", {"user_id": user_id, "join_type": "join"})
 
 
-def leave(world: World, events: EventLog, user_id: int) -> None:
-    """A reader leaves the community (group_leave)."""
-    members = world.community.members
+def leave(world: World, events: EventHub, user_id: int, group_id: int) -> None:
+    """A reader leaves a community (group_leave)."""
+    members = world.communities[group_id].members
     if user_id in members:
         members.remove(user_id)
-        events.add("group_leave", {"user_id": user_id, "self": 1})
+        events.add(group_id, "group_leave", {"user_id": user_id, "self": 1})
 
 
-def write(world: World, events: EventLog, user_id: int, text: str, payload: Any = None) -> Message:
-    """A reader writes to the community (message_new); the community may then answer."""
+def write(
+    world: World, events: EventHub, user_id: int, text: str, payload: Any, group_id: int
+) -> Message:
+    """A reader writes to a community (message_new); the community may then answer."""
     sent = record_message(
         world,
+        group_id=group_id,
         peer_id=world.user(user_id).id,
         from_id=user_id,
         text=text,
         out=False,
         payload=None if payload is None else json.dumps(payload, ensure_ascii=False),
     )
-    world.messaging_allowed.add(user_id)
+    world.messaging_allowed.add((group_id, user_id))
     client_info = {
         "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback"],
         "keyboard": True,
@@ -184,17 +189,24 @@ def write(world: World, events: EventLog, user_id: int, text: str, payload: Any 
         "carousel": True,
         "lang_id": 0,
     }
-    events.add("message_new", {"message": render.message(sent), "client_info": client_info})
+    obj = {"message": render.message(sent), "client_info": client_info}
+    events.add(group_id, "message_new", obj)
     return sent
 
 
 def press_button(
-    world: World, events: EventLog, user_id: int, payload: Any, message_id: int | None = None
+    world: World,
+    events: EventHub,
+    user_id: int,
+    payload: Any,
+    message_id: int | None,
+    group_id: int,
 ) -> str:
     """A reader presses a callback button (message_event); returns the event_id to answer."""
-    anchor = _message_with_callback(world, user_id, message_id)
+    anchor = _message_with_callback(world, group_id, user_id, message_id)
     event_id = f"{random.Random(world.seed + len(world.button_presses)).getrandbits(48):012x}"
     world.button_presses[event_id] = {
+        "group_id": group_id,
         "user_id": user_id,
         "peer_id": user_id,
         "payload": payload,
@@ -209,13 +221,14 @@ def press_button(
     }
     if anchor is not None:
         obj["conversation_message_id"] = anchor.conversation_message_id
-    events.add("message_event", obj)
+    events.add(group_id, "message_event", obj)
     return event_id
 
 
 def record_message(
     world: World,
     *,
+    group_id: int,
     peer_id: int,
     from_id: int,
     text: str,
@@ -224,8 +237,8 @@ def record_message(
     payload: str | None = None,
     random_id: int = 0,
 ) -> Message:
-    """Store a message of the dialog between the community and ``peer_id``."""
-    in_dialog = sum(item.peer_id == peer_id for item in world.messages)
+    """Store a message of the dialog between a community and ``peer_id``."""
+    in_dialog = sum(m.peer_id == peer_id and m.group_id == group_id for m in world.messages)
     created = Message(
         id=world.new_message_id(),
         peer_id=peer_id,
@@ -237,13 +250,16 @@ def record_message(
         payload=payload,
         keyboard=keyboard,
         random_id=random_id,
+        group_id=group_id,
     )
     world.messages.append(created)
     return created
 
 
-def _message_with_callback(world: World, user_id: int, message_id: int | None) -> Message | None:
-    sent = [m for m in world.messages if m.out and m.peer_id == user_id]
+def _message_with_callback(
+    world: World, group_id: int, user_id: int, message_id: int | None
+) -> Message | None:
+    sent = [m for m in world.messages if m.out and m.peer_id == user_id and m.group_id == group_id]
     if message_id is not None:
         sent = [m for m in sent if m.id == message_id]
         if not sent:
@@ -251,9 +267,10 @@ def _message_with_callback(world: World, user_id: int, message_id: int | None) -
     return sent[-1] if sent else None
 
 
-def _announce_post(world: World, events: EventLog, record: Post) -> None:
-    viewer = Token("group", world.community.id)
-    events.add("wall_post_new", render.post(world, record, viewer))
+def _announce_post(world: World, events: EventHub, record: Post) -> None:
+    if -record.owner_id in world.communities:
+        viewer = Token("group", -record.owner_id)
+        events.add(-record.owner_id, "wall_post_new", render.post(world, record, viewer))
 
 
 def _comment_event(item: Comment, post: Post) -> dict[str, Any]:

@@ -1,19 +1,21 @@
 """JSON routes of the VK stand-in's control app (mounted at /_sandbox/vk/ by the runner).
 
-GET  state | posts?group_id= | events | messages?user_id= | faults
+GET  state | posts?group_id= | events[?group_id=] | messages?user_id=[&group_id=] | faults
+GET  communities                               POST communities {"name", "screen_name"?, "members"?}
 POST views | likes | reposts | comments        {"post": "-GROUP_ID", "count": n}
 POST members                                   {"group_id": g, "count": n}
 POST reader                                    {"first_name": .., "last_name": ..}
 POST comment {"user_id", "post", "text", "reply_to"?}   POST comment_edit {"comment_id", "text"}
 POST like | unlike | repost {"user_id", "post"}          POST vote {"user_id", "poll_id", "answer_ids"}
-POST join | leave {"user_id"}                            POST message {"user_id", "text", "payload"?}
-POST button {"user_id", "payload", "message_id"?}        GET  button_answer?event_id=
+POST join | leave {"user_id", "group_id"?}      POST message {"user_id", "text", "payload"?, "group_id"?}
+POST button {"user_id", "payload", "message_id"?, "group_id"?}   GET  button_answer?event_id=
 POST fail {"method", "code", "times"?}    POST rate_limit {"enabled"} (older form of:)
 POST rate_limits {"enabled"?, "user_per_second"?, "community_per_second"?}   (on, 3, 20)
 POST faults {"spec": "wall.post:ambiguous:0.2,*:slow:0.1:15", "seed"?}   ("" = none)
-POST longpoll_expire {"failed"?}          POST clock {"seconds"}         POST reset
+POST longpoll_expire {"failed"?, "group_id"?}      POST clock {"seconds"}      POST reset
 
 Every POST answers {"ok": true, "result": ...}; bad input answers HTTP 400 {"ok": false, "error"}.
+Without group_id, an action concerns the first community.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
 
 RouteHandler = Callable[[web.Request], Awaitable[web.Response]]
 # route -> (VkStandIn method, the JSON fields it takes, in order); "field:name" passes the
-# JSON field as the method's argument ``name``.
+# JSON field as the method's argument ``name``; GET fields ending in "?" may be left out.
 POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "views": ("add_views", ("post", "count")),
     "likes": ("add_likes", ("post", "count")),
@@ -43,23 +45,25 @@ POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "unlike": ("unlike", ("user_id", "post")),
     "repost": ("repost", ("user_id", "post")),
     "vote": ("vote", ("user_id", "poll_id", "answer_ids")),
-    "join": ("join", ("user_id",)),
-    "leave": ("leave", ("user_id",)),
-    "message": ("write", ("user_id", "text", "payload")),
-    "button": ("press_button", ("user_id", "payload", "message_id")),
+    "join": ("join", ("user_id", "group_id")),
+    "leave": ("leave", ("user_id", "group_id")),
+    "message": ("write", ("user_id", "text", "payload", "group_id")),
+    "button": ("press_button", ("user_id", "payload", "message_id", "group_id")),
+    "communities": ("add_community", ("name", "screen_name", "members")),
     "fail": ("fail_next", ("method", "code", "times")),
     "rate_limit": ("set_rate_limiting", ("enabled",)),
     "rate_limits": ("set_rate_limits", ("enabled", "user_per_second", "community_per_second")),
     "faults": ("set_faults", ("spec:rules", "seed")),
-    "longpoll_expire": ("expire_longpoll_key", ("failed",)),
+    "longpoll_expire": ("expire_longpoll_key", ("failed", "group_id")),
     "clock": ("shift_clock", ("seconds",)),
     "reset": ("reset", ()),
 }
 GET_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "state": ("state", ()),
     "posts": ("posts", ("group_id",)),
-    "events": ("events_log", ()),
-    "messages": ("messages", ("user_id",)),
+    "events": ("events_log", ("group_id?",)),
+    "messages": ("messages", ("user_id", "group_id?")),
+    "communities": ("communities", ()),
     "button_answer": ("button_answer", ("event_id",)),
     "faults": ("faults_state", ()),
 }
@@ -96,12 +100,13 @@ def _post_handler(action: Callable[..., Any], fields: tuple[str, ...]) -> RouteH
 def _get_handler(action: Callable[..., Any], fields: tuple[str, ...]) -> RouteHandler:
     async def handle(request: web.Request) -> web.Response:
         arguments: dict[str, Any] = {}
-        for key in fields:
+        needed = [key for key in fields if not key.endswith("?")]
+        for key in (spelled.rstrip("?") for spelled in fields):
             if key in request.query:
                 value = request.query[key]
                 arguments[key] = int(value) if value.lstrip("-").isdigit() else value
-        if len(arguments) < len(fields):
-            return _failure(f"query parameters needed: {', '.join(fields)}")
+        if any(key not in arguments for key in needed):
+            return _failure(f"query parameters needed: {', '.join(needed)}")
         try:
             result = action(**arguments)
         except (KeyError, ValueError) as problem:

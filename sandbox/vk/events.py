@@ -1,4 +1,8 @@
-"""The community's Bots Long Poll: an event log numbered by ``ts`` and the a_check endpoint."""
+"""Bots Long Poll: per community an event log numbered by ``ts``, and the a_check endpoint.
+
+Each community has its own log, key and ``ts`` (``EventHub`` holds them by group id); its
+server is ``/whp/<group_id>``, so one community's events never reach another's clients.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,10 @@ MAX_WAIT = 90
 class EventLog:
     """Events of one community, numbered from a seeded ``ts``; waiters wake on each new one."""
 
-    def __init__(self, group_id: int, seed: int) -> None:
+    def __init__(self, group_id: int, seed: int, salt: str = "") -> None:
         self.group_id = group_id
-        self._rng = random.Random(seed * 7 + 1)
+        # The first community's log keeps the numbering it always had; others add a salt.
+        self._rng = random.Random(f"{seed}:{salt}" if salt else seed * 7 + 1)
         self._lock = threading.Lock()
         self._events: list[dict[str, Any]] = []
         self._first_ts = self._rng.randint(1, 9_999)
@@ -122,6 +127,49 @@ class EventLog:
 
     def _new_key(self) -> str:
         return f"{self._rng.getrandbits(160):040x}"
+
+
+class EventHub:
+    """The event logs of all communities, by group id, and the server routing checks to them."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.logs: dict[int, EventLog] = {}
+
+    def open(self, group_id: int) -> EventLog:
+        """The log of a community, created on first use (the first one unsalted)."""
+        if group_id not in self.logs:
+            salt = f"events:{group_id}" if self.logs else ""
+            self.logs[group_id] = EventLog(group_id, self.seed, salt)
+        return self.logs[group_id]
+
+    def log(self, group_id: int) -> EventLog:
+        """The log of a known community; KeyError otherwise."""
+        return self.logs[group_id]
+
+    def add(self, group_id: int, kind: str, obj: dict[str, Any]) -> dict[str, Any] | None:
+        """Record an event of a community; events of other walls (a user's) go nowhere."""
+        log = self.logs.get(group_id)
+        return log.add(kind, obj) if log is not None else None
+
+    def all(self, group_id: int | None = None) -> list[dict[str, Any]]:
+        """One community's events, or every community's (community by community)."""
+        if group_id is not None:
+            return self.log(group_id).all()
+        return [event for log in list(self.logs.values()) for event in log.all()]
+
+    def clear(self) -> None:
+        """Forget every community's events (numbering goes on)."""
+        for log in list(self.logs.values()):
+            log.clear()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """/whp/<group_id>: the a_check of that community; unknown servers answer failed 2."""
+        raw = request.match_info.get("group_id", "")
+        log = self.logs.get(int(raw)) if raw.isdigit() else None
+        if log is None:
+            return web.json_response({"failed": 2})
+        return await log.handle(request)
 
 
 def _dumps(obj: Any) -> str:

@@ -13,7 +13,7 @@ API_VERSION = "5.199"
 
 def post(world: World, record: Post, viewer: Token) -> dict[str, Any]:
     """A wall post (wall_wallpost_full)."""
-    is_admin = _is_admin(world, viewer)
+    is_admin = _is_admin(world, viewer, record.owner_id)
     viewer_id = viewer.owner if viewer.kind == "user" else 0
     result: dict[str, Any] = {
         "inner_type": "wall_wallpost",
@@ -149,7 +149,7 @@ def poll(world: World, record: Poll, viewer: Token) -> dict[str, Any]:
         "end_date": record.end_date,
         "closed": closed,
         "is_board": False,
-        "can_edit": _is_admin(world, viewer),
+        "can_edit": _is_admin(world, viewer, record.owner_id),
         "can_vote": not closed and not chosen,
         "can_report": False,
         "can_share": True,
@@ -232,8 +232,11 @@ def message(record: Message) -> dict[str, Any]:
     return result
 
 
-def _is_admin(world: World, viewer: Token) -> bool:
-    return viewer.kind == "user" and viewer.owner == world.community.admin_id
+def _is_admin(world: World, viewer: Token, owner_id: int) -> bool:
+    """Whether the viewer runs the wall ``owner_id``: the community's admin, or the user."""
+    if viewer.kind != "user":
+        return False
+    return world.admin_of(viewer.owner, -owner_id) if owner_id < 0 else viewer.owner == owner_id
 
 
 def _live_comments(record: Post) -> int:

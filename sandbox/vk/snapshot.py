@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.vk.world import Message, Photo, Poll, Post
+from sandbox.vk.world import CROWD_BASE, Community, Message, Photo, Poll, Post
+
+
+def community_state(community: Community) -> dict[str, Any]:
+    """A community with its member count and its named (non-crowd) members."""
+    return {
+        "id": community.id,
+        "name": community.name,
+        "screen_name": community.screen_name,
+        "admin_id": community.admin_id,
+        "members_count": len(community.members),
+        "members": [uid for uid in community.members if uid < CROWD_BASE],
+    }
 
 
 def post_state(record: Post) -> dict[str, Any]:
@@ -70,6 +82,7 @@ def message_state(record: Message) -> dict[str, Any]:
     """A community chat message."""
     return {
         "id": record.id,
+        "group_id": record.group_id,
         "peer_id": record.peer_id,
         "from_id": record.from_id,
         "text": record.text,

@@ -1,8 +1,12 @@
 """VkStandIn: the VK API stand-in the sandbox runner hosts, and the handles tests pull on.
 
-Tests (on their own thread) change the community through plain methods, e.g.
+Tests (on their own thread) change the communities through plain methods, e.g.
 ``vk.add_likes("-GROUP_12", 5)`` or ``vk.write(reader_id, "Привет")``; the same actions are
 JSON routes on the control app. One lock guards the records, held only briefly.
+
+The stand-in holds one community or several (``communities=`` or ``add_community``), all run
+by the same admin, each with its own community token, wall, limits and long poll. Actions
+that concern a community take ``group_id``; left out, they mean the first community.
 """
 
 from __future__ import annotations
@@ -18,21 +22,26 @@ from sandbox.faults import FaultRule
 from sandbox.vk import audience, methods, snapshot
 from sandbox.vk.api import Faults, MethodEndpoint
 from sandbox.vk.control import make_control_app
-from sandbox.vk.events import EventLog
+from sandbox.vk.events import EventHub
 from sandbox.vk.faulting import FaultGate
 from sandbox.vk.limits import COMMUNITY_PER_SECOND, USER_PER_SECOND, RateLimits
 from sandbox.vk.uploads import UploadServer
-from sandbox.vk.world import CROWD_BASE, Community, Post, World
+from sandbox.vk.world import CROWD_BASE, LIBRARIES, Community, Post, World
 
 
 class VkStandIn:
-    """A VK community with its admin, readers and tokens, served over the real VK wire format."""
+    """VK communities with their admin, readers and tokens, served over the real VK wire format."""
 
-    def __init__(self, seed: int = 0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, seed: int = 0, clock: Callable[[], float] = time.time, communities: int = 1
+    ) -> None:
+        if isinstance(communities, bool) or not isinstance(communities, int) or communities < 1:
+            raise ValueError("communities must be a whole number of at least 1")
         self._base_clock = clock
         self._shift = 0.0
         self.world = World(seed, clock=self._now)
-        self.events = EventLog(self.world.community.id, seed)
+        self.events = EventHub(seed)
+        self.events.open(self.world.community.id)
         self.lock = threading.RLock()
         self.faults = Faults()
         self.limits = RateLimits()
@@ -48,6 +57,10 @@ class VkStandIn:
             self._tick,
         )
         self._uploads = UploadServer(self.world, self.lock, self.gate)
+        for index in range(1, communities):
+            name, screen_name = LIBRARIES[(seed + index) % len(LIBRARIES)]
+            taken = self.world.find_community(screen_name) is not None
+            self.add_community(name, None if taken else screen_name)
 
     # -- runner interface ----------------------------------------------------
 
@@ -65,7 +78,8 @@ class VkStandIn:
         return make_control_app(self)
 
     def info(self, base_url: str) -> dict[str, Any]:
-        """What a client needs: the API URL, tokens and the community."""
+        """What a client needs: the API URL, tokens and the communities (the first one also
+        under group_id, community_token and group_*, as before there were several)."""
         world = self.world
         return {
             "api_url": base_url + "/method/",
@@ -78,6 +92,7 @@ class VkStandIn:
             "group_name": world.community.name,
             "admin_id": world.admin.id,
             "reader_ids": [user.id for user in world.readers()],
+            "communities": self.communities(),
         }
 
     def state(self) -> dict[str, Any]:
@@ -85,16 +100,9 @@ class VkStandIn:
         with self.lock:
             self._tick()
             world = self.world
-            community = world.community
             return {
-                "community": {
-                    "id": community.id,
-                    "name": community.name,
-                    "screen_name": community.screen_name,
-                    "admin_id": community.admin_id,
-                    "members_count": len(community.members),
-                    "members": [uid for uid in community.members if uid < CROWD_BASE],
-                },
+                "community": snapshot.community_state(world.community),
+                "communities": [snapshot.community_state(c) for c in world.communities.values()],
                 "users": [
                     {"id": u.id, "first_name": u.first_name, "last_name": u.last_name}
                     for u in world.users.values()
@@ -119,6 +127,26 @@ class VkStandIn:
             self._endpoint.calls.clear()
             self.limits.clear()
             self.gate.clear()
+
+    # -- communities -------------------------------------------------------------
+
+    def add_community(
+        self, name: str, screen_name: str | None = None, members: int = 0
+    ) -> dict[str, Any]:
+        """A new community run by the same admin (so the user token posts to it too), with its
+        own community token and long poll; ``members`` is its member count (0: the admin only).
+        Returns its group_id, community_token, screen_name and name."""
+        with self.lock:
+            community = self.world.add_community(str(name), screen_name)
+            self.events.open(community.id)
+            if _positive(members) > 1:
+                self.set_members(community.id, members)
+            return self._describe(community)
+
+    def communities(self) -> list[dict[str, Any]]:
+        """Every community (group_id, community_token, screen_name, name), the first first."""
+        with self.lock:
+            return [self._describe(c) for c in self.world.communities.values()]
 
     # -- counters --------------------------------------------------------------
 
@@ -218,47 +246,67 @@ class VkStandIn:
                 raise KeyError(f"no poll {poll_id}")
             audience.vote(self.world, self.events, user_id, poll, list(answer_ids))
 
-    def join(self, user_id: int) -> None:
-        """A reader joins the community (group_join)."""
+    def join(self, user_id: int, group_id: int | None = None) -> None:
+        """A reader joins a community (group_join)."""
         with self.lock:
-            audience.join(self.world, self.events, user_id)
+            audience.join(self.world, self.events, user_id, self._community(group_id).id)
 
-    def leave(self, user_id: int) -> None:
-        """A reader leaves the community (group_leave)."""
+    def leave(self, user_id: int, group_id: int | None = None) -> None:
+        """A reader leaves a community (group_leave)."""
         with self.lock:
-            audience.leave(self.world, self.events, user_id)
+            audience.leave(self.world, self.events, user_id, self._community(group_id).id)
 
-    def write(self, user_id: int, text: str, payload: Any = None) -> int:
-        """A reader writes to the community (message_new); returns the message id."""
+    def write(
+        self, user_id: int, text: str, payload: Any = None, group_id: int | None = None
+    ) -> int:
+        """A reader writes to a community (message_new); returns the message id."""
         with self.lock:
-            return audience.write(self.world, self.events, user_id, text, payload).id
+            group = self._community(group_id).id
+            return audience.write(self.world, self.events, user_id, text, payload, group).id
 
-    def press_button(self, user_id: int, payload: Any, message_id: int | None = None) -> str:
-        """A reader presses a callback button (message_event); returns the event_id."""
+    def press_button(
+        self,
+        user_id: int,
+        payload: Any,
+        message_id: int | None = None,
+        group_id: int | None = None,
+    ) -> str:
+        """A reader presses a callback button in a community's chat (message_event); returns
+        the event_id."""
         with self.lock:
-            return audience.press_button(self.world, self.events, user_id, payload, message_id)
+            group = self._community(group_id).id
+            return audience.press_button(
+                self.world, self.events, user_id, payload, message_id, group
+            )
 
     def button_answer(self, event_id: str) -> dict[str, Any]:
         """Whether and how the bot answered a button press (messages.sendMessageEventAnswer)."""
         with self.lock:
             return dict(self.world.button_presses[event_id])
 
-    def messages(self, user_id: int) -> list[dict[str, Any]]:
-        """The dialog between the community and a reader, oldest first."""
+    def messages(self, user_id: int, group_id: int | None = None) -> list[dict[str, Any]]:
+        """The dialog between a community and a reader, oldest first."""
         with self.lock:
-            return [snapshot.message_state(m) for m in self.world.messages if m.peer_id == user_id]
+            group = self._community(group_id).id
+            return [
+                snapshot.message_state(m)
+                for m in self.world.messages
+                if m.peer_id == user_id and m.group_id == group
+            ]
 
     # -- the network ---------------------------------------------------------------
 
-    def events_log(self) -> list[dict[str, Any]]:
-        """Every Bots Long Poll event so far."""
-        return self.events.all()
+    def events_log(self, group_id: int | None = None) -> list[dict[str, Any]]:
+        """Bots Long Poll events so far: of one community, or of all (community by community)."""
+        with self.lock:
+            return self.events.all(None if group_id is None else self._community(group_id).id)
 
-    def expire_longpoll_key(self, failed: int = 2) -> None:
-        """Retire the long-poll key: checks with it answer {"failed": failed} (2 or 3)."""
+    def expire_longpoll_key(self, failed: int = 2, group_id: int | None = None) -> None:
+        """Retire a community's long-poll key: checks with it answer {"failed": failed}."""
         if failed not in (2, 3):
             raise ValueError("failed must be 2 or 3")
-        self.events.expire_key(failed)
+        with self.lock:
+            self.events.log(self._community(group_id).id).expire_key(failed)
 
     def fail_next(self, method: str, code: int, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` ("*" for any) fail with VK error ``code``."""
@@ -305,11 +353,21 @@ class VkStandIn:
     def _tick(self) -> None:
         audience.publish_due(self.world, self.events)
 
-    def _community(self, group_id: int) -> Community:
-        community = self.world.community
-        if abs(int(group_id)) != community.id:
-            raise KeyError(f"no community {group_id}; the sandbox has {community.id}")
+    def _community(self, group_id: int | str | None) -> Community:
+        if group_id is None:
+            return self.world.community
+        community = self.world.find_community(group_id)
+        if community is None:
+            raise KeyError(f"no community {group_id}; there are {list(self.world.communities)}")
         return community
+
+    def _describe(self, community: Community) -> dict[str, Any]:
+        return {
+            "group_id": community.id,
+            "community_token": self.world.group_token(community.id),
+            "screen_name": community.screen_name,
+            "name": community.name,
+        }
 
     def _post(self, post: str | int) -> Post:
         if isinstance(post, int) or str(post).isdigit():

@@ -1,8 +1,10 @@
-"""What the VK stand-in remembers: people, the community, posts, photos, comments, polls, chats.
+"""What the VK stand-in remembers: people, communities, posts, photos, comments, polls, chats.
 
 Plain records plus id counters; no HTTP and no VK JSON here (``render`` turns records into
 API objects). Everything is created deterministically from a seed, so two stand-ins with the
-same seed hand out the same ids, names and tokens.
+same seed hand out the same ids, names and tokens. The first community comes from the seed as
+it always did; each further one (``add_community``) from the seed and its position, so adding
+communities never changes the first one's ids or tokens.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class Community:
     screen_name: str
     admin_id: int
     members: list[int] = field(default_factory=list)
+    first_post_id: int = 1
 
 
 @dataclass
@@ -154,6 +157,7 @@ class Message:
     payload: str | None = None
     keyboard: dict[str, Any] | None = None
     random_id: int = 0
+    group_id: int = 0
 
 
 @dataclass
@@ -185,7 +189,9 @@ class World:
         name, screen_name = LIBRARIES[seed % len(LIBRARIES)]
         self.admin = User(rng.randint(100_000_000, 199_999_999), *self._name(rng))
         group_id = rng.randint(200_000_000, 229_999_999)
+        # The first community: what single-community callers mean by "the community".
         self.community = Community(group_id, name, screen_name, self.admin.id)
+        self.communities: dict[int, Community] = {group_id: self.community}
         self.users: dict[int, User] = {self.admin.id: self.admin}
         for index in range(NAMED_READERS):
             user = User(rng.randint(300_000_000, 399_999_999) + index, *self._name(rng))
@@ -199,9 +205,10 @@ class World:
             # What VK now issues by default: a user token without the "wall" scope.
             _token(rng, "user"): Token("user", self.admin.id, USER_SCOPES - {"wall"}),
         }
-        # Readers who wrote to the community first; only they can get its messages.
-        self.messaging_allowed: set[int] = set()
+        # (community, reader) pairs where the reader wrote first; only they get its messages.
+        self.messaging_allowed: set[tuple[int, int]] = set()
         self.first_post_id = rng.randint(100, 999)
+        self.community.first_post_id = self.first_post_id
         self.first_photo_id = rng.randint(457_239_000, 457_239_999)
         self.first_poll_id = rng.randint(700_000_000, 799_999_999)
         self.upload_server = rng.randint(500_000, 899_999)
@@ -216,7 +223,8 @@ class World:
         self.messages: list[Message] = []
         self.uploads: dict[str, Upload] = {}
         self.button_presses: dict[str, dict[str, Any]] = {}
-        self.next_post_id = self.first_post_id
+        # Post ids run per wall, as in VK.
+        self.next_post_ids: dict[int, int] = {}
         self.next_photo_id = self.first_photo_id
         self.next_poll_id = self.first_poll_id
         self.next_comment_id = 1
@@ -225,6 +233,50 @@ class World:
     def now(self) -> int:
         """The stand-in's current Unix time."""
         return int(self.clock())
+
+    # -- communities -------------------------------------------------------
+
+    def add_community(self, name: str, screen_name: str | None = None) -> Community:
+        """A new community administered by the admin, with its own community token.
+
+        Ids and the token come from the seed and the community's position, so the n-th
+        community of a seed is the same whichever way it was added.
+        """
+        rng = random.Random(f"vk-community:{self.seed}:{len(self.communities)}")
+        group_id = rng.randint(230_000_000, 259_999_999)
+        while group_id in self.communities:
+            group_id += 1
+        screen_name = screen_name or f"club{group_id}"
+        if not name.strip():
+            raise ValueError("a community needs a name")
+        if self.find_community(screen_name) is not None:
+            raise ValueError(f"the screen name {screen_name!r} is taken")
+        community = Community(group_id, name, screen_name, self.admin.id, [self.admin.id])
+        community.first_post_id = rng.randint(100, 999)
+        self.communities[group_id] = community
+        self.tokens[_token(rng, "group")] = Token("group", group_id)
+        return community
+
+    def find_community(self, raw: str | int) -> Community | None:
+        """A community by id (``123``, ``-123``, ``club123``) or screen name."""
+        text = str(raw).strip().lstrip("-")
+        number = text.removeprefix("club").removeprefix("public")
+        if number.isdigit() and int(number) in self.communities:
+            return self.communities[int(number)]
+        return next((c for c in self.communities.values() if c.screen_name == text), None)
+
+    def group_token(self, group_id: int) -> str:
+        """The community token of a community."""
+        return next(
+            value
+            for value, token in self.tokens.items()
+            if token.kind == "group" and token.owner == group_id
+        )
+
+    def admin_of(self, user_id: int, group_id: int) -> bool:
+        """Whether ``user_id`` administers the community ``group_id``."""
+        community = self.communities.get(group_id)
+        return community is not None and community.admin_id == user_id
 
     # -- people ------------------------------------------------------------
 
@@ -276,10 +328,13 @@ class World:
         post = self.posts.get((owner_id, post_id))
         return post if post and not post.deleted else None
 
-    def new_post_id(self) -> int:
-        """The next post id of the community wall."""
-        self.next_post_id += 1
-        return self.next_post_id - 1
+    def new_post_id(self, owner_id: int) -> int:
+        """The next post id of a wall (each wall counts on its own)."""
+        community = self.communities.get(-owner_id)
+        start = community.first_post_id if community else self.first_post_id
+        post_id = self.next_post_ids.get(owner_id, start)
+        self.next_post_ids[owner_id] = post_id + 1
+        return post_id
 
     def new_photo_id(self) -> int:
         """The next photo id."""

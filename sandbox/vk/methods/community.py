@@ -11,7 +11,7 @@ from sandbox.vk.methods.registry import (
     check_admin_of,
     check_wall_access,
     method,
-    owned_community,
+    named_community,
     paging,
     parse_user_id,
 )
@@ -117,7 +117,7 @@ def stats_get_post_reach(call: Call) -> list[dict[str, Any]]:
         record = call.world.post(owner_id, int(raw)) if raw.lstrip("-").isdigit() else None
         if record is None:
             raise invalid("post_ids is invalid")
-        members = set(call.world.community.members)
+        members = set(call.world.communities[-owner_id].members)
         engaged = set(record.likes) | set(record.reposts) | {c.from_id for c in record.comments}
         subscribers = max(record.views * 7 // 10, len(engaged & members))
         result.append(
@@ -146,11 +146,11 @@ def groups_get_by_id(call: Call) -> dict[str, Any]:
         if call.token.kind != "group":
             raise invalid("group_ids is undefined")
         wanted = [str(call.token.owner)]
-    community = call.world.community
     fields = set(call.items("fields"))
     groups = []
     for raw in wanted:
-        if raw.lstrip("-") not in (str(community.id), f"club{community.id}", community.screen_name):
+        community = call.world.find_community(raw)
+        if community is None:
             raise invalid("group_ids is invalid")
         groups.append(render.group(call.world, community, call.token, fields, call.base_url))
     return {"groups": groups, "profiles": []}
@@ -159,7 +159,7 @@ def groups_get_by_id(call: Call) -> dict[str, Any]:
 @method("groups.isMember")
 def groups_is_member(call: Call) -> Any:
     """Whether a user (or each of user_ids) is a member of the community."""
-    community = owned_community(call)
+    community = named_community(call)
     if call.items("user_ids"):
         ids = [parse_user_id(raw) for raw in call.items("user_ids")]
         return [{"member": int(uid in community.members), "user_id": uid} for uid in ids]
@@ -172,7 +172,7 @@ def groups_is_member(call: Call) -> Any:
 @method("groups.getMembers")
 def groups_get_members(call: Call) -> dict[str, Any]:
     """Member ids (or user objects with fields), up to 1000 per page."""
-    community = owned_community(call)
+    community = named_community(call)
     members = list(community.members)
     if call.text("sort") == "id_desc":
         members.sort(reverse=True)
@@ -192,12 +192,12 @@ def groups_get_members(call: Call) -> dict[str, Any]:
 
 @method("groups.getLongPollServer")
 def groups_get_long_poll_server(call: Call) -> dict[str, str]:
-    """Key, server and ts of the community's Bots Long Poll."""
-    community = owned_community(call)
-    if call.token.kind == "user":
-        check_admin_of(call, community.id)
+    """Key, server and ts of the community's Bots Long Poll (its own token or its admin's)."""
+    community = named_community(call)
+    check_admin_of(call, community.id)
+    log = call.events.log(community.id)
     server = f"{call.base_url}/whp/{community.id}"
-    return {"key": call.events.key, "server": server, "ts": str(call.events.ts)}
+    return {"key": log.key, "server": server, "ts": str(log.ts)}
 
 
 @method("users.get")

@@ -49,6 +49,8 @@ def messages_send_message_event_answer(call: Call) -> int:
     press = call.world.button_presses.get(event_id)
     if press is None or press["user_id"] != call.integer("user_id"):
         raise invalid("event_id is invalid")
+    if call.token.kind == "group" and press["group_id"] != call.token.owner:
+        raise invalid("event_id is invalid")
     if call.text("event_data"):
         press["answer"] = _event_data(call.text("event_data"))
     press["answered"] = True
@@ -59,17 +61,21 @@ def messages_send_message_event_answer(call: Call) -> int:
 
 
 def _send_one(call: Call, peer: int, random_id: int, keyboard: dict | None) -> Message:
+    """One message from the token's community; a repeated random_id returns the first one."""
     world = call.world
+    group_id = call.token.owner
     if random_id:
         for sent in world.messages:
-            if sent.out and sent.peer_id == peer and sent.random_id == random_id:
+            same_dialog = sent.group_id == group_id and sent.peer_id == peer
+            if sent.out and same_dialog and sent.random_id == random_id:
                 return sent
-    if peer not in world.messaging_allowed:
+    if (group_id, peer) not in world.messaging_allowed:
         raise ApiFailure(901)
     return audience.record_message(
         world,
+        group_id=group_id,
         peer_id=peer,
-        from_id=-world.community.id,
+        from_id=-group_id,
         text=call.text("message"),
         out=True,
         keyboard=keyboard,

@@ -44,24 +44,27 @@ def check_wall_access(call: Call, owner_id: int) -> None:
 
 
 def check_admin_of(call: Call, group_id: int) -> None:
-    """Error 15 unless the community is ours and a user token belongs to its admin."""
-    community = call.world.community
-    if group_id != community.id:
+    """Error 15 unless the caller may act for the community: its own community token, or a
+    user token of its admin."""
+    community = call.world.communities.get(group_id)
+    if community is None:
+        raise ApiFailure(15, "access denied to this community")
+    if call.token.kind == "group" and call.token.owner != group_id:
         raise ApiFailure(15, "access denied to this community")
     if call.token.kind == "user" and call.user_id != community.admin_id:
         raise ApiFailure(15, "you are not an admin of this community")
 
 
-def is_admin(call: Call) -> bool:
-    """Whether the caller is the community admin (with a user token)."""
-    return call.token.kind == "user" and call.user_id == call.world.community.admin_id
+def is_admin(call: Call, group_id: int) -> bool:
+    """Whether the caller is the admin of community ``group_id`` (with a user token)."""
+    return call.token.kind == "user" and call.world.admin_of(call.user_id, group_id)
 
 
-def owned_community(call: Call) -> Community:
+def named_community(call: Call) -> Community:
     """The community named by group_id (a community token's own by default), or error 100."""
     raw = call.text("group_id") or (str(call.token.owner) if call.token.kind == "group" else "")
-    community = call.world.community
-    if raw.lstrip("-") not in (str(community.id), community.screen_name, f"club{community.id}"):
+    community = call.world.find_community(raw) if raw else None
+    if community is None:
         raise invalid("group_id is invalid" if raw else "group_id is undefined")
     return community
 
@@ -83,15 +86,15 @@ def paging(call: Call, default: int, maximum: int) -> tuple[int, int]:
 
 def profiles_and_groups(call: Call, owners: set[int]) -> dict[str, list[dict[str, Any]]]:
     """The profiles and groups of an extended answer mentioning ``owners``."""
-    community = call.world.community
+    communities = call.world.communities
     profiles = [
         render.user(call.world.user(o), {"photo_50", "photo_100"}, call.base_url)
         for o in sorted(owners)
         if o > 0
     ]
     groups = [
-        render.group(call.world, community, call.token, set(), call.base_url)
-        for owner in sorted(owners)
-        if owner == -community.id
+        render.group(call.world, communities[-owner], call.token, set(), call.base_url)
+        for owner in sorted(owners, reverse=True)
+        if -owner in communities
     ]
     return {"profiles": profiles, "groups": groups}

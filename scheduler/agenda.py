@@ -1,0 +1,93 @@
+"""The coming plan as a librarian reads it: a list in local time, or a calendar file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from bot.config import Config
+from bot.storage import from_db, to_db
+from scheduler.ics import CalendarEntry, calendar_bytes
+from scheduler.plan import POSTS
+
+_KIND_WORDS = {
+    "ru": {"publish": "публикация", "reminder": "напоминание", "snapshot": "сбор метрик"},
+    "en": {"publish": "post", "reminder": "reminder", "snapshot": "metrics"},
+}
+_NETWORKS = {"telegram": "Telegram", "vk": "VK"}
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """One coming action, with its local time and what it is about."""
+
+    key: str
+    local: datetime
+    state: str
+    kind: str
+    network: str
+    target: str
+    event_id: str
+    title: str
+
+
+def coming(
+    db: sqlite_utils.Database,
+    config: Config,
+    now: datetime,
+    days: int,
+    library_id: str | None = None,
+    posts_only: bool = False,
+) -> list[AgendaItem]:
+    """Open actions due within ``days`` (and any overdue ones), oldest first."""
+    where = "due_at <= ? and state in ('pending', 'sending')"
+    params: list = [to_db(now + timedelta(days=days))]
+    if library_id:
+        where += " and library_id = ?"
+        params.append(library_id)
+    zones = {lib.id: lib.timezone for lib in config.libraries}
+    titles = {e["id"]: e["title"] for e in db["events"].rows}
+    items = []
+    for row in db["actions"].rows_where(where, params, order_by="due_at, id"):
+        if posts_only and row["kind"] not in POSTS or row["library_id"] not in zones:
+            continue
+        local = from_db(row["due_at"]).astimezone(zones[row["library_id"]])
+        items.append(
+            AgendaItem(
+                row["key"],
+                local,
+                row["state"],
+                row["kind"],
+                row["network"],
+                row["target"],
+                row["event_id"],
+                titles.get(row["event_id"], ""),
+            )
+        )
+    return items
+
+
+def line(item: AgendaItem, language: str) -> str:
+    """One line of ``bibliobot plan``."""
+    kind = _KIND_WORDS[language].get(item.kind, item.kind)
+    zone = item.local.tzinfo.key  # type: ignore[union-attr]
+    network = _NETWORKS.get(item.network, item.network)
+    return f"{item.local:%Y-%m-%d %H:%M} {zone:<18} {kind:<13} {network:<8} {item.title} [{item.event_id}]"
+
+
+def calendar(items: list[AgendaItem], language: str, name: str, now: datetime) -> bytes:
+    """An iCalendar file with one event per coming post."""
+    words = _KIND_WORDS[language]
+    entries = [
+        CalendarEntry(
+            uid=item.key,
+            start=item.local,
+            summary=f"{item.title} — {words.get(item.kind, item.kind)}, {_NETWORKS[item.network]}",
+            description=f"{item.event_id} → {item.network} {item.target}",
+            duration_minutes=15,
+        )
+        for item in items
+    ]
+    return calendar_bytes(entries, name, now=now)
