@@ -29,4 +29,5 @@ class Result:
         """One human-readable line."""
         base = f" (baseline {self.baseline:,.1f}, ratio {self.ratio})" if self.baseline else ""
         verdict = "PASS" if self.passed else "FAIL"
-        return f"{verdict} {self.name}: {self.value:,.1f} {self.unit}{base}; goal {self.goal}"
+        shown = f"{self.value:,.3f}" if abs(self.value) < 100 else f"{self.value:,.1f}"
+        return f"{verdict} {self.name}: {shown} {self.unit}{base}; goal {self.goal}"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +21,19 @@ from aiohttp import web
 from sandbox.faults import parse_rules
 from sandbox.telegram import TelegramStandIn
 from sandbox.vk import VkStandIn
+
+_VK_FLOOD = re.compile(rb'"error_code":\s*(6|9|29)\b')
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One API call as the stand-in saw it."""
+
+    time: float
+    network: str
+    method: str
+    target: str
+    throttled: bool
 
 
 class Sandbox:
@@ -40,6 +55,9 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self._runners: list[web.AppRunner] = []
         self._urls: dict[str, str] = {}
+        # Every API call while recording: arrival time, network, method, target, throttled.
+        self.arrivals: list[Arrival] = []
+        self.recording = False
 
     # -- lifecycle -------------------------------------------------------
 
@@ -87,6 +105,8 @@ class Sandbox:
 
     async def _bind(self) -> None:
         apps = [self.telegram.make_app(), self.vk.make_app(), self._control_app()]
+        apps[0].middlewares.append(self._recorder("telegram"))
+        apps[1].middlewares.append(self._recorder("vk"))
         for name, app, port in zip(("telegram", "vk", "control"), apps, self._ports, strict=True):
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
@@ -95,6 +115,29 @@ class Sandbox:
             bound = runner.addresses[0][1]
             self._runners.append(runner)
             self._urls[name] = f"http://{self.host}:{bound}"
+
+    def _recorder(self, network: str):
+        """Middleware noting when each API call arrived (for lateness benchmarks)."""
+
+        @web.middleware
+        async def record(request: web.Request, handler):
+            arrived = time.time()
+            if not self.recording:
+                return await handler(request)
+            target = ""
+            if request.content_type == "application/x-www-form-urlencoded":
+                form = await request.post()  # aiohttp keeps the body for the handler
+                target = str(form.get("chat_id") or form.get("owner_id") or "")
+            response = await handler(request)
+            body = getattr(response, "body", b"") or b""
+            throttled = response.status == 429 or (
+                isinstance(body, bytes) and _VK_FLOOD.search(body) is not None
+            )
+            method = request.path.rsplit("/", 1)[-1]
+            self.arrivals.append(Arrival(arrived, network, method, target, throttled))
+            return response
+
+        return record
 
     async def _unbind(self) -> None:
         for runner in self._runners:

@@ -69,10 +69,11 @@ class Runner:
     # -- arming ------------------------------------------------------------
 
     async def start(self) -> int:
-        """Recover interrupted work, start the scheduler, arm every pending action."""
+        """Recover interrupted work, arm every pending action, start the scheduler."""
         self.recover()
+        armed = self.rearm()  # before start(): jobs are then added in one go, without wakeups
         self.scheduler.start()
-        return self.rearm()
+        return armed
 
     async def stop(self) -> None:
         """Stop firing; let the actions being sent finish."""

@@ -24,12 +24,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlite_utils
 
+from sandbox.fleet import build_fleet
 from sandbox.server import Sandbox
 
 LIBRARIES = 4
 EVENTS_PER_LIBRARY = 17
 CHATS_PER_LIBRARY = 2  # each event: one VK post + two Telegram posts → 204 actions
-ZONES = ("Europe/Kaliningrad", "Europe/Moscow", "Asia/Yekaterinburg", "Asia/Kamchatka")
 FAULTS = (
     "sendMessage:429:0.04,sendMessage:5xx:0.04,sendMessage:ambiguous:0.05,"
     "sendMessage:slow:0.03:2,sendMessage:reset:0.04,"
@@ -39,52 +39,27 @@ FAULTS = (
 
 
 def build(tmp_path: Path, box: Sandbox, start: datetime, spread: float) -> tuple[Path, dict]:
-    """Config, event files and token variables for four libraries on the stand-ins."""
-    info = box.info()
-    env = {"SOAK_TG": info["telegram"]["token"], "SOAK_VK_USER": info["vk"]["user_token"]}
-    lines = ['storage = "soak.db"', 'events_dir = "events"', "[schedule]"]
-    lines += ['misfire_grace = "30m"', "snapshot_after = []", 'retry_deadline = "1h"']
-    events = tmp_path / "events"
-    events.mkdir()
-    for lib in range(LIBRARIES):
-        community = box.vk.add_community(f"Библиотека {lib}")
-        env[f"SOAK_VK_COMMUNITY_{lib}"] = community["community_token"]
-        chats = []
-        for n in range(CHATS_PER_LIBRARY):
-            chat = box.telegram.create_chat(f"Канал {lib}-{n}", "channel")
-            box.telegram.add_bot_to(chat["id"], admin=True)
-            chats.append(chat["id"])
-        lines += [
-            "[[library]]",
-            f'id = "lib{lib}"',
-            f'name = "Библиотека {lib}"',
-            f'timezone = "{ZONES[lib]}"',
-            "[library.telegram]",
-            'token_env = "SOAK_TG"',
-            f"chats = {chats}",
-            f'api_url = "{info["telegram"]["api_url"]}"',
-            "timeout = 1",
-            "[library.vk]",
-            f"group_id = {community['group_id']}",
-            'user_token_env = "SOAK_VK_USER"',
-            f'community_token_env = "SOAK_VK_COMMUNITY_{lib}"',
-            f'api_url = "{info["vk"]["api_url"]}"',
-            "requests_per_second = 50",
-            "timeout = 1",
-        ]
-        zone = ZoneInfo(ZONES[lib])
+    """Four libraries on the stand-ins, each with 17 events a few hundred ms apart."""
+    fleet = build_fleet(
+        box,
+        tmp_path,
+        LIBRARIES,
+        chats_per_library=CHATS_PER_LIBRARY,
+        schedule='misfire_grace = "30m"\nsnapshot_after = []\nretry_deadline = "1h"',
+        telegram_options="timeout = 1",
+        vk_options="timeout = 1\nrequests_per_second = 50",
+    )
+    for lib, library in enumerate(fleet.libraries):
+        zone = ZoneInfo(library.zone)
         for n in range(EVENTS_PER_LIBRARY):
             at = start + timedelta(seconds=spread * n / EVENTS_PER_LIBRARY + lib * 0.1)
             local = at.astimezone(zone).replace(tzinfo=None, microsecond=0)
-            target = events / f"lib{lib}-e{n:02d}.toml"
-            target.write_text(
-                f'kind = "announcement"\nlibrary = "lib{lib}"\ntitle = "Событие L{lib}E{n:02d}"\n'
+            (tmp_path / "events" / f"{library.id}-e{n:02d}.toml").write_text(
+                f'kind = "announcement"\nlibrary = "{library.id}"\ntitle = "Событие L{lib}E{n:02d}"\n'
                 f'at = {local.isoformat()}\ntext = "Текст события L{lib}E{n:02d}."\n',
                 encoding="utf-8",
             )
-    config = tmp_path / "config.toml"
-    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return config, env
+    return fleet.config, fleet.env
 
 
 def open_actions(db_path: Path) -> int | None:
@@ -115,7 +90,7 @@ def run_with_kills(config: Path, env: dict, seed: int, kills: int, log: Path) ->
                 done_kills += 1
                 continue
             deadline = time.monotonic() + 90
-            db_path = config.parent / "soak.db"
+            db_path = config.parent / "fleet.db"
             while open_actions(db_path) != 0 and time.monotonic() < deadline:
                 time.sleep(0.2)
             process.terminate()
@@ -172,7 +147,7 @@ def test_posts_survive_repeated_sigkill(tmp_path: Path, faults: bool) -> None:
         kills = run_with_kills(
             config, env, seed=9 if faults else 8, kills=6, log=tmp_path / "bot.log"
         )
-        outcomes = check(box, tmp_path / "soak.db")
+        outcomes = check(box, tmp_path / "fleet.db")
     assert kills == 6
     assert outcomes.get("vk:sent") == LIBRARIES * EVENTS_PER_LIBRARY
     print(f"outcomes after {kills} kills (faults={faults}): {outcomes}")

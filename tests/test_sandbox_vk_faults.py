@@ -314,3 +314,14 @@ def test_reset_forgets_fired_faults_but_keeps_rules(sandbox, info):
         "rules": [{"method": "wall.post", "kind": "5xx", "rate": 1.0, "delay": 15.0}],
         "fired": [],
     }
+
+
+def test_injected_429_is_error_6_and_posts_nothing(sandbox: Sandbox, info: dict[str, Any]) -> None:
+    sandbox.vk.set_faults("wall.post:429:1", seed=1)
+    session = vk_session(info)
+    with pytest.raises(ApiError) as caught:
+        session.method(
+            "wall.post", {"owner_id": -info["group_id"], "from_group": 1, "message": "нет"}
+        )
+    assert caught.value.code == 6
+    assert sandbox.vk.posts(info["group_id"]) == []

@@ -31,6 +31,10 @@ from bot.platforms.base import Post, PostMetrics, Published
 
 NETWORK = "telegram"
 TEXT_LIMIT = 4096
+# A little under Telegram's 30 messages/s and 20/min per chat: our clock and the
+# platform's never agree to the millisecond, and a 429 costs a whole retry_after.
+SAFE_PER_SECOND = 28
+SAFE_PER_CHAT_PER_MINUTE = 19
 CAPTION_LIMIT = 1024
 
 # httpx logs every request URL at INFO, and a Bot API URL contains the token.
@@ -87,7 +91,15 @@ class TelegramPlatform:
             media_write_timeout=timeout * 3,
             httpx_kwargs=httpx_kwargs,
         )
-        limiter = DispatchAwareLimiter(max_retries=0) if rate_limit else None
+        limiter = (
+            DispatchAwareLimiter(
+                overall_max_rate=SAFE_PER_SECOND,
+                group_max_rate=SAFE_PER_CHAT_PER_MINUTE,
+                max_retries=0,
+            )
+            if rate_limit
+            else None
+        )
         self._limited = rate_limit
         self.bot = ExtBot(token=token, base_url=api_url, request=request, rate_limiter=limiter)
         self._ready = False

@@ -28,7 +28,8 @@ class Params:
         """Collect parameters from query string and body, whatever its encoding."""
         values: dict[str, Any] = dict(request.query)
         uploads: dict[str, Upload] = {}
-        if request.method == "POST" and request.can_read_body:
+        # body_exists, not can_read_body: a recording middleware may have read it already.
+        if request.method == "POST" and request.body_exists:
             if request.content_type == "application/json":
                 try:
                     body = await request.json()

@@ -4,6 +4,7 @@ Rules name VK methods as /method/<name> calls do (``wall.post``); the photo uplo
 as the method ``photos.upload``. What each kind does to one call:
 
 * ``5xx``       — HTTP 500 with an HTML body; nothing is done (vk_api raises ApiHttpError);
+* ``429``       — error 6 "Too many requests per second" in an HTTP 200 body; nothing is done;
 * ``slow``      — the call is carried out at once, its answer held ``delay`` real seconds;
 * ``reset``     — the connection is closed without an answer; nothing is done;
 * ``ambiguous`` — the call is carried out, then the connection is closed without an answer.
@@ -22,6 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.faults import FaultInjector, FaultRule, parse_rules
+from sandbox.vk import spec
 
 UPLOAD_METHOD = "photos.upload"
 SERVER_ERROR_PAGE = "<html><body><h1>500 Internal Server Error</h1>nginx</body></html>"
@@ -65,6 +67,9 @@ class FaultGate:
         if rule is None or entry is None:
             response, _ = await produce()
             return response
+        if rule.kind == "429":
+            await request.read()
+            return web.json_response(_too_many(method))
         if rule.kind in ("5xx", "reset"):
             await request.read()  # the whole request arrives; nothing is done with it
             if rule.kind == "5xx":
@@ -77,6 +82,16 @@ class FaultGate:
             return _drop(request)
         await asyncio.sleep(rule.delay)
         return response
+
+
+def _too_many(method: str) -> dict[str, Any]:
+    """VK's answer to a call over the per-second limit (as the real API: inside HTTP 200)."""
+    error = {
+        "error_code": 6,
+        "error_msg": spec.error_message(6),
+        "request_params": [{"key": "method", "value": method}, {"key": "oauth", "value": "1"}],
+    }
+    return {"error": error}
 
 
 def _drop(request: web.Request) -> web.StreamResponse:
