@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sqlite_utils
@@ -15,6 +16,7 @@ from bot.errors import EventFileError, InputError, PlatformError
 from bot.platforms import build_platforms
 from bot.platforms.base import Platform
 from bot.storage import open_db, to_db
+from bot.texts import TEMPLATES_DIR
 from scheduler.clock import Clock, SystemClock
 from scheduler.events import Event, load_events
 from scheduler.plan import PlanChange, PlannedAction, apply_plan, cancel_event, expand
@@ -30,6 +32,7 @@ class LoadResult:
     changes: list[PlanChange] = field(default_factory=list)
     problems: list[InputError] = field(default_factory=list)
     cancelled: dict[str, int] = field(default_factory=dict)  # event id → pending actions dropped
+    unchanged: int = 0  # events whose file and settings did not change since the last load
 
 
 def check_events(
@@ -53,9 +56,20 @@ def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = N
     a file that is present but invalid keeps its previous plan.
     """
     clock = clock or SystemClock()
-    planned, problems = check_events(config)
+    events, problems = load_events(config)
     result = LoadResult(problems=problems)
-    for event, actions in planned:
+    known = {row["id"]: (row["digest"], row["status"]) for row in db["events"].rows}
+    salt = _plan_salt(config)
+    for event in events:
+        event = replace(event, digest=_plan_digest(event, config, salt))
+        if known.get(event.id) == (event.digest, "active"):
+            result.unchanged += 1  # same file, same settings: its plan stands (fast restarts)
+            continue
+        try:
+            actions = expand(event, config)
+        except EventFileError as exc:
+            result.problems.append(exc)
+            continue
         result.changes.append(apply_plan(db, config, event, actions, clock))
     for event in db["events"].rows_where("status = 'active'"):
         source = Path(event["source"])
@@ -63,6 +77,20 @@ def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = N
             why = "the event file was deleted"
             result.cancelled[event["id"]] = cancel_event(db, event["id"], to_db(clock.now()), why)
     return result
+
+
+def _plan_salt(config: Config) -> str:
+    """What besides the event file shapes a plan: language, schedule and the post frames."""
+    digest = hashlib.sha256(f"{config.language}|{config.schedule}".encode())
+    for path in sorted((TEMPLATES_DIR / "posts").rglob("*.j2")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _plan_digest(event: Event, config: Config, salt: str) -> str:
+    """Changes whenever re-planning the event could give a different plan."""
+    library = config.library(event.library)
+    return hashlib.sha256(f"{event.digest}|{library}|{salt}".encode()).hexdigest()[:24]
 
 
 def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform]):

@@ -17,6 +17,10 @@ _KIND_WORDS = {
     "en": {"publish": "post", "reminder": "reminder", "snapshot": "metrics"},
 }
 _NETWORKS = {"telegram": "Telegram", "vk": "VK"}
+_STATE_WORDS = {
+    "ru": {"pending": "запланировано", "sending": "отправляется"},
+    "en": {"pending": "planned", "sending": "sending"},
+}
 
 
 @dataclass(frozen=True)
@@ -74,7 +78,11 @@ def line(item: AgendaItem, language: str) -> str:
     kind = _KIND_WORDS[language].get(item.kind, item.kind)
     zone = item.local.tzinfo.key  # type: ignore[union-attr]
     network = _NETWORKS.get(item.network, item.network)
-    return f"{item.local:%Y-%m-%d %H:%M} {zone:<18} {kind:<13} {network:<8} {item.title} [{item.event_id}]"
+    state = _STATE_WORDS[language].get(item.state, item.state)
+    return (
+        f"{item.local:%Y-%m-%d %H:%M} {zone:<18} {state:<13} {kind:<13} {network:<8} "
+        f"{item.title} [{item.event_id}]"
+    )
 
 
 def calendar(items: list[AgendaItem], language: str, name: str, now: datetime) -> bytes:
