@@ -172,7 +172,7 @@ def _bot_process(fleet):
 
 
 def _open(db) -> int:
-    return db["actions"].count_where("state in ('pending', 'sending')")
+    return db["actions"].count_where("state in ('pending', 'sending') and kind = 'publish'")
 
 
 async def _until(condition, timeout: float) -> None:

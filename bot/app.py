@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.config import Config
+from bot.config import Config, library_tokens
 from bot.errors import EventFileError, InputError, PlatformError
 from bot.platforms import build_platforms
 from bot.platforms.base import Platform
@@ -19,7 +19,14 @@ from bot.storage import open_db, to_db
 from bot.texts import TEMPLATES_DIR
 from scheduler.clock import Clock, SystemClock
 from scheduler.events import Event, load_events
-from scheduler.plan import PlanChange, PlannedAction, apply_plan, cancel_event, expand
+from scheduler.plan import (
+    PlanChange,
+    PlannedAction,
+    apply_plan,
+    cancel_event,
+    expand,
+    plan_community_snapshots,
+)
 from scheduler.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -71,6 +78,7 @@ def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = N
             result.problems.append(exc)
             continue
         result.changes.append(apply_plan(db, config, event, actions, clock))
+    plan_community_snapshots(db, config, clock.now())
     for event in db["events"].rows_where("status = 'active'"):
         source = Path(event["source"])
         if source.parent == config.events_dir and not source.exists():
@@ -110,6 +118,30 @@ def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform])
     return notify
 
 
+def make_intakes(db: sqlite_utils.Database, config: Config, platforms, env=None) -> list:
+    """One update reader per Telegram bot and per VK community with a community token."""
+    from bot.intake.telegram import TelegramIntake
+    from bot.intake.vk import VkIntake
+    from bot.platforms.telegram import TelegramPlatform
+
+    intakes: list = []
+    bots: dict[int, tuple[TelegramPlatform, list]] = {}
+    for library in config.libraries:
+        platform = platforms.get((library.id, "telegram"))
+        if isinstance(platform, TelegramPlatform):
+            bots.setdefault(id(platform), (platform, []))[1].append(library)
+    intakes += [TelegramIntake(db, p.bot, libraries) for p, libraries in bots.values()]
+    for library in config.libraries:
+        tokens = library_tokens(library, env)
+        if library.vk and tokens.vk_community:
+            intakes.append(
+                VkIntake(
+                    db, library.id, library.vk.group_id, tokens.vk_community, library.vk.api_url
+                )
+            )
+    return intakes
+
+
 async def run_bot(
     config: Config, env: Mapping[str, str] | None = None, stop: asyncio.Event | None = None
 ) -> None:
@@ -135,9 +167,12 @@ async def run_bot(
 
     every = config.schedule.refresh_every.total_seconds()
     runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
+    stop = stop or asyncio.Event()
+    readers = [asyncio.create_task(i.run(stop)) for i in make_intakes(db, config, platforms, env)]
     try:
-        await (stop or asyncio.Event()).wait()
+        await stop.wait()
     finally:
+        await asyncio.gather(*readers, return_exceptions=True)
         await runner.stop()
         for platform in platforms.values():
             await platform.close()

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -101,6 +102,40 @@ def plan(config_path: Path, days: int, library_id: str | None, ics: Path | None)
         return
     for item in items:
         click.echo(line(item, config.language))
+
+
+@main.command()
+@config_option
+@click.option("--library", "library_id", help="Only this library.")
+@click.option("--days", type=int, default=30, show_default=True, help="Posts of the last N days.")
+def collect(config_path: Path, library_id: str | None, days: int) -> None:
+    """Read the metrics of recent posts now (e.g. just before a report)."""
+    from bot.platforms import build_platforms
+    from scheduler.clock import SystemClock
+    from scheduler.snapshots import collect_recent
+
+    config = _load(config_path)
+    db = _open_plan(config_path)
+    platforms = build_platforms(config)
+    clock = SystemClock()
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\r{done}/{total} publications read", nl=False)
+
+    async def go() -> int:
+        try:
+            since = clock.now() - timedelta(days=days)
+            return await collect_recent(db, platforms, since, clock.now, library_id, progress)
+        finally:
+            for platform in set(platforms.values()):
+                await platform.close()
+
+    try:
+        written = asyncio.run(go())
+    except BibliobotError as exc:
+        click.echo(f"\n{exc}", err=True)
+        sys.exit(1)
+    click.echo(f"\n{written} sample(s) stored")
 
 
 @main.command()

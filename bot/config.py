@@ -10,7 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -81,10 +81,11 @@ class ScheduleConfig:
     )
     grace_by_kind: tuple[tuple[str, timedelta], ...] = (("reminder", timedelta(minutes=5)),)
     refresh_every: timedelta = timedelta(seconds=30)
+    community_snapshot_at: time | None = time(23, 50)  # daily members count; None: off
 
     def grace(self, kind: str) -> timedelta | None:
         """How late an action of ``kind`` may still go out; None: however late (metrics)."""
-        if kind == "snapshot":
+        if kind in ("snapshot", "community"):  # metrics are worth reading however late
             return None
         return dict(self.grace_by_kind).get(kind, self.misfire_grace)
 
@@ -234,7 +235,14 @@ class _Reader:
 
     def schedule(self, table: dict) -> ScheduleConfig:
         keys = ("schedule",)
-        allowed = {"misfire_grace", "retry_deadline", "snapshot_after", "grace", "refresh_every"}
+        allowed = {
+            "misfire_grace",
+            "retry_deadline",
+            "snapshot_after",
+            "grace",
+            "refresh_every",
+            "community_snapshot_at",
+        }
         self.unknown(table, allowed, keys, "schedule.")
         defaults = ScheduleConfig()
         raw = self.typed(table, "snapshot_after", list, keys, "schedule.", None)
@@ -255,7 +263,26 @@ class _Reader:
             snapshot_after=snapshots,
             grace_by_kind=self.grace_by_kind(table, dict(defaults.grace_by_kind)),
             refresh_every=self.duration(table, "refresh_every", defaults.refresh_every),
+            community_snapshot_at=self.clock_time(
+                table, "community_snapshot_at", defaults.community_snapshot_at
+            ),
         )
+
+    def clock_time(self, table: dict, key: str, default: time | None) -> time | None:
+        raw = self.typed(table, key, str, ("schedule",), "schedule.", None)
+        if raw is None:
+            return default
+        if raw == "off":
+            return None
+        try:
+            return time.fromisoformat(raw)
+        except ValueError:
+            self.fail(
+                ("schedule", key),
+                f"schedule.{key}",
+                f'must be a time of day such as "23:50" (or "off"), not {raw!r}',
+            )
+            return default
 
     def grace_by_kind(self, table: dict, by_kind: dict) -> tuple[tuple[str, timedelta], ...]:
         raw = self.typed(table, "grace", dict, ("schedule",), "schedule.", {})

@@ -121,6 +121,43 @@ def m002_dispatched_at(db: sqlite_utils.Database) -> None:
     db["actions"].add_column("dispatched_at", str)
 
 
+@migrations()
+def m003_audience(db: sqlite_utils.Database) -> None:
+    """What readers did (from the bots' own updates) and Telegram reaction totals."""
+    db["libraries"].add_column("secret", str)  # key of the library's pseudonymous ids
+    db["interactions"].create(
+        {
+            "id": int,
+            "library_id": str,
+            "network": str,
+            "target": str,
+            "remote_id": str,  # the post or message the reader acted on
+            "publication_id": int,
+            "kind": str,  # comment, reply, reaction, vote, like, join, message, answer, entry
+            "person": str,  # pseudonymous id, never the platform's user id
+            "detail": str,
+            "at": str,
+            "dedup": str,  # the platform's id of the act, so a replayed update counts once
+        },
+        pk="id",
+    )
+    db["interactions"].create_index(["dedup"], unique=True)
+    db["interactions"].create_index(["library_id", "at"])
+    db["interactions"].create_index(["publication_id", "kind"])
+    db["reaction_totals"].create(
+        {
+            "id": int,
+            "chat_id": str,
+            "message_id": str,
+            "totals": str,  # JSON {"👍": 3, ...}: the full set at that moment
+            "observed_at": str,
+        },
+        pk="id",
+    )
+    db["reaction_totals"].create_index(["chat_id", "message_id", "observed_at"])
+    db["update_offsets"].create({"source": str, "offset": int, "updated_at": str}, pk="source")
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the database at ``path``, migrated and in WAL mode."""
     path = Path(path)

@@ -8,8 +8,10 @@ token variables to run the bot with.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from bot.storage import to_db
 from sandbox.server import Sandbox
 
 ZONES = ("Europe/Kaliningrad", "Europe/Moscow", "Asia/Yekaterinburg", "Asia/Kamchatka")
@@ -88,3 +90,39 @@ def build_fleet(
     config = folder / "config.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return Fleet(config, env, tuple(fleet))
+
+
+def seed_publications(
+    db, library_id: str, group_id: int, post_ids: list[int], published_at: datetime
+) -> None:
+    """Publications as the runner would have recorded them (with their event and actions)."""
+    stamp = to_db(published_at)
+    event_id = f"{library_id}/archive"
+    with db.conn:
+        db["libraries"].insert({"id": library_id, "name": library_id, "timezone": "Europe/Moscow", "paused": 0}, ignore=True)
+        db["events"].insert({"id": event_id, "library_id": library_id, "kind": "announcement", "title": "t", "status": "active", "starts_at": stamp})
+        for post_id in post_ids:
+            action = db["actions"].insert(
+                {
+                    "key": f"{event_id}:publish:vk:{group_id}:{post_id}",
+                    "event_id": event_id,
+                    "library_id": library_id,
+                    "kind": "publish",
+                    "network": "vk",
+                    "target": str(group_id),
+                    "due_at": stamp,
+                    "state": "sent",
+                }
+            ).last_pk
+            db["publications"].insert(
+                {
+                    "action_id": action,
+                    "event_id": event_id,
+                    "library_id": library_id,
+                    "network": "vk",
+                    "target": str(group_id),
+                    "remote_id": str(post_id),
+                    "url": "",
+                    "published_at": stamp,
+                }
+            )

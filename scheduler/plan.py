@@ -28,7 +28,7 @@ from scheduler.clock import Clock
 from scheduler.events import Event
 from scheduler.recurrence import occurrences
 
-PUBLISH, REMINDER, SNAPSHOT = "publish", "reminder", "snapshot"
+PUBLISH, REMINDER, SNAPSHOT, COMMUNITY = "publish", "reminder", "snapshot", "community"
 POSTS = (PUBLISH, REMINDER)  # kinds that put something in front of readers
 _TAG = re.compile(r"<[^>]+>")
 
@@ -197,6 +197,38 @@ def set_paused(db: sqlite_utils.Database, library_id: str, paused: bool) -> None
     """Pause or resume a library: its actions stay in the plan but do not fire."""
     with db.conn:
         db["libraries"].update(library_id, {"paused": int(paused)})
+
+
+def plan_community_snapshots(db: sqlite_utils.Database, config: Config, now: datetime) -> int:
+    """A members count of every channel and community, daily at the configured local time."""
+    added = 0
+    if config.schedule.community_snapshot_at is None:
+        return added
+    with db.conn:
+        for library in config.libraries:
+            _upsert_library(db, library, to_db(now))
+            today = now.astimezone(library.timezone).date()
+            for day in (today, today + timedelta(days=1)):
+                at = datetime.combine(day, config.schedule.community_snapshot_at, library.timezone)
+                if at <= now:
+                    continue
+                for network in library.networks:
+                    for target in targets(library, network):
+                        row = {
+                            "key": f"{library.id}:{COMMUNITY}:{network}:{target}:{day.isoformat()}",
+                            "event_id": None,
+                            "library_id": library.id,
+                            "kind": COMMUNITY,
+                            "network": network,
+                            "target": target,
+                            "due_at": to_db(at),
+                            "state": PENDING,
+                            "attempts": 0,
+                            "payload": "{}",
+                            "created_at": to_db(now),
+                        }
+                        added += db["actions"].insert(row, ignore=True).last_rowid is not None
+    return added
 
 
 def _upsert_library(db: sqlite_utils.Database, library: LibraryConfig, now: str) -> None:

@@ -36,7 +36,7 @@ from bot.platforms.base import Platform, Post
 from bot.storage import FAILED, MISSED, PENDING, SENDING, SENT, UNCERTAIN, from_db, to_db
 from scheduler import snapshots
 from scheduler.clock import Clock, SystemClock
-from scheduler.plan import POSTS, SNAPSHOT, guid_for, plan_snapshots
+from scheduler.plan import COMMUNITY, POSTS, guid_for, plan_snapshots
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,7 @@ class Runner:
                 return
             if row["kind"] in POSTS:
                 await self._post(row)
-            elif row["kind"] == SNAPSHOT:
+            elif row["kind"] in snapshots.KINDS:
                 await self._snapshot(row)
         except Exception:  # a bug must not kill the scheduler; the action says what happened
             log.exception("action %s crashed", action_id)
@@ -260,25 +260,28 @@ class Runner:
         log.info("published %s → %s", row["key"], url)
 
     async def _snapshot(self, row: dict) -> None:
-        """Read counters of every due publication of this library and network at once."""
+        """Read every due snapshot of this network at once, batched per reading client."""
         rows = [row, *snapshots.claim_due(self.db, row, self.clock.now())]
         for r in rows[1:]:
             self._disarm(r["id"])
-        platform = self.platforms.get((row["library_id"], row["network"]))
-        by_target: dict[str, list[dict]] = {}
+        grouped = snapshots.groups_of(rows, self.platforms)
+        orphans = {r["id"] for r in rows} - {r["id"] for _, batch in grouped for r in batch}
         for r in rows:
-            by_target.setdefault(r["target"], []).append(r)
-        for batch in by_target.values():
+            if r["id"] in orphans:
+                reason = f"{r['network']} is not connected for this library"
+                self._finish(r, FAILED, reason, to_db(self.clock.now()))
+        for platform, batch in grouped:
+            publications, targets = snapshots.rows_to_work(self.db, batch)
             try:
-                if platform is None:
-                    raise PlatformError(f"{row['network']} is not connected for this library")
-                await snapshots.collect(self.db, platform, batch, self.clock.now)
+                await snapshots.collect(self.db, platform, publications, targets, self.clock.now)
             except (RetryLater, AmbiguousOutcome) as exc:
                 for r in batch:
                     self._retry(r, exc, getattr(exc, "delay", 5.0))
             except PlatformError as exc:
                 for r in batch:
                     self._finish(r, FAILED, str(exc), to_db(self.clock.now()))
+            else:
+                snapshots.finish(self.db, batch, to_db(self.clock.now()))
 
     # -- outcomes ----------------------------------------------------------
 
@@ -319,8 +322,10 @@ class Runner:
     # -- progress ----------------------------------------------------------
 
     def open_actions(self) -> int:
-        """Actions not yet final (pending or being sent)."""
-        return self.db["actions"].count_where("state in (?, ?)", [PENDING, SENDING])
+        """Actions not yet final (pending or being sent), leaving out the daily members counts."""
+        return self.db["actions"].count_where(
+            "state in (?, ?) and kind != ?", [PENDING, SENDING, COMMUNITY]
+        )
 
     async def wait_until_done(self, timeout: float, poll: float = 0.1) -> bool:
         """Wait until no action is open; False on timeout. (For the demo and tests.)"""

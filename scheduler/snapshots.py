@@ -1,87 +1,223 @@
-"""Metric snapshots: read the counters of due publications, batched per target.
+"""Metric snapshots: read the counters of publications, batched across libraries.
 
-One snapshot firing claims every other due snapshot of the same library and
-network, so a thousand posts cost a handful of API calls, not a thousand.
+One snapshot firing claims every other due snapshot of the same network, so a
+thousand posts of ten communities cost a handful of requests (VK ``execute``),
+not a thousand. Samples are append-only: a report can always be recomputed.
+What a network does not show is stored as not available, never as zero.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import sqlite_utils
 
-from bot.platforms.base import Platform
+from bot.interactions import latest_reactions
+from bot.platforms.base import Platform, PostMetrics
 from bot.storage import PENDING, SENDING, SENT, to_db
-from scheduler.plan import SNAPSHOT
+from scheduler.plan import COMMUNITY, SNAPSHOT
 
-POST_METRICS = ("views", "likes", "reposts", "comments")
+POST_METRICS = ("views", "likes", "reposts", "comments", "reach")
+KINDS = (SNAPSHOT, COMMUNITY)
 
 
 def claim_due(db: sqlite_utils.Database, row: dict, now: datetime) -> list[dict]:
-    """Claim the other due snapshots of ``row``'s library and network (one UPDATE)."""
+    """Claim the other due snapshots of ``row``'s network, all libraries (one UPDATE)."""
     stamp = to_db(now)
     with db.conn:
         db.execute(
             "update actions set state = ?, claimed_at = ?, attempts = attempts + 1 "
-            "where kind = ? and state = ? and library_id = ? and network = ? and due_at <= ? "
-            "and id != ?",
-            [
-                SENDING,
-                stamp,
-                SNAPSHOT,
-                PENDING,
-                row["library_id"],
-                row["network"],
-                stamp,
-                row["id"],
-            ],
+            "where kind in (?, ?) and state = ? and network = ? and due_at <= ? and id != ?",
+            [SENDING, stamp, *KINDS, PENDING, row["network"], stamp, row["id"]],
         )
     return list(
         db["actions"].rows_where(
-            "kind = ? and state = ? and library_id = ? and network = ? and claimed_at = ? and id != ?",
-            [SNAPSHOT, SENDING, row["library_id"], row["network"], stamp, row["id"]],
+            "kind in (?, ?) and state = ? and network = ? and claimed_at = ? and id != ?",
+            [*KINDS, SENDING, row["network"], stamp, row["id"]],
         )
     )
 
 
-async def collect(db: sqlite_utils.Database, platform: Platform, batch: list[dict], now) -> None:
-    """Read and store the counters of ``batch`` (same library, network, target)."""
-    first = batch[0]
-    publications = {}
-    for row in batch:
-        pub_id = json.loads(row["payload"])["publication_id"]
-        publications[pub_id] = db["publications"].get(pub_id)
-    remote_ids = sorted({p["remote_id"] for p in publications.values()})
-    metrics = {m.remote_id: m for m in await platform.post_metrics(first["target"], remote_ids)}
-    members = await platform.audience_size(first["target"])
+def groups_of(
+    rows: Iterable[dict], platforms: dict[tuple[str, str], Platform]
+) -> list[tuple[Platform, list[dict]]]:
+    """Rows grouped by the client that reads them (libraries sharing a token read together)."""
+    groups: dict[int, tuple[Platform, list[dict]]] = {}
+    for row in rows:
+        platform = platforms.get((row["library_id"], row["network"]))
+        if platform is None:
+            continue
+        key = getattr(platform, "reader_key", id(platform))
+        groups.setdefault(key, (platform, []))[1].append(row)
+    return list(groups.values())
+
+
+async def collect(
+    db: sqlite_utils.Database,
+    platform: Platform,
+    publications: list[dict],
+    targets: list[tuple[str, str]],
+    now: Callable[[], datetime],
+    source: str = "snapshot",
+) -> int:
+    """Read and store the figures of ``publications`` and members of ``targets``.
+
+    ``targets`` are (library_id, target) pairs. Returns the number of samples written.
+    """
+    network = platform.network
+    if network == "vk":
+        metrics, members = await _read_vk(platform, publications, targets)
+    else:
+        metrics = {p["id"]: _telegram_metrics(db, p) for p in publications}
+        members = {}
+        for _, target in sorted(set(targets)):
+            members[target] = await platform.audience_size(target)
     stamp = to_db(now())
     samples = []
-    for pub in publications.values():
-        found = metrics[pub["remote_id"]]
-        values = {name: getattr(found, name) for name in POST_METRICS}
-        if found.deleted:
-            values = {"deleted": 1}
-        samples += [
-            sample(pub["id"], first, metric, value, stamp) for metric, value in values.items()
-        ]
-    samples.append(sample(None, first, "members", members, stamp))
+    for pub in publications:
+        for metric, value in metrics[pub["id"]].items():
+            samples.append(
+                sample(
+                    pub["id"],
+                    pub["library_id"],
+                    network,
+                    pub["target"],
+                    metric,
+                    value,
+                    stamp,
+                    source,
+                )
+            )
+    for library_id, target in sorted(set(targets)):
+        value = members.get(target)
+        samples.append(sample(None, library_id, network, target, "members", value, stamp, source))
     with db.conn:
         db["metric_samples"].insert_all(samples)
-        for row in batch:
+    return len(samples)
+
+
+def finish(db: sqlite_utils.Database, rows: list[dict], stamp: str) -> None:
+    """Mark snapshot actions done."""
+    with db.conn:
+        for row in rows:
             db["actions"].update(row["id"], {"state": SENT, "finished_at": stamp, "error": None})
 
 
-def sample(pub_id: int | None, row: dict, metric: str, value: float | None, stamp: str) -> dict:
+def rows_to_work(
+    db: sqlite_utils.Database, rows: list[dict]
+) -> tuple[list[dict], list[tuple[str, str]]]:
+    """The publications and (library, target) member counts a batch of actions asks for."""
+    publications, targets = {}, set()
+    for row in rows:
+        targets.add((row["library_id"], row["target"]))
+        if row["kind"] == SNAPSHOT:
+            pub_id = json.loads(row["payload"])["publication_id"]
+            publications[pub_id] = db["publications"].get(pub_id)
+    return list(publications.values()), sorted(targets)
+
+
+async def _read_vk(platform, publications: list[dict], targets: list[tuple[str, str]]):
+    posts = [(-int(p["target"]), int(p["remote_id"])) for p in publications]
+    groups = sorted({int(target) for _, target in targets})
+    found, members_by_group = await platform.read(posts, groups)
+    metrics = {}
+    for pub, key in zip(publications, posts, strict=True):
+        metrics[pub["id"]] = _values(found[key])
+    return metrics, {str(g): n for g, n in members_by_group.items()}
+
+
+def _values(m: PostMetrics) -> dict[str, float | None]:
+    if m.deleted:
+        return {"deleted": 1}
+    return {name: getattr(m, name) for name in POST_METRICS}
+
+
+def _telegram_metrics(db: sqlite_utils.Database, pub: dict) -> dict[str, float | None]:
+    """What a bot can know of a Telegram post: reactions and replies it saw; no views."""
+    totals = latest_reactions(db, pub["target"], pub["remote_id"]) or {}
+    replies = db["interactions"].count_where("publication_id = ? and kind = 'reply'", [pub["id"]])
+    values: dict[str, float | None] = {
+        "views": None,
+        "reposts": None,
+        "reactions": sum(totals.values()),
+    }
+    values["comments"] = replies
+    for reaction, count in sorted(totals.items()):
+        values[f"reaction:{reaction}"] = count
+    return values
+
+
+def sample(
+    pub_id: int | None,
+    library_id: str,
+    network: str,
+    target: str,
+    metric: str,
+    value: float | None,
+    stamp: str,
+    source: str = "snapshot",
+) -> dict:
     """One metric sample row; None is stored as not available, never as zero."""
     return {
         "publication_id": pub_id,
-        "library_id": row["library_id"],
-        "network": row["network"],
-        "target": row["target"],
+        "library_id": library_id,
+        "network": network,
+        "target": str(target),
         "metric": metric,
         "value": None if value is None else float(value),
         "available": 0 if value is None else 1,
         "collected_at": stamp,
-        "source": "api",
+        "source": source,
     }
+
+
+async def collect_recent(
+    db: sqlite_utils.Database,
+    platforms: dict[tuple[str, str], Platform],
+    since: datetime,
+    now: Callable[[], datetime],
+    library_id: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = 10_000,
+) -> int:
+    """Read now the figures of every publication since ``since`` (``bibliobot collect``).
+
+    Returns the number of samples written; ``progress(done, total)`` is told as it goes.
+    """
+    where, params = "published_at >= ?", [to_db(since)]
+    if library_id:
+        where += " and library_id = ?"
+        params.append(library_id)
+    publications = list(db["publications"].rows_where(where, params, order_by="id"))
+    libraries = {lib for lib, _ in platforms}
+    if library_id:
+        libraries &= {library_id}
+    targets = _all_targets(db, platforms, libraries)
+    work = publications + targets
+    total, done, written = len(publications), 0, 0
+    for platform, group in groups_of(work, platforms):
+        pubs = [item for item in group if "remote_id" in item]
+        group_targets = sorted({(item["library_id"], item["target"]) for item in group})
+        for start in range(0, max(len(pubs), 1), chunk):
+            part = pubs[start : start + chunk]
+            written += await collect(
+                db, platform, part, group_targets if start == 0 else [], now, "collect"
+            )
+            done += len(part)
+            if progress:
+                progress(done, total)
+    return written
+
+
+def _all_targets(db, platforms, libraries: set[str]) -> list[dict]:
+    """Every channel and community of the given libraries, from the plan."""
+    rows = db.execute(
+        "select distinct library_id, network, target from actions where kind = 'publish'"
+    ).fetchall()
+    return [
+        {"library_id": lib, "network": net, "target": target}
+        for lib, net, target in rows
+        if lib in libraries and (lib, net) in platforms
+    ]

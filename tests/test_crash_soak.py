@@ -69,7 +69,7 @@ def open_actions(db_path: Path) -> int | None:
     try:
         if "actions" not in db.table_names():
             return None
-        return db["actions"].count_where("state in ('pending', 'sending')")
+        return db["actions"].count_where("state in ('pending', 'sending') and kind = 'publish'")
     finally:
         db.close()
 
@@ -94,7 +94,7 @@ def run_with_kills(config: Path, env: dict, seed: int, kills: int, log: Path) ->
             while open_actions(db_path) != 0 and time.monotonic() < deadline:
                 time.sleep(0.2)
             process.terminate()
-            process.wait(timeout=20)
+            process.wait(timeout=40)
             return done_kills
 
 

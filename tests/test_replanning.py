@@ -178,3 +178,26 @@ def test_a_bad_repeat_rule_names_its_line(tmp_path: Path) -> None:
     result = load_plan(open_db(tmp_path / "plan.db"), config)
     [problem] = result.problems
     assert str(problem).startswith(f"{path}:9 [repeat.weekdays]:")
+
+
+def test_members_are_counted_daily_at_local_time(tmp_path: Path) -> None:
+    path = write_config(tmp_path, timezone="Asia/Kamchatka")
+    path.write_text(
+        path.read_text().replace('community_snapshot_at = "off"', 'community_snapshot_at = "23:50"')
+    )
+    config = load_config(path)
+    db = open_db(tmp_path / "plan.db")
+    load_plan(
+        db, config, ManualClock(datetime(2026, 12, 5, 0, 0, tzinfo=UTC))
+    )  # 12:00 in Kamchatka
+    rows = sorted(
+        (r["network"], r["due_at"]) for r in db["actions"].rows_where("kind = 'community'")
+    )
+    assert rows == [
+        ("telegram", "2026-12-05T11:50:00.000+00:00"),
+        ("telegram", "2026-12-06T11:50:00.000+00:00"),
+        ("vk", "2026-12-05T11:50:00.000+00:00"),
+        ("vk", "2026-12-06T11:50:00.000+00:00"),
+    ]
+    load_plan(db, config, ManualClock(datetime(2026, 12, 5, 1, 0, tzinfo=UTC)))
+    assert db["actions"].count_where("kind = 'community'") == 4  # planned once

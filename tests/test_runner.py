@@ -198,6 +198,7 @@ async def test_snapshots_batch_every_due_publication(world) -> None:
         ("likes", 2.0),
         ("reposts", 1.0),
         ("comments", 0.0),
+        ("reach", None),  # not available, not zero
         ("members", 100.0),
     }
 

@@ -684,6 +684,13 @@ CONTRACT: list[Row] = [
     ("messages.sendMessageEventAnswer", "response", "community_token", lambda s: {
         "event_id": s.vk.press_button(s.writer, {"go": 1}), "user_id": s.writer,
         "peer_id": s.writer, "event_data": '{"type": "show_snackbar", "text": "Готово"}'}),
+    # execute's schema is a placeholder ("Response schema is not defined yet": an object under
+    # "response", nothing beside it), so these rows return one object and no call fails;
+    # lists and execute_errors are tested in test_sandbox_vk_execute.py.
+    ("execute", "response", "user_token", lambda s: {
+        "code": f'return API.wall.getById({{"posts": "{s.owner_id}_{s.post_id}"}});'}),
+    ("execute", "response", "community_token", lambda s: {
+        "code": f"var g = API.groups.getById({{group_id: {s.group_id}}}); return g;"}),
 ]  # fmt: skip
 
 

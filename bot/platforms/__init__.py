@@ -14,10 +14,11 @@ def build_platforms(
     """One adapter per (library id, network); MissingSecret if a token is unset."""
     from bot.platforms.telegram import TelegramPlatform
     from bot.platforms.vk import VkPlatform
+    from bot.platforms.vk_client import VkClients
 
     platforms: dict[tuple[str, str], Platform] = {}
     # Rate limits belong to a token, so libraries sharing a token share its client.
-    vk_clients: dict = {}
+    vk_clients = VkClients()
     bots: dict[tuple[str, str], TelegramPlatform] = {}
     for library in config.libraries:
         tokens = library_tokens(library, env)

@@ -39,6 +39,7 @@ class PostMetrics:
     reposts: int | None = None
     comments: int | None = None
     deleted: bool = False
+    reach: int | None = None
 
 
 class Platform(Protocol):

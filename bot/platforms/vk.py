@@ -1,7 +1,8 @@
-"""VK through vk_api: wall posts with photos, post counters, community size.
+"""VK through vk_api: wall posts with photos, post counters, reach, community size.
 
 vk_api is synchronous, so every call runs in a worker thread. It always calls
-api.vk.ru; ``make_session`` redirects it to the configured API URL.
+api.vk.ru; ``vk_session.make_session`` redirects it to the configured API URL.
+Clients are shared per token and paced by ``vk_client`` (posts before reads).
 """
 
 from __future__ import annotations
@@ -25,13 +26,12 @@ from bot.errors import (
     PlatformError,
     RetryLater,
 )
+from bot.platforms import vk_metrics
 from bot.platforms.base import Post, PostMetrics, Published
-from bot.platforms.vk_session import make_session
+from bot.platforms.vk_client import POST, READ, VkClients, with_priority
 
 NETWORK = "vk"
-API_VERSION = "5.199"
 TEXT_LIMIT = 16_000
-GET_BY_ID_BATCH = 100
 COMMUNITY_RPS = 20.0
 
 _AUTH = {5, 1116}
@@ -54,23 +54,20 @@ class VkPlatform:
         api_url: str,
         requests_per_second: float = 3.0,
         timeout: float = 10.0,
-        clients: dict[tuple[str, str], vk_api.VkApi] | None = None,
+        clients: VkClients | None = None,
     ) -> None:
         self.group_id = group_id
-        # VK limits requests per token: libraries sharing a token share one client,
-        # whose lock and pacing then hold for all of them together.
-        clients = {} if clients is None else clients
+        # VK limits requests per token: libraries sharing a token share one client.
+        clients = clients or VkClients()
+        self._readers = clients.lanes(user_token, api_url, requests_per_second, timeout)
+        self._user = self._readers[0] if self._readers else None
+        self._community = clients.get(community_token, api_url, COMMUNITY_RPS, timeout)
+        self._pool = ThreadPoolExecutor(max_workers=VkClients.LANES + 1, thread_name_prefix="vk")
 
-        def client(token: str | None, rps: float) -> vk_api.VkApi | None:
-            if not token:
-                return None
-            if (token, api_url) not in clients:
-                clients[(token, api_url)] = _client(token, api_url, rps, timeout)
-            return clients[(token, api_url)]
-
-        self._user = client(user_token, requests_per_second)
-        self._community = client(community_token, COMMUNITY_RPS)
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vk")
+    @property
+    def reader_key(self) -> int:
+        """Platforms with the same key read through one client: batch them together."""
+        return id(self._user or self._community)
 
     async def publish(self, post: Post) -> Published:
         """wall.post from the community; the guid makes a repeat harmless."""
@@ -83,54 +80,93 @@ class VkPlatform:
         }
         if post.image is not None:
             params["attachments"] = await self._upload_photo(api, post.image.read_bytes())
-        answer = await self._call(api, "wall.post", params, sending=True)
+        answer = await self._call(api, "wall.post", params, sending=True, priority=POST)
         post_id = answer["post_id"]
         return Published(str(post_id), post_url(self.group_id, post_id))
 
+    async def read(
+        self, posts: list[tuple[int, int]], groups: list[int], reach: bool = True
+    ) -> tuple[dict[tuple[int, int], PostMetrics], dict[int, int]]:
+        """Counters and reach of ``posts`` ((owner_id, post_id)) and members of ``groups``.
+
+        Any communities, in as few requests as VK allows (execute). Reach needs a
+        user token with statistics rights; where VK refuses it, reach is None.
+        """
+        api = self._user
+        if api is None:  # a community token cannot read wall counters
+            members = await self._members_only(groups)
+            return {p: PostMetrics(str(p[1])) for p in posts}, members
+        found: dict[tuple[int, int], dict] = {}
+        reaches: dict[tuple[int, int], int] = {}
+        members: dict[int, int] = {}
+        batches = vk_metrics.executes(vk_metrics.plan_calls(posts, reach, groups))
+        lanes = asyncio.Queue()
+        for lane in self._readers:
+            lanes.put_nowait(lane)
+
+        async def run(batch: list) -> None:
+            lane = await lanes.get()  # one request per lane at a time; the limiter paces all
+            try:
+                code = {"code": vk_metrics.script(batch)}
+                answer = await self._call(lane, "execute", code, sending=False, raw=True)
+            finally:
+                lanes.put_nowait(lane)
+            _unpack(batch, answer, found, reaches, members)
+
+        await asyncio.gather(*(run(batch) for batch in batches))
+        metrics = {key: _metrics(str(key[1]), found.get(key), reaches.get(key)) for key in posts}
+        return metrics, members
+
     async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
-        """Views, likes, reposts and comments of many posts, 100 per wall.getById call."""
-        api = self._reader()
-        found: dict[str, dict] = {}
-        for start in range(0, len(remote_ids), GET_BY_ID_BATCH):
-            batch = remote_ids[start : start + GET_BY_ID_BATCH]
-            posts = ",".join(f"-{self.group_id}_{r}" for r in batch)
-            answer = await self._call(api, "wall.getById", {"posts": posts}, sending=False)
-            items = answer.get("items", answer) if isinstance(answer, dict) else answer
-            for item in items:
-                found[str(item["id"])] = item
-        return [_metrics(r, found.get(r)) for r in remote_ids]
+        """Counters of many posts of this community."""
+        posts = [(-self.group_id, int(r)) for r in remote_ids]
+        metrics, _ = await self.read(posts, [])
+        return [metrics[p] for p in posts]
 
     async def audience_size(self, target: str) -> int:
         """members_count of the community."""
-        answer = await self._call(
-            self._reader(),
-            "groups.getById",
-            {"group_id": self.group_id, "fields": "members_count"},
-            sending=False,
-        )
-        groups = answer.get("groups", []) if isinstance(answer, dict) else answer
-        if not groups or "members_count" not in groups[0]:
+        _, members = await self.read([], [self.group_id])
+        if self.group_id not in members:
             raise NotFound(f"VK: community {self.group_id} has no members_count", NETWORK)
-        return int(groups[0]["members_count"])
+        return members[self.group_id]
 
     async def close(self) -> None:
         """Stop the worker threads."""
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    async def _members_only(self, groups: list[int]) -> dict[int, int]:
+        if not groups or self._community is None:
+            return {}
+        params = {"group_ids": ",".join(map(str, groups)), "fields": "members_count"}
+        answer = await self._call(self._community, "groups.getById", params, sending=False)
+        found = answer.get("groups", []) if isinstance(answer, dict) else answer
+        return {g["id"]: int(g["members_count"]) for g in found if "members_count" in g}
+
     async def _upload_photo(self, api: vk_api.VkApi, data: bytes) -> str:
         upload = vk_api.VkUpload(api)
         call = functools.partial(upload.photo_wall, [io.BytesIO(data)], group_id=self.group_id)
-        photos = await self._run(call, "photos upload", sending=False)
+        photos = await self._run(call, "photos upload", sending=False, priority=POST)
         photo = photos[0]
         return f"photo{photo['owner_id']}_{photo['id']}"
 
-    async def _call(self, api: vk_api.VkApi, method: str, params: dict, sending: bool) -> Any:
-        return await self._run(functools.partial(api.method, method, params), method, sending)
+    async def _call(
+        self,
+        api: vk_api.VkApi,
+        method: str,
+        params: dict,
+        sending: bool,
+        priority: int = READ,
+        raw: bool = False,
+    ) -> Any:
+        call = functools.partial(api.method, method, params, raw=raw)
+        return await self._run(call, method, sending, priority)
 
-    async def _run(self, call: functools.partial, what: str, sending: bool) -> Any:
+    async def _run(
+        self, call: functools.partial, what: str, sending: bool, priority: int = READ
+    ) -> Any:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._pool, call)
+            return await loop.run_in_executor(self._pool, with_priority(priority, call))
         except (VkApiError, requests.RequestException) as exc:
             raise translate(exc, what, sending) from exc
 
@@ -141,18 +177,32 @@ class VkPlatform:
             )
         return self._user
 
-    def _reader(self) -> vk_api.VkApi:
-        api = self._user or self._community
-        assert api is not None  # the config requires at least one token
-        return api
 
-
-def _client(token: str, api_url: str, rps: float, timeout: float) -> vk_api.VkApi:
-    api = vk_api.VkApi(token=token, session=make_session(api_url, timeout), api_version=API_VERSION)
-    api.RPS_DELAY = 1.0 / rps
-    # vk_api retries error 6 forever by itself; we want it as RetryLater instead.
-    api.error_handlers.pop(6, None)
-    return api
+def _unpack(batch: list, answer: dict, found: dict, reach: dict, members: dict) -> None:
+    """Spread an execute answer over posts, reach and members."""
+    results = answer.get("response") or []
+    for call, result in zip(batch, results, strict=False):
+        if result is False or result is None:
+            if call.method == "wall.getById":
+                errors = [
+                    e for e in answer.get("execute_errors", []) if e.get("method") == call.method
+                ]
+                detail = errors[0].get("error_msg", "") if errors else ""
+                raise PlatformError(f"VK: wall.getById refused inside execute: {detail}", NETWORK)
+            continue  # reach refused (no statistics right) or members missing: not available
+        if call.method == "wall.getById":
+            items = result.get("items", result) if isinstance(result, dict) else result
+            for item in items:
+                found[(item["owner_id"], item["id"])] = item
+        elif call.method == "stats.getPostReach":
+            owner = call.params["owner_id"]
+            for item in result:
+                reach[(owner, int(item["post_id"]))] = int(item.get("reach_total", 0))
+        elif call.method == "groups.getById":
+            groups = result.get("groups", result) if isinstance(result, dict) else result
+            for group in groups:
+                if "members_count" in group:
+                    members[int(group["id"])] = int(group["members_count"])
 
 
 def post_url(group_id: int, post_id: int | str) -> str:
@@ -160,7 +210,7 @@ def post_url(group_id: int, post_id: int | str) -> str:
     return f"https://vk.com/wall-{group_id}_{post_id}"
 
 
-def _metrics(remote_id: str, item: dict | None) -> PostMetrics:
+def _metrics(remote_id: str, item: dict | None, reach: int | None = None) -> PostMetrics:
     if item is None:
         return PostMetrics(remote_id=remote_id, deleted=True)
 
@@ -168,9 +218,8 @@ def _metrics(remote_id: str, item: dict | None) -> PostMetrics:
         value = item.get(key)
         return int(value["count"]) if isinstance(value, dict) and "count" in value else None
 
-    return PostMetrics(
-        remote_id, count("views"), count("likes"), count("reposts"), count("comments")
-    )
+    views, likes, reposts = count("views"), count("likes"), count("reposts")
+    return PostMetrics(remote_id, views, likes, reposts, count("comments"), reach=reach)
 
 
 def translate(exc: Exception, what: str, sending: bool) -> PlatformError:

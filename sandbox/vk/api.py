@@ -8,10 +8,13 @@ run in VK's order: known method, token, token type, scope, then parameters. What
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +68,8 @@ class Call:
     world: World
     events: EventHub
     base_url: str
+    # Runs another method with this call's token, as ``execute`` does for each API.* call.
+    invoke: Callable[[str, dict[str, str]], Any] | None = None
 
     def text(self, name: str, default: str = "") -> str:
         """A string parameter."""
@@ -97,6 +102,14 @@ class Call:
 
 
 Handler = Callable[[Call], Any]
+
+
+@dataclass
+class Answer:
+    """A handler's answer with fields beside ``"response"`` (execute's ``execute_errors``)."""
+
+    response: Any
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -134,6 +147,7 @@ class MethodEndpoint:
         self.faults = faults
         self.limits = limits
         self.gate = gate
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vk-stand-in")
         self.tick = tick
         self.calls: deque[dict[str, Any]] = deque(maxlen=1000)
 
@@ -143,15 +157,28 @@ class MethodEndpoint:
         return await self.gate.run(request, name, lambda: self._respond(request, name))
 
     async def _respond(self, request: web.Request, name: str) -> tuple[web.Response, dict]:
+        # VK counts a request against the rate limit when it arrives, not when a busy
+        # stand-in gets round to it; the work itself runs off the event loop, one call
+        # at a time, so arrivals keep being noticed while a big execute is answered.
+        received = self.world.clock()
         params = {key: str(value) for key, value in request.query.items()}
         if request.method == "POST":
             form = await request.post()
             params.update({key: str(value) for key, value in form.items()})
         base_url = f"{request.scheme}://{request.host}"
+        work = functools.partial(self._reply, name, params, base_url, received)
+        return await asyncio.get_running_loop().run_in_executor(self._worker, work)
+
+    def _reply(
+        self, name: str, params: dict[str, str], base_url: str, received: float
+    ) -> tuple[web.Response, dict]:
         notes: dict[str, Any] = {}
         try:
-            result = self.answer(name, params, base_url)
-            body: dict[str, Any] = {"response": result}
+            result = self.answer(name, params, base_url, received)
+            extra: dict[str, Any] = {}
+            if isinstance(result, Answer):
+                result, extra = result.response, result.extra
+            body: dict[str, Any] = {"response": result, **extra}
             if name == "wall.post" and isinstance(result, dict):
                 notes["post_id"] = result.get("post_id")
         except ApiFailure as failure:
@@ -160,19 +187,50 @@ class MethodEndpoint:
         text = json.dumps(body, ensure_ascii=False)
         return web.Response(text=text, content_type="application/json"), notes
 
-    def answer(self, name: str, params: dict[str, str], base_url: str) -> Any:
-        """The response of a call, or ApiFailure."""
+    def answer(
+        self, name: str, params: dict[str, str], base_url: str, received: float | None = None
+    ) -> Any:
+        """The response of a call (that arrived at ``received``), or ApiFailure."""
         if "v" not in params:
             raise ApiFailure(8, "v (version) is required")
+        token = self._token_of(name, params)
+        return self._perform(name, token, params, base_url, outer=True, received=received)
+
+    def inner(self, token: Token, base_url: str) -> Callable[[str, dict[str, str]], Any]:
+        """What ``execute`` runs each API.* call with: the checks of a call, with the token of
+        the execute request, but no rate-limit unit of its own (the execute counted one)."""
+
+        def invoke(name: str, params: dict[str, str]) -> Any:
+            if name == "execute":
+                raise ApiFailure(3, "execute cannot be called from execute")
+            return self._perform(name, token, params, base_url, outer=False)
+
+        return invoke
+
+    def _token_of(self, name: str, params: dict[str, str]) -> Token:
         if not spec.known(name):
             raise ApiFailure(3)
-        token = self._token(params.get("access_token", ""))
+        return self._token(params.get("access_token", ""))
+
+    def _perform(
+        self,
+        name: str,
+        token: Token,
+        params: dict[str, str],
+        base_url: str,
+        outer: bool,
+        received: float | None = None,
+    ) -> Any:
+        if not outer and not spec.known(name):
+            raise ApiFailure(3)
         self._check_token_type(name, token)
         self._check_scope(name, token)
         with self.lock:
-            self.calls.append({"method": name, "token": token.kind, "params": _public(params)})
+            entry = {"method": name, "token": token.kind, "params": _public(params)}
+            self.calls.append(entry if outer else {**entry, "via": "execute"})
             injected = self.faults.take(name)
-            if self.limits.over_limit(params["access_token"], token.kind, self.world.clock()):
+            now = self.world.clock() if received is None else received
+            if outer and self.limits.over_limit(params["access_token"], token.kind, now):
                 raise ApiFailure(6)
         if injected is not None:
             raise _injected(injected)
@@ -180,7 +238,8 @@ class MethodEndpoint:
         handler = self.handlers.get(name)
         if handler is None:
             raise ApiFailure(3, f"the VK sandbox does not implement {name}")
-        call = Call(name, token, params, self.world, self.events, base_url)
+        invoke = self.inner(token, base_url) if outer else None
+        call = Call(name, token, params, self.world, self.events, base_url, invoke)
         with self.lock:
             self.tick()
             return handler(call)

@@ -50,6 +50,7 @@ POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "message": ("write", ("user_id", "text", "payload", "group_id")),
     "button": ("press_button", ("user_id", "payload", "message_id", "group_id")),
     "communities": ("add_community", ("name", "screen_name", "members")),
+    "wall": ("add_posts", ("count", "group_id", "text")),
     "fail": ("fail_next", ("method", "code", "times")),
     "rate_limit": ("set_rate_limiting", ("enabled",)),
     "rate_limits": ("set_rate_limits", ("enabled", "user_per_second", "community_per_second")),

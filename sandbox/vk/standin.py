@@ -205,6 +205,29 @@ class VkStandIn:
                 snapshot.post_state(p) for p in self.world.posts.values() if p.owner_id == owner_id
             ]
 
+    def add_posts(
+        self, count: int, group_id: int | None = None, text: str = "Запись из архива"
+    ) -> list[int]:
+        """``count`` posts the community published already (a long wall to read back), made
+        without wall.post's daily limit; each text ends with its number. Returns their ids."""
+        with self.lock:
+            owner_id = -self._community(group_id).id
+            created = []
+            for number in range(1, _positive(count) + 1):
+                record = audience.publish(
+                    self.world,
+                    self.events,
+                    owner_id=owner_id,
+                    from_id=owner_id,
+                    created_by=self.world.admin.id,
+                    text=f"{text} {number}",
+                    attachments=[],
+                    guid=None,
+                    publish_date=None,
+                )
+                created.append(record.id)
+            return created
+
     # -- the audience ------------------------------------------------------------
 
     def add_reader(self, first_name: str, last_name: str) -> int:

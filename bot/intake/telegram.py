@@ -1,0 +1,377 @@
+"""Telegram update intake: what readers do in the libraries' chats, into ``interactions``.
+
+One ``TelegramIntake`` per bot token (libraries may share one) long-polls ``getUpdates``;
+the next offset is stored after each batch, and an update seen again after a crash counts
+once through its ``dedup`` key. The bot must be an administrator of each channel and
+discussion group: Telegram sends reactions and ``chat_member`` only to administrators.
+
+Recorded: a channel post's anonymous reaction totals (``reaction_totals``); "reaction"
+(a reader's, in a group); "reply" (a comment on a channel post in its discussion group,
+stored on the channel post so it links to the publication); "message" (any other reader
+message in a library's group, or a private one to the bot when the library is known:
+``/start <library id>`` or a token serving one library; an edit counts once with the
+original); "vote" (``poll_answer``); "join" / "leave" (``chat_member``). Callback queries
+(quizzes), channel posts, poll totals and service messages are not recorded here.
+Reader ids and names are never stored, not even in ``dedup``: a pseudonym stands in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+from collections.abc import Coroutine
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+import telegram as tg
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
+
+from bot import interactions
+from bot.config import LibraryConfig
+from bot.storage import to_db
+from scheduler.clock import Clock, SystemClock
+
+NETWORK = "telegram"
+ALLOWED_UPDATES = [
+    *("message", "edited_message", "channel_post", "message_reaction", "message_reaction_count"),
+    *("poll", "poll_answer", "chat_member", "callback_query"),
+]
+RETRY_MAX = 60.0  # seconds: the longest pause between attempts after network errors
+_PRESENT = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
+
+_log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
+
+
+class TelegramIntake:
+    """Reads one bot's updates and records what readers of its libraries did.
+
+    The bot must administer the libraries' chats to get reactions and member changes;
+    ``ALLOWED_UPDATES`` asks for them (Telegram's default leaves them out).
+    """
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        bot: ExtBot,
+        libraries: list[LibraryConfig],
+        clock: Clock | None = None,
+        poll_timeout: float = 25.0,
+    ) -> None:
+        self.db = db
+        self.bot = bot
+        self.libraries = [lib for lib in libraries if lib.telegram is not None]
+        self.clock = clock or SystemClock()
+        self.poll_timeout = poll_timeout
+        self.retry_delay = 1.0  # first pause after an error; doubles up to RETRY_MAX
+        self._library_of: dict[int, str] = {}  # chat id -> library id
+        # Only in memory (lost on restart): a comment nested in a thread and a vote are
+        # linked to their post through these; without them they still count, less precisely.
+        self._copies: dict[tuple[int, int], tuple[int, int]] = {}  # group copy -> channel post
+        self._comments: dict[tuple[int, int], tuple[int, int]] = {}  # comment -> channel post
+        self._polls: dict[str, tuple[str, int, int]] = {}  # poll id -> library, chat, message
+        self._library_ids = {lib.id for lib in self.libraries}
+        self._secrets: dict[str, bytes] = {}
+        self._source: str | None = None
+
+    # -- lifecycle ----------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Learn the bot's id and which chats (and linked discussion groups) are whose."""
+        await self.bot.initialize()
+        for library in self.libraries:
+            for ref in library.telegram.chats:  # type: ignore[union-attr]
+                await self._resolve(library.id, ref)
+        self._source = f"telegram:{self.bot.id}"
+
+    async def _resolve(self, library_id: str, ref: str) -> None:
+        try:
+            chat = await self.bot.get_chat(ref)
+        except (BadRequest, Forbidden) as exc:
+            _log.warning("Telegram chat %s of library %s: %s", ref, library_id, exc.message)
+            if ref.lstrip("-").isdigit():
+                self._claim(int(ref), library_id)
+            return
+        self._claim(chat.id, library_id)
+        if chat.linked_chat_id:
+            self._claim(chat.linked_chat_id, library_id)
+
+    def _claim(self, chat_id: int, library_id: str) -> None:
+        owner = self._library_of.setdefault(chat_id, library_id)
+        if owner != library_id:
+            _log.warning("Telegram chat %s is in libraries %s and %s", chat_id, owner, library_id)
+
+    def remember_poll(self, message: tg.Message) -> None:
+        """Note a poll the bot sent, so its votes point at that message."""
+        library_id = self._library_of.get(message.chat.id)
+        if message.poll is not None and library_id is not None:
+            self._polls[message.poll.id] = (library_id, message.chat.id, message.message_id)
+
+    async def poll_once(self) -> int:
+        """One getUpdates call from the stored offset; returns how many updates were handled."""
+        if self._source is None:
+            await self.start()
+        source = str(self._source)
+        offset = interactions.get_offset(self.db, source)
+        try:
+            updates = await self.bot.get_updates(
+                offset=offset, timeout=int(self.poll_timeout), allowed_updates=ALLOWED_UPDATES
+            )
+        except TelegramError:
+            raise
+        except Exception:  # python-telegram-bot could not parse one (it logs the batch)
+            _log.debug("Telegram updates did not parse; reading them one by one", exc_info=True)
+            updates = await self._one_by_one(offset)
+        for update in updates:
+            try:
+                self.handle(update)
+            except sqlite3.Error:
+                raise  # the database, not the update: the batch comes again later
+            except Exception:
+                _log.debug("Telegram update %s ignored", update.update_id, exc_info=True)
+        if updates:
+            interactions.set_offset(self.db, source, updates[-1].update_id + 1, self.clock.now())
+        return len(updates)
+
+    async def _one_by_one(self, offset: int | None) -> list[tg.Update]:
+        """The pending updates parsed singly; one that does not parse keeps only its id."""
+        # Bot API method names are case-insensitive; "getupdates" answers the raw JSON.
+        raw = await self.bot.do_api_request(
+            "getupdates",
+            api_kwargs={"offset": offset, "timeout": 0, "allowed_updates": ALLOWED_UPDATES},
+        )
+        updates = []
+        for item in raw:
+            try:
+                updates.append(tg.Update.de_json(item, self.bot))
+            except Exception:
+                _log.debug("Telegram update %s ignored", item.get("update_id"), exc_info=True)
+                updates.append(tg.Update(update_id=int(item["update_id"])))
+        return updates
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop`` is set; errors are logged and retried, never raised."""
+        delay = self.retry_delay
+        while not stop.is_set():
+            try:
+                await _until(stop, self.poll_once())
+                delay = self.retry_delay
+                continue
+            except RetryAfter as exc:
+                after = exc.retry_after  # an int or a timedelta, by PTB_TIMEDELTA
+                wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
+                _log.warning("Telegram updates: flood control, waiting %.0f s", wait)
+            except (TelegramError, sqlite3.Error) as exc:
+                wait, delay = delay, min(delay * 2, RETRY_MAX)
+                _log.warning("Telegram updates: %s; retrying in %.1f s", exc, wait)
+            except Exception:
+                wait, delay = delay, min(delay * 2, RETRY_MAX)
+                _log.exception("Telegram updates: unexpected error; retrying in %.1f s", wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+
+    # -- one update -----------------------------------------------------------------
+
+    def handle(self, update: tg.Update) -> bool:
+        """Record what one update tells; False when nothing new was stored."""
+        if update.message_reaction_count is not None:
+            return self._totals(update.message_reaction_count)
+        if update.message_reaction is not None:
+            return self._reaction(update.message_reaction)
+        message = update.message or update.edited_message
+        if message is not None:
+            return self._message(message)
+        if update.poll_answer is not None:
+            return self._vote(update.poll_answer)
+        if update.chat_member is not None:
+            return self._membership(update.chat_member)
+        return False  # callback queries, channel posts, polls: not counted here
+
+    def _totals(self, counts: tg.MessageReactionCountUpdated) -> bool:
+        if counts.chat.id not in self._library_of:
+            return False
+        totals = {_reaction_key(r.type): r.total_count for r in counts.reactions}
+        chat, message = str(counts.chat.id), str(counts.message_id)
+        seen = self.db.execute(
+            "select totals from reaction_totals where chat_id = ? and message_id = ? "
+            "and observed_at = ?",
+            [chat, message, to_db(counts.date)],
+        ).fetchall()
+        if any(json.loads(row[0]) == totals for row in seen):
+            return False  # the same update again
+        interactions.record_reaction_totals(self.db, chat, message, totals, counts.date)
+        return True
+
+    def _reaction(self, change: tg.MessageReactionUpdated) -> bool:
+        library_id = self._library_of.get(change.chat.id)
+        if library_id is None or change.user is None or change.user.is_bot:
+            return False  # anonymous admins react as the chat: not a reader
+        new = [_reaction_key(r) for r in change.new_reaction]
+        old = [_reaction_key(r) for r in change.old_reaction]
+        person = self._person(library_id, change.user.id)
+        stamp = int(change.date.timestamp())
+        dedup = f"tg:reaction:{change.chat.id}:{change.message_id}:{person}:{stamp}:{'|'.join(new)}"
+        target, remote_id = self._copies.get(
+            (change.chat.id, change.message_id), (change.chat.id, change.message_id)
+        )
+        detail = {"new": new, "old": old}
+        return self._record(
+            library_id, target, remote_id, "reaction", change.user.id, change.date, dedup, detail
+        )
+
+    def _message(self, message: tg.Message) -> bool:
+        chat, user = message.chat, message.from_user
+        if message.is_automatic_forward:
+            self._remember_copy(message)
+            return False
+        if user is None or user.is_bot or message.sender_chat is not None:
+            return False  # the library itself, an anonymous admin or a bot
+        if not (message.text or message.caption or message.effective_attachment):
+            return False  # service messages: joins and leaves come as chat_member
+        if chat.type == ChatType.PRIVATE:
+            library_id = self._private_library(message)
+            if library_id is None:
+                return False
+            person = self._person(library_id, user.id)
+            dedup = f"tg:message:private:{person}:{message.message_id}"
+            # The private chat's id is the reader's id: not stored, "private" instead.
+            return self._record(
+                library_id, "private", message.message_id, "message", user.id, message.date, dedup
+            )
+        library_id = self._library_of.get(chat.id)
+        if library_id is None:
+            return False
+        dedup = f"tg:message:{chat.id}:{message.message_id}"
+        post = self._commented_post(message)
+        if post is not None:
+            self._comments[(chat.id, message.message_id)] = post
+            return self._record(library_id, *post, "reply", user.id, message.date, dedup)
+        return self._record(
+            library_id, chat.id, message.message_id, "message", user.id, message.date, dedup
+        )
+
+    def _remember_copy(self, message: tg.Message) -> None:
+        origin = message.forward_origin
+        if message.chat.id in self._library_of and isinstance(origin, tg.MessageOriginChannel):
+            copy, post = (message.chat.id, message.message_id), (origin.chat.id, origin.message_id)
+            self._copies[copy] = post
+
+    def _commented_post(self, message: tg.Message) -> tuple[int, int] | None:
+        """The channel post a discussion-group message comments on, if any."""
+        original = message.reply_to_message
+        if original is not None and original.is_automatic_forward:
+            origin = original.forward_origin
+            if isinstance(origin, tg.MessageOriginChannel):
+                return origin.chat.id, origin.message_id
+        # A reply to another comment stays in the post's thread.
+        if original is not None and (message.chat.id, original.message_id) in self._comments:
+            return self._comments[(message.chat.id, original.message_id)]
+        thread = message.message_thread_id
+        return None if thread is None else self._copies.get((message.chat.id, thread))
+
+    def _private_library(self, message: tg.Message) -> str | None:
+        words = (message.text or "").split()  # "/start <id>": a t.me/<bot>?start=<id> link
+        if len(words) == 2 and words[0] == "/start" and words[1] in self._library_ids:
+            return words[1]
+        return self.libraries[0].id if len(self.libraries) == 1 else None
+
+    def _vote(self, answer: tg.PollAnswer) -> bool:
+        if answer.user is None:
+            return False  # voted as a chat
+        known = self._polls.get(answer.poll_id)
+        if known is not None:
+            library_id, target, remote_id = known
+        elif len(self.libraries) == 1:
+            library_id, target, remote_id = self.libraries[0].id, "poll", answer.poll_id
+        else:
+            return False  # a poll of an unknown library
+        options = list(answer.option_ids)
+        person = self._person(library_id, answer.user.id)
+        dedup = f"tg:vote:{answer.poll_id}:{person}:{','.join(map(str, options))}"
+        detail = {"poll_id": answer.poll_id, "option_ids": options}
+        return self._record(
+            library_id, target, remote_id, "vote", answer.user.id, self.clock.now(), dedup, detail
+        )
+
+    def _membership(self, change: tg.ChatMemberUpdated) -> bool:
+        library_id = self._library_of.get(change.chat.id)
+        user = change.new_chat_member.user
+        if library_id is None or user.is_bot:
+            return False
+        was, now = _present(change.old_chat_member), _present(change.new_chat_member)
+        if was == now:
+            return False  # promoted, restricted...: neither joined nor left
+        kind = "join" if now else "leave"
+        person = self._person(library_id, user.id)
+        dedup = f"tg:{kind}:{change.chat.id}:{person}:{int(change.date.timestamp())}"
+        detail = {"status": change.new_chat_member.status}
+        return self._record(
+            library_id, change.chat.id, "", kind, user.id, change.date, dedup, detail
+        )
+
+    # -- storage ------------------------------------------------------------------------
+
+    def _person(self, library_id: str, user_id: int) -> str:
+        if library_id not in self._secrets:
+            self._secrets[library_id] = interactions.library_secret(self.db, library_id)
+        return interactions.pseudonym(self._secrets[library_id], NETWORK, user_id)
+
+    def _record(
+        self,
+        library_id: str,
+        target: int | str,
+        remote_id: int | str,
+        kind: str,
+        user_id: int,
+        at: datetime,
+        dedup: str,
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
+        return interactions.record(
+            self.db,
+            library_id=library_id,
+            network=NETWORK,
+            target=str(target),
+            remote_id=str(remote_id),
+            kind=kind,
+            user_id=user_id,
+            at=at,
+            dedup=dedup,
+            detail=detail,
+        )
+
+
+def _reaction_key(reaction: tg.ReactionType) -> str:
+    """An emoji as it is, a custom emoji by its id, a paid star reaction as "paid"."""
+    if isinstance(reaction, tg.ReactionTypeEmoji):
+        return reaction.emoji
+    if isinstance(reaction, tg.ReactionTypeCustomEmoji):
+        return reaction.custom_emoji_id
+    return str(reaction.type)
+
+
+def _present(member: tg.ChatMember) -> bool:
+    # A restricted reader is still in the chat while is_member is true.
+    return member.status in _PRESENT or getattr(member, "is_member", False) is True
+
+
+async def _until(stop: asyncio.Event, work: Coroutine[Any, Any, Any]) -> None:
+    """Run ``work`` unless ``stop`` comes first (a long poll is then cut short)."""
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    if not task.cancelled():
+        task.result()

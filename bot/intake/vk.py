@@ -1,0 +1,332 @@
+"""VK intake: what readers do in a community, from its Bots Long Poll.
+
+One ``VkIntake`` per community (the long poll needs the community token). Each check
+(``a_check``) brings events numbered by ``ts``; they are stored as interactions, then the
+``ts`` is saved, so a restart goes on where the last handled batch ended. A replayed batch
+counts once: every row's ``dedup`` is VK's id of the act (the comment id, the event_id).
+Readers' ids never reach the database, not even inside ``dedup``: where the act itself has
+no id, the reader's pseudonym stands in.
+
+Recorded: comments and their edits, likes and their removal, poll votes, joins, leaves and
+messages to the community. Everything else is skipped, as are events that do not parse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import sqlite_utils
+import vk_api
+from vk_api.exceptions import ApiError, VkApiError
+
+from bot.interactions import get_offset, library_secret, pseudonym, record, set_offset
+from bot.platforms.vk_session import make_session
+from scheduler.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+NETWORK = "vk"
+API_VERSION = "5.199"
+TRANSIENT_CODES = {1, 6, 9, 10, 29}  # unknown / too many requests / flood / server / rate limit
+MAX_BACKOFF = 30.0
+
+
+class VkIntake:
+    """Reads one community's Bots Long Poll and records what its readers did."""
+
+    backoff = 1.0  # seconds before the first retry after an error; doubles up to MAX_BACKOFF
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        library_id: str,
+        group_id: int,
+        community_token: str,
+        api_url: str,
+        clock: Clock | None = None,
+        wait: int = 25,
+    ) -> None:
+        self.db = db
+        self.library_id = library_id
+        self.group_id = int(group_id)
+        self.clock = clock or SystemClock()
+        self.wait = wait
+        self.source = f"vk:{self.group_id}"
+        self._session = make_session(api_url, timeout=wait + 10.0)
+        self._api = vk_api.VkApi(
+            token=community_token, session=self._session, api_version=API_VERSION
+        )
+        self._api.RPS_DELAY = 1 / 20  # VK's limit for community tokens (vk_api assumes 3/s)
+        # vk_api retries error 6 by itself, forever: let run() back off instead.
+        self._api.error_handlers.pop(6, None)
+        self._server: str | None = None
+        self._key: str | None = None
+        self._ts: int | None = None
+        self._secret: bytes | None = None
+        # Which post a poll is attached to, learnt from wall_post_new (votes name only the poll).
+        self._poll_posts: dict[tuple[int, int], int] = {}
+
+    async def poll_once(self) -> int:
+        """One long-poll check (waiting up to ``wait`` s); returns the events it brought."""
+        for _ in range(3):  # a retired key or an outdated ts costs one more check
+            if self._ts is None:  # after a restart: where the last handled batch ended
+                self._ts = get_offset(self.db, self.source)
+            if self._server is None:
+                await self._fetch_server()
+            answer = await _in_daemon(self._check, self._server, self._key, self._ts)
+            if "failed" in answer:
+                await self._recover(answer)
+                continue
+            updates = answer.get("updates") or []
+            for position, event in enumerate(updates):
+                self._handle(event, self._ts + position)
+            self._ts = int(answer["ts"])
+            set_offset(self.db, self.source, self._ts, self.clock.now())
+            return len(updates)
+        return 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Check again and again until ``stop`` is set; errors are logged and retried."""
+        delay = self.backoff
+        while not stop.is_set():
+            check = asyncio.ensure_future(self.poll_once())
+            stopping = asyncio.ensure_future(stop.wait())
+            try:
+                await asyncio.wait({check, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                check.cancel()
+                raise
+            finally:
+                stopping.cancel()
+            if not check.done():
+                # Stopped mid-check: the thread finishes its request on its own, nothing
+                # from it is handled, and the saved ts still points before it.
+                check.cancel()
+                break
+            try:
+                check.result()
+                delay = self.backoff
+                continue
+            except ApiError as exc:
+                if exc.code in TRANSIENT_CODES:
+                    log.warning("VK %s long poll: error %s; retrying", self.group_id, exc.code)
+                else:
+                    log.error("VK %s long poll: error %s", self.group_id, exc.code)
+                    delay = MAX_BACKOFF
+                self._server = None
+            except (requests.RequestException, VkApiError, ValueError, KeyError) as exc:
+                log.warning("VK %s long poll: %s; retrying", self.group_id, type(exc).__name__)
+                self._server = None
+            except Exception:
+                log.exception("VK %s long poll: unexpected error; retrying", self.group_id)
+                self._server = None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+            delay = min(delay * 2, MAX_BACKOFF)
+
+    # -- the long poll ---------------------------------------------------------
+
+    async def _fetch_server(self, take_ts: bool = False) -> None:
+        """Server and key from groups.getLongPollServer; its ts too if asked or we have none."""
+        answer = await _in_daemon(
+            self._api.method, "groups.getLongPollServer", {"group_id": self.group_id}
+        )
+        self._server, self._key = str(answer["server"]), str(answer["key"])
+        if take_ts or self._ts is None:
+            self._ts = int(answer["ts"])
+
+    def _check(self, server: str | None, key: str | None, ts: int | None) -> dict[str, Any]:
+        """The a_check request itself (in a worker thread)."""
+        response = self._session.get(
+            str(server),
+            params={"act": "a_check", "key": key, "ts": ts, "wait": self.wait},
+            timeout=self.wait + 10.0,
+        )
+        response.raise_for_status()
+        answer = response.json()
+        if not isinstance(answer, dict):
+            raise ValueError("long poll answer is not an object")
+        return answer
+
+    async def _recover(self, answer: dict[str, Any]) -> None:
+        """VK's three ways of saying a check failed, and what each asks of us."""
+        failed = answer.get("failed")
+        if failed == 1 and "ts" in answer:
+            log.warning("VK %s long poll: history outdated, some events lost", self.group_id)
+            self._ts = int(answer["ts"])
+            set_offset(self.db, self.source, self._ts, self.clock.now())
+        elif failed == 3:
+            log.warning("VK %s long poll: key and history lost, some events lost", self.group_id)
+            await self._fetch_server(take_ts=True)
+            set_offset(self.db, self.source, int(self._ts or 0), self.clock.now())
+        else:  # 2: the key expired; the ts still holds
+            await self._fetch_server()
+
+    # -- events ----------------------------------------------------------------
+
+    def _handle(self, event: Any, position: int) -> None:
+        """Record one event; unknown types and malformed events are skipped."""
+        kind = event.get("type") if isinstance(event, dict) else None
+        handler = getattr(self, f"_on_{kind}", None) if isinstance(kind, str) else None
+        if handler is None:
+            return
+        # Without VK's event_id, the event's place in the stream identifies it.
+        event_key = str(event.get("event_id") or f"ts{position}")
+        try:
+            if int(event.get("group_id", self.group_id)) != self.group_id:
+                return
+            handler(event["object"], event_key)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # The exception's text may quote the event: its type is enough to go on.
+            log.info(
+                "VK %s: skipped a malformed %s event (%s)", self.group_id, kind, type(exc).__name__
+            )
+
+    def _on_wall_post_new(self, obj: dict, event_key: str) -> None:
+        """A post of ours went out: remember its polls, as votes name only the poll."""
+        for attachment in obj.get("attachments") or []:
+            poll = attachment.get("poll") if attachment.get("type") == "poll" else None
+            if isinstance(poll, dict):
+                self._poll_posts[(int(poll["owner_id"]), int(poll["id"]))] = int(obj["id"])
+
+    def _on_wall_reply_new(self, obj: dict, event_key: str) -> None:
+        """A comment: its text is kept for comment quizzes, never the author's name."""
+        owner, comment_id = int(obj["owner_id"]), int(obj["id"])
+        self._comment(obj, f"vk:comment:{owner}:{comment_id}", {})
+
+    def _on_wall_reply_edit(self, obj: dict, event_key: str) -> None:
+        """An edited comment: one more row, marked as an edit."""
+        owner, comment_id = int(obj["owner_id"]), int(obj["id"])
+        if event_key.startswith("ts"):  # no event_id: tell edits apart by their text
+            event_key = hashlib.sha256(str(obj.get("text", "")).encode()).hexdigest()[:16]
+        self._comment(obj, f"vk:comment-edit:{owner}:{comment_id}:{event_key}", {"edit": True})
+
+    def _comment(self, obj: dict, dedup: str, detail: dict[str, Any]) -> None:
+        author = int(obj["from_id"])
+        if author <= 0:  # the community's own comments are not readers' acts
+            return
+        text = str(obj.get("text") or "")
+        detail = {"comment_id": int(obj["id"]), "length": len(text), "text": text, **detail}
+        if obj.get("reply_to_comment"):
+            detail["reply_to_comment"] = int(obj["reply_to_comment"])
+        self._record("comment", str(obj["post_id"]), author, dedup, detail, obj.get("date"))
+
+    def _on_like_add(self, obj: dict, event_key: str) -> None:
+        """A like of one of the community's posts (likes of comments, photos: skipped)."""
+        self._like(obj, "like", event_key, {})
+
+    def _on_like_remove(self, obj: dict, event_key: str) -> None:
+        """A like taken back: its own row, so totals can subtract it."""
+        self._like(obj, "unlike", event_key, {"removed": True})
+
+    def _like(self, obj: dict, verb: str, event_key: str, detail: dict[str, Any]) -> None:
+        if obj.get("object_type") != "post" or int(obj["object_owner_id"]) != -self.group_id:
+            return
+        post_id, liker = str(int(obj["object_id"])), int(obj["liker_id"])
+        dedup = f"vk:{verb}:{-self.group_id}:{post_id}:{self._person(liker)}:{event_key}"
+        self._record("like", post_id, liker, dedup, detail, None)
+
+    def _on_poll_vote_new(self, obj: dict, event_key: str) -> None:
+        """A vote for one option; linked to the post when we saw the poll go out."""
+        owner, poll_id, option_id = int(obj["owner_id"]), int(obj["poll_id"]), int(obj["option_id"])
+        voter = int(obj["user_id"])
+        post_id = self._poll_posts.get((owner, poll_id))
+        remote_id = str(post_id) if post_id is not None else f"poll{owner}_{poll_id}"
+        dedup = f"vk:vote:{owner}:{poll_id}:{option_id}:{self._person(voter)}:{event_key}"
+        detail = {"poll_id": poll_id, "option_id": option_id, "owner_id": owner}
+        self._record("vote", remote_id, voter, dedup, detail, None)
+
+    def _on_group_join(self, obj: dict, event_key: str) -> None:
+        """A reader joined the community (or was approved, or accepted an invitation)."""
+        user = int(obj["user_id"])
+        detail = {"join_type": str(obj.get("join_type") or "join")}
+        self._record("join", "", user, self._member_dedup("join", user, event_key), detail, None)
+
+    def _on_group_leave(self, obj: dict, event_key: str) -> None:
+        """A reader left the community (``self`` 0: an admin removed them)."""
+        user = int(obj["user_id"])
+        detail = {"self": bool(obj.get("self", 1))}
+        self._record("leave", "", user, self._member_dedup("leave", user, event_key), detail, None)
+
+    def _member_dedup(self, verb: str, user: int, event_key: str) -> str:
+        return f"vk:{verb}:{self.group_id}:{self._person(user)}:{event_key}"
+
+    def _on_message_new(self, obj: dict, event_key: str) -> None:
+        """A reader wrote to the community: the text and any button payload."""
+        message = obj.get("message", obj)  # older API versions: flat
+        author = int(message["from_id"])
+        if author <= 0 or message.get("out"):
+            return
+        detail: dict[str, Any] = {"message_id": int(message.get("id") or 0)}
+        detail["text"] = str(message.get("text") or "")
+        if message.get("payload"):
+            detail["payload"] = message["payload"]
+        if detail["message_id"]:
+            dedup = f"vk:message:{self.group_id}:{detail['message_id']}"
+        else:  # a chat message has no id of its own: the event's id stands in
+            dedup = f"vk:message:{self.group_id}:{self._person(author)}:{event_key}"
+        self._record("message", "", author, dedup, detail, message.get("date"))
+
+    # -- storage ---------------------------------------------------------------
+
+    def _person(self, user_id: int) -> str:
+        if self._secret is None:
+            self._secret = library_secret(self.db, self.library_id)
+        return pseudonym(self._secret, NETWORK, user_id)
+
+    def _record(
+        self,
+        kind: str,
+        remote_id: str,
+        user_id: int,
+        dedup: str,
+        detail: dict[str, Any],
+        date: Any,
+    ) -> None:
+        at = datetime.fromtimestamp(int(date), UTC) if date else self.clock.now()
+        record(
+            self.db,
+            library_id=self.library_id,
+            network=NETWORK,
+            target=str(self.group_id),
+            remote_id=remote_id,
+            kind=kind,
+            user_id=user_id,
+            at=at,
+            dedup=dedup,
+            detail=detail,
+        )
+
+
+async def _in_daemon(function: Callable[..., Any], *args: Any) -> Any:
+    """Run a blocking call in a daemon thread: a shutdown need not wait out a long poll."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future = loop.create_future()
+
+    def work() -> None:
+        try:
+            result = function(*args)
+        except BaseException as exc:  # handed to the awaiting coroutine
+            loop.call_soon_threadsafe(_settle, future, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, future, result, None)
+
+    threading.Thread(target=work, name="vk-long-poll", daemon=True).start()
+    return await future
+
+
+def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+    if future.done():  # the waiter was cancelled (shutdown)
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -1,0 +1,148 @@
+"""What readers did, as the bots saw it: one row per act, under a pseudonymous id.
+
+Reports count participants from these rows, so a reader's platform id never
+leaves this module: ``pseudonym`` turns it into an HMAC under the library's own
+secret (made once, kept in the database), stable for that library and useless
+for linking people across libraries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+
+import sqlite_utils
+
+from bot.storage import to_db
+
+KINDS = (
+    "comment",
+    "reply",
+    "reaction",
+    "vote",
+    "like",
+    "join",
+    "leave",
+    "message",
+    "answer",
+    "entry",
+)
+
+
+def library_secret(db: sqlite_utils.Database, library_id: str) -> bytes:
+    """The library's pseudonymisation key, created on first use."""
+    row = db["libraries"].get(library_id)
+    if not row.get("secret"):
+        with db.conn:
+            db["libraries"].update(library_id, {"secret": secrets.token_hex(32)})
+        row = db["libraries"].get(library_id)
+    return bytes.fromhex(row["secret"])
+
+
+def pseudonym(secret: bytes, network: str, user_id: int | str) -> str:
+    """A stable pseudonymous id of a reader within one library."""
+    digest = hmac.new(secret, f"{network}:{user_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
+def find_publication(
+    db: sqlite_utils.Database, network: str, target: str, remote_id: str
+) -> dict | None:
+    """The publication a reader acted on, by where it is and its platform id."""
+    return next(
+        db["publications"].rows_where(
+            "network = ? and target = ? and remote_id = ?",
+            [network, str(target), str(remote_id)],
+            limit=1,
+        ),
+        None,
+    )
+
+
+def record(
+    db: sqlite_utils.Database,
+    *,
+    library_id: str,
+    network: str,
+    target: str,
+    remote_id: str,
+    kind: str,
+    user_id: int | str,
+    at: datetime,
+    dedup: str,
+    detail: dict[str, Any] | None = None,
+) -> bool:
+    """Store one act (once: ``dedup`` is the platform's id of it); False if seen before."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown interaction kind {kind!r}")
+    publication = find_publication(db, network, target, remote_id)
+    row = {
+        "library_id": library_id,
+        "network": network,
+        "target": str(target),
+        "remote_id": str(remote_id),
+        "publication_id": publication["id"] if publication else None,
+        "kind": kind,
+        "person": pseudonym(library_secret(db, library_id), network, user_id),
+        "detail": json.dumps(detail or {}, ensure_ascii=False),
+        "at": to_db(at),
+        "dedup": dedup,
+    }
+    with db.conn:
+        cursor = db.execute(
+            "insert or ignore into interactions (library_id, network, target, remote_id, "
+            "publication_id, kind, person, detail, at, dedup) values "
+            "(:library_id, :network, :target, :remote_id, :publication_id, :kind, :person, "
+            ":detail, :at, :dedup)",
+            row,
+        )
+    return cursor.rowcount == 1
+
+
+def record_reaction_totals(
+    db: sqlite_utils.Database, chat_id: str, message_id: str, totals: dict[str, int], at: datetime
+) -> None:
+    """Telegram's anonymous reaction totals of a message at one moment (append-only)."""
+    with db.conn:
+        db["reaction_totals"].insert(
+            {
+                "chat_id": str(chat_id),
+                "message_id": str(message_id),
+                "totals": json.dumps(totals, ensure_ascii=False, sort_keys=True),
+                "observed_at": to_db(at),
+            }
+        )
+
+
+def latest_reactions(
+    db: sqlite_utils.Database, chat_id: str, message_id: str
+) -> dict[str, int] | None:
+    """The last reaction totals seen for a message, or None if none arrived."""
+    row = next(
+        db["reaction_totals"].rows_where(
+            "chat_id = ? and message_id = ?",
+            [str(chat_id), str(message_id)],
+            order_by="observed_at desc, id desc",
+            limit=1,
+        ),
+        None,
+    )
+    return None if row is None else json.loads(row["totals"])
+
+
+def get_offset(db: sqlite_utils.Database, source: str) -> int | None:
+    """Where an update stream (a bot's getUpdates, a community's long poll) stopped."""
+    row = next(db["update_offsets"].rows_where("source = ?", [source]), None)
+    return None if row is None else row["offset"]
+
+
+def set_offset(db: sqlite_utils.Database, source: str, offset: int, at: datetime) -> None:
+    """Remember where an update stream stopped."""
+    with db.conn:
+        db["update_offsets"].upsert(
+            {"source": source, "offset": offset, "updated_at": to_db(at)}, pk="source"
+        )
