@@ -99,21 +99,37 @@ def seed_publications(
     stamp = to_db(published_at)
     event_id = f"{library_id}/archive"
     with db.conn:
-        db["libraries"].insert({"id": library_id, "name": library_id, "timezone": "Europe/Moscow", "paused": 0}, ignore=True)
-        db["events"].insert({"id": event_id, "library_id": library_id, "kind": "announcement", "title": "t", "status": "active", "starts_at": stamp})
+        db["libraries"].insert(
+            {"id": library_id, "name": library_id, "timezone": "Europe/Moscow", "paused": 0},
+            ignore=True,
+        )
+        db["events"].insert(
+            {
+                "id": event_id,
+                "library_id": library_id,
+                "kind": "announcement",
+                "title": "t",
+                "status": "active",
+                "starts_at": stamp,
+            }
+        )
         for post_id in post_ids:
-            action = db["actions"].insert(
-                {
-                    "key": f"{event_id}:publish:vk:{group_id}:{post_id}",
-                    "event_id": event_id,
-                    "library_id": library_id,
-                    "kind": "publish",
-                    "network": "vk",
-                    "target": str(group_id),
-                    "due_at": stamp,
-                    "state": "sent",
-                }
-            ).last_pk
+            action = (
+                db["actions"]
+                .insert(
+                    {
+                        "key": f"{event_id}:publish:vk:{group_id}:{post_id}",
+                        "event_id": event_id,
+                        "library_id": library_id,
+                        "kind": "publish",
+                        "network": "vk",
+                        "target": str(group_id),
+                        "due_at": stamp,
+                        "state": "sent",
+                    }
+                )
+                .last_pk
+            )
             db["publications"].insert(
                 {
                     "action_id": action,
