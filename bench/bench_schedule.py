@@ -50,7 +50,7 @@ def _event(
 
 
 async def _rearm(folder: Path, box: Sandbox, libraries: int, per_library: int) -> list[Result]:
-    fleet = build_fleet(box, folder, libraries, vk_options="requests_per_second = 2.9")
+    fleet = build_fleet(box, folder, libraries)
     # The first occurrences come after planning (about 1 s per 1,000 actions) and the
     # bot process start-up (which re-plans nothing: the files did not change).
     lead = 10 + libraries * per_library // 1000
@@ -121,7 +121,7 @@ async def _rearm(folder: Path, box: Sandbox, libraries: int, per_library: int) -
 
 
 async def _burst(folder: Path, box: Sandbox, libraries: int, posts_per_target: int) -> list[Result]:
-    fleet = build_fleet(box, folder, libraries, vk_options="requests_per_second = 2.9")
+    fleet = build_fleet(box, folder, libraries)
     at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=5)
     for n, library in enumerate(fleet.libraries):
         for k in range(posts_per_target):

@@ -42,7 +42,7 @@ def build_fleet(
     libraries: int,
     vk: bool = True,
     chats_per_library: int = 1,
-    schedule: str = 'misfire_grace = "30m"\nsnapshot_after = []',
+    schedule: str = 'misfire_grace = "30m"\nsnapshot_after = []\ncommunity_snapshot_at = "off"',
     telegram_options: str = "",
     vk_options: str = "",
 ) -> Fleet:

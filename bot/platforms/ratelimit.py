@@ -38,8 +38,9 @@ class SlidingWindowLimiter:
     def __init__(
         self, rate: float, window: float = 1.0, clock: Callable[[], float] = time.monotonic
     ) -> None:
+        # A fractional rate (2.5/s) keeps its average: 2 requests per 0.8 s.
         self.capacity = max(1, int(rate * window))
-        self.window = window
+        self.window = self.capacity / rate
         self._clock = clock
         self._slots: deque[Slot] = deque()
         self._waiting: list[tuple[int, int]] = []
