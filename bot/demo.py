@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from bot.app import load_plan, make_notifier
 from bot.config import load_config
+from bot.intake.telegram import TelegramIntake
 from bot.platforms import build_platforms
 from bot.storage import open_db
 from reports.basic import WORDS, build_rows, to_csv, to_markdown
@@ -33,7 +34,16 @@ TOKEN_VARS = {
     "vk_user": "BIBLIOBOT_DEMO_VK_USER_TOKEN",
     "vk_community": "BIBLIOBOT_DEMO_VK_COMMUNITY_TOKEN",
 }
-AUDIENCE = {"views": 137, "likes": 12, "reposts": 3, "comments": 2, "vk_members": 1240}
+AUDIENCE = {
+    "views": 137,
+    "likes": 12,
+    "reposts": 3,
+    "comments": 2,
+    "vk_members": 1240,
+    "thumbs": 9,
+    "hearts": 4,
+    "comment": "Обязательно приду!",
+}
 
 
 @dataclass
@@ -121,10 +131,15 @@ async def run_demo(
             say(f"  ! {problem}")
         platforms = build_platforms(config, env)
         runner = Runner(db, config, platforms, notify=make_notifier(config, platforms))
+        intake = TelegramIntake(
+            db, platforms[("central", "telegram")].bot, list(config.libraries), poll_timeout=0
+        )
+        await intake.poll_once()  # asks for reaction updates before anything happens
         armed = await runner.start()
         say(t["planned"].format(n=armed, at=f"{due + timedelta(seconds=1):%H:%M:%S}", zone=ZONE))
         try:
             await _audience(db, sandbox, info, say, t)
+            await intake.poll_once()  # the reactions and the comment, before the snapshot
             done = await runner.wait_until_done(timeout=40)
         finally:
             await runner.stop()
@@ -144,6 +159,8 @@ async def run_demo(
                     url=row.url,
                     views=_n(row.views, t),
                     likes=_n(row.likes, t),
+                    reactions=_n(row.reactions, t),
+                    comments=_n(row.comments, t),
                     members=_n(row.members, t),
                 )
             )
@@ -168,7 +185,14 @@ async def _audience(db, sandbox: Sandbox, info: dict, say, t) -> None:
             sandbox.vk.add_comments(post, AUDIENCE["comments"])
             sandbox.vk.set_members(info["vk"]["group_id"], AUDIENCE["vk_members"])
         else:
+            message = int(pub["remote_id"])
             sandbox.telegram.add_members(int(pub["target"]), 5)
+            sandbox.telegram.react_anonymously(
+                int(pub["target"]), message, "👍", AUDIENCE["thumbs"]
+            )
+            sandbox.telegram.react_anonymously(int(pub["target"]), message, "❤", AUDIENCE["hearts"])
+            reader = sandbox.telegram.add_user()
+            sandbox.telegram.comment_on_post(reader["id"], message, AUDIENCE["comment"])
     say(t["audience"].format(**AUDIENCE))
 
 
@@ -182,9 +206,9 @@ def _texts(language: str) -> dict[str, str]:
             "sandbox": "Stand-ins are up: Telegram {tg}, VK {vk}",
             "planned": "Planned: {n} publications of the sample announcement at {at} ({zone}).",
             "published": "  published in {net}: {url}",
-            "audience": "Simulated readers: {views} views, {likes} likes, {reposts} reposts, {comments} comments on the VK post.",
+            "audience": "Simulated readers: {views} views, {likes} likes, {reposts} reposts, {comments} comments on the VK post; {thumbs} 👍 and {hearts} ❤ and one comment under the Telegram post.",
             "timeout": "Not everything finished within 40 s; the report shows what did.",
-            "row": "  {net}: {state}, {url} — views {views}, likes {likes}, followers {members}",
+            "row": "  {net}: {state}, {url} — views {views}, likes {likes}, reactions {reactions}, comments {comments}, followers {members}",
             "report": "Report written: {md} and {csv}",
             "report_title": "bibliobot demo report",
             "na": "n/a",
@@ -195,9 +219,9 @@ def _texts(language: str) -> dict[str, str]:
         "sandbox": "Запущены локальные заменители: Telegram {tg}, VK {vk}",
         "planned": "Запланировано публикаций примера анонса: {n}, на {at} ({zone}).",
         "published": "  опубликовано в {net}: {url}",
-        "audience": "Читатели (имитация) под постом ВКонтакте: {views} просмотров, {likes} лайков, {reposts} репоста, {comments} комментария.",
+        "audience": "Читатели (имитация): под постом ВКонтакте {views} просмотров, {likes} лайков, {reposts} репоста, {comments} комментария; в Telegram {thumbs} 👍, {hearts} ❤ и один комментарий.",
         "timeout": "За 40 с завершилось не всё; в отчёте — то, что успело.",
-        "row": "  {net}: {state}, {url} — просмотры {views}, лайки {likes}, подписчики {members}",
+        "row": "  {net}: {state}, {url} — просмотры {views}, лайки {likes}, реакции {reactions}, комментарии {comments}, подписчики {members}",
         "report": "Отчёт записан: {md} и {csv}",
         "report_title": "Отчёт демонстрации bibliobot",
         "na": "н/д",

@@ -16,7 +16,7 @@ import sqlite_utils
 
 from bot.storage import from_db
 
-METRICS = ("views", "likes", "reposts", "comments")
+METRICS = ("views", "likes", "reposts", "comments", "reactions")
 
 HEADERS = {
     "ru": {
@@ -31,6 +31,7 @@ HEADERS = {
         "likes": "Лайки",
         "reposts": "Репосты",
         "comments": "Комментарии",
+        "reactions": "Реакции",
         "members": "Подписчики",
         "collected_at": "Данные на",
     },
@@ -46,6 +47,7 @@ HEADERS = {
         "likes": "Likes",
         "reposts": "Reposts",
         "comments": "Comments",
+        "reactions": "Reactions",
         "members": "Followers",
         "collected_at": "Data as of",
     },
@@ -83,6 +85,7 @@ class ReportRow:
     likes: int | None
     reposts: int | None
     comments: int | None
+    reactions: int | None
     members: int | None
     collected_at: datetime | None
 
@@ -128,6 +131,7 @@ def _row(db, event: dict, library: dict, action: dict, zone: ZoneInfo) -> Report
         likes=_int(latest.get("likes")),
         reposts=_int(latest.get("reposts")),
         comments=_int(latest.get("comments")),
+        reactions=_int(latest.get("reactions")),
         members=None if members is None or members["value"] is None else int(members["value"]),
         collected_at=from_db(max(stamps)).astimezone(zone) if stamps else None,
     )

@@ -16,6 +16,9 @@ async def test_demo_posts_measures_and_reports(tmp_path: Path) -> None:
     assert {n: r.state for n, r in rows.items()} == {"telegram": "sent", "vk": "sent"}
     assert (rows["vk"].views, rows["vk"].likes) == (AUDIENCE["views"], AUDIENCE["likes"])
     assert rows["vk"].members == AUDIENCE["vk_members"]
+    assert rows["telegram"].reactions == AUDIENCE["thumbs"] + AUDIENCE["hearts"]
+    assert rows["telegram"].comments == 1  # the reader's reply in the discussion group
+    assert rows["telegram"].views is None
     [post] = result.stand_in_state["vk"]["posts"]
     assert post["views"] == AUDIENCE["views"]
     table = list(
