@@ -1,0 +1,341 @@
+"""Validation of the config file: one ConfigError per bad key, with its line.
+
+``bot.config.load_config`` drives this; the typed result is defined there.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.config import (
+    GRACE_KINDS,
+    LANGUAGES,
+    LIBRARY_ID,
+    TELEGRAM_API_URL,
+    VK_API_URL,
+    Config,
+    LibraryConfig,
+    ScheduleConfig,
+    TelegramConfig,
+    VkConfig,
+    parse_duration,
+)
+from bot.errors import ConfigError
+from bot.tomlfile import line_of
+
+
+class Reader:
+    """Walks the parsed TOML, collecting one ConfigError per bad key."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.problems: list[ConfigError] = []
+
+    def fail(self, key_path: tuple, label: str, message: str) -> None:
+        self.problems.append(ConfigError(self.path, label, message, line_of(self.text, key_path)))
+
+    def unknown(self, table: dict, allowed: set[str], key_path: tuple, label: str) -> None:
+        for key in sorted(set(table) - allowed):
+            self.fail(
+                (*key_path, key),
+                f"{label}{key}",
+                f"unknown key; allowed: {', '.join(sorted(allowed))}",
+            )
+
+    def typed(
+        self,
+        table: dict,
+        key: str,
+        kind: type | tuple,
+        key_path: tuple,
+        label: str,
+        default: Any = None,
+        required: bool = False,
+    ) -> Any:
+        if key not in table:
+            if required:
+                self.fail(key_path, f"{label}{key}", "is required")
+            return default
+        value = table[key]
+        # TOML booleans are ints to Python; true is not a group id.
+        ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+        if not ok:
+            self.fail(
+                (*key_path, key), f"{label}{key}", f"must be {_kind_name(kind)}, not {value!r}"
+            )
+            return default
+        return value
+
+    def config(self, data: dict) -> Config:
+        self.unknown(data, {"storage", "events_dir", "language", "schedule", "library"}, (), "")
+        base = self.path.parent
+        storage = self.typed(data, "storage", str, (), "", "bibliobot.db")
+        events_dir = self.typed(data, "events_dir", str, (), "", "events")
+        language = self.typed(data, "language", str, (), "", "ru")
+        if language not in LANGUAGES:
+            self.fail(
+                ("language",),
+                "language",
+                f"must be one of {', '.join(LANGUAGES)}, not {language!r}",
+            )
+            language = "ru"
+        schedule = self.schedule(self.typed(data, "schedule", dict, (), "", {}))
+        raw_libraries = self.typed(data, "library", list, (), "", [], required=True)
+        libraries = [self.library(i, raw) for i, raw in enumerate(raw_libraries)]
+        ids = [lib.id for lib in libraries if lib]
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            self.fail(("library",), "library.id", f"library id {dup!r} is used twice")
+        if not raw_libraries and "library" in data:
+            self.fail(("library",), "library", "at least one [[library]] is required")
+        return Config(
+            path=self.path,
+            storage=(base / storage).resolve(),
+            events_dir=(base / events_dir).resolve(),
+            language=language,
+            schedule=schedule,
+            libraries=tuple(lib for lib in libraries if lib),
+        )
+
+    def schedule(self, table: dict) -> ScheduleConfig:
+        keys = ("schedule",)
+        allowed = {
+            "misfire_grace",
+            "retry_deadline",
+            "snapshot_after",
+            "grace",
+            "refresh_every",
+            "community_snapshot_at",
+        }
+        self.unknown(table, allowed, keys, "schedule.")
+        defaults = ScheduleConfig()
+        raw = self.typed(table, "snapshot_after", list, keys, "schedule.", None)
+        snapshots = defaults.snapshot_after
+        if raw is not None:
+            parsed = [parse_duration(v) for v in raw]
+            if any(p is None or p.total_seconds() <= 0 for p in parsed):
+                self.fail(
+                    (*keys, "snapshot_after"),
+                    "schedule.snapshot_after",
+                    'must list durations such as "1h", "24h", "7d"',
+                )
+            else:
+                snapshots = tuple(sorted(p for p in parsed if p))
+        return ScheduleConfig(
+            misfire_grace=self.duration(table, "misfire_grace", defaults.misfire_grace),
+            retry_deadline=self.duration(table, "retry_deadline", defaults.retry_deadline),
+            snapshot_after=snapshots,
+            grace_by_kind=self.grace_by_kind(table, dict(defaults.grace_by_kind)),
+            refresh_every=self.duration(table, "refresh_every", defaults.refresh_every),
+            community_snapshot_at=self.clock_time(
+                table, "community_snapshot_at", defaults.community_snapshot_at
+            ),
+        )
+
+    def clock_time(self, table: dict, key: str, default: time | None) -> time | None:
+        raw = self.typed(table, key, str, ("schedule",), "schedule.", None)
+        if raw is None:
+            return default
+        if raw == "off":
+            return None
+        try:
+            return time.fromisoformat(raw)
+        except ValueError:
+            self.fail(
+                ("schedule", key),
+                f"schedule.{key}",
+                f'must be a time of day such as "23:50" (or "off"), not {raw!r}',
+            )
+            return default
+
+    def grace_by_kind(self, table: dict, by_kind: dict) -> tuple[tuple[str, timedelta], ...]:
+        raw = self.typed(table, "grace", dict, ("schedule",), "schedule.", {})
+        for kind, value in raw.items():
+            parsed = parse_duration(value)
+            if kind not in GRACE_KINDS or parsed is None:
+                self.fail(
+                    ("schedule", "grace", kind),
+                    f"schedule.grace.{kind}",
+                    f'needs an action kind ({", ".join(GRACE_KINDS)}) and a duration such as "10m"',
+                )
+                continue
+            by_kind[kind] = parsed
+        return tuple(sorted(by_kind.items()))
+
+    def duration(self, table: dict, key: str, default: timedelta) -> timedelta:
+        if key not in table:
+            return default
+        parsed = parse_duration(table[key])
+        if parsed is None:
+            self.fail(
+                ("schedule", key),
+                f"schedule.{key}",
+                f'must be a duration such as "15m" or "2h", not {table[key]!r}',
+            )
+            return default
+        return parsed
+
+    def library(self, index: int, raw: object) -> LibraryConfig | None:
+        keys: tuple = ("library", index)
+        label = f"library[{index + 1}]."
+        if not isinstance(raw, dict):
+            self.fail(keys, label.rstrip("."), "must be a table")
+            return None
+        lib_id = self.typed(raw, "id", str, keys, label, required=True)
+        if lib_id is not None and not LIBRARY_ID.match(lib_id):
+            self.fail(
+                (*keys, "id"),
+                f"{label}id",
+                "must be lowercase latin letters, digits, '-' or '_' (e.g. \"central\")",
+            )
+        label = f"library[{lib_id or index + 1}]."
+        self.unknown(raw, {"id", "name", "timezone", "admins", "telegram", "vk"}, keys, label)
+        name = self.typed(raw, "name", str, keys, label, required=True)
+        zone = self.timezone(raw, keys, label)
+        admins = self.typed(raw, "admins", list, keys, label, [])
+        if any(not isinstance(a, int) or isinstance(a, bool) for a in admins):
+            self.fail((*keys, "admins"), f"{label}admins", "must list numeric Telegram user ids")
+            admins = []
+        telegram = self.telegram(raw, keys, label)
+        vk = self.vk(raw, keys, label)
+        if "telegram" not in raw and "vk" not in raw:
+            self.fail(
+                keys,
+                label.rstrip("."),
+                "connect at least one network: [library.telegram] or [library.vk]",
+            )
+        if lib_id is None or name is None or zone is None:
+            return None
+        return LibraryConfig(lib_id, name, zone, tuple(admins), telegram, vk)
+
+    def timezone(self, raw: dict, keys: tuple, label: str) -> ZoneInfo | None:
+        name = self.typed(raw, "timezone", str, keys, label, required=True)
+        if name is None:
+            return None
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail(
+                (*keys, "timezone"),
+                f"{label}timezone",
+                f'unknown IANA time zone {name!r} (e.g. "Europe/Moscow")',
+            )
+            return None
+
+    def telegram(self, raw: dict, keys: tuple, label: str) -> TelegramConfig | None:
+        table = self.typed(raw, "telegram", dict, keys, label)
+        if table is None:
+            return None
+        keys, label = (*keys, "telegram"), f"{label}telegram."
+        allowed = {"token_env", "chats", "api_url", "resend_uncertain", "timeout"}
+        self.unknown(table, allowed, keys, label)
+        timeout = self.seconds(table, "timeout", keys, label)
+        resend = self.typed(table, "resend_uncertain", bool, keys, label, False)
+        token_env = self.env_name(table, "token_env", keys, label, required=True)
+        chats = self.typed(table, "chats", list, keys, label, [], required=True)
+        for chat in chats:
+            ok = (isinstance(chat, int) and not isinstance(chat, bool)) or (
+                isinstance(chat, str) and re.match(r"^@[A-Za-z0-9_]{4,}$", chat)
+            )
+            if not ok:
+                self.fail(
+                    (*keys, "chats"),
+                    f"{label}chats",
+                    f"{chat!r} is neither a numeric chat id nor an @username",
+                )
+                chats = []
+                break
+        api_url = self.url(table, keys, label, TELEGRAM_API_URL)
+        if token_env is None:
+            return None
+        return TelegramConfig(token_env, tuple(str(c) for c in chats), api_url, resend, timeout)
+
+    def vk(self, raw: dict, keys: tuple, label: str) -> VkConfig | None:
+        table = self.typed(raw, "vk", dict, keys, label)
+        if table is None:
+            return None
+        keys, label = (*keys, "vk"), f"{label}vk."
+        self.unknown(
+            table,
+            {
+                "group_id",
+                "user_token_env",
+                "community_token_env",
+                "api_url",
+                "requests_per_second",
+                "timeout",
+            },
+            keys,
+            label,
+        )
+        group_id = self.typed(table, "group_id", int, keys, label, required=True)
+        if group_id is not None and group_id <= 0:
+            self.fail(
+                (*keys, "group_id"),
+                f"{label}group_id",
+                "must be the positive community id (without the minus)",
+            )
+        user = self.env_name(table, "user_token_env", keys, label)
+        community = self.env_name(table, "community_token_env", keys, label)
+        if "user_token_env" not in table and "community_token_env" not in table:
+            self.fail(
+                keys,
+                label.rstrip("."),
+                "name at least one token variable: user_token_env or community_token_env",
+            )
+        rate = self.typed(table, "requests_per_second", (int, float), keys, label, 3.0)
+        if rate <= 0:
+            self.fail(
+                (*keys, "requests_per_second"), f"{label}requests_per_second", "must be positive"
+            )
+            rate = 3.0
+        api_url = self.url(table, keys, label, VK_API_URL)
+        if group_id is None:
+            return None
+        timeout = self.seconds(table, "timeout", keys, label)
+        return VkConfig(group_id, user, community, api_url, float(rate), timeout)
+
+    def seconds(self, table: dict, key: str, keys: tuple, label: str) -> float:
+        """A positive number of seconds (a request timeout)."""
+        value = self.typed(table, key, (int, float), keys, label, 10.0)
+        if not 0 < value <= 300:
+            self.fail((*keys, key), f"{label}{key}", "must be a number of seconds, 0 to 300")
+            return 10.0
+        return float(value)
+
+    def env_name(
+        self, table: dict, key: str, keys: tuple, label: str, required: bool = False
+    ) -> str | None:
+        name = self.typed(table, key, str, keys, label, required=required)
+        if name is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            self.fail(
+                (*keys, key),
+                f"{label}{key}",
+                "must be the NAME of an environment variable, not the token itself",
+            )
+            return None
+        return name
+
+    def url(self, table: dict, keys: tuple, label: str, default: str) -> str:
+        url = self.typed(table, "api_url", str, keys, label, default)
+        if not re.match(r"^https?://[^\s/]+", url):
+            self.fail((*keys, "api_url"), f"{label}api_url", f"must be an http(s) URL, not {url!r}")
+            return default
+        return url
+
+
+def _kind_name(kind: type | tuple) -> str:
+    names = {
+        str: "text",
+        int: "a whole number",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+        bool: "true or false",
+    }
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
