@@ -21,25 +21,16 @@ from vk_api.exceptions import ApiError
 from sandbox import vk_spec
 from sandbox.server import Sandbox
 from sandbox.vk import VkStandIn
+from tests.clocks import FrozenClock
 from tests.images import png
 from tests.test_sandbox_vk import Client, publish
 
 START = 1_717_200_000.0  # 2024-06-01
 
 
-class FrozenClock:
-    """The stand-in's clock: time moves only when a test moves it."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock()
+    return FrozenClock(START)
 
 
 @pytest.fixture

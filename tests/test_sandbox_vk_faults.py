@@ -20,25 +20,16 @@ from vk_api.exceptions import ApiError, ApiHttpError
 from bot.platforms.vk_session import make_session
 from sandbox.faults import FaultRule
 from sandbox.server import Sandbox
+from tests.clocks import FrozenClock
 from tests.images import png
 from tests.test_sandbox_vk import API_VERSION, Client, publish
 
 START = 1_717_200_000.0  # 2024-06-01, a Saturday
 
 
-class FrozenClock:
-    """The stand-in's clock: time moves only when a test moves it."""
-
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> FrozenClock:
-    return FrozenClock()
+    return FrozenClock(START)
 
 
 @pytest.fixture
