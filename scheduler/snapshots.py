@@ -19,7 +19,6 @@ from bot.platforms.base import Platform, PostMetrics
 from bot.storage import PENDING, SENDING, SENT, to_db
 from scheduler.plan import COMMUNITY, SNAPSHOT
 
-POST_METRICS = ("views", "likes", "reposts", "comments", "reach")
 KINDS = (SNAPSHOT, COMMUNITY)
 
 
@@ -68,7 +67,7 @@ async def collect(
     """
     network = platform.network
     if network == "vk":
-        metrics, members = await _read_vk(platform, publications, targets)
+        return await _collect_vk(db, platform, publications, targets, now, source)
     else:
         metrics = {p["id"]: _telegram_metrics(db, p) for p in publications}
         members = {}
@@ -118,20 +117,64 @@ def rows_to_work(
     return list(publications.values()), sorted(targets)
 
 
-async def _read_vk(platform, publications: list[dict], targets: list[tuple[str, str]]):
-    posts = [(-int(p["target"]), int(p["remote_id"])) for p in publications]
+async def _collect_vk(db, platform, publications, targets, now, source: str) -> int:
+    """Store each request's figures as its answer comes in: writing overlaps rate waits."""
+    by_post = {(-int(p["target"]), int(p["remote_id"])): p for p in publications}
     groups = sorted({int(target) for _, target in targets})
-    found, members_by_group = await platform.read(posts, groups)
-    metrics = {}
-    for pub, key in zip(publications, posts, strict=True):
-        metrics[pub["id"]] = _values(found[key])
-    return metrics, {str(g): n for g, n in members_by_group.items()}
+    library_of = {target: library for library, target in targets}
+    seen_groups: set[int] = set()
+    written = 0
+    async for part in platform.read_parts(list(by_post), groups):
+        stamp = to_db(now())
+        samples = []
+        for key, counters in part.counters.items():
+            pub = by_post[key]
+            values = {"deleted": 1} if counters.deleted else _counters(counters)
+            for metric, value in values.items():
+                samples.append(
+                    sample(
+                        pub["id"],
+                        pub["library_id"],
+                        "vk",
+                        pub["target"],
+                        metric,
+                        value,
+                        stamp,
+                        source,
+                    )
+                )
+        for key, value in part.reach.items():
+            pub = by_post[key]
+            samples.append(
+                sample(
+                    pub["id"], pub["library_id"], "vk", pub["target"], "reach", value, stamp, source
+                )
+            )
+        for group, count in part.members.items():
+            seen_groups.add(group)
+            samples.append(
+                sample(
+                    None, library_of[str(group)], "vk", str(group), "members", count, stamp, source
+                )
+            )
+        with db.conn:
+            db["metric_samples"].insert_all(samples)
+        written += len(samples)
+    missing = [g for g in groups if g not in seen_groups]  # VK gave no members_count
+    if missing:
+        stamp = to_db(now())
+        rows = [
+            sample(None, library_of[str(g)], "vk", str(g), "members", None, stamp, source)
+            for g in missing
+        ]
+        with db.conn:
+            db["metric_samples"].insert_all(rows)
+        written += len(rows)
+    return written
 
 
-def _values(m: PostMetrics) -> dict[str, float | None]:
-    if m.deleted:
-        return {"deleted": 1}
-    return {name: getattr(m, name) for name in POST_METRICS}
+def _counters(m: PostMetrics) -> dict[str, float | None]:
+    return {name: getattr(m, name) for name in ("views", "likes", "reposts", "comments")}
 
 
 def _telegram_metrics(db: sqlite_utils.Database, pub: dict) -> dict[str, float | None]:

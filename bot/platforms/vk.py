@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import Any
 
 import requests
@@ -87,35 +89,52 @@ class VkPlatform:
     async def read(
         self, posts: list[tuple[int, int]], groups: list[int], reach: bool = True
     ) -> tuple[dict[tuple[int, int], PostMetrics], dict[int, int]]:
-        """Counters and reach of ``posts`` ((owner_id, post_id)) and members of ``groups``.
-
-        Any communities, in as few requests as VK allows (execute). Reach needs a
-        user token with statistics rights; where VK refuses it, reach is None.
-        """
-        api = self._user
-        if api is None:  # a community token cannot read wall counters
-            members = await self._members_only(groups)
-            return {p: PostMetrics(str(p[1])) for p in posts}, members
-        found: dict[tuple[int, int], dict] = {}
-        reaches: dict[tuple[int, int], int] = {}
+        """Counters and reach of ``posts`` ((owner_id, post_id)) and members of ``groups``."""
+        counters: dict[tuple[int, int], PostMetrics] = {}
+        reaches: dict[tuple[int, int], int | None] = {}
         members: dict[int, int] = {}
-        batches = vk_metrics.executes(vk_metrics.plan_calls(posts, reach, groups))
-        lanes = asyncio.Queue()
+        async for part in self.read_parts(posts, groups, reach):
+            counters.update(part.counters)
+            reaches.update(part.reach)
+            members.update(part.members)
+        metrics = {
+            key: replace(counters.get(key, PostMetrics(str(key[1]))), reach=reaches.get(key))
+            for key in posts
+        }
+        return metrics, members
+
+    async def read_parts(
+        self, posts: list[tuple[int, int]], groups: list[int], reach: bool = True
+    ) -> AsyncIterator[ReadPart]:
+        """The same figures, one part per request as its answer comes in (any communities).
+
+        As few requests as VK allows (execute). Reach needs a user token with statistics
+        rights; where VK refuses it, reach is None (not available).
+        """
+        if self._user is None:  # a community token cannot read wall counters
+            yield ReadPart({}, {}, await self._members_only(groups))
+            return
+        lanes: asyncio.Queue = asyncio.Queue()
         for lane in self._readers:
             lanes.put_nowait(lane)
 
-        async def run(batch: list) -> None:
+        async def run(batch: list) -> ReadPart:
             lane = await lanes.get()  # one request per lane at a time; the limiter paces all
             try:
                 code = {"code": vk_metrics.script(batch)}
                 answer = await self._call(lane, "execute", code, sending=False, raw=True)
             finally:
                 lanes.put_nowait(lane)
-            _unpack(batch, answer, found, reaches, members)
+            return _unpack(batch, answer)
 
-        await asyncio.gather(*(run(batch) for batch in batches))
-        metrics = {key: _metrics(str(key[1]), found.get(key), reaches.get(key)) for key in posts}
-        return metrics, members
+        batches = vk_metrics.executes(vk_metrics.plan_calls(posts, reach, groups))
+        tasks = [asyncio.ensure_future(run(batch)) for batch in batches]
+        try:
+            for finished in asyncio.as_completed(tasks):
+                yield await finished
+        finally:
+            for task in tasks:
+                task.cancel()
 
     async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
         """Counters of many posts of this community."""
@@ -178,31 +197,58 @@ class VkPlatform:
         return self._user
 
 
-def _unpack(batch: list, answer: dict, found: dict, reach: dict, members: dict) -> None:
-    """Spread an execute answer over posts, reach and members."""
+@dataclass(frozen=True)
+class ReadPart:
+    """What one execute answered: counters (or deleted) of its posts, reach, members."""
+
+    counters: dict[tuple[int, int], PostMetrics]
+    reach: dict[tuple[int, int], int | None]
+    members: dict[int, int]
+
+
+def _unpack(batch: list, answer: dict) -> ReadPart:
+    """One execute answer as figures; a refused reach is None, a missing post deleted."""
+    counters: dict[tuple[int, int], PostMetrics] = {}
+    reach: dict[tuple[int, int], int | None] = {}
+    members: dict[int, int] = {}
     results = answer.get("response") or []
     for call, result in zip(batch, results, strict=False):
-        if result is False or result is None:
-            if call.method == "wall.getById":
+        refused = result is False or result is None
+        if call.method == "wall.getById":
+            if refused:
                 errors = [
                     e for e in answer.get("execute_errors", []) if e.get("method") == call.method
                 ]
                 detail = errors[0].get("error_msg", "") if errors else ""
                 raise PlatformError(f"VK: wall.getById refused inside execute: {detail}", NETWORK)
-            continue  # reach refused (no statistics right) or members missing: not available
-        if call.method == "wall.getById":
             items = result.get("items", result) if isinstance(result, dict) else result
-            for item in items:
-                found[(item["owner_id"], item["id"])] = item
+            found = {(item["owner_id"], item["id"]): item for item in items}
+            for key in _asked_posts(call):
+                counters[key] = _metrics(str(key[1]), found.get(key))
         elif call.method == "stats.getPostReach":
             owner = call.params["owner_id"]
-            for item in result:
-                reach[(owner, int(item["post_id"]))] = int(item.get("reach_total", 0))
-        elif call.method == "groups.getById":
+            asked = [(owner, int(p)) for p in call.params["post_ids"].split(",")]
+            got = (
+                {}
+                if refused
+                else {(owner, int(i["post_id"])): int(i.get("reach_total", 0)) for i in result}
+            )
+            for key in asked:
+                reach[key] = got.get(key)
+        elif call.method == "groups.getById" and not refused:
             groups = result.get("groups", result) if isinstance(result, dict) else result
             for group in groups:
                 if "members_count" in group:
                     members[int(group["id"])] = int(group["members_count"])
+    return ReadPart(counters, reach, members)
+
+
+def _asked_posts(call) -> list[tuple[int, int]]:
+    keys = []
+    for ref in call.params["posts"].split(","):
+        owner, post = ref.rsplit("_", 1)
+        keys.append((int(owner), int(post)))
+    return keys
 
 
 def post_url(group_id: int, post_id: int | str) -> str:
