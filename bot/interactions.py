@@ -146,3 +146,28 @@ def set_offset(db: sqlite_utils.Database, source: str, offset: int, at: datetime
         db["update_offsets"].upsert(
             {"source": source, "offset": offset, "updated_at": to_db(at)}, pk="source"
         )
+
+
+def record_poll_totals(
+    db: sqlite_utils.Database, poll_id: str, totals: dict[str, int], at: datetime
+) -> None:
+    """Votes per option of a poll at one moment (Telegram ``poll`` updates; append-only)."""
+    with db.conn:
+        db["poll_totals"].insert(
+            {
+                "poll_id": str(poll_id),
+                "totals": json.dumps(totals, sort_keys=True),
+                "observed_at": to_db(at),
+            }
+        )
+
+
+def latest_poll_totals(db: sqlite_utils.Database, poll_id: str) -> dict[str, int] | None:
+    """The last votes per option seen for a poll, or None if no update arrived."""
+    row = next(
+        db["poll_totals"].rows_where(
+            "poll_id = ?", [str(poll_id)], order_by="observed_at desc, id desc", limit=1
+        ),
+        None,
+    )
+    return None if row is None else json.loads(row["totals"])

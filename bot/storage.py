@@ -158,6 +158,17 @@ def m003_audience(db: sqlite_utils.Database) -> None:
     db["update_offsets"].create({"source": str, "offset": int, "updated_at": str}, pk="source")
 
 
+@migrations()
+def m004_polls(db: sqlite_utils.Database) -> None:
+    """Polls: the platform's poll id of a publication, and Telegram's poll totals."""
+    db["publications"].add_column("poll_id", str)
+    db["poll_totals"].create(
+        {"id": int, "poll_id": str, "totals": str, "observed_at": str},  # totals: {"0": 3, ...}
+        pk="id",
+    )
+    db["poll_totals"].create_index(["poll_id", "observed_at"])
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the database at ``path``, migrated and in WAL mode."""
     path = Path(path)

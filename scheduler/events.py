@@ -41,6 +41,11 @@ class Announcement:
     text_by_network: tuple[tuple[str, str], ...] = ()
     remind_before: tuple[timedelta, ...] = ()
     repeat: Recurrence | None = None
+    # kind "poll": the question and options (Telegram sendPoll, VK polls.create)
+    question: str = ""
+    options: tuple[str, ...] = ()
+    multiple: bool = False
+    closes_at: datetime | None = None
     source: str = ""
     digest: str = ""
     kind: str = "announcement"
@@ -219,6 +224,56 @@ def _image(fields: _Fields) -> Path | None:
     return path
 
 
+POLL_QUESTION_LIMIT, POLL_OPTION_LIMIT = 300, 100
+POLL_OPTIONS = (2, 10)  # Telegram takes up to 12, VK up to 10: the smaller holds for both
+MAX_POLL_DAYS = 30  # Telegram closes a poll at most about a month after sending
+
+
+def _parse_poll(fields: _Fields, library: LibraryConfig) -> Announcement:
+    """A poll: a question with options, to both networks; an intro text is optional."""
+    data = dict(fields.data)
+    question = fields.text_field("question", limit=POLL_QUESTION_LIMIT)
+    # The intro text may be left out, and the title defaults to the question.
+    fields.data = {**data, "text": data.get("text") or ".", "title": data.get("title") or question}
+    base = _parse_announcement(fields, library)
+    fields.data = data
+    raw = data.get("options")
+    low, high = POLL_OPTIONS
+    if not isinstance(raw, list) or not low <= len(raw) <= high:
+        raise fields.fail("options", f"must list {low} to {high} answers")
+    options = []
+    for number, option in enumerate(raw, start=1):
+        if not isinstance(option, str) or not option.strip():
+            raise fields.fail("options", f"answer {number} must be non-empty text")
+        if len(option.strip()) > POLL_OPTION_LIMIT:
+            raise fields.fail(
+                "options", f"answer {number} is longer than {POLL_OPTION_LIMIT} characters"
+            )
+        options.append(option.strip())
+    if len(set(options)) != len(options):
+        raise fields.fail("options", "two answers are the same")
+    multiple = data.get("multiple", False)
+    if not isinstance(multiple, bool):
+        raise fields.fail("multiple", "must be true or false")
+    closes_at = _local_time(fields, "close_at", library) if "close_at" in data else None
+    if closes_at is not None and not timedelta(minutes=1) <= closes_at - base.at <= timedelta(
+        days=MAX_POLL_DAYS
+    ):
+        raise fields.fail(
+            "close_at", f"must be between 1 minute and {MAX_POLL_DAYS} days after `at`"
+        )
+    return replace(
+        base,
+        kind="poll",
+        text=(data.get("text") or "").strip(),
+        question=question or "",
+        options=tuple(options),
+        multiple=multiple,
+        closes_at=closes_at,
+    )
+
+
 PARSERS: dict[str, Callable[[_Fields, LibraryConfig], Event]] = {
     "announcement": _parse_announcement,
+    "poll": _parse_poll,
 }

@@ -92,10 +92,13 @@ def expand(event: Event, config: Config) -> list[PlannedAction]:
             )
             _check_length(event, network, text)
             image = str(event.image) if event.image else None
+            poll = _poll_payload(event)
             reminder = render_post("reminder", network, config.language, "", context)
             for target in targets(library, network):
                 base = f"{event.id}:{{kind}}:{network}:{target}{suffix}"
                 payload = {"text": text, "image": image}
+                if poll:
+                    payload["poll"] = poll
                 actions.append(
                     PlannedAction(base.format(kind=PUBLISH), PUBLISH, network, target, at, payload)
                 )
@@ -104,6 +107,19 @@ def expand(event: Event, config: Config) -> list[PlannedAction]:
                     note = {"text": reminder, "image": None}
                     actions.append(PlannedAction(key, REMINDER, network, target, at - before, note))
     return actions
+
+
+def _poll_payload(event: Event) -> dict | None:
+    """What the adapters need to create the poll (closing time as unix seconds)."""
+    if event.kind != "poll":
+        return None
+    closes = int(event.closes_at.timestamp()) if event.closes_at else None
+    return {
+        "question": event.question,
+        "options": list(event.options),
+        "multiple": event.multiple,
+        "closes_at": closes,
+    }
 
 
 def _check_length(event: Event, network: str, text: str) -> None:

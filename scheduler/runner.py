@@ -32,7 +32,7 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.config import Config
 from bot.errors import AmbiguousOutcome, PlatformError, RetryLater
-from bot.platforms.base import Platform, Post
+from bot.platforms.base import Platform, PollSpec, Post, Published
 from bot.storage import FAILED, MISSED, PENDING, SENDING, SENT, UNCERTAIN, from_db, to_db
 from scheduler import snapshots
 from scheduler.clock import Clock, SystemClock
@@ -209,11 +209,17 @@ class Runner:
             return
         payload = json.loads(row["payload"])
         image = Path(payload["image"]) if payload.get("image") else None
+        poll = payload.get("poll")
         post = Post(
             row["target"],
             payload["text"],
             image,
             guid=guid_for(row["key"]),
+            poll=PollSpec(
+                poll["question"], tuple(poll["options"]), poll["multiple"], poll.get("closes_at")
+            )
+            if poll
+            else None,
             on_dispatch=lambda: self._mark_dispatched(row["id"]),
         )
         try:
@@ -229,13 +235,13 @@ class Runner:
         except PlatformError as exc:
             self._finish(row, FAILED, str(exc), to_db(self.clock.now()))
         else:
-            self._record_publication(row, published.remote_id, published.url)
+            self._record_publication(row, published)
 
     def _mark_dispatched(self, action_id: int) -> None:
         with self.db.conn:
             self.db["actions"].update(action_id, {"dispatched_at": to_db(self.clock.now())})
 
-    def _record_publication(self, row: dict, remote_id: str, url: str) -> None:
+    def _record_publication(self, row: dict, published: Published) -> None:
         now = self.clock.now()
         with self.db.conn:
             table = self.db["publications"]
@@ -246,9 +252,10 @@ class Runner:
                     "library_id": row["library_id"],
                     "network": row["network"],
                     "target": row["target"],
-                    "remote_id": remote_id,
-                    "url": url,
+                    "remote_id": published.remote_id,
+                    "url": published.url,
                     "published_at": to_db(now),
+                    "poll_id": published.poll_id,
                 }
             )
             publication = table.get(table.last_pk)
@@ -257,7 +264,7 @@ class Runner:
             new = plan_snapshots(self.db, publication, self.config.schedule.snapshot_after, now)
         for action_id, when in new:
             self._arm(action_id, when)
-        log.info("published %s → %s", row["key"], url)
+        log.info("published %s → %s", row["key"], published.url)
 
     async def _snapshot(self, row: dict) -> None:
         """Read every due snapshot of this network at once, batched per reading client."""

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot.interactions import latest_reactions
+from bot.interactions import latest_poll_totals, latest_reactions
 from bot.platforms.base import Platform, PostMetrics
 from bot.storage import PENDING, SENDING, SENT, to_db
 from scheduler.plan import COMMUNITY, SNAPSHOT
@@ -120,11 +120,12 @@ def rows_to_work(
 async def _collect_vk(db, platform, publications, targets, now, source: str) -> int:
     """Store each request's figures as its answer comes in: writing overlaps rate waits."""
     by_post = {(-int(p["target"]), int(p["remote_id"])): p for p in publications}
+    by_poll = {(-int(p["target"]), int(p["poll_id"])): p for p in publications if p.get("poll_id")}
     groups = sorted({int(target) for _, target in targets})
     library_of = {target: library for library, target in targets}
     seen_groups: set[int] = set()
     written = 0
-    async for part in platform.read_parts(list(by_post), groups):
+    async for part in platform.read_parts(list(by_post), groups, polls=list(by_poll)):
         stamp = to_db(now())
         samples = []
         for key, counters in part.counters.items():
@@ -150,6 +151,21 @@ async def _collect_vk(db, platform, publications, targets, now, source: str) -> 
                     pub["id"], pub["library_id"], "vk", pub["target"], "reach", value, stamp, source
                 )
             )
+        for key, votes in part.polls.items():
+            pub = by_poll[key]
+            for metric, value in _poll_values(votes).items():
+                samples.append(
+                    sample(
+                        pub["id"],
+                        pub["library_id"],
+                        "vk",
+                        pub["target"],
+                        metric,
+                        value,
+                        stamp,
+                        source,
+                    )
+                )
         for group, count in part.members.items():
             seen_groups.add(group)
             samples.append(
@@ -189,6 +205,19 @@ def _telegram_metrics(db: sqlite_utils.Database, pub: dict) -> dict[str, float |
     values["comments"] = replies
     for reaction, count in sorted(totals.items()):
         values[f"reaction:{reaction}"] = count
+    if pub.get("poll_id"):
+        poll = latest_poll_totals(db, pub["poll_id"])
+        votes = None if poll is None else tuple(poll[k] for k in sorted(poll, key=int))
+        values.update(_poll_values(votes))
+    return values
+
+
+def _poll_values(votes: tuple[int, ...] | None) -> dict[str, float | None]:
+    """Votes per option (``poll:0``, ``poll:1``, …) and their sum; None: not available."""
+    if votes is None:
+        return {"poll_votes": None}
+    values: dict[str, float | None] = {f"poll:{n}": count for n, count in enumerate(votes)}
+    values["poll_votes"] = sum(votes)
     return values
 
 

@@ -106,13 +106,13 @@ class FakePlatform:
     async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
         return [PostMetrics(r, views=10, likes=2, reposts=1, comments=0) for r in remote_ids]
 
-    async def read_parts(self, posts: list[tuple[int, int]], groups: list[int]):
+    async def read_parts(self, posts: list[tuple[int, int]], groups: list[int], polls=()):
         from bot.platforms.vk import ReadPart
 
         counters = {
             p: PostMetrics(str(p[1]), views=10, likes=2, reposts=1, comments=0) for p in posts
         }
-        yield ReadPart(counters, dict.fromkeys(posts), {g: self.members for g in groups})
+        yield ReadPart(counters, dict.fromkeys(posts), {g: self.members for g in groups}, {})
 
     async def audience_size(self, target: str) -> int:
         return self.members

@@ -13,13 +13,14 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from bot.platforms.base import Post
+from bot.platforms.base import PollSpec, Post
 from bot.platforms.telegram import TelegramPlatform
 from bot.platforms.vk import VkPlatform
 from sandbox import telegram_spec, vk_spec
 from sandbox.server import Sandbox
 
 IMAGE = Path(__file__).resolve().parent.parent / "templates" / "events" / "ru" / "announcement.png"
+POLL = PollSpec("Какую книгу обсудим?", ("Одну", "Другую"), multiple=False)
 VK_GLOBAL = {"v", "access_token", "lang", "test_mode"}
 # The official schema lists no parameters for execute, though VK documents `code` for it.
 VK_UNDECLARED = {"execute": {"code"}}
@@ -48,10 +49,11 @@ async def test_telegram_adapter_sends_only_known_parameters() -> None:
         chat = str(info["channel_id"])
         await platform.publish(Post(chat, "<b>Текст</b>"))
         await platform.publish(Post(chat, "С картинкой", image=IMAGE))
+        await platform.publish(Post(chat, "", poll=POLL))
         await platform.audience_size(chat)
         await platform.close()
     methods = [name for name, _ in calls]
-    assert {"getMe", "sendMessage", "sendPhoto", "getChatMemberCount"} <= set(methods)
+    assert {"getMe", "sendMessage", "sendPhoto", "sendPoll", "getChatMemberCount"} <= set(methods)
     for name, params in calls:
         assert telegram_spec.call_errors(name, params) == [], name
 
@@ -69,6 +71,7 @@ def test_vk_adapter_sends_only_known_parameters() -> None:
             published = await platform.publish(
                 Post(str(info["group_id"]), "Текст", image=IMAGE, guid="g1")
             )
+            await platform.publish(Post(str(info["group_id"]), "Опрос", guid="g2", poll=POLL))
             await platform.post_metrics(str(info["group_id"]), [published.remote_id])
             await platform.audience_size(str(info["group_id"]))
             await platform.close()
@@ -78,6 +81,7 @@ def test_vk_adapter_sends_only_known_parameters() -> None:
     names = {call["method"] for call in calls}
     assert {
         "execute",
+        "polls.create",
         "stats.getPostReach",
         "wall.post",
         "wall.getById",

@@ -11,7 +11,8 @@ stored on the channel post so it links to the publication); "message" (any other
 message in a library's group, or a private one to the bot when the library is known:
 ``/start <library id>`` or a token serving one library; an edit counts once with the
 original); "vote" (``poll_answer``); "join" / "leave" (``chat_member``). Callback queries
-(quizzes), channel posts, poll totals and service messages are not recorded here.
+(quizzes), channel posts and service messages are not recorded here; poll totals go to
+``poll_totals``.
 Reader ids and names are never stored, not even in ``dedup``: a pseudonym stands in.
 """
 
@@ -191,7 +192,15 @@ class TelegramIntake:
             return self._vote(update.poll_answer)
         if update.chat_member is not None:
             return self._membership(update.chat_member)
-        return False  # callback queries, channel posts, polls: not counted here
+        if update.poll is not None:
+            return self._poll_totals(update.poll)
+        return False  # callback queries and channel posts: not counted here
+
+    def _poll_totals(self, poll: tg.Poll) -> bool:
+        """Votes per option of a poll the bot sent (anonymous in channels: totals only)."""
+        totals = {str(n): option.voter_count for n, option in enumerate(poll.options)}
+        interactions.record_poll_totals(self.db, poll.id, totals, self.clock.now())
+        return True
 
     def _totals(self, counts: tg.MessageReactionCountUpdated) -> bool:
         if counts.chat.id not in self._library_of:

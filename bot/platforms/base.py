@@ -9,6 +9,16 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class PollSpec:
+    """A poll to attach: the question and options as the librarian wrote them."""
+
+    question: str
+    options: tuple[str, ...]
+    multiple: bool = False
+    closes_at: int | None = None  # unix time the poll closes by itself, if set
+
+
+@dataclass(frozen=True)
 class Post:
     """A post to publish: text (already rendered for the network), an optional image."""
 
@@ -16,6 +26,7 @@ class Post:
     text: str
     image: Path | None = None
     guid: str = ""  # idempotency key derived from the action; VK honours it
+    poll: PollSpec | None = None
     # Called just before the request leaves (after any local rate-limit wait), so a
     # crash before it is known to have sent nothing.
     on_dispatch: Callable[[], None] | None = field(default=None, compare=False)
@@ -27,6 +38,7 @@ class Published:
 
     remote_id: str
     url: str
+    poll_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class PostMetrics:
     comments: int | None = None
     deleted: bool = False
     reach: int | None = None
+    poll_votes: tuple[int, ...] | None = None  # votes per option, in the options' order
 
 
 class Platform(Protocol):

@@ -122,7 +122,16 @@ class TelegramPlatform:
             post.on_dispatch()
         token = _dispatch_hook.set(post.on_dispatch if self._limited else None)
         try:
-            if post.image is None:
+            if post.poll is not None:
+                message = await self.bot.send_poll(
+                    post.target,
+                    post.poll.question,
+                    list(post.poll.options),
+                    is_anonymous=True,  # channels allow no other; totals are what a library needs
+                    allows_multiple_answers=post.poll.multiple,
+                    close_date=post.poll.closes_at,
+                )
+            elif post.image is None:
                 message = await self.bot.send_message(
                     post.target, post.text, parse_mode=ParseMode.HTML
                 )
@@ -138,6 +147,7 @@ class TelegramPlatform:
         return Published(
             str(message.message_id),
             message_url(message.chat.id, message.chat.username, message.message_id),
+            poll_id=message.poll.id if message.poll else None,
         )
 
     async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:

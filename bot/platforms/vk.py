@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import io
+import json
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -29,7 +30,7 @@ from bot.errors import (
     RetryLater,
 )
 from bot.platforms import vk_metrics
-from bot.platforms.base import Post, PostMetrics, Published
+from bot.platforms.base import PollSpec, Post, PostMetrics, Published
 from bot.platforms.vk_client import POST, READ, VkClients, with_priority
 
 NETWORK = "vk"
@@ -80,15 +81,35 @@ class VkPlatform:
             "message": post.text,
             "guid": post.guid,
         }
+        attachments, poll_id = [], None
         if post.image is not None:
-            params["attachments"] = await self._upload_photo(api, post.image.read_bytes())
+            attachments.append(await self._upload_photo(api, post.image.read_bytes()))
+        if post.poll is not None:
+            poll_id = await self._create_poll(api, post.poll)
+            attachments.append(f"poll{-self.group_id}_{poll_id}")
+        if attachments:
+            params["attachments"] = ",".join(attachments)
         answer = await self._call(api, "wall.post", params, sending=True, priority=POST)
         post_id = answer["post_id"]
-        return Published(str(post_id), post_url(self.group_id, post_id))
+        poll = str(poll_id) if poll_id is not None else None
+        return Published(str(post_id), post_url(self.group_id, post_id), poll_id=poll)
+
+    async def _create_poll(self, api: vk_api.VkApi, poll: PollSpec) -> int:
+        """polls.create for the community; a repeat after a lost answer leaves an unused poll."""
+        params: dict[str, Any] = {
+            "owner_id": -self.group_id,
+            "question": poll.question,
+            "add_answers": json.dumps(list(poll.options), ensure_ascii=False),
+            "is_multiple": int(poll.multiple),
+        }
+        if poll.closes_at:
+            params["end_date"] = poll.closes_at
+        answer = await self._call(api, "polls.create", params, sending=False, priority=POST)
+        return int(answer["id"])
 
     async def read(
         self, posts: list[tuple[int, int]], groups: list[int], reach: bool = True
-    ) -> tuple[dict[tuple[int, int], PostMetrics], dict[int, int]]:
+    ) -> tuple[dict[tuple[int, int], PostMetrics], dict[int, int]]:  # counters and members
         """Counters and reach of ``posts`` ((owner_id, post_id)) and members of ``groups``."""
         counters: dict[tuple[int, int], PostMetrics] = {}
         reaches: dict[tuple[int, int], int | None] = {}
@@ -104,7 +125,11 @@ class VkPlatform:
         return metrics, members
 
     async def read_parts(
-        self, posts: list[tuple[int, int]], groups: list[int], reach: bool = True
+        self,
+        posts: list[tuple[int, int]],
+        groups: list[int],
+        reach: bool = True,
+        polls: list[tuple[int, int]] = (),  # type: ignore[assignment]
     ) -> AsyncIterator[ReadPart]:
         """The same figures, one part per request as its answer comes in (any communities).
 
@@ -112,7 +137,7 @@ class VkPlatform:
         rights; where VK refuses it, reach is None (not available).
         """
         if self._user is None:  # a community token cannot read wall counters
-            yield ReadPart({}, {}, await self._members_only(groups))
+            yield ReadPart({}, {}, await self._members_only(groups), {})
             return
         lanes: asyncio.Queue = asyncio.Queue()
         for lane in self._readers:
@@ -127,7 +152,7 @@ class VkPlatform:
                 lanes.put_nowait(lane)
             return _unpack(batch, answer)
 
-        batches = vk_metrics.executes(vk_metrics.plan_calls(posts, reach, groups))
+        batches = vk_metrics.executes(vk_metrics.plan_calls(posts, reach, groups, polls))
         tasks = [asyncio.ensure_future(run(batch)) for batch in batches]
         try:
             for finished in asyncio.as_completed(tasks):
@@ -204,6 +229,7 @@ class ReadPart:
     counters: dict[tuple[int, int], PostMetrics]
     reach: dict[tuple[int, int], int | None]
     members: dict[int, int]
+    polls: dict[tuple[int, int], tuple[int, ...] | None]  # (owner, poll id) → votes per answer
 
 
 def _unpack(batch: list, answer: dict) -> ReadPart:
@@ -211,6 +237,7 @@ def _unpack(batch: list, answer: dict) -> ReadPart:
     counters: dict[tuple[int, int], PostMetrics] = {}
     reach: dict[tuple[int, int], int | None] = {}
     members: dict[int, int] = {}
+    polls: dict[tuple[int, int], tuple[int, ...] | None] = {}
     results = answer.get("response") or []
     for call, result in zip(batch, results, strict=False):
         refused = result is False or result is None
@@ -235,12 +262,15 @@ def _unpack(batch: list, answer: dict) -> ReadPart:
             )
             for key in asked:
                 reach[key] = got.get(key)
+        elif call.method == "polls.getById":
+            key = (call.params["owner_id"], call.params["poll_id"])
+            polls[key] = None if refused else tuple(int(a["votes"]) for a in result["answers"])
         elif call.method == "groups.getById" and not refused:
             groups = result.get("groups", result) if isinstance(result, dict) else result
             for group in groups:
                 if "members_count" in group:
                     members[int(group["id"])] = int(group["members_count"])
-    return ReadPart(counters, reach, members)
+    return ReadPart(counters, reach, members, polls)
 
 
 def _asked_posts(call) -> list[tuple[int, int]]:

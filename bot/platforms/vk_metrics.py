@@ -32,9 +32,14 @@ class Call:
         return f"API.{self.method}({json.dumps(self.params, ensure_ascii=False)})"
 
 
-def plan_calls(posts: list[tuple[int, int]], reach: bool, groups: list[int]) -> list[Call]:
-    """The inner calls that read ``posts`` ((owner_id, post_id)), their reach, and members."""
-    calls = []
+def plan_calls(
+    posts: list[tuple[int, int]],
+    reach: bool,
+    groups: list[int],
+    polls: list[tuple[int, int]] = (),  # type: ignore[assignment]
+) -> list[Call]:
+    """The inner calls that read ``posts`` ((owner_id, post_id)), their reach, members, polls."""
+    calls = [Call("polls.getById", {"owner_id": owner, "poll_id": poll}) for owner, poll in polls]
     for start in range(0, len(posts), POSTS_PER_CALL):
         chunk = posts[start : start + POSTS_PER_CALL]
         calls.append(Call("wall.getById", {"posts": ",".join(f"{o}_{p}" for o, p in chunk)}))
@@ -64,12 +69,13 @@ def script(batch: list[Call]) -> str:
     return "return [" + ", ".join(call.script() for call in batch) + "];"
 
 
-def minimum_requests(posts: list[tuple[int, int]], reach: bool, groups: int) -> int:
+def minimum_requests(posts: list[tuple[int, int]], reach: bool, groups: int, polls: int = 0) -> int:
     """The fewest requests that can read these figures (VK's own batching limits)."""
     owners: dict[int, int] = defaultdict(int)
     for owner, _ in posts:
         owners[owner] += 1
-    inner = math.ceil(len(posts) / POSTS_PER_CALL) + math.ceil(groups / GROUPS_PER_CALL)
+    # polls.getById reads one poll a call
+    inner = math.ceil(len(posts) / POSTS_PER_CALL) + math.ceil(groups / GROUPS_PER_CALL) + polls
     if reach:
         inner += sum(math.ceil(n / REACH_PER_CALL) for n in owners.values())
     return math.ceil(inner / CALLS_PER_EXECUTE)
