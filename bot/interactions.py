@@ -171,3 +171,39 @@ def latest_poll_totals(db: sqlite_utils.Database, poll_id: str) -> dict[str, int
         None,
     )
     return None if row is None else json.loads(row["totals"])
+
+
+def participation(
+    db: sqlite_utils.Database,
+    *,
+    library_id: str | None = None,
+    event_id: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> tuple[int, int]:
+    """(participations, unique people) from the bots' own records, across both networks.
+
+    A participation is one recorded act (a comment, a vote, a reaction, …); people are
+    counted once per network, as a reader's VK and Telegram accounts cannot be linked.
+    Joins and leaves are membership, not participation, and are left out.
+    """
+    where = ["kind not in ('join', 'leave')"]
+    params: list = []
+    if library_id:
+        where.append("library_id = ?")
+        params.append(library_id)
+    if event_id:
+        where.append("publication_id in (select id from publications where event_id = ?)")
+        params.append(event_id)
+    if start:
+        where.append("at >= ?")
+        params.append(to_db(start))
+    if end:
+        where.append("at < ?")
+        params.append(to_db(end))
+    sql = (
+        "select count(*), count(distinct network || ':' || person) from interactions where "
+        + " and ".join(where)
+    )
+    total, unique = db.execute(sql, params).fetchone()
+    return int(total), int(unique)
