@@ -76,19 +76,7 @@ async def collect(
     stamp = to_db(now())
     samples = []
     for pub in publications:
-        for metric, value in metrics[pub["id"]].items():
-            samples.append(
-                sample(
-                    pub["id"],
-                    pub["library_id"],
-                    network,
-                    pub["target"],
-                    metric,
-                    value,
-                    stamp,
-                    source,
-                )
-            )
+        samples += of_publication(pub, metrics[pub["id"]], stamp, source)
     for library_id, target in sorted(set(targets)):
         value = members.get(target)
         samples.append(sample(None, library_id, network, target, "members", value, stamp, source))
@@ -129,43 +117,12 @@ async def _collect_vk(db, platform, publications, targets, now, source: str) -> 
         stamp = to_db(now())
         samples = []
         for key, counters in part.counters.items():
-            pub = by_post[key]
             values = {"deleted": 1} if counters.deleted else _counters(counters)
-            for metric, value in values.items():
-                samples.append(
-                    sample(
-                        pub["id"],
-                        pub["library_id"],
-                        "vk",
-                        pub["target"],
-                        metric,
-                        value,
-                        stamp,
-                        source,
-                    )
-                )
+            samples += of_publication(by_post[key], values, stamp, source)
         for key, value in part.reach.items():
-            pub = by_post[key]
-            samples.append(
-                sample(
-                    pub["id"], pub["library_id"], "vk", pub["target"], "reach", value, stamp, source
-                )
-            )
+            samples += of_publication(by_post[key], {"reach": value}, stamp, source)
         for key, votes in part.polls.items():
-            pub = by_poll[key]
-            for metric, value in _poll_values(votes).items():
-                samples.append(
-                    sample(
-                        pub["id"],
-                        pub["library_id"],
-                        "vk",
-                        pub["target"],
-                        metric,
-                        value,
-                        stamp,
-                        source,
-                    )
-                )
+            samples += of_publication(by_poll[key], _poll_values(votes), stamp, source)
         for group, count in part.members.items():
             seen_groups.add(group)
             samples.append(
@@ -219,6 +176,25 @@ def _poll_values(votes: tuple[int, ...] | None) -> dict[str, float | None]:
     values: dict[str, float | None] = {f"poll:{n}": count for n, count in enumerate(votes)}
     values["poll_votes"] = sum(votes)
     return values
+
+
+def of_publication(
+    pub: dict, values: dict[str, float | None], stamp: str, source: str
+) -> list[dict]:
+    """Samples of one publication's figures."""
+    return [
+        sample(
+            pub["id"],
+            pub["library_id"],
+            pub["network"],
+            pub["target"],
+            metric,
+            value,
+            stamp,
+            source,
+        )
+        for metric, value in values.items()
+    ]
 
 
 def sample(
