@@ -37,7 +37,7 @@ def library_secret(db: sqlite_utils.Database, library_id: str) -> bytes:
     """The library's pseudonymisation key, created on first use."""
     row = db["libraries"].get(library_id)
     if not row.get("secret"):
-        with db.conn:
+        with db.atomic():
             db["libraries"].update(library_id, {"secret": secrets.token_hex(32)})
         row = db["libraries"].get(library_id)
     return bytes.fromhex(row["secret"])
@@ -92,7 +92,7 @@ def record(
         "at": to_db(at),
         "dedup": dedup,
     }
-    with db.conn:
+    with db.atomic():
         cursor = db.execute(
             "insert or ignore into interactions (library_id, network, target, remote_id, "
             "publication_id, kind, person, detail, at, dedup) values "
@@ -107,7 +107,7 @@ def record_reaction_totals(
     db: sqlite_utils.Database, chat_id: str, message_id: str, totals: dict[str, int], at: datetime
 ) -> None:
     """Telegram's anonymous reaction totals of a message at one moment (append-only)."""
-    with db.conn:
+    with db.atomic():
         db["reaction_totals"].insert(
             {
                 "chat_id": str(chat_id),
@@ -142,7 +142,7 @@ def get_offset(db: sqlite_utils.Database, source: str) -> int | None:
 
 def set_offset(db: sqlite_utils.Database, source: str, offset: int, at: datetime) -> None:
     """Remember where an update stream stopped."""
-    with db.conn:
+    with db.atomic():
         db["update_offsets"].upsert(
             {"source": source, "offset": offset, "updated_at": to_db(at)}, pk="source"
         )
@@ -152,7 +152,7 @@ def record_poll_totals(
     db: sqlite_utils.Database, poll_id: str, totals: dict[str, int], at: datetime
 ) -> None:
     """Votes per option of a poll at one moment (Telegram ``poll`` updates; append-only)."""
-    with db.conn:
+    with db.atomic():
         db["poll_totals"].insert(
             {
                 "poll_id": str(poll_id),

@@ -98,7 +98,7 @@ def seed_publications(
     """Publications as the runner would have recorded them (with their event and actions)."""
     stamp = to_db(published_at)
     event_id = f"{library_id}/archive"
-    with db.conn:
+    with db.atomic():
         db["libraries"].insert(
             {"id": library_id, "name": library_id, "timezone": "Europe/Moscow", "paused": 0},
             ignore=True,

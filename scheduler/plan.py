@@ -157,7 +157,7 @@ def apply_plan(
     library = config.library(event.library)
     assert library is not None
     change = PlanChange(event.id)
-    with db.conn:
+    with db.atomic():
         _upsert_library(db, library, now)
         known = (
             db["events"].get(event.id) if db["events"].count_where("id = ?", [event.id]) else None
@@ -199,7 +199,7 @@ def apply_plan(
 
 def cancel_event(db: sqlite_utils.Database, event_id: str, now: str, why: str) -> int:
     """Mark an event cancelled and its pending actions too; return how many were pending."""
-    with db.conn:
+    with db.atomic():
         db["events"].update(event_id, {"status": CANCELLED, "loaded_at": now})
         cursor = db.execute(
             "update actions set state = ?, finished_at = ?, error = ? "
@@ -211,7 +211,7 @@ def cancel_event(db: sqlite_utils.Database, event_id: str, now: str, why: str) -
 
 def set_paused(db: sqlite_utils.Database, library_id: str, paused: bool) -> None:
     """Pause or resume a library: its actions stay in the plan but do not fire."""
-    with db.conn:
+    with db.atomic():
         db["libraries"].update(library_id, {"paused": int(paused)})
 
 
@@ -220,7 +220,7 @@ def plan_community_snapshots(db: sqlite_utils.Database, config: Config, now: dat
     added = 0
     if config.schedule.community_snapshot_at is None:
         return added
-    with db.conn:
+    with db.atomic():
         for library in config.libraries:
             _upsert_library(db, library, to_db(now))
             today = now.astimezone(library.timezone).date()

@@ -184,7 +184,7 @@ class Runner:
         if self._too_late(row, now):
             self._miss(row, now)
             return None
-        with self.db.conn:
+        with self.db.atomic():
             cursor = self.db.execute(
                 "update actions set state = ?, claimed_at = ?, dispatched_at = null, "
                 "attempts = attempts + 1 where id = ? and state = ?",
@@ -238,12 +238,12 @@ class Runner:
             self._record_publication(row, published)
 
     def _mark_dispatched(self, action_id: int) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db["actions"].update(action_id, {"dispatched_at": to_db(self.clock.now())})
 
     def _record_publication(self, row: dict, published: Published) -> None:
         now = self.clock.now()
-        with self.db.conn:
+        with self.db.atomic():
             table = self.db["publications"]
             table.insert(
                 {

@@ -25,7 +25,7 @@ KINDS = (SNAPSHOT, COMMUNITY)
 def claim_due(db: sqlite_utils.Database, row: dict, now: datetime) -> list[dict]:
     """Claim the other due snapshots of ``row``'s network, all libraries (one UPDATE)."""
     stamp = to_db(now)
-    with db.conn:
+    with db.atomic():
         db.execute(
             "update actions set state = ?, claimed_at = ?, attempts = attempts + 1 "
             "where kind in (?, ?) and state = ? and network = ? and due_at <= ? and id != ?",
@@ -80,14 +80,14 @@ async def collect(
     for library_id, target in sorted(set(targets)):
         value = members.get(target)
         samples.append(sample(None, library_id, network, target, "members", value, stamp, source))
-    with db.conn:
+    with db.atomic():
         db["metric_samples"].insert_all(samples)
     return len(samples)
 
 
 def finish(db: sqlite_utils.Database, rows: list[dict], stamp: str) -> None:
     """Mark snapshot actions done."""
-    with db.conn:
+    with db.atomic():
         for row in rows:
             db["actions"].update(row["id"], {"state": SENT, "finished_at": stamp, "error": None})
 
@@ -130,7 +130,7 @@ async def _collect_vk(db, platform, publications, targets, now, source: str) -> 
                     None, library_of[str(group)], "vk", str(group), "members", count, stamp, source
                 )
             )
-        with db.conn:
+        with db.atomic():
             db["metric_samples"].insert_all(samples)
         written += len(samples)
     missing = [g for g in groups if g not in seen_groups]  # VK gave no members_count
@@ -140,7 +140,7 @@ async def _collect_vk(db, platform, publications, targets, now, source: str) -> 
             sample(None, library_of[str(g)], "vk", str(g), "members", None, stamp, source)
             for g in missing
         ]
-        with db.conn:
+        with db.atomic():
             db["metric_samples"].insert_all(rows)
         written += len(rows)
     return written
