@@ -169,6 +169,78 @@ def m004_polls(db: sqlite_utils.Database) -> None:
     db["poll_totals"].create_index(["poll_id", "observed_at"])
 
 
+@migrations()
+def m005_quizzes(db: sqlite_utils.Database) -> None:
+    """Quizzes: each question as posted, each player's first answer, final standings."""
+    db["quiz_questions"].create(
+        {
+            "id": int,
+            "event_id": str,
+            "library_id": str,
+            "network": str,
+            "target": str,  # chat / community / peer where the question was asked
+            "number": int,  # 1-based, as in the event file
+            "mode": str,  # live, daily, channel, comments
+            "remote_id": str,  # the message or post carrying the question
+            "poll_id": str,  # the platform's poll id when asked as a native poll
+            "spec": str,  # JSON: options, correct, accepted, points
+            "opened_at": str,
+            "closes_at": str,
+            "closed_at": str,  # set once the question is closed; later answers are ignored
+        },
+        pk="id",
+        foreign_keys=[("event_id", "events", "id")],
+    )
+    db["quiz_questions"].create_index(
+        ["event_id", "network", "target", "number"], unique=True
+    )
+    db["quiz_questions"].create_index(["network", "target", "remote_id"])
+    db["quiz_questions"].create_index(["poll_id"])
+    db["quiz_answers"].create(
+        {
+            "id": int,
+            "question_id": int,
+            "event_id": str,
+            "library_id": str,
+            "network": str,
+            "number": int,
+            "person": str,  # pseudonymous id (bot.interactions.pseudonym)
+            "name": str,  # display name for standings; cleared after the retention period
+            "answer": str,  # the option numbers or the text, as given
+            "correct": int,
+            "points": float,
+            "elapsed_ms": int,  # from the question opening to the answer: breaks ties
+            "answered_at": str,
+            "via": str,  # poll, button, message, comment
+        },
+        pk="id",
+        foreign_keys=[("question_id", "quiz_questions", "id")],
+    )
+    # One answer per player per question: the first; any later one is ignored.
+    db["quiz_answers"].create_index(["question_id", "person"], unique=True)
+    db["quiz_answers"].create_index(["event_id", "network"])
+    db["quiz_answers"].create_index(["library_id", "answered_at"])
+    db["quiz_results"].create(
+        {
+            "id": int,
+            "event_id": str,
+            "library_id": str,
+            "network": str,
+            "place": int,
+            "person": str,
+            "name": str,  # cleared after the retention period, like quiz_answers.name
+            "points": float,
+            "correct": int,
+            "time_ms": int,
+            "winner": int,
+            "decided_at": str,
+        },
+        pk="id",
+        foreign_keys=[("event_id", "events", "id")],
+    )
+    db["quiz_results"].create_index(["event_id", "network", "place"], unique=True)
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the database at ``path``, migrated and in WAL mode."""
     path = Path(path)

@@ -19,6 +19,7 @@ from bot.config import Config, LibraryConfig, parse_duration
 from bot.errors import EventFileError, InputError
 from bot.texts import TextError, check_template
 from bot.tomlfile import line_of, read_toml
+from scheduler.quiz_model import Question, QuizSettings
 from scheduler.recurrence import Recurrence, RepeatError, parse_repeat
 
 NETWORKS = ("telegram", "vk")
@@ -46,6 +47,9 @@ class Announcement:
     options: tuple[str, ...] = ()
     multiple: bool = False
     closes_at: datetime | None = None
+    # kind "quiz": the questions and how the quiz runs
+    questions: tuple[Question, ...] = ()
+    quiz: QuizSettings | None = None
     source: str = ""
     digest: str = ""
     kind: str = "announcement"
