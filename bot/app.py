@@ -15,6 +15,8 @@ from bot.config import Config, library_tokens
 from bot.errors import EventFileError, InputError, PlatformError
 from bot.platforms import build_platforms
 from bot.platforms.base import Platform
+from bot.quiz.engine import QuizEngine
+from bot.quiz.store import forget_names
 from bot.storage import open_db, to_db
 from bot.texts import TEMPLATES_DIR
 from scheduler.clock import Clock, SystemClock
@@ -101,6 +103,13 @@ def _plan_digest(event: Event, config: Config, salt: str) -> str:
     return hashlib.sha256(f"{event.digest}|{library}|{salt}".encode()).hexdigest()[:24]
 
 
+def forget_old_names(db: sqlite_utils.Database, config: Config, now) -> int:
+    """Players' names are kept only ``keep_names`` after their quiz (personal data)."""
+    return sum(
+        forget_names(db, library.id, now - library.keep_names) for library in config.libraries
+    )
+
+
 def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform]):
     """Tell a library's admins, through its Telegram bot, when a post did not go out."""
 
@@ -118,7 +127,7 @@ def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform])
     return notify
 
 
-def make_intakes(db: sqlite_utils.Database, config: Config, platforms, env=None) -> list:
+def make_intakes(db: sqlite_utils.Database, config: Config, platforms, env=None, quiz=None) -> list:
     """One update reader per Telegram bot and per VK community with a community token."""
     from bot.intake.telegram import TelegramIntake
     from bot.intake.vk import VkIntake
@@ -130,13 +139,18 @@ def make_intakes(db: sqlite_utils.Database, config: Config, platforms, env=None)
         platform = platforms.get((library.id, "telegram"))
         if isinstance(platform, TelegramPlatform):
             bots.setdefault(id(platform), (platform, []))[1].append(library)
-    intakes += [TelegramIntake(db, p.bot, libraries) for p, libraries in bots.values()]
+    intakes += [TelegramIntake(db, p.bot, libraries, quiz=quiz) for p, libraries in bots.values()]
     for library in config.libraries:
         tokens = library_tokens(library, env)
         if library.vk and tokens.vk_community:
             intakes.append(
                 VkIntake(
-                    db, library.id, library.vk.group_id, tokens.vk_community, library.vk.api_url
+                    db,
+                    library.id,
+                    library.vk.group_id,
+                    tokens.vk_community,
+                    library.vk.api_url,
+                    quiz=quiz,
                 )
             )
     return intakes
@@ -152,6 +166,8 @@ async def run_bot(
         log.error("%s", problem)
     platforms = build_platforms(config, env)
     runner = Runner(db, config, platforms, notify=make_notifier(config, platforms))
+    quiz = QuizEngine(db, config, platforms, runner.clock)
+    runner.handlers.update(quiz.handlers())
     armed = await runner.start()
     log.info("bibliobot running: %d actions armed", armed)
 
@@ -164,11 +180,13 @@ async def run_bot(
                 reported.add(str(problem))
                 log.error("%s", problem)
         runner.sync()
+        forget_old_names(db, config, runner.clock.now())
 
     every = config.schedule.refresh_every.total_seconds()
     runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
     stop = stop or asyncio.Event()
-    readers = [asyncio.create_task(i.run(stop)) for i in make_intakes(db, config, platforms, env)]
+    intakes = make_intakes(db, config, platforms, env, quiz.book)
+    readers = [asyncio.create_task(i.run(stop)) for i in intakes]
     try:
         await stop.wait()
     finally:

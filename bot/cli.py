@@ -222,43 +222,9 @@ def run(config_path: Path, verbose: bool) -> None:
         sys.exit(1)
 
 
-@main.command()
-@config_option
-@click.option(
-    "--from",
-    "start",
-    type=click.DateTime(["%Y-%m-%d"]),
-    required=True,
-    help="First day (local), YYYY-MM-DD.",
-)
-@click.option(
-    "--to",
-    "end",
-    type=click.DateTime(["%Y-%m-%d"]),
-    required=True,
-    help="Last day (local), YYYY-MM-DD.",
-)
-@click.option("--format", "fmt", type=click.Choice(["csv", "md"]), default="md", show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), help="Write here instead of the screen.")
-def report(config_path: Path, start, end, fmt: str, out: Path | None) -> None:
-    """Each event of the period with its publications and latest metrics."""
-    from bot.storage import open_db
-    from reports.basic import build_rows, to_csv, to_markdown
+from bot.cli_report import report  # noqa: E402  (its own module; registered here)
 
-    config = _load(config_path)
-    if not config.storage.exists():
-        click.echo(
-            f"{config.storage}: no database yet; run `bibliobot run` or `bibliobot plan` first",
-            err=True,
-        )
-        sys.exit(1)
-    rows = build_rows(open_db(config.storage), start.date(), end.date())
-    text = to_csv(rows, config.language) if fmt == "csv" else to_markdown(rows, config.language)
-    if out:
-        out.write_text(text, encoding="utf-8")
-        click.echo(f"{len(rows)} row(s) → {out}")
-    else:
-        click.echo(text)
+main.add_command(report)
 
 
 @main.command()
@@ -309,3 +275,8 @@ def demo(out: Path, language: str) -> None:
     result = asyncio.run(run_demo(out, language, say=click.echo))
     ok = len(result.rows) >= 2 and all(r.state == "sent" for r in result.rows)
     sys.exit(0 if ok else 1)
+
+
+from bot.cli_import import import_command  # noqa: E402  (its own module; registered here)
+
+main.add_command(import_command)

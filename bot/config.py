@@ -20,7 +20,8 @@ from bot.tomlfile import read_toml
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 VK_API_URL = "https://api.vk.ru/method/"
 LANGUAGES = ("ru", "en")
-GRACE_KINDS = ("publish", "reminder")
+GRACE_KINDS = ("publish", "reminder", "question")
+NO_GRACE = ("snapshot", "community", "close", "results")
 LIBRARY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -36,6 +37,8 @@ class TelegramConfig:
     # Telegram has no idempotency key: re-sending after an unknown outcome may double a post.
     resend_uncertain: bool = False
     timeout: float = 10.0  # seconds to wait for an answer before the outcome is unknown
+    quiz_chat: str | None = None  # the group where live quizzes run
+    staff: tuple[int, ...] = ()  # user ids who do not play (besides the admins)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class VkConfig:
     api_url: str = VK_API_URL
     requests_per_second: float = 3.0
     timeout: float = 10.0
+    quiz_chat: int | None = None  # peer_id of the community chat where live quizzes run
+    staff: tuple[int, ...] = ()  # VK user ids who do not play
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class LibraryConfig:
     admins: tuple[int, ...] = ()
     telegram: TelegramConfig | None = None
     vk: VkConfig | None = None
+    keep_names: timedelta = timedelta(days=30)  # players' names kept this long after a quiz
 
     @property
     def networks(self) -> tuple[str, ...]:
@@ -84,9 +90,25 @@ class ScheduleConfig:
 
     def grace(self, kind: str) -> timedelta | None:
         """How late an action of ``kind`` may still go out; None: however late (metrics)."""
-        if kind in ("snapshot", "community"):  # metrics are worth reading however late
+        if kind in NO_GRACE:  # metrics, closing and results are worth doing however late
             return None
         return dict(self.grace_by_kind).get(kind, self.misfire_grace)
+
+
+PARTICIPATION_RULES = ("per_act", "per_person_per_event")
+
+
+@dataclass(frozen=True)
+class ReportRules:
+    """How the 6-НК helper counts: settings, because practice differs between regions.
+
+    Every report prints the values used, so a figure can be defended.
+    """
+
+    views_are_visits: bool = False  # add views (where a network shows them) to remote visits
+    participation: str = "per_act"  # or "per_person_per_event": five answers of one reader = 1
+    count_reminders_as_events: bool = False  # each reminder post is one more online event
+    event_kinds: tuple[str, ...] = ()  # kinds that are online events for 6-НК; empty: every kind
 
 
 @dataclass(frozen=True)
@@ -99,6 +121,7 @@ class Config:
     language: str = "ru"
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     libraries: tuple[LibraryConfig, ...] = ()
+    report: ReportRules = field(default_factory=ReportRules)
 
     def library(self, library_id: str) -> LibraryConfig | None:
         """The library with this id, or None."""

@@ -15,10 +15,12 @@ from bot.config import (
     GRACE_KINDS,
     LANGUAGES,
     LIBRARY_ID,
+    PARTICIPATION_RULES,
     TELEGRAM_API_URL,
     VK_API_URL,
     Config,
     LibraryConfig,
+    ReportRules,
     ScheduleConfig,
     TelegramConfig,
     VkConfig,
@@ -72,7 +74,8 @@ class Reader:
         return value
 
     def config(self, data: dict) -> Config:
-        self.unknown(data, {"storage", "events_dir", "language", "schedule", "library"}, (), "")
+        allowed = {"storage", "events_dir", "language", "schedule", "library", "report"}
+        self.unknown(data, allowed, (), "")
         base = self.path.parent
         storage = self.typed(data, "storage", str, (), "", "bibliobot.db")
         events_dir = self.typed(data, "events_dir", str, (), "", "events")
@@ -85,6 +88,7 @@ class Reader:
             )
             language = "ru"
         schedule = self.schedule(self.typed(data, "schedule", dict, (), "", {}))
+        report = self.report(self.typed(data, "report", dict, (), "", {}))
         raw_libraries = self.typed(data, "library", list, (), "", [], required=True)
         libraries = [self.library(i, raw) for i, raw in enumerate(raw_libraries)]
         ids = [lib.id for lib in libraries if lib]
@@ -99,7 +103,39 @@ class Reader:
             language=language,
             schedule=schedule,
             libraries=tuple(lib for lib in libraries if lib),
+            report=report,
         )
+
+    def report(self, table: dict) -> ReportRules:
+        """The ``[report]`` counting rules of the 6-НК helper."""
+        keys, label = ("report",), "report."
+        allowed = {"views_are_visits", "participation", "count_reminders_as_events", "event_kinds"}
+        self.unknown(table, allowed, keys, label)
+        defaults = ReportRules()
+        views = self.typed(table, "views_are_visits", bool, keys, label, defaults.views_are_visits)
+        reminders = self.typed(
+            table,
+            "count_reminders_as_events",
+            bool,
+            keys,
+            label,
+            defaults.count_reminders_as_events,
+        )
+        participation = self.typed(table, "participation", str, keys, label, defaults.participation)
+        if participation not in PARTICIPATION_RULES:
+            choices = " or ".join(f'"{rule}"' for rule in PARTICIPATION_RULES)
+            self.fail((*keys, "participation"), f"{label}participation", f"must be {choices}")
+            participation = defaults.participation
+        kinds = self.typed(table, "event_kinds", list, keys, label, list(defaults.event_kinds))
+        # Kinds are not checked against today's list: contests and giveaways come later.
+        if any(not isinstance(k, str) or not re.match(r"^[a-z][a-z_]*$", k) for k in kinds):
+            self.fail(
+                (*keys, "event_kinds"),
+                f"{label}event_kinds",
+                'must list event kinds such as "quiz", "poll", "announcement"',
+            )
+            kinds = list(defaults.event_kinds)
+        return ReportRules(views, participation, reminders, tuple(kinds))
 
     def schedule(self, table: dict) -> ScheduleConfig:
         keys = ("schedule",)
@@ -193,7 +229,8 @@ class Reader:
                 "must be lowercase latin letters, digits, '-' or '_' (e.g. \"central\")",
             )
         label = f"library[{lib_id or index + 1}]."
-        self.unknown(raw, {"id", "name", "timezone", "admins", "telegram", "vk"}, keys, label)
+        allowed = {"id", "name", "timezone", "admins", "telegram", "vk", "keep_names"}
+        self.unknown(raw, allowed, keys, label)
         name = self.typed(raw, "name", str, keys, label, required=True)
         zone = self.timezone(raw, keys, label)
         admins = self.typed(raw, "admins", list, keys, label, [])
@@ -210,7 +247,11 @@ class Reader:
             )
         if lib_id is None or name is None or zone is None:
             return None
-        return LibraryConfig(lib_id, name, zone, tuple(admins), telegram, vk)
+        keep = parse_duration(raw.get("keep_names", "30d"))
+        if keep is None:
+            self.fail((*keys, "keep_names"), f"{label}keep_names", 'must be a duration like "30d"')
+            keep = timedelta(days=30)
+        return LibraryConfig(lib_id, name, zone, tuple(admins), telegram, vk, keep)
 
     def timezone(self, raw: dict, keys: tuple, label: str) -> ZoneInfo | None:
         name = self.typed(raw, "timezone", str, keys, label, required=True)
@@ -231,7 +272,8 @@ class Reader:
         if table is None:
             return None
         keys, label = (*keys, "telegram"), f"{label}telegram."
-        allowed = {"token_env", "chats", "api_url", "resend_uncertain", "timeout"}
+        allowed = {"token_env", "chats", "api_url", "resend_uncertain", "timeout", "quiz_chat"}
+        allowed |= {"staff"}
         self.unknown(table, allowed, keys, label)
         timeout = self.seconds(table, "timeout", keys, label)
         resend = self.typed(table, "resend_uncertain", bool, keys, label, False)
@@ -250,9 +292,27 @@ class Reader:
                 chats = []
                 break
         api_url = self.url(table, keys, label, TELEGRAM_API_URL)
+        quiz_chat = self.typed(table, "quiz_chat", (int, str), keys, label)
+        staff = self.user_ids(table, "staff", keys, label)
         if token_env is None:
             return None
-        return TelegramConfig(token_env, tuple(str(c) for c in chats), api_url, resend, timeout)
+        return TelegramConfig(
+            token_env,
+            tuple(str(c) for c in chats),
+            api_url,
+            resend,
+            timeout,
+            None if quiz_chat is None else str(quiz_chat),
+            staff,
+        )
+
+    def user_ids(self, table: dict, key: str, keys: tuple, label: str) -> tuple[int, ...]:
+        """A list of numeric user ids (e.g. the library's staff, who do not play)."""
+        ids = self.typed(table, key, list, keys, label, [])
+        if any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
+            self.fail((*keys, key), f"{label}{key}", "must list numeric user ids")
+            return ()
+        return tuple(ids)
 
     def vk(self, raw: dict, keys: tuple, label: str) -> VkConfig | None:
         table = self.typed(raw, "vk", dict, keys, label)
@@ -268,6 +328,8 @@ class Reader:
                 "api_url",
                 "requests_per_second",
                 "timeout",
+                "quiz_chat",
+                "staff",
             },
             keys,
             label,
@@ -297,7 +359,16 @@ class Reader:
         if group_id is None:
             return None
         timeout = self.seconds(table, "timeout", keys, label)
-        return VkConfig(group_id, user, community, api_url, float(rate), timeout)
+        quiz_chat = self.typed(table, "quiz_chat", int, keys, label)
+        if quiz_chat is not None and quiz_chat < 2_000_000_000:
+            self.fail(
+                (*keys, "quiz_chat"),
+                f"{label}quiz_chat",
+                "must be the chat's peer_id, 2000000000 + the chat number (e.g. 2000000001)",
+            )
+            quiz_chat = None
+        staff = self.user_ids(table, "staff", keys, label)
+        return VkConfig(group_id, user, community, api_url, float(rate), timeout, quiz_chat, staff)
 
     def seconds(self, table: dict, key: str, keys: tuple, label: str) -> float:
         """A positive number of seconds (a request timeout)."""

@@ -24,6 +24,10 @@ from bot.intake.telegram import TelegramIntake
 from bot.platforms import build_platforms
 from bot.storage import open_db
 from reports.basic import WORDS, build_rows, to_csv, to_markdown
+from reports.figures import build_report
+from reports.html import to_html
+from reports.period import date_range
+from reports.xlsx import to_xlsx
 from sandbox.server import Sandbox
 from scheduler.runner import Runner
 
@@ -151,6 +155,12 @@ async def run_demo(
         md, csv_path = out / "report.md", out / "report.csv"
         md.write_text(to_markdown(rows, language, t["report_title"]), encoding="utf-8")
         csv_path.write_text(to_csv(rows, language), encoding="utf-8")
+        # The period report of the demo's day, as a methodologist would get it.
+        full = build_report(
+            db, date_range(due.date(), due.date()), config.report, language=language
+        )
+        (out / "report.xlsx").write_bytes(to_xlsx(full))
+        (out / "report.html").write_text(to_html(full), encoding="utf-8")
         for row in rows:
             say(
                 t["row"].format(
@@ -165,6 +175,7 @@ async def run_demo(
                 )
             )
         say(t["report"].format(md=md, csv=csv_path))
+        say(t["full_report"].format(xlsx=out / "report.xlsx", html=out / "report.html"))
         return DemoResult(md, csv_path, rows, sandbox.state())
 
 
@@ -210,6 +221,7 @@ def _texts(language: str) -> dict[str, str]:
             "timeout": "Not everything finished within 40 s; the report shows what did.",
             "row": "  {net}: {state}, {url} — views {views}, likes {likes}, reactions {reactions}, comments {comments}, followers {members}",
             "report": "Report written: {md} and {csv}",
+            "full_report": "Period report: {xlsx} and {html}",
             "report_title": "bibliobot demo report",
             "na": "n/a",
             "telegram": "Telegram",
@@ -223,6 +235,7 @@ def _texts(language: str) -> dict[str, str]:
         "timeout": "За 40 с завершилось не всё; в отчёте — то, что успело.",
         "row": "  {net}: {state}, {url} — просмотры {views}, лайки {likes}, реакции {reactions}, комментарии {comments}, подписчики {members}",
         "report": "Отчёт записан: {md} и {csv}",
+        "full_report": "Отчёт за период: {xlsx} и {html}",
         "report_title": "Отчёт демонстрации bibliobot",
         "na": "н/д",
         "telegram": "Telegram",

@@ -136,15 +136,20 @@ def latest_reactions(
 
 def get_offset(db: sqlite_utils.Database, source: str) -> int | None:
     """Where an update stream (a bot's getUpdates, a community's long poll) stopped."""
-    row = next(db["update_offsets"].rows_where("source = ?", [source]), None)
-    return None if row is None else row["offset"]
+    # Plain SQL: this runs once per batch of updates, and sqlite-utils' table helpers
+    # read the schema on every call.
+    row = db.execute("select offset from update_offsets where source = ?", [source]).fetchone()
+    return None if row is None else row[0]
 
 
 def set_offset(db: sqlite_utils.Database, source: str, offset: int, at: datetime) -> None:
     """Remember where an update stream stopped."""
     with db.atomic():
-        db["update_offsets"].upsert(
-            {"source": source, "offset": offset, "updated_at": to_db(at)}, pk="source"
+        db.execute(
+            "insert into update_offsets (source, offset, updated_at) values (?, ?, ?) "
+            "on conflict(source) do update set offset = excluded.offset, "
+            "updated_at = excluded.updated_at",
+            [source, offset, to_db(at)],
         )
 
 

@@ -80,3 +80,10 @@ def render_post(
     suffix = "html.j2" if network == "telegram" else "txt.j2"
     template = _shared_env.get_template(f"posts/{language}/{kind}.{network}.{suffix}")
     return template.render(body=body, **context).strip()
+
+
+def render_frame(kind: str, network: str, language: str, **context: Any) -> str:
+    """A shared template filled by the bot itself (quiz standings, results)."""
+    suffix = "html.j2" if network == "telegram" else "txt.j2"
+    template = _shared_env.get_template(f"posts/{language}/{kind}.{network}.{suffix}")
+    return template.render(**context).strip()

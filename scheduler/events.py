@@ -281,3 +281,5 @@ PARSERS: dict[str, Callable[[_Fields, LibraryConfig], Event]] = {
     "announcement": _parse_announcement,
     "poll": _parse_poll,
 }
+
+import scheduler.quiz_events  # noqa: E402, F401  (registers PARSERS["quiz"]; imports this module)

@@ -26,10 +26,12 @@ from bot.storage import CANCELLED, PENDING, to_db
 from bot.texts import human_time, render_post
 from scheduler.clock import Clock
 from scheduler.events import Event
+from scheduler.quiz_plan import QUIZ_KINDS, expand_poll_close, expand_quiz
 from scheduler.recurrence import occurrences
 
 PUBLISH, REMINDER, SNAPSHOT, COMMUNITY = "publish", "reminder", "snapshot", "community"
 POSTS = (PUBLISH, REMINDER)  # kinds that put something in front of readers
+PLANNED = (*POSTS, *QUIZ_KINDS)  # kinds an event file decides (re-planning compares them)
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -75,6 +77,8 @@ def expand(event: Event, config: Config) -> list[PlannedAction]:
     """The actions of an event; EventFileError if a rendered text breaks a limit."""
     library = config.library(event.library)
     assert library is not None  # load_event checked it
+    if event.kind == "quiz":
+        return expand_quiz(event, config, library)
     times = occurrence_times(event)
     repeating = event.repeat is not None
     actions = []
@@ -106,6 +110,8 @@ def expand(event: Event, config: Config) -> list[PlannedAction]:
                     key = base.format(kind=REMINDER) + f":{int(before.total_seconds())}"
                     note = {"text": reminder, "image": None}
                     actions.append(PlannedAction(key, REMINDER, network, target, at - before, note))
+    if event.kind == "poll" and event.repeat is None:
+        actions += expand_poll_close(event, {n: targets(library, n) for n in event.networks})
     return actions
 
 
@@ -257,8 +263,10 @@ def _upsert_library(db: sqlite_utils.Database, library: LibraryConfig, now: str)
 
 
 def _post_actions(db: sqlite_utils.Database, event_id: str) -> list[dict]:
-    marks = ", ".join("?" for _ in POSTS)
-    return list(db["actions"].rows_where(f"event_id = ? and kind in ({marks})", [event_id, *POSTS]))
+    marks = ", ".join("?" for _ in PLANNED)
+    return list(
+        db["actions"].rows_where(f"event_id = ? and kind in ({marks})", [event_id, *PLANNED])
+    )
 
 
 def _apply_one(
@@ -331,4 +339,8 @@ def _event_data(event: Event) -> dict[str, Any]:
         "networks": list(event.networks),
         "at_local": event.at.replace(tzinfo=None).isoformat(),
         "image": str(event.image) if event.image else None,
+        "question": event.question,
+        "options": list(event.options),
+        "mode": event.quiz.mode if event.quiz else None,
+        "questions": len(event.questions),
     }

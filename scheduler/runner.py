@@ -65,6 +65,8 @@ class Runner:
         self._random = random.Random(seed)
         self._tasks: set[asyncio.Task] = set()
         self._armed: dict[int, str] = {}  # action id → the time its job was armed for
+        # Further action kinds (quiz questions, closes, results): kind → handler(row).
+        self.handlers: dict[str, Callable[[dict], Awaitable[Published | None]]] = {}
 
     # -- arming ------------------------------------------------------------
 
@@ -164,6 +166,8 @@ class Runner:
                 return
             if row["kind"] in POSTS:
                 await self._post(row)
+            elif row["kind"] in self.handlers:
+                await self._handle(row)
             elif row["kind"] in snapshots.KINDS:
                 await self._snapshot(row)
         except Exception:  # a bug must not kill the scheduler; the action says what happened
@@ -236,6 +240,31 @@ class Runner:
             self._finish(row, FAILED, str(exc), to_db(self.clock.now()))
         else:
             self._record_publication(row, published)
+
+    async def _handle(self, row: dict) -> None:
+        """A kind with its own handler; errors are treated as for posts."""
+        if (row["library_id"], row["network"]) not in self.platforms:
+            reason = f"{row['network']} is not connected for this library"
+            self._finish(row, FAILED, reason, to_db(self.clock.now()))
+            return
+        try:
+            published = await self.handlers[row["kind"]](row)
+        except RetryLater as exc:
+            self._retry(row, exc, exc.delay)
+        except AmbiguousOutcome as exc:
+            if row["network"] == "vk" or self._resend(row):
+                self._retry(row, exc, 1.0)  # VK: guid / random_id make the repeat harmless
+            else:
+                reason = f"{exc}; not re-sent to avoid a double post"
+                self._finish(row, UNCERTAIN, reason, to_db(self.clock.now()))
+        except PlatformError as exc:
+            self._finish(row, FAILED, str(exc), to_db(self.clock.now()))
+        else:
+            if published is not None:
+                self._record_publication(row, published)
+            else:
+                done = {"state": SENT, "finished_at": to_db(self.clock.now()), "error": None}
+                self.db["actions"].update(row["id"], done)
 
     def _mark_dispatched(self, action_id: int) -> None:
         with self.db.atomic():
@@ -313,7 +342,7 @@ class Runner:
         self.db["actions"].update(
             row["id"], {"state": state, "finished_at": stamp, "error": reason}
         )
-        if state in (FAILED, UNCERTAIN, MISSED) and row["kind"] in POSTS:
+        if state in (FAILED, UNCERTAIN, MISSED) and row["kind"] in (*POSTS, *self.handlers):
             log.warning("action %s %s: %s", row["key"], state, reason)
             self._tell_admins(row, state, reason)
 

@@ -28,6 +28,8 @@ def write_config(
     timezone: str = "Europe/Moscow",
     language: str = "ru",
     snapshots: str = '["1h"]',
+    telegram_extra: str = "",
+    vk_extra: str = "",
 ) -> Path:
     """A valid one-library config in ``folder``; returns its path."""
     (folder / "events").mkdir(exist_ok=True)
@@ -53,6 +55,7 @@ admins = [42]
 token_env = "{TG_ENV}"
 chats = [{channel}]
 api_url = "{telegram_url}"
+{telegram_extra}
 
 [library.vk]
 group_id = {group_id}
@@ -60,6 +63,7 @@ user_token_env = "{VK_USER_ENV}"
 community_token_env = "{VK_COMMUNITY_ENV}"
 api_url = "{vk_url}"
 requests_per_second = 3
+{vk_extra}
 """,
         encoding="utf-8",
     )

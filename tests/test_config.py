@@ -119,4 +119,6 @@ def test_unknown_grace_kind_is_refused(tmp_path: Path) -> None:
     path = write_config(tmp_path, extra_schedule='[schedule.grace]\nquizz = "2m"')
     with pytest.raises(Problems) as caught:
         load_config(path)
-    assert "[schedule.grace.quizz]: needs an action kind (publish, reminder)" in str(caught.value)
+    assert "[schedule.grace.quizz]: needs an action kind (publish, reminder, question)" in str(
+        caught.value
+    )

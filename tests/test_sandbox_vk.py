@@ -616,6 +616,17 @@ class Scene:
         return self.readers[0]
 
     @cached_property
+    def chat(self) -> int:
+        """A group chat of the community with two readers, where the bot sent a keyboard."""
+        peer_id = self.vk.add_chat(title="Викторина", members=self.readers[:2])
+        community = Client(self.info["api_url"], self.info["community_token"])
+        keyboard = {"inline": True, "buttons": [[{"action": {
+            "type": "callback", "label": "А", "payload": '{"q":1,"a":0}'}}]]}  # fmt: skip
+        community("messages.send", peer_id=peer_id, random_id=1, message="Вопрос 1",
+                  keyboard=json.dumps(keyboard))  # fmt: skip
+        return peer_id
+
+    @cached_property
     def upload(self) -> dict[str, Any]:
         """A photo sent to the upload server, ready for photos.saveWallPhoto."""
         server = self.admin("photos.getWallUploadServer", group_id=self.group_id)
@@ -684,6 +695,20 @@ CONTRACT: list[Row] = [
     ("messages.sendMessageEventAnswer", "response", "community_token", lambda s: {
         "event_id": s.vk.press_button(s.writer, {"go": 1}), "user_id": s.writer,
         "peer_id": s.writer, "event_data": '{"type": "show_snackbar", "text": "Готово"}'}),
+    ("messages.send", "deprecatedResponse", "community_token", lambda s: {
+        "peer_id": s.chat, "random_id": 9, "message": "Вопрос 2"}),
+    ("messages.send", "userIdsResponse", "community_token", lambda s: {
+        "peer_ids": s.chat, "random_id": 10, "message": "Вопрос 3"}),
+    ("messages.sendMessageEventAnswer", "response", "community_token", lambda s: {
+        "event_id": s.vk.press_button(s.readers[0], {"q": 1, "a": 0}, peer_id=s.chat),
+        "user_id": s.readers[0], "peer_id": s.chat,
+        "event_data": '{"type": "show_snackbar", "text": "Ответ принят"}'}),
+    ("messages.edit", "response", "community_token", lambda s: {
+        "peer_id": s.chat, "cmid": 1, "message": "Вопрос 1 (закрыт)"}),
+    ("messages.getConversationMembers", "response", "community_token", lambda s: {
+        "peer_id": s.chat}),
+    ("wall.closeComments", "response", "user_token", lambda s: s.post_params()),
+    ("wall.openComments", "response", "community_token", lambda s: s.post_params()),
     # execute's schema is a placeholder ("Response schema is not defined yet": an object under
     # "response", nothing beside it), so these rows return one object and no call fails;
     # lists and execute_errors are tested in test_sandbox_vk_execute.py.

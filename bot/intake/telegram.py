@@ -35,6 +35,8 @@ from telegram.ext import ExtBot
 
 from bot import interactions
 from bot.config import LibraryConfig
+from bot.intake.telegram_quiz import TelegramQuizIntake
+from bot.quiz.answers import AnswerBook
 from bot.storage import to_db
 from scheduler.clock import Clock, SystemClock
 
@@ -50,7 +52,7 @@ _log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
 
 
-class TelegramIntake:
+class TelegramIntake(TelegramQuizIntake):
     """Reads one bot's updates and records what readers of its libraries did.
 
     The bot must administer the libraries' chats to get reactions and member changes;
@@ -64,8 +66,10 @@ class TelegramIntake:
         libraries: list[LibraryConfig],
         clock: Clock | None = None,
         poll_timeout: float = 25.0,
+        quiz: AnswerBook | None = None,
     ) -> None:
         self.db = db
+        self.quiz = quiz  # takes answers to open quiz questions before anything else
         self.bot = bot
         self.libraries = [lib for lib in libraries if lib.telegram is not None]
         self.clock = clock or SystemClock()
@@ -80,6 +84,8 @@ class TelegramIntake:
         self._library_ids = {lib.id for lib in self.libraries}
         self._secrets: dict[str, bytes] = {}
         self._source: str | None = None
+        self._refs: dict[int, str] = {}  # chat id -> the chat as the config names it
+        self._presses: list[tuple[str, str]] = []  # button presses to answer: (query id, text)
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -87,7 +93,9 @@ class TelegramIntake:
         """Learn the bot's id and which chats (and linked discussion groups) are whose."""
         await self.bot.initialize()
         for library in self.libraries:
-            for ref in library.telegram.chats:  # type: ignore[union-attr]
+            tg_config = library.telegram
+            refs = [*tg_config.chats, *([tg_config.quiz_chat] if tg_config.quiz_chat else [])]  # type: ignore[union-attr]
+            for ref in refs:
                 await self._resolve(library.id, ref)
         self._source = f"telegram:{self.bot.id}"
 
@@ -100,6 +108,7 @@ class TelegramIntake:
                 self._claim(int(ref), library_id)
             return
         self._claim(chat.id, library_id)
+        self._refs[chat.id] = str(ref)
         if chat.linked_chat_id:
             self._claim(chat.linked_chat_id, library_id)
 
@@ -129,15 +138,22 @@ class TelegramIntake:
         except Exception:  # python-telegram-bot could not parse one (it logs the batch)
             _log.debug("Telegram updates did not parse; reading them one by one", exc_info=True)
             updates = await self._one_by_one(offset)
-        for update in updates:
-            try:
-                self.handle(update)
-            except sqlite3.Error:
-                raise  # the database, not the update: the batch comes again later
-            except Exception:
-                _log.debug("Telegram update %s ignored", update.update_id, exc_info=True)
-        if updates:
-            interactions.set_offset(self.db, source, updates[-1].update_id + 1, self.clock.now())
+        # One transaction per batch: a quiz with thousands of players is thousands of rows.
+        with self.db.atomic():
+            for update in updates:
+                try:
+                    self.handle(update)
+                except sqlite3.Error:
+                    raise  # the database, not the update: the batch comes again later
+                except Exception:
+                    _log.debug("Telegram update %s ignored", update.update_id, exc_info=True)
+            if self.quiz is not None:
+                self.quiz.flush()
+            if updates:
+                interactions.set_offset(
+                    self.db, source, updates[-1].update_id + 1, self.clock.now()
+                )
+        await self._answer_presses()
         return len(updates)
 
     async def _one_by_one(self, offset: int | None) -> list[tg.Update]:
@@ -194,7 +210,9 @@ class TelegramIntake:
             return self._membership(update.chat_member)
         if update.poll is not None:
             return self._poll_totals(update.poll)
-        return False  # callback queries and channel posts: not counted here
+        if update.callback_query is not None:
+            return self._press(update.callback_query)
+        return False  # channel posts: not counted here
 
     def _poll_totals(self, poll: tg.Poll) -> bool:
         """Votes per option of a poll the bot sent (anonymous in channels: totals only)."""
@@ -258,6 +276,9 @@ class TelegramIntake:
             return False
         dedup = f"tg:message:{chat.id}:{message.message_id}"
         post = self._commented_post(message)
+        verdict = self._quiz_text(message, post)
+        if verdict is not None:
+            return verdict.counted
         if post is not None:
             self._comments[(chat.id, message.message_id)] = post
             return self._record(library_id, *post, "reply", user.id, message.date, dedup)
@@ -293,6 +314,16 @@ class TelegramIntake:
     def _vote(self, answer: tg.PollAnswer) -> bool:
         if answer.user is None:
             return False  # voted as a chat
+        if self.quiz is not None:
+            verdict = self.quiz.on_poll_answer(
+                NETWORK,
+                answer.poll_id,
+                answer.user.id,
+                answer.user.full_name,
+                list(answer.option_ids),
+            )
+            if verdict is not None:
+                return verdict.counted
         known = self._polls.get(answer.poll_id)
         if known is not None:
             library_id, target, remote_id = known

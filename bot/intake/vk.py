@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from vk_api.exceptions import ApiError, VkApiError
 
 from bot.interactions import get_offset, library_secret, pseudonym, record, set_offset
 from bot.platforms.vk_session import make_session
+from bot.quiz.answers import AnswerBook
 from scheduler.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,12 @@ NETWORK = "vk"
 API_VERSION = "5.199"
 TRANSIENT_CODES = {1, 6, 9, 10, 29}  # unknown / too many requests / flood / server / rate limit
 MAX_BACKOFF = 30.0
+CHAT_PEERS = 2_000_000_000  # peer ids from here on are chats, not one reader
+
+
+def _mention(user_id: int) -> str:
+    """How a VK player is named in standings: a mention VK shows as a link to them."""
+    return f"[id{user_id}|id{user_id}]"
 
 
 class VkIntake:
@@ -53,8 +61,11 @@ class VkIntake:
         api_url: str,
         clock: Clock | None = None,
         wait: int = 25,
+        quiz: AnswerBook | None = None,
     ) -> None:
         self.db = db
+        self.quiz = quiz  # takes answers to open quiz questions before anything else
+        self._presses: list[dict[str, Any]] = []  # callback presses to answer after the batch
         self.library_id = library_id
         self.group_id = int(group_id)
         self.clock = clock or SystemClock()
@@ -86,10 +97,14 @@ class VkIntake:
                 await self._recover(answer)
                 continue
             updates = answer.get("updates") or []
-            for position, event in enumerate(updates):
-                self._handle(event, self._ts + position)
-            self._ts = int(answer["ts"])
-            set_offset(self.db, self.source, self._ts, self.clock.now())
+            with self.db.atomic():  # one transaction per check: a quiz is many rows at once
+                for position, event in enumerate(updates):
+                    self._handle(event, self._ts + position)
+                if self.quiz is not None:
+                    self.quiz.flush()
+                self._ts = int(answer["ts"])
+                set_offset(self.db, self.source, self._ts, self.clock.now())
+            await self._answer_presses()
             return len(updates)
         return 0
 
@@ -214,6 +229,20 @@ class VkIntake:
         if author <= 0:  # the community's own comments are not readers' acts
             return
         text = str(obj.get("text") or "")
+        if self.quiz is not None:
+            at = datetime.fromtimestamp(int(obj["date"]), UTC) if obj.get("date") else None
+            verdict = self.quiz.on_text(
+                NETWORK,
+                str(self.group_id),
+                str(obj["post_id"]),
+                author,
+                _mention(author),
+                text,
+                at or self.clock.now(),
+                "comment",
+            )
+            if verdict is not None:
+                return
         detail = {"comment_id": int(obj["id"]), "length": len(text), "text": text, **detail}
         if obj.get("reply_to_comment"):
             detail["reply_to_comment"] = int(obj["reply_to_comment"])
@@ -238,6 +267,12 @@ class VkIntake:
         """A vote for one option; linked to the post when we saw the poll go out."""
         owner, poll_id, option_id = int(obj["owner_id"]), int(obj["poll_id"]), int(obj["option_id"])
         voter = int(obj["user_id"])
+        if self.quiz is not None:
+            verdict = self.quiz.on_poll_answer(
+                NETWORK, str(poll_id), voter, _mention(voter), [option_id]
+            )
+            if verdict is not None:
+                return
         post_id = self._poll_posts.get((owner, poll_id))
         remote_id = str(post_id) if post_id is not None else f"poll{owner}_{poll_id}"
         dedup = f"vk:vote:{owner}:{poll_id}:{option_id}:{self._person(voter)}:{event_key}"
@@ -267,6 +302,21 @@ class VkIntake:
             return
         detail: dict[str, Any] = {"message_id": int(message.get("id") or 0)}
         detail["text"] = str(message.get("text") or "")
+        peer = int(message.get("peer_id") or author)
+        if self.quiz is not None and peer >= CHAT_PEERS:
+            date = message.get("date")
+            verdict = self.quiz.on_text(
+                NETWORK,
+                str(peer),
+                None,
+                author,
+                _mention(author),
+                detail["text"],
+                datetime.fromtimestamp(int(date), UTC) if date else self.clock.now(),
+                "message",
+            )
+            if verdict is not None:
+                return
         if message.get("payload"):
             detail["payload"] = message["payload"]
         if detail["message_id"]:
@@ -274,6 +324,38 @@ class VkIntake:
         else:  # a chat message has no id of its own: the event's id stands in
             dedup = f"vk:message:{self.group_id}:{self._person(author)}:{event_key}"
         self._record("message", "", author, dedup, detail, message.get("date"))
+
+    def _on_message_event(self, obj: dict, event_key: str) -> None:
+        """A callback button pressed: a quiz answer; the reader gets a snackbar."""
+        if self.quiz is None:
+            return
+        payload = obj.get("payload")
+        if isinstance(payload, str):  # VK sends the object; be lenient with a JSON string
+            try:
+                payload = json.loads(payload)
+            except ValueError:
+                payload = None
+        data = payload.get("a") if isinstance(payload, dict) else None
+        user = int(obj["user_id"])
+        _, words = self.quiz.on_button(NETWORK, self.library_id, user, _mention(user), data)
+        self._presses.append(
+            {
+                "event_id": str(obj["event_id"]),
+                "user_id": user,
+                "peer_id": int(obj["peer_id"]),
+                "event_data": json.dumps(
+                    {"type": "show_snackbar", "text": words[:90]}, ensure_ascii=False
+                ),
+            }
+        )
+
+    async def _answer_presses(self) -> None:
+        presses, self._presses = self._presses, []
+        for params in presses:
+            try:
+                await _in_daemon(self._api.method, "messages.sendMessageEventAnswer", params)
+            except (VkApiError, requests.RequestException) as exc:  # the answer is stored
+                log.info("VK %s: press not answered (%s)", self.group_id, type(exc).__name__)
 
     # -- storage ---------------------------------------------------------------
 

@@ -16,6 +16,7 @@ class PollSpec:
     options: tuple[str, ...]
     multiple: bool = False
     closes_at: int | None = None  # unix time the poll closes by itself, if set
+    anonymous: bool = True  # VK: a quiz poll is open, so votes name the player
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Published:
     remote_id: str
     url: str
     poll_id: str | None = None
+    poll_answers: tuple[str, ...] = ()  # VK: the ids of the poll's answers, in order
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,27 @@ class PostMetrics:
     deleted: bool = False
     reach: int | None = None
     poll_votes: tuple[int, ...] | None = None  # votes per option, in the options' order
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A quiz question put to readers, in the form the network and mode call for.
+
+    style: "quiz_poll" (Telegram native quiz, players known), "anonymous_quiz_poll"
+    (Telegram channel: totals only), "buttons" (inline / callback keyboard), "poll"
+    (VK wall post with a poll), "text" (answers typed as messages or comments).
+    """
+
+    target: str
+    text: str
+    style: str = "text"
+    options: tuple[str, ...] = ()
+    correct: tuple[int, ...] = ()
+    explanation: str = ""
+    buttons: tuple[str, ...] = ()  # callback data of each option, for style "buttons"
+    open_seconds: int | None = None  # Telegram open_period: the poll closes by itself
+    image: Path | None = None
+    guid: str = ""
 
 
 class Platform(Protocol):
@@ -74,4 +97,28 @@ class Platform(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+        ...
+
+
+class QuizPlatform(Platform, Protocol):
+    """A network that can run quizzes and close polls (both adapters implement it)."""
+
+    async def ask(self, ask: Ask) -> Published:
+        """Put a question to readers; return where it is (and its poll id)."""
+        ...
+
+    async def stop_question(self, target: str, remote_id: str, style: str, text: str = "") -> None:
+        """Stop taking answers on the platform's side (stop the poll, drop the buttons)."""
+        ...
+
+    async def say(self, target: str, text: str, guid: str = "") -> Published:
+        """Post a plain message (standings, results) to ``target``."""
+        ...
+
+    async def edit(self, target: str, remote_id: str, text: str) -> None:
+        """Replace the text of the bot's own message (standings kept in place)."""
+        ...
+
+    async def stop_poll(self, target: str, remote_id: str, poll_id: str) -> tuple[int, ...] | None:
+        """Close a poll; return its final votes per option when the platform tells them."""
         ...

@@ -28,6 +28,7 @@ from bot.errors import (
     RetryLater,
 )
 from bot.platforms.base import Post, PostMetrics, Published
+from bot.platforms.telegram_quiz import TelegramQuizMixin
 
 NETWORK = "telegram"
 TEXT_LIMIT = 4096
@@ -71,7 +72,7 @@ class DispatchAwareLimiter(AIORateLimiter):
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-class TelegramPlatform:
+class TelegramPlatform(TelegramQuizMixin):
     """One bot token; posts to any chat the bot may write to."""
 
     network = NETWORK

@@ -32,6 +32,7 @@ from bot.errors import (
 from bot.platforms import vk_metrics
 from bot.platforms.base import PollSpec, Post, PostMetrics, Published
 from bot.platforms.vk_client import POST, READ, VkClients, with_priority
+from bot.platforms.vk_quiz import VkQuizMixin, is_chat
 
 NETWORK = "vk"
 TEXT_LIMIT = 16_000
@@ -44,7 +45,7 @@ _FORBIDDEN = {7, 8, 15, 17, 27, 28, 30, 200, 203, 210, 214, 219, 220, 222, 224}
 _NOT_FOUND = {18, 19, 100_000}
 
 
-class VkPlatform:
+class VkPlatform(VkQuizMixin):
     """One VK community, with a user token (wall, photos) and/or a community token."""
 
     network = NETWORK
@@ -73,7 +74,12 @@ class VkPlatform:
         return id(self._user or self._community)
 
     async def publish(self, post: Post) -> Published:
-        """wall.post from the community; the guid makes a repeat harmless."""
+        """wall.post from the community; the guid makes a repeat harmless.
+
+        A community chat as the target (a live quiz's intro) gets a chat message instead.
+        """
+        if is_chat(post.target):
+            return await self._chat_send(post.target, post.text, post.guid, None)
         api = self._need_user("post to the community wall")
         params: dict[str, Any] = {
             "owner_id": -self.group_id,
@@ -81,31 +87,36 @@ class VkPlatform:
             "message": post.text,
             "guid": post.guid,
         }
-        attachments, poll_id = [], None
+        attachments, poll_id, answers = [], None, ()
         if post.image is not None:
             attachments.append(await self._upload_photo(api, post.image.read_bytes()))
         if post.poll is not None:
-            poll_id = await self._create_poll(api, post.poll)
+            poll_id, answers = await self._create_poll(api, post.poll)
             attachments.append(f"poll{-self.group_id}_{poll_id}")
         if attachments:
             params["attachments"] = ",".join(attachments)
         answer = await self._call(api, "wall.post", params, sending=True, priority=POST)
         post_id = answer["post_id"]
         poll = str(poll_id) if poll_id is not None else None
-        return Published(str(post_id), post_url(self.group_id, post_id), poll_id=poll)
+        return Published(
+            str(post_id), post_url(self.group_id, post_id), poll_id=poll, poll_answers=answers
+        )
 
-    async def _create_poll(self, api: vk_api.VkApi, poll: PollSpec) -> int:
+    async def _create_poll(self, api: vk_api.VkApi, poll: PollSpec) -> tuple[int, tuple[str, ...]]:
         """polls.create for the community; a repeat after a lost answer leaves an unused poll."""
         params: dict[str, Any] = {
             "owner_id": -self.group_id,
             "question": poll.question,
             "add_answers": json.dumps(list(poll.options), ensure_ascii=False),
             "is_multiple": int(poll.multiple),
+            "is_anonymous": int(poll.anonymous),
         }
         if poll.closes_at:
             params["end_date"] = poll.closes_at
         answer = await self._call(api, "polls.create", params, sending=False, priority=POST)
-        return int(answer["id"])
+        # Votes name the answer's id, not its place: keep the ids in the options' order.
+        ids = tuple(str(a["id"]) for a in answer.get("answers", []))
+        return int(answer["id"]), ids
 
     async def read(
         self, posts: list[tuple[int, int]], groups: list[int], reach: bool = True

@@ -91,6 +91,26 @@ class Actions:
             lambda world: polls.vote(world, user_id, chat_id, message_id, option_ids)
         )
 
+    def vote_many(
+        self, chat_id: int | str, message_id: int, votes: list[tuple[int, list[int]]]
+    ) -> dict[str, Any]:
+        """Many readers answer a poll at once: ``votes`` is [(user_id, option_ids), ...]; a
+        poll_answer each (non-anonymous polls), one poll update with the totals; returns it."""
+        return self._locked(lambda world: polls.vote_many(world, chat_id, message_id, votes))
+
+    def add_users(self, count: int) -> list[dict[str, Any]]:
+        """``count`` readers with names from the seed (a crowd of players); returns them."""
+        return self._locked(lambda world: [world.add_user() for _ in range(int(count))])
+
+    def forge_callback(
+        self, user_id: int, chat_id: int | str, message_id: int, data: str
+    ) -> dict[str, Any]:
+        """A modified client sends callback ``data`` that no button of the bot's message
+        carries (forged or replayed): the bot gets the callback_query all the same."""
+        return self._locked(
+            lambda world: callbacks.forge_callback(world, user_id, chat_id, message_id, data)
+        )
+
     def press_as_user(
         self, user_id: int, chat_id: int | str, message_id: int, callback_data: str
     ) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Inline buttons: a reader presses one (callback_query update), the bot answers it."""
+"""Inline buttons: a reader presses one, or forges a press (callback_query), the bot answers it."""
 
 from __future__ import annotations
 
@@ -12,37 +12,63 @@ from sandbox.telegram.world import World
 
 ANSWER_TEXT_LIMIT = 200
 ANSWER_DEADLINE = 15  # seconds Telegram waits for answerCallbackQuery
+CALLBACK_DATA_LIMIT = 64  # bytes, as for InlineKeyboardButton.callback_data
 
 
 def press_button(
     world: World, user_id: int, chat_id: int | str, message_id: int, callback_data: str
 ) -> dict[str, Any]:
     """A reader presses the button carrying callback_data; returns the CallbackQuery."""
-    user = world.user(user_id)
+    message = _message(world, chat_id, message_id)
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    if not any(button.get("callback_data") == callback_data for row in rows for button in row):
+        raise ValueError(f"message {message_id} has no button with callback_data {callback_data!r}")
+    return _query(world, user_id, message, callback_data)
+
+
+def forge_callback(
+    world: World, user_id: int, chat_id: int | str, message_id: int, data: str
+) -> dict[str, Any]:
+    """A modified client sends callback data no button carries (or a keyboard an edit has
+    removed carried): Telegram passes it on, so the bot must judge it. The message must
+    exist and be the bot's own."""
+    message = _message(world, chat_id, message_id)
+    if message.get("from", {}).get("id") != world.bot["id"] and "sender_chat" not in message:
+        raise ValueError(f"message {message_id} was not sent by the bot")
+    if not isinstance(data, str) or not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT:
+        raise ValueError(f"callback data must be 1-{CALLBACK_DATA_LIMIT} bytes")
+    return _query(world, user_id, message, data)
+
+
+def _message(world: World, chat_id: int | str, message_id: int) -> dict[str, Any]:
     chat = world.chat(chat_id)
     message = chat.messages.get(message_id)
     if message is None:
         raise ValueError(f"no message {message_id} in chat {chat.id}")
-    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
-    if not any(button.get("callback_data") == callback_data for row in rows for button in row):
-        raise ValueError(f"message {message_id} has no button with callback_data {callback_data!r}")
+    return message
+
+
+def _query(world: World, user_id: int, message: dict[str, Any], data: str) -> dict[str, Any]:
+    """Record a press on ``message`` and queue its callback_query update."""
+    user = world.user(user_id)
+    chat_id = message["chat"]["id"]
     query_id = str(world.rng.randint(10**18, 10**19 - 1))
     chat_instance = str(
-        int(hashlib.sha256(f"{chat.id}:{world.bot['id']}".encode()).hexdigest()[:15], 16)
+        int(hashlib.sha256(f"{chat_id}:{world.bot['id']}".encode()).hexdigest()[:15], 16)
     )
     query = {
         "id": query_id,
         "from": user,
         "message": message,
         "chat_instance": chat_instance,
-        "data": callback_data,
+        "data": data,
     }
     world.callback_queries[query_id] = {
         "id": query_id,
         "user_id": user_id,
-        "chat_id": chat.id,
-        "message_id": message_id,
-        "data": callback_data,
+        "chat_id": chat_id,
+        "message_id": message["message_id"],
+        "data": data,
         "pressed_at": world.exact_now(),
         "answer": None,
     }

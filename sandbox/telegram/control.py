@@ -14,6 +14,9 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "description": ..
     POST admin_post            {"chat_id", "text"}: the librarian posts by hand
     POST vote                  {"user_id", "chat_id", "message_id", "option_ids"}
     POST press                 {"user_id", "chat_id", "message_id", "callback_data"}
+    POST forge_callback        {"user_id", "chat_id", "message_id", "data"}: data no button has
+    POST vote_many             {"chat_id", "message_id", "votes": [[user_id, [option ids]], ...]}
+    POST crowd                 {"count"}: that many readers with seeded names
     GET  callback_answers      button presses and what the bot answered
     POST clock                 {"advance": seconds} and/or {"freeze": true|false}
     POST fail                  {"method", "error_code", "description", "retry_after"?, "times"?}
@@ -70,6 +73,9 @@ def _routes(tg: TelegramStandIn) -> list[tuple[str, str, Callable[[Body], Any]]]
         ("POST", "/admin_post", lambda q: tg.post_as_admin(_chat(q["chat_id"]), q["text"])),
         ("POST", "/vote", lambda q: tg.vote_as_user(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), list(q["option_ids"]))),
         ("POST", "/press", lambda q: tg.press_as_user(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), q["callback_data"])),
+        ("POST", "/forge_callback", lambda q: tg.forge_callback(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), q["data"])),
+        ("POST", "/vote_many", lambda q: tg.vote_many(_chat(q["chat_id"]), int(q["message_id"]), [(int(v[0]), list(v[1])) for v in q["votes"]])),
+        ("POST", "/crowd", lambda q: tg.add_users(int(q["count"]))),
         ("GET", "/callback_answers", lambda q: tg.callback_answers()),
         ("POST", "/clock", lambda q: _clock(tg, q)),
         ("POST", "/fail", lambda q: tg.fail_next(q["method"], int(q["error_code"]), q["description"], q.get("retry_after"), int(q.get("times", 1)))),

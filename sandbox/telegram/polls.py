@@ -252,6 +252,46 @@ def vote(
     return wire
 
 
+def vote_many(
+    world: World,
+    chat_id: int | str,
+    message_id: int,
+    votes: list[tuple[int, list[int]]],
+) -> dict[str, Any]:
+    """Many readers answer at once (a bench's crowd): a poll_answer each for a non-anonymous
+    poll, then one poll update with the totals, as Telegram sends totals coalesced. Every
+    vote is checked before any counts, so a bad one changes nothing."""
+    close_expired(world)
+    poll = _poll_in(world, world.chat(chat_id), message_id)
+    if poll is None:
+        raise ValueError(f"message {message_id} in chat {chat_id} is not a poll")
+    chosen: dict[int, list[int]] = {}
+    for user_id, option_ids in votes:
+        user_id, option_ids = int(user_id), sorted(int(i) for i in option_ids)
+        world.user(user_id)
+        if not option_ids or user_id in chosen:
+            raise ValueError(f"user {user_id} must answer once, with at least one option")
+        _check_vote(poll, user_id, option_ids)
+        chosen[user_id] = option_ids
+    for user_id, option_ids in chosen.items():
+        poll.votes[user_id] = option_ids
+        if not poll.is_anonymous:
+            ids = list(option_ids)
+            world.push_update(
+                "poll_answer",
+                {
+                    "poll_id": poll.id,
+                    "user": world.users[user_id],
+                    "option_ids": ids,
+                    "option_persistent_ids": [str(i) for i in ids],
+                },
+            )
+    wire = _refresh(world, poll)
+    if chosen:
+        world.push_update("poll", wire)
+    return wire
+
+
 def _check_vote(poll: PollRecord, user_id: int, option_ids: list[int]) -> None:
     if poll.is_closed:
         raise ValueError("the poll is closed")

@@ -8,10 +8,10 @@ hold the stand-in's lock.
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 
-from sandbox.vk import render
+from sandbox.vk import chats, render
+from sandbox.vk.chats import CLIENT_INFO, record_message
 from sandbox.vk.events import EventHub
 from sandbox.vk.world import Comment, Message, Poll, Post, Token, World
 
@@ -73,7 +73,9 @@ def comment(
     text: str,
     reply_to: int | None = None,
 ) -> Comment:
-    """Add a comment to a post (wall_reply_new)."""
+    """Add a comment to a post (wall_reply_new); readers cannot once comments are closed."""
+    if post.comments_closed and from_id > 0 and not world.admin_of(from_id, -post.owner_id):
+        raise ValueError(f"comments on post {post.ref} are closed")
     replied = next((item for item in post.comments if item.id == reply_to), None)
     created = Comment(
         id=world.new_comment_id(),
@@ -130,7 +132,13 @@ def repost(world: World, user_id: int, post: Post) -> None:
 
 
 def vote(world: World, events: EventHub, user_id: int, poll: Poll, answer_ids: list[int]) -> None:
-    """A reader votes (poll_vote_new per chosen option); a second vote is ignored, as in VK."""
+    """A reader votes (poll_vote_new per chosen option); a second vote is ignored, as in VK.
+
+    VK sends poll_vote_new only for public polls ("A vote in a public poll has been added",
+    groups.setLongPollSettings): an anonymous poll's votes only change its totals.
+    """
+    if poll.end_date and poll.end_date <= world.now():
+        raise ValueError(f"poll {poll.id} is closed")
     known = {answer.id for answer in poll.answers}
     if not answer_ids or not set(answer_ids) <= known:
         raise ValueError(f"poll {poll.id} has answers {sorted(known)}, not {answer_ids}")
@@ -139,7 +147,7 @@ def vote(world: World, events: EventHub, user_id: int, poll: Poll, answer_ids: l
     if user_id in poll.votes:
         return
     poll.votes[world.user(user_id).id] = list(answer_ids)
-    for answer_id in answer_ids:
+    for answer_id in [] if poll.anonymous else answer_ids:
         events.add(
             -poll.owner_id,
             "poll_vote_new",
@@ -182,15 +190,9 @@ def write(
         payload=None if payload is None else json.dumps(payload, ensure_ascii=False),
     )
     world.messaging_allowed.add((group_id, user_id))
-    client_info = {
-        "button_actions": ["text", "vkpay", "open_app", "location", "open_link", "callback"],
-        "keyboard": True,
-        "inline_keyboard": True,
-        "carousel": True,
-        "lang_id": 0,
-    }
-    obj = {"message": render.message(sent), "client_info": client_info}
-    events.add(group_id, "message_new", obj)
+    events.add(
+        group_id, "message_new", {"message": render.message(sent), "client_info": CLIENT_INFO}
+    )
     return sent
 
 
@@ -201,70 +203,32 @@ def press_button(
     payload: Any,
     message_id: int | None,
     group_id: int,
+    peer_id: int | None = None,
+    conversation_message_id: int | None = None,
 ) -> str:
-    """A reader presses a callback button (message_event); returns the event_id to answer."""
-    anchor = _message_with_callback(world, group_id, user_id, message_id)
-    event_id = f"{random.Random(world.seed + len(world.button_presses)).getrandbits(48):012x}"
-    world.button_presses[event_id] = {
-        "group_id": group_id,
-        "user_id": user_id,
-        "peer_id": user_id,
-        "payload": payload,
-        "answered": False,
-        "answer": None,
-    }
-    obj: dict[str, Any] = {
-        "user_id": user_id,
-        "peer_id": user_id,
-        "event_id": event_id,
-        "payload": payload,
-    }
-    if anchor is not None:
-        obj["conversation_message_id"] = anchor.conversation_message_id
-    events.add(group_id, "message_event", obj)
-    return event_id
+    """A reader presses a callback button (message_event); returns the event_id to answer.
 
-
-def record_message(
-    world: World,
-    *,
-    group_id: int,
-    peer_id: int,
-    from_id: int,
-    text: str,
-    out: bool,
-    keyboard: dict[str, Any] | None = None,
-    payload: str | None = None,
-    random_id: int = 0,
-) -> Message:
-    """Store a message of the dialog between a community and ``peer_id``."""
-    in_dialog = sum(m.peer_id == peer_id and m.group_id == group_id for m in world.messages)
-    created = Message(
-        id=world.new_message_id(),
-        peer_id=peer_id,
-        from_id=from_id,
-        date=world.now(),
-        text=text,
-        conversation_message_id=in_dialog + 1,
-        out=out,
-        payload=payload,
-        keyboard=keyboard,
-        random_id=random_id,
-        group_id=group_id,
-    )
-    world.messages.append(created)
-    return created
-
-
-def _message_with_callback(
-    world: World, group_id: int, user_id: int, message_id: int | None
-) -> Message | None:
-    sent = [m for m in world.messages if m.out and m.peer_id == user_id and m.group_id == group_id]
-    if message_id is not None:
-        sent = [m for m in sent if m.id == message_id]
-        if not sent:
-            raise KeyError(f"the community sent no message {message_id} to {user_id}")
-    return sent[-1] if sent else None
+    In a chat the press must land on a community message with callback buttons; in a dialog,
+    as before, on the community's last message unless one is named. The payload is whatever
+    the client sends: it need not be any button's.
+    """
+    world.user(user_id)
+    if peer_id is not None and chats.is_chat(peer_id):
+        if user_id not in chats.chat_of(world, group_id, peer_id).members:
+            raise ValueError(f"user {user_id} is not a member of chat {peer_id}")
+        anchor: Message | None = chats.keyboard_message(
+            world, group_id, peer_id, message_id, conversation_message_id
+        )
+    elif message_id is None and conversation_message_id is None:
+        sent = [
+            m for m in world.messages if m.out and m.group_id == group_id and m.peer_id == user_id
+        ]
+        anchor = sent[-1] if sent else None
+    else:
+        anchor = chats.keyboard_message(
+            world, group_id, user_id, message_id, conversation_message_id
+        )
+    return chats.press(world, events, group_id, user_id, peer_id or user_id, payload, anchor)
 
 
 def _announce_post(world: World, events: EventHub, record: Post) -> None:

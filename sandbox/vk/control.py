@@ -7,8 +7,13 @@ POST members                                   {"group_id": g, "count": n}
 POST reader                                    {"first_name": .., "last_name": ..}
 POST comment {"user_id", "post", "text", "reply_to"?}   POST comment_edit {"comment_id", "text"}
 POST like | unlike | repost {"user_id", "post"}          POST vote {"user_id", "poll_id", "answer_ids"}
-POST join | leave {"user_id", "group_id"?}      POST message {"user_id", "text", "payload"?, "group_id"?}
-POST button {"user_id", "payload", "message_id"?, "group_id"?}   GET  button_answer?event_id=
+POST join | leave {"user_id", "group_id"?}
+POST message {"user_id", "text", "payload"?, "group_id"?, "peer_id"?}
+POST button {"user_id", "payload", "message_id"?, "group_id"?, "peer_id"?,
+             "conversation_message_id"?}                 GET  button_answer?event_id=
+GET  chats[?group_id=] | chat_messages?peer_id=[&group_id=]
+POST chats {"title"?, "members"?, "group_id"?}           (answers the chat's peer_id)
+POST chat_message {"user_id", "peer_id", "text", "reply_to"?, "group_id"?}   (answers its cmid)
 POST fail {"method", "code", "times"?}    POST rate_limit {"enabled"} (older form of:)
 POST rate_limits {"enabled"?, "user_per_second"?, "community_per_second"?}   (on, 3, 20)
 POST faults {"spec": "wall.post:ambiguous:0.2,*:slow:0.1:15", "seed"?}   ("" = none)
@@ -47,8 +52,13 @@ POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "vote": ("vote", ("user_id", "poll_id", "answer_ids")),
     "join": ("join", ("user_id", "group_id")),
     "leave": ("leave", ("user_id", "group_id")),
-    "message": ("write", ("user_id", "text", "payload", "group_id")),
-    "button": ("press_button", ("user_id", "payload", "message_id", "group_id")),
+    "message": ("write", ("user_id", "text", "payload", "group_id", "peer_id")),
+    "button": (
+        "press_button",
+        ("user_id", "payload", "message_id", "group_id", "peer_id", "conversation_message_id"),
+    ),
+    "chats": ("add_chat", ("group_id", "title", "members")),
+    "chat_message": ("write_in_chat", ("user_id", "peer_id", "text", "reply_to", "group_id")),
     "communities": ("add_community", ("name", "screen_name", "members")),
     "wall": ("add_posts", ("count", "group_id", "text")),
     "fail": ("fail_next", ("method", "code", "times")),
@@ -66,6 +76,8 @@ GET_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "messages": ("messages", ("user_id", "group_id?")),
     "communities": ("communities", ()),
     "button_answer": ("button_answer", ("event_id",)),
+    "chats": ("chats", ("group_id?",)),
+    "chat_messages": ("chat_messages", ("peer_id", "group_id?")),
     "faults": ("faults_state", ()),
 }
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.vk.world import Comment, Community, Message, Photo, Poll, Post, Token, User, World
+from sandbox.vk.world import (
+    CHAT_PEER_BASE,
+    Comment,
+    Community,
+    Message,
+    Photo,
+    Poll,
+    Post,
+    Token,
+    User,
+    World,
+)
 
 # VK's photo size letters and the widths it scales to (https://dev.vk.com/reference/objects/photo-sizes)
 PHOTO_SIZES = (("s", 75), ("m", 130), ("x", 604), ("y", 807), ("z", 1280), ("w", 2560))
@@ -27,10 +38,10 @@ def post(world: World, record: Post, viewer: Token) -> dict[str, Any]:
         "attachments": [attachment(world, item, viewer) for item in record.attachments],
         "post_source": {"type": "api"},
         "comments": {
-            "can_post": 0 if record.postponed else 1,
+            "can_post": 0 if record.postponed or record.comments_closed else 1,
             "can_view": 1,
             "count": _live_comments(record),
-            "groups_can_post": True,
+            "groups_can_post": not record.comments_closed,
         },
         "likes": {
             "can_like": 0 if record.postponed or viewer_id in record.likes else 1,
@@ -52,6 +63,9 @@ def post(world: World, record: Post, viewer: Token) -> dict[str, Any]:
         result["views"] = {"count": record.views}
     if is_admin:
         result.update(created_by=record.created_by, can_edit=1, can_delete=1, can_pin=1)
+        result["comments"].update(
+            can_close=int(not record.comments_closed), can_open=int(record.comments_closed)
+        )
     return result
 
 
@@ -209,9 +223,10 @@ def user(record: User, fields: set[str] = frozenset(), base_url: str = "") -> di
 
 
 def message(record: Message) -> dict[str, Any]:
-    """A community chat message (messages_message)."""
+    """A community message (messages_message); in a group chat its ``id`` is 0, as a community
+    bot sees messages of chats it does not own (it goes by conversation_message_id there)."""
     result: dict[str, Any] = {
-        "id": record.id,
+        "id": 0 if record.peer_id > CHAT_PEER_BASE else record.id,
         "date": record.date,
         "peer_id": record.peer_id,
         "from_id": record.from_id,
@@ -229,6 +244,14 @@ def message(record: Message) -> dict[str, Any]:
         result["payload"] = record.payload
     if record.keyboard is not None:
         result["keyboard"] = record.keyboard
+    if record.update_time:
+        result["update_time"] = record.update_time
+    if record.reply_to is not None:
+        replied = message(record.reply_to)
+        result["reply_message"] = {
+            key: replied[key]
+            for key in ("id", "date", "from_id", "peer_id", "text", "conversation_message_id")
+        } | {"attachments": [], "fwd_messages": []}
     return result
 
 

@@ -79,7 +79,7 @@ def poll_state(record: Poll) -> dict[str, Any]:
 
 
 def message_state(record: Message) -> dict[str, Any]:
-    """A community chat message."""
+    """A community message (of a dialog or a group chat), with its internal id."""
     return {
         "id": record.id,
         "group_id": record.group_id,
@@ -90,4 +90,7 @@ def message_state(record: Message) -> dict[str, Any]:
         "date": record.date,
         "keyboard": record.keyboard,
         "payload": record.payload,
+        "conversation_message_id": record.conversation_message_id,
+        "update_time": record.update_time,
+        "reply_to": record.reply_to.conversation_message_id if record.reply_to else None,
     }

@@ -1,8 +1,9 @@
 """VkStandIn: the VK API stand-in the sandbox runner hosts, and the handles tests pull on.
 
 Tests (on their own thread) change the communities through plain methods, e.g.
-``vk.add_likes("-GROUP_12", 5)`` or ``vk.write(reader_id, "Привет")``; the same actions are
-JSON routes on the control app. One lock guards the records, held only briefly.
+``vk.add_likes("-GROUP_12", 5)`` or ``vk.write(reader_id, "Привет")`` (messaging and group
+chats come from ``conversations.Conversations``); the same actions are JSON routes on the
+control app. One lock guards the records, held only briefly.
 
 The stand-in holds one community or several (``communities=`` or ``add_community``), all run
 by the same admin, each with its own community token, wall, limits and long poll. Actions
@@ -19,9 +20,10 @@ from typing import Any
 from aiohttp import web
 
 from sandbox.faults import FaultRule
-from sandbox.vk import audience, methods, snapshot
+from sandbox.vk import audience, chats, methods, snapshot
 from sandbox.vk.api import Faults, MethodEndpoint
 from sandbox.vk.control import make_control_app
+from sandbox.vk.conversations import Conversations
 from sandbox.vk.events import EventHub
 from sandbox.vk.faulting import FaultGate
 from sandbox.vk.limits import COMMUNITY_PER_SECOND, USER_PER_SECOND, RateLimits
@@ -29,7 +31,7 @@ from sandbox.vk.uploads import UploadServer
 from sandbox.vk.world import CROWD_BASE, LIBRARIES, Community, Post, World
 
 
-class VkStandIn:
+class VkStandIn(Conversations):
     """VK communities with their admin, readers and tokens, served over the real VK wire format."""
 
     def __init__(
@@ -112,6 +114,7 @@ class VkStandIn:
                 "photos": [snapshot.photo_state(p) for p in world.photos.values()],
                 "polls": [snapshot.poll_state(p) for p in world.polls.values()],
                 "messages": [snapshot.message_state(m) for m in world.messages],
+                "chats": [chats.members_state(world, chat) for chat in world.chats.values()],
                 "button_presses": dict(world.button_presses),
                 "events": len(self.events.all()),
                 "calls": list(self._endpoint.calls),
@@ -278,44 +281,6 @@ class VkStandIn:
         """A reader leaves a community (group_leave)."""
         with self.lock:
             audience.leave(self.world, self.events, user_id, self._community(group_id).id)
-
-    def write(
-        self, user_id: int, text: str, payload: Any = None, group_id: int | None = None
-    ) -> int:
-        """A reader writes to a community (message_new); returns the message id."""
-        with self.lock:
-            group = self._community(group_id).id
-            return audience.write(self.world, self.events, user_id, text, payload, group).id
-
-    def press_button(
-        self,
-        user_id: int,
-        payload: Any,
-        message_id: int | None = None,
-        group_id: int | None = None,
-    ) -> str:
-        """A reader presses a callback button in a community's chat (message_event); returns
-        the event_id."""
-        with self.lock:
-            group = self._community(group_id).id
-            return audience.press_button(
-                self.world, self.events, user_id, payload, message_id, group
-            )
-
-    def button_answer(self, event_id: str) -> dict[str, Any]:
-        """Whether and how the bot answered a button press (messages.sendMessageEventAnswer)."""
-        with self.lock:
-            return dict(self.world.button_presses[event_id])
-
-    def messages(self, user_id: int, group_id: int | None = None) -> list[dict[str, Any]]:
-        """The dialog between a community and a reader, oldest first."""
-        with self.lock:
-            group = self._community(group_id).id
-            return [
-                snapshot.message_state(m)
-                for m in self.world.messages
-                if m.peer_id == user_id and m.group_id == group
-            ]
 
     # -- the network ---------------------------------------------------------------
 

@@ -36,6 +36,8 @@ NAMED_READERS = 8
 USER_SCOPES = frozenset({"wall", "photos", "groups", "stats", "offline"})
 WALL_ALBUM_GROUP = -14
 WALL_ALBUM_USER = -7
+# A chat's peer_id is this plus its chat_id; chat_ids count from 1 in each community.
+CHAT_PEER_BASE = 2_000_000_000
 
 
 @dataclass
@@ -111,6 +113,7 @@ class Post:
     reposts: list[int] = field(default_factory=list)
     comments: list[Comment] = field(default_factory=list)
     deleted: bool = False
+    comments_closed: bool = False
 
     @property
     def ref(self) -> str:
@@ -144,8 +147,21 @@ class Poll:
 
 
 @dataclass
+class Chat:
+    """A group chat (conversation) the community's bot is a member of."""
+
+    group_id: int
+    peer_id: int
+    title: str
+    owner_id: int
+    members: list[int] = field(default_factory=list)
+    # user id -> the date they joined, as getConversationMembers reports it
+    joined: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass
 class Message:
-    """A message in a community chat (a dialog of the community with a reader)."""
+    """A message of a community: in a dialog with a reader, or in a group chat."""
 
     id: int
     peer_id: int
@@ -158,6 +174,8 @@ class Message:
     keyboard: dict[str, Any] | None = None
     random_id: int = 0
     group_id: int = 0
+    reply_to: Message | None = None
+    update_time: int = 0
 
 
 @dataclass
@@ -207,6 +225,8 @@ class World:
         }
         # (community, reader) pairs where the reader wrote first; only they get its messages.
         self.messaging_allowed: set[tuple[int, int]] = set()
+        # (community, peer_id) -> the chat; chats stay on reset(), like communities.
+        self.chats: dict[tuple[int, int], Chat] = {}
         self.first_post_id = rng.randint(100, 999)
         self.community.first_post_id = self.first_post_id
         self.first_photo_id = rng.randint(457_239_000, 457_239_999)
@@ -221,6 +241,8 @@ class World:
         self.photos: dict[tuple[int, int], Photo] = {}
         self.polls: dict[int, Poll] = {}
         self.messages: list[Message] = []
+        # (community, peer_id) -> the last conversation_message_id given out there
+        self.last_cmid: dict[tuple[int, int], int] = {}
         self.uploads: dict[str, Upload] = {}
         self.button_presses: dict[str, dict[str, Any]] = {}
         # Post ids run per wall, as in VK.

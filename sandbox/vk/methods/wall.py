@@ -132,9 +132,9 @@ def wall_get_comments(call: Call) -> dict[str, Any]:
         "count": len(live),
         "items": [render.comment(item, call.token, record.from_id) for item in page],
         "current_level_count": len(live),
-        "can_post": True,
+        "can_post": not record.comments_closed,
         "show_reply_button": True,
-        "groups_can_post": True,
+        "groups_can_post": not record.comments_closed,
     }
     if call.flag("extended"):
         result.update(profiles_and_groups(call, {item.from_id for item in page}))
@@ -147,6 +147,8 @@ def wall_create_comment(call: Call) -> dict[str, Any]:
     record = _existing_post(call, call.required_integer("post_id"))
     if record.postponed:
         raise ApiFailure(213)
+    if record.comments_closed:
+        raise ApiFailure(213, "comments are closed")
     from_group = call.integer("from_group", 0) or 0
     if call.token.kind == "group":
         if call.token.owner != -record.owner_id:
@@ -164,6 +166,28 @@ def wall_create_comment(call: Call) -> dict[str, Any]:
         raise invalid("reply_to_comment is invalid")
     created = audience.comment(call.world, call.events, record, from_id, text, reply_to)
     return {"comment_id": created.id, "parents_stack": _parents(created.reply_to_comment)}
+
+
+@method("wall.closeComments")
+def wall_close_comments(call: Call) -> int:
+    """Stop comments under a post (its wall's admin, or the community's own token)."""
+    return _set_comments_closed(call, closed=True)
+
+
+@method("wall.openComments")
+def wall_open_comments(call: Call) -> int:
+    """Allow comments under a post again."""
+    return _set_comments_closed(call, closed=False)
+
+
+def _set_comments_closed(call: Call, closed: bool) -> int:
+    owner_id = call.required_integer("owner_id")
+    check_wall_access(call, owner_id)
+    record = call.world.post(owner_id, call.required_integer("post_id"))
+    if record is None:
+        raise ApiFailure(210)
+    record.comments_closed = closed
+    return 1
 
 
 def _parents(reply_to: int | None) -> list[int]:

@@ -1,0 +1,1 @@
+"""Quizzes with the audience: answer matching, spreadsheet import, and the quiz engine."""

@@ -1,0 +1,247 @@
+"""Readers' answers, from any network and any way of answering, to one scoring path.
+
+The intakes call ``on_poll_answer``, ``on_button`` and ``on_text`` with what the
+platform told them; ``AnswerBook`` finds the open question, applies the integrity
+rules once (staff, forged buttons, closed questions, one answer per player) and
+stores the verdict. Open questions are cached in memory, so answers that belong to
+no quiz (most chat messages) and repeats from the same player cost no database work.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from bot import interactions
+from bot.config import Config
+from bot.quiz import buttons, store
+from bot.quiz.matching import choice_from_text, matches
+from bot.quiz.store import OpenQuestion, Verdict
+from scheduler.clock import Clock, SystemClock
+
+log = logging.getLogger(__name__)
+
+# Answers without the platform's own timestamp (poll votes, button presses) are judged
+# by when they arrive; they may lag behind the close by this much.
+ARRIVAL_LAG = timedelta(seconds=2)
+FORGED = "forged"
+
+REPLIES = {
+    "ru": {
+        None: "Ответ принят!",
+        store.DUPLICATE: "Засчитывается только первый ответ.",
+        store.CLOSED: "Вопрос уже закрыт.",
+        store.STAFF: "Сотрудники библиотеки в викторине не участвуют.",
+        store.UNKNOWN: "Этот вопрос не найден.",
+        FORGED: "Кнопка недействительна.",
+    },
+    "en": {
+        None: "Answer accepted!",
+        store.DUPLICATE: "Only your first answer counts.",
+        store.CLOSED: "This question is closed.",
+        store.STAFF: "Library staff do not take part.",
+        store.UNKNOWN: "Question not found.",
+        FORGED: "This button is not valid.",
+    },
+}
+
+
+class AnswerBook:
+    """Scores answers to the open questions of every library."""
+
+    def __init__(self, db: sqlite_utils.Database, config: Config, clock: Clock | None = None):
+        self.db = db
+        self.config = config
+        self.clock = clock or SystemClock()
+        self._by_id: dict[int, OpenQuestion] = {}
+        self._by_poll: dict[tuple[str, str], int] = {}
+        self._by_post: dict[tuple[str, str, str], int] = {}
+        self._by_chat: dict[tuple[str, str], int] = {}  # latest open question of a chat
+        self._answered: set[tuple[int, str]] = set()
+        self._secrets: dict[str, bytes] = {}
+        self._people: dict[tuple[str, str, int], str] = {}
+        self._staff = {
+            (lib.id, "telegram"): set(lib.admins) | set(lib.telegram.staff if lib.telegram else ())
+            for lib in config.libraries
+        }
+        self._staff.update(
+            {(lib.id, "vk"): set(lib.vk.staff) for lib in config.libraries if lib.vk}
+        )
+        self._pending: list[tuple] = []  # rows written at the end of the intake's batch
+        for question in store.open_questions(db):
+            self.opened(question)
+        # After a restart the database knows who answered: the memory must too, as it
+        # decides alone (answers are written in batches).
+        self._answered = store.answered(db, list(self._by_id))
+
+    # -- the cache of open questions ---------------------------------------------
+
+    def opened(self, question: OpenQuestion) -> None:
+        """A question was asked: answers to it are taken from now on."""
+        self._by_id[question.id] = question
+        if question.poll_id:
+            self._by_poll[(question.network, question.poll_id)] = question.id
+        if question.remote_id:
+            self._by_post[(question.network, question.target, question.remote_id)] = question.id
+        self._by_chat[(question.network, question.target)] = question.id
+
+    def closed(self, question_id: int) -> None:
+        """A question was closed: forget it (later answers are refused)."""
+        question = self._by_id.pop(question_id, None)
+        if question is None:
+            return
+        self._by_poll.pop((question.network, question.poll_id or ""), None)
+        self._by_post.pop((question.network, question.target, question.remote_id), None)
+        if self._by_chat.get((question.network, question.target)) == question_id:
+            del self._by_chat[(question.network, question.target)]
+        self._answered = {pair for pair in self._answered if pair[0] != question_id}
+
+    def _person(self, library_id: str, network: str, user_id: int) -> str:
+        """The player's pseudonym, remembered: a player answers question after question."""
+        key = (library_id, network, user_id)
+        person = self._people.get(key)
+        if person is None:
+            if len(self._people) > 500_000:  # bounded memory over months of running
+                self._people.clear()
+            person = interactions.pseudonym(self.secret(library_id), network, user_id)
+            self._people[key] = person
+        return person
+
+    def secret(self, library_id: str) -> bytes:
+        """The library's key for pseudonyms and button signatures."""
+        if library_id not in self._secrets:
+            self._secrets[library_id] = interactions.library_secret(self.db, library_id)
+        return self._secrets[library_id]
+
+    def language(self) -> str:
+        """The language readers are answered in."""
+        return self.config.language
+
+    # -- answers -----------------------------------------------------------------------
+
+    def on_poll_answer(
+        self, network: str, poll_id: str, user_id: int, name: str, options: list[int]
+    ) -> Verdict | None:
+        """A vote in a quiz poll; None when the poll is not an open quiz question."""
+        question_id = self._by_poll.get((network, str(poll_id)))
+        if question_id is None:
+            return None
+        question = self._by_id[question_id]
+        if "answer_ids" in question.spec:  # VK votes name the answer's id
+            ids = [str(a) for a in question.spec["answer_ids"]]
+            options = [ids.index(str(o)) for o in options if str(o) in ids]
+            if not options:
+                return Verdict(False, reason=store.UNKNOWN)
+        correct = sorted(options) == sorted(question.spec.get("correct", []))
+        answer = ",".join(str(o + 1) for o in options)
+        return self._record(question, user_id, name, answer, correct, None, "poll")
+
+    def on_button(
+        self, network: str, library_id: str, user_id: int, name: str, data: object
+    ) -> tuple[Verdict, str]:
+        """A press on an answer button: the verdict and the words to show the reader."""
+        words = REPLIES[self.language()]
+        read = buttons.read_data(self.secret(library_id), data)
+        if read is None:
+            return Verdict(False, reason=FORGED), words[FORGED]
+        question_id, option = read
+        question = self._by_id.get(question_id)
+        if question is None or question.library_id != library_id:
+            closed = self.db["quiz_questions"].count_where("id = ?", [question_id])
+            reason = store.CLOSED if closed else store.UNKNOWN
+            return Verdict(False, reason=reason), words[reason]
+        if option >= len(question.options):
+            return Verdict(False, reason=FORGED), words[FORGED]
+        correct = [option] == sorted(question.spec.get("correct", []))
+        verdict = self._record(question, user_id, name, str(option + 1), correct, None, "button")
+        return verdict, words[verdict.reason]
+
+    def on_text(
+        self,
+        network: str,
+        target: str,
+        reply_to: str | None,
+        user_id: int,
+        name: str,
+        text: str,
+        at: datetime,
+        via: str,
+    ) -> Verdict | None:
+        """A message or comment: an answer if it replies to (or is in the chat of) a question.
+
+        ``at`` is when the platform says it was written: an edited message keeps its
+        first date, so an edit made before the close counts as if first written, and
+        one made after the close is refused by its arrival below.
+        """
+        question = None
+        if reply_to is not None:
+            question_id = self._by_post.get((network, str(target), str(reply_to)))
+            question = self._by_id.get(question_id) if question_id else None
+        if question is None:
+            # In a group or community chat, any message while a typed question is open
+            # answers it; on a wall or channel only replies to the question post do.
+            question_id = self._by_chat.get((network, str(target)))
+            candidate = self._by_id.get(question_id) if question_id else None
+            chat = candidate is not None and candidate.spec.get("where") in ("group", "chat")
+            if chat and candidate.spec.get("style") == "text":  # type: ignore[union-attr]
+                question = candidate
+        if question is None:
+            return None
+        if self.clock.now() > question.closes_at + ARRIVAL_LAG:
+            return Verdict(False, reason=store.CLOSED)  # e.g. an edit after the close
+        spec = question.spec
+        if question.options:
+            choice = choice_from_text(text, question.options)
+            correct = choice is not None and [choice] == sorted(spec.get("correct", []))
+        else:
+            threshold = int(spec.get("fuzzy", 85))
+            correct = matches(text, spec.get("accepted", []), threshold)
+        return self._record(question, user_id, name, text[:500], correct, at, via)
+
+    def _record(
+        self,
+        question: OpenQuestion,
+        user_id: int,
+        name: str,
+        answer: str,
+        correct: bool,
+        at: datetime | None,
+        via: str,
+    ) -> Verdict:
+        spec = question.spec
+        if spec.get("exclude_staff", True) and user_id in self._staff.get(
+            (question.library_id, question.network), ()
+        ):
+            return Verdict(False, reason=store.STAFF)
+        person = self._person(question.library_id, question.network, user_id)
+        if (question.id, person) in self._answered:
+            return Verdict(False, reason=store.DUPLICATE)  # a flood costs no database work
+        now = self.clock.now()
+        if at is None:
+            if now > question.closes_at + ARRIVAL_LAG:
+                return Verdict(False, reason=store.CLOSED)
+            at = min(now, question.closes_at)
+        row = store.answer_row(
+            question,
+            person=person,
+            name=name,
+            answer=answer,
+            correct=correct,
+            at=at,
+            via=via,
+            speed_bonus=int(spec.get("speed_bonus", 0)),
+        )
+        if row is None:
+            return Verdict(False, reason=store.CLOSED)
+        self._answered.add((question.id, person))
+        self._pending.append(row)
+        if not self.db.conn.in_transaction:
+            self.flush()  # not within an intake's batch: write at once
+        return Verdict(True, correct, row[9])
+
+    def flush(self) -> int:
+        """Write the answers taken since the last flush (the intake calls it per batch)."""
+        rows, self._pending = self._pending, []
+        return store.write_answers(self.db, rows)

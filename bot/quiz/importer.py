@@ -1,0 +1,320 @@
+"""A spreadsheet of questions (.xlsx or .csv) → a quiz event file (``bibliobot import``).
+
+Columns, by their header in the first row (Russian or English, any case, any order):
+
+    №            / number       optional, ignored (for the librarian's own order)
+    Вопрос       / question     the question text (required)
+    Вариант 1…12 / option1…12   options, left to right, without gaps
+    Правильный   / correct      the right option number(s): "2" or "1;3"
+    Ответы       / answers      free-text accepted answers, separated by ";"
+    Пояснение    / explanation  optional, ≤ 200 characters
+    Баллы        / points       optional, 1–100 (default 1)
+    Картинка     / image        optional, a PNG/JPEG file next to the spreadsheet
+
+Every question goes through ``scheduler.quiz_events.build_question``, the same rules as a
+hand-written event file; every bad row is reported (row and column), and nothing is written
+unless all rows are good.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+from bot.config import Config
+from bot.errors import BibliobotError, InputError
+from bot.quiz.matching import normalize
+from scheduler.quiz_events import MAX_QUESTIONS, QuestionProblem, QuestionRules, build_question
+from scheduler.quiz_model import Question
+
+COLUMNS = {
+    "number": ("№", "n", "no", "nr", "номер", "number", "#"),
+    "text": ("вопрос", "текст вопроса", "question"),
+    "correct": ("правильный", "правильный ответ", "правильные", "верный", "correct"),
+    "answers": ("ответы", "ответ", "принимаемые ответы", "answers", "answer", "accepted"),
+    "explanation": ("пояснение", "explanation"),
+    "points": ("баллы", "балл", "очки", "points"),
+    "image": ("картинка", "изображение", "image", "picture"),
+}
+LABELS = {"text": "Вопрос", "correct": "Правильный", "answers": "Ответы", "options": "Вариант 1"}
+_OPTION = re.compile(r"^(?:вариант|option)\s*(\d{1,2})$")
+
+
+class ImportFailed(BibliobotError):
+    """The spreadsheet cannot become a quiz; ``problems`` holds one line per bad row or cell."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A table as read: the header cells and the data rows with their spreadsheet numbers."""
+
+    name: str
+    header_row: int
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]
+
+
+def read_sheet(path: Path) -> Sheet:
+    """The first sheet of an .xlsx, or a .csv (UTF-8 with or without BOM, `;` or `,`)."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        table = _xlsx_rows(path)
+    elif suffix == ".csv":
+        table = _csv_rows(path)
+    else:
+        raise ImportFailed([f"{path.name}: save the table as .xlsx or .csv (UTF-8)"])
+    numbered = [(n, [_cell(v) for v in row]) for n, row in enumerate(table, start=1)]
+    numbered = [(n, row) for n, row in numbered if any(row)]
+    if not numbered:
+        raise ImportFailed([f"{path.name}: the table is empty"])
+    (header_row, headers), *rows = numbered
+    return Sheet(path.name, header_row, headers, rows)
+
+
+def _xlsx_rows(path: Path) -> list[Sequence[object]]:
+    from openpyxl import load_workbook  # heavy; only `import` needs it
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+        raise ImportFailed([f"{path.name}: not a readable .xlsx file ({exc})"]) from None
+    try:
+        return [tuple(row) for row in book.active.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _csv_rows(path: Path) -> list[Sequence[object]]:
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16")  # Excel's "Unicode text"
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1251")  # Russian Excel's plain "CSV" is Windows-1251
+    first = text.split("\n", 1)[0]
+    # the header line shows the separator: more `;` than `,` in it means `;`
+    delimiter = max(";,\t", key=first.count)
+    return list(csv.reader(text.splitlines(), delimiter=delimiter))
+
+
+def _cell(value: object) -> str:
+    """A cell as text: 1799.0 → "1799", None → ""."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _header_key(header: str) -> str | None:
+    """ "Вариант 3" → "option3", "Правильный ответ" → "correct", unknown → None."""
+    name = normalize(header)
+    found = _OPTION.match(name)
+    if found and 1 <= int(found.group(1)) <= 12:
+        return f"option{int(found.group(1))}"
+    plain = " ".join(header.casefold().replace("ё", "е").split())
+    return next((key for key, names in COLUMNS.items() if name in names or plain in names), None)
+
+
+def questions_from(sheet: Sheet, rules: QuestionRules) -> list[Question]:
+    """Every row as a Question; ImportFailed lists every bad row and header at once."""
+    columns: dict[str, int] = {}
+    problems = []
+    for index, header in enumerate(sheet.headers):
+        if not header:
+            continue
+        key = _header_key(header)
+        if key is None:
+            known = "Вопрос, Вариант 1…12, Правильный, Ответы, Пояснение, Баллы, Картинка, №"
+            problems.append(
+                f"{sheet.name}, row {sheet.header_row}, column «{header}»: unknown column; "
+                f"known: {known} (or question, option1…, correct, answers, …)"
+            )
+        elif key in columns:
+            problems.append(
+                f"{sheet.name}, row {sheet.header_row}, column «{header}»: appears twice"
+            )
+        else:
+            columns[key] = index
+    if "text" not in columns:
+        problems.append(f"{sheet.name}, row {sheet.header_row}: no «Вопрос» (question) column")
+    if problems:
+        raise ImportFailed(problems)
+    questions = []
+    for number, (row_number, row) in enumerate(sheet.rows, start=1):
+        try:
+            questions.append(_question(sheet, columns, row, number, rules))
+        except QuestionProblem as problem:
+            header = _column_of(sheet, columns, problem)
+            column = f", column «{header}»" if header else ""
+            problems.append(f"{sheet.name}, row {row_number}{column}: {problem.message}")
+    if len(sheet.rows) > MAX_QUESTIONS:
+        problems.append(f"{sheet.name}: {len(sheet.rows)} questions; the limit is {MAX_QUESTIONS}")
+    if rules.mode == "comments" and len(sheet.rows) != 1:
+        problems.append(
+            f"{sheet.name}: a comments quiz has exactly one question; the table has "
+            f"{len(sheet.rows)}"
+        )
+    if problems:
+        raise ImportFailed(problems)
+    return questions
+
+
+def _question(
+    sheet: Sheet, columns: dict[str, int], row: list[str], number: int, rules: QuestionRules
+) -> Question:
+    """One row → the raw question table an event file would hold → a checked Question."""
+
+    def cell(key: str) -> str:
+        index = columns.get(key)
+        return row[index] if index is not None and index < len(row) else ""
+
+    raw: dict[str, object] = {"text": cell("text") or None}
+    options = [cell(f"option{n}") for n in range(1, 13)]
+    while options and not options[-1]:
+        options.pop()
+    for position, option in enumerate(options, start=1):
+        if not option:
+            raise QuestionProblem(
+                "options", f"option {position} is empty but a later one is not", position
+            )
+    if options:
+        raw["options"] = options
+    if cell("correct"):
+        parts = [p for p in re.split(r"[;,.\s/]+", cell("correct")) if p]
+        if not parts or not all(p.isdigit() for p in parts):
+            raise QuestionProblem("correct", "must be option numbers like 2 or 1;3")
+        numbers = [int(p) for p in parts]
+        raw["correct"] = numbers if len(numbers) > 1 else numbers[0]
+    if cell("answers"):
+        raw["answers"] = [a.strip() for a in re.split(r"[;\n]", cell("answers")) if a.strip()]
+    if cell("explanation"):
+        raw["explanation"] = cell("explanation")
+    if cell("points"):
+        if not cell("points").isdigit():
+            raise QuestionProblem("points", "must be a whole number from 1 to 100")
+        raw["points"] = int(cell("points"))
+    if cell("image"):
+        raw["image"] = cell("image")
+    return build_question(raw, number, rules)
+
+
+def _column_of(sheet: Sheet, columns: dict[str, int], problem: QuestionProblem) -> str:
+    """The header of the column a problem is in, as the spreadsheet spells it."""
+    key = problem.key
+    if key == "options" and problem.option:
+        key = f"option{problem.option}"
+    elif key == "options":
+        key = next((k for k in (f"option{n}" for n in range(1, 13)) if k in columns), "options")
+    if key in columns:
+        return sheet.headers[columns[key]]
+    return LABELS.get(key, "")
+
+
+@dataclass(frozen=True)
+class QuizHeader:
+    """The event-file keys that do not come from the spreadsheet."""
+
+    library: str
+    title: str
+    at: datetime
+    mode: str = "live"
+    text: str = ""
+    networks: tuple[str, ...] = ()  # empty: the library's networks
+    interval: str = ""  # empty: the mode's default
+
+
+def _string(value: str) -> str:
+    """A TOML basic string; JSON's escapes are TOML's, except DEL which TOML forbids raw."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _strings(values: Sequence[str]) -> str:
+    return "[" + ", ".join(_string(v) for v in values) + "]"
+
+
+def quiz_toml(header: QuizHeader, questions: Sequence[Question], source: str, out_dir: Path) -> str:
+    """The event file for ``questions``; images are written relative to ``out_dir``."""
+    count = len(questions)
+    text = header.text or f"Приглашаем на викторину «{header.title}»! Вопросов: {count}."
+    lines = [
+        f"# Викторина из таблицы {source} (bibliobot import). Проверьте дату и текст приглашения.",
+        'kind = "quiz"',
+        f"library = {_string(header.library)}",
+        f"title = {_string(header.title)}",
+        f"at = {header.at.replace(tzinfo=None, microsecond=0).isoformat()}",
+        f"mode = {_string(header.mode)}",
+    ]
+    if header.networks:
+        lines.append(f"networks = {_strings(header.networks)}")
+    if header.interval:
+        lines.append(f"interval = {_string(header.interval)}")
+    lines.append(f"text = {_string(text)}")
+    for question in questions:
+        lines += ["", "[[questions]]", f"text = {_string(question.text)}"]
+        if question.options:
+            lines.append(f"options = {_strings(question.options)}")
+            numbers = [i + 1 for i in question.correct]
+            lines.append(f"correct = {numbers[0] if len(numbers) == 1 else numbers}")
+        else:
+            lines.append(f"answers = {_strings(question.accepted)}")
+        if question.explanation:
+            lines.append(f"explanation = {_string(question.explanation)}")
+        if question.points != 1:
+            lines.append(f"points = {question.points}")
+        if question.image is not None:
+            relative = Path(os.path.relpath(question.image, out_dir.resolve())).as_posix()
+            lines.append(f"image = {_string(relative)}")
+    return "\n".join(lines) + "\n"
+
+
+def import_quiz(
+    source: Path, out: Path, header: QuizHeader, config: Config | None = None, force: bool = False
+) -> list[Question]:
+    """Read ``source``, write the quiz event file ``out``; with a config, load it back first.
+
+    The file is written under a temporary name next to ``out`` and checked with
+    ``load_event`` (images resolve from the same folder) before it takes its name.
+    """
+    from scheduler.events import load_event
+
+    if out.exists() and not force:
+        raise ImportFailed([f"{out} already exists; add --force to replace it"])
+    networks = header.networks
+    if not networks and config is not None and config.library(header.library):
+        networks = config.library(header.library).networks
+    if header.mode == "channel":
+        networks = ("telegram",)
+    rules = QuestionRules(header.mode, networks or ("telegram", "vk"), source.parent)
+    questions = questions_from(read_sheet(source), rules)
+    text = quiz_toml(header, questions, source.name, out.parent)
+    check = out.with_name(out.stem + ".check.toml")
+    check.write_text(text, encoding="utf-8")
+    try:
+        if config is not None:
+            load_event(check, config)
+        else:
+            tomllib.loads(text)  # at least well-formed; the library is checked by validate
+        os.replace(check, out)
+    except InputError as exc:
+        raise ImportFailed(
+            [f"{out.name}: {exc.message}" + (f" [{exc.field}]" if exc.field else "")]
+        ) from None
+    finally:
+        check.unlink(missing_ok=True)
+    return questions

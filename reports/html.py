@@ -1,0 +1,126 @@
+"""The report as one self-contained HTML file: inline CSS and inline SVG charts.
+
+No script, no font, no image from elsewhere: the file opens offline, prints, and can
+be mailed as it is. Figures a network does not show read "н/д" / "n/a".
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from reports import svg
+from reports.model import Report
+from reports.tables import (
+    Table,
+    by_kind,
+    diary_table,
+    followers_series,
+    top,
+    weekly,
+)
+from reports.text import heading, sections, show
+from reports.words import Words
+
+STYLE = """
+body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:24px;
+color:#1d2733}
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:2px solid #3b6ea5}
+h3{font-size:15px;margin-top:20px}
+table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
+th,td{border:1px solid #cdd6e0;padding:3px 6px;vertical-align:top}
+th{background:#e8eef4;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.na{color:#808080;font-style:italic;text-align:right}
+.meta{color:#4a5866}.note{color:#4a5866;font-size:12px}
+svg.chart{width:100%;max-width:720px;height:auto;display:block;margin:8px 0 20px}
+svg text{font:11px system-ui,Arial,sans-serif;fill:#1d2733}svg .t{font-size:13px;font-weight:600}
+svg .g{stroke:#e3e8ee}
+@media print{h2{break-before:page}}
+"""
+_NUMERIC = {"int", "num", "pct", "datetime", "date", "time"}
+
+
+def to_html(report: Report) -> str:
+    """The whole report as an HTML document (a string)."""
+    words = Words(report.language)
+    title, context = heading(report, words)
+    out = [
+        "<!DOCTYPE html>",
+        f'<html lang="{words.language}"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        *(f'<p class="meta">{escape(line)}</p>' for line in context),
+        f"<h2>{escape(words['charts'])}</h2>",
+        *charts(report, words),
+    ]
+    for section, tables in sections(report):
+        out.append(f"<h2>{escape(section)}</h2>")
+        for table in tables:
+            out.append(_table(table, words))
+    out.append(f"<h2>{escape(words['diary'])}</h2>")
+    out.append(_table(diary_table(report.rows, words), words))
+    out.append(f'<p class="note">{escape(words["na_note"])}</p></body></html>')
+    return "\n".join(out)
+
+
+def charts(report: Report, words: Words) -> list[str]:
+    """The four charts as inline SVG."""
+    rows = report.rows
+    weeks = weekly(rows)
+    date_format = "%d.%m" if words.language == "ru" else "%m-%d"
+    kinds = by_kind(rows, words)
+    series = followers_series(report.libraries)
+    best = top(rows)
+    return [
+        svg.bars(
+            words["activity"],
+            [monday.strftime(date_format) for monday, _, _ in weeks],
+            [
+                (words["events"], [float(e) for _, e, _ in weeks]),
+                (words["participants"], [float(a) for _, _, a in weeks]),
+            ],
+        ),
+        svg.bars(
+            words["by_kind"], [k for k, _ in kinds], [(words["engagement"], [v for _, v in kinds])]
+        ),
+        svg.line(
+            words["followers_chart"],
+            [day.strftime(date_format) for day, _ in series],
+            [v for _, v in series],
+        ),
+        svg.hbars(words["top"], [label for label, _ in best], [v for _, v in best]),
+    ]
+
+
+def _table(table: Table, words: Words) -> str:
+    """A table as HTML; numbers right-aligned, n/a marked, links clickable."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
+    parts = [f"<h3>{escape(table.title)}</h3>"]
+    if not table.rows:
+        parts.append(f'<p class="note">{escape(words["none"])}</p>')
+        return "".join(parts)
+    parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>")
+    na = f'<td class="na">{escape(words["na"])}</td>'
+    kinds = table.kinds
+    for row in table.rows:
+        cells = []
+        for value, kind in zip(row, kinds, strict=True):
+            of = type(value)  # dispatch on the exact type: this loop runs per cell
+            if of is str:
+                if kind == "link" and value.startswith(("https://", "http://")):
+                    link = escape(value)
+                    cells.append(f'<td><a href="{link}">{link}</a></td>')
+                else:
+                    cells.append(f"<td>{escape(value, quote=False)}</td>")
+            elif of is int:
+                cells.append(f'<td class="n">{value}</td>')
+            elif value is None:
+                cells.append(na)
+            elif kind in _NUMERIC:
+                cells.append(f'<td class="n">{escape(show(value, kind, words))}</td>')
+            else:
+                cells.append(f"<td>{escape(show(value, kind, words))}</td>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    return "".join(parts)

@@ -1,0 +1,316 @@
+"""What a report holds: typed figures, and the engagement rates computed from them.
+
+A figure a network does not show (Telegram views to a bot) is None, never 0;
+a rate that needs a None figure is None too. ``reports.figures`` fills these
+from the database; the writers (xlsx, html, text) only lay them out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.config import ReportRules
+from reports.period import Period
+
+NETWORKS = ("vk", "telegram")
+# The counters summed over posts; "reactions" are Telegram's likes.
+COUNTERS = ("views", "likes", "reactions", "reposts", "comments", "poll_votes")
+ENGAGEMENT = ("likes", "reactions", "reposts", "comments")
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    """Sum where None means not shown: None only when both are None."""
+    if a is None:
+        return b
+    return a if b is None else a + b
+
+
+def engagement_of(figures: dict[str, float | None]) -> float | None:
+    """likes + reactions + reposts + comments of one post, over what the network shows."""
+    total = None
+    for name in ENGAGEMENT:
+        total = _add(total, figures.get(name))
+    return total
+
+
+def percent(part: float | None, whole: float | None) -> float | None:
+    """part / whole × 100, or None when either is unknown or the whole is 0."""
+    if part is None or not whole:
+        return None
+    return 100.0 * part / whole
+
+
+@dataclass
+class Tally:
+    """Counters summed over posts, keeping apart posts where a figure was not shown."""
+
+    posts: int = 0
+    sums: dict[str, float] = field(default_factory=dict)
+    known: Counter = field(default_factory=Counter)  # metric → posts that showed it
+    engagement: float = 0.0
+    engaged: int = 0  # posts with at least one engagement figure shown
+    # Only posts whose views are shown enter ERview, so neither side is partial.
+    viewed_engagement: float = 0.0
+    viewed_views: float = 0.0
+    viewed: int = 0
+
+    def add_post(self, figures: dict[str, float | None]) -> None:
+        """Count one post's latest figures."""
+        self.posts += 1
+        for name in COUNTERS:
+            value = figures.get(name)
+            if value is not None:
+                self.sums[name] = self.sums.get(name, 0.0) + value
+                self.known[name] += 1
+        engaged = engagement_of(figures)
+        if engaged is not None:
+            self.engagement += engaged
+            self.engaged += 1
+            if figures.get("views") is not None:
+                self.viewed_engagement += engaged
+                self.viewed_views += figures["views"]
+                self.viewed += 1
+
+    def merge(self, other: Tally) -> None:
+        """Add another tally into this one."""
+        self.posts += other.posts
+        for name, value in other.sums.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value
+        self.known.update(other.known)
+        self.engagement += other.engagement
+        self.engaged += other.engaged
+        self.viewed_engagement += other.viewed_engagement
+        self.viewed_views += other.viewed_views
+        self.viewed += other.viewed
+
+    def value(self, name: str) -> float | None:
+        """The sum of a counter, or None when no post showed it."""
+        if name == "engagement":
+            return self.engagement if self.engaged else None
+        return self.sums.get(name) if self.known[name] else None
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Engagement rates of a period, in per cent (None: not computable)."""
+
+    er_post: float | None
+    er_view: float | None
+    er_day: float | None
+    er_telegram: float | None  # (forwards + reactions + comments) / views, Telegram posts
+    err: float | None  # views per post / subscribers, Telegram posts
+
+
+def rates(tally: Tally, followers: float | None, days: int, telegram: Tally | None = None) -> Rates:
+    """The rates of DOMAIN.md, from period totals (averages divide by posts or days)."""
+    engagement = tally.value("engagement")
+    per_post = None if engagement is None or not tally.posts else engagement / tally.posts
+    er_view = percent(tally.viewed_engagement, tally.viewed_views) if tally.viewed else None
+    er_tg = err = None
+    if telegram is not None and telegram.viewed:
+        er_tg = percent(telegram.viewed_engagement, telegram.viewed_views)
+        err = percent(telegram.viewed_views / telegram.viewed, followers)
+    return Rates(
+        er_post=percent(per_post, followers),
+        er_view=er_view,
+        er_day=percent(None if engagement is None else engagement / days, followers),
+        er_telegram=er_tg,
+        err=err,
+    )
+
+
+@dataclass
+class EventRow:
+    """One online event (one occurrence) on one network, with its posts' figures."""
+
+    library_id: str
+    library: str
+    event_id: str
+    kind: str
+    title: str
+    network: str
+    at: datetime  # local date and time of the occurrence (aware, library zone)
+    url: str = ""
+    posts: int = 0
+    reminders: int = 0
+    figures: dict[str, float | None] = field(default_factory=dict)
+    participations: int = 0
+    people: int = 0
+    answers: int = 0
+    followers: float | None = None
+    deleted: bool = False
+    occurrence: str = ""  # the occurrence's planned time (UTC text): one event across networks
+
+    @property
+    def engagement(self) -> float | None:
+        """likes + reactions + reposts + comments over what the network shows."""
+        return engagement_of(self.figures)
+
+    @property
+    def er_view(self) -> float | None:
+        """Engagement / views × 100 % (None where views are not shown)."""
+        return percent(self.engagement, self.figures.get("views"))
+
+    @property
+    def er_post(self) -> float | None:
+        """Engagement per post / followers × 100 %."""
+        engagement = self.engagement
+        if engagement is None or not self.posts:
+            return None
+        return percent(engagement / self.posts, self.followers)
+
+
+@dataclass(frozen=True)
+class Winner:
+    """A quiz winner; ``name`` is filled only with --with-names."""
+
+    title: str
+    at: datetime  # local time of the event
+    event_id: str
+    network: str
+    place: int
+    person: str
+    name: str | None
+    points: float
+    correct: int
+    time_ms: int | None
+
+
+@dataclass(frozen=True)
+class QuestionFigures:
+    """Per-question figures of a quiz: players, answers and the share answered right."""
+
+    title: str
+    at: datetime  # local time of the event
+    event_id: str
+    network: str
+    number: int
+    text: str
+    mode: str
+    players: int | None
+    answers: int | None
+    correct_share: float | None  # per cent
+    source: str  # "answers": from each player's answer; "poll": anonymous poll totals
+
+
+@dataclass(frozen=True)
+class PollOption:
+    """Votes for one option of a poll on one network (None: not shown)."""
+
+    title: str
+    at: datetime  # local time of the event
+    event_id: str
+    network: str
+    number: int
+    text: str
+    votes: float | None
+
+
+@dataclass(frozen=True)
+class SixNK:
+    """The online part of the 6-НК form, with the rules that produced it."""
+
+    events: int
+    participations: int
+    views_added: float | None  # views counted as visits (None: the rule is off)
+    rules: ReportRules
+
+    @property
+    def visits(self) -> int:
+        """Remote visits: participations, plus views when the rules say so."""
+        return self.participations + int(self.views_added or 0)
+
+
+@dataclass
+class Summary:
+    """The period's figures of one library, or of the whole network."""
+
+    name: str
+    days: int
+    events: Counter = field(default_factory=Counter)  # (kind, network) → events held
+    events_by_kind: Counter = field(default_factory=Counter)  # kind → events (any network)
+    tallies: dict[str, Tally] = field(default_factory=dict)  # network → posts' counters
+    participations: Counter = field(default_factory=Counter)  # network → acts
+    people: Counter = field(default_factory=Counter)  # network → unique people
+    outside_events: int = 0  # acts not tied to a post (chat messages, …), included above
+    answers: int = 0
+    followers: dict[str, float | None] = field(default_factory=dict)
+    growth: dict[str, float | None] = field(default_factory=dict)
+    six_nk: SixNK | None = None
+
+    def tally(self, network: str | None = None) -> Tally:
+        """The counters of one network, or of all (merged)."""
+        if network is not None:
+            return self.tallies.get(network, Tally())
+        total = Tally()
+        for one in self.tallies.values():
+            total.merge(one)
+        return total
+
+    def total_followers(self, network: str | None = None) -> float | None:
+        """Followers at the end of the period (None: never measured)."""
+        values = [v for n, v in self.followers.items() if network in (None, n)]
+        known = [v for v in values if v is not None]
+        return sum(known) if known else None
+
+    def total_growth(self, network: str | None = None) -> float | None:
+        """Follower growth over the period (None: never measured)."""
+        known = [v for n, v in self.growth.items() if network in (None, n) and v is not None]
+        return sum(known) if known else None
+
+    def rates(self, network: str | None = None) -> Rates:
+        """ERpost, ERview, ERday (+ Telegram ER, ERR) of one network or all."""
+        telegram = self.tally("telegram") if network in (None, "telegram") else None
+        tg_followers = self.total_followers("telegram")
+        base = rates(self.tally(network), self.total_followers(network), self.days, None)
+        if telegram is None:
+            return base
+        tg = rates(telegram, tg_followers, self.days, telegram)
+        return Rates(base.er_post, base.er_view, base.er_day, tg.er_telegram, tg.err)
+
+    @property
+    def events_total(self) -> int:
+        """Events held (each once, whatever the number of networks)."""
+        return sum(self.events_by_kind.values())
+
+
+@dataclass
+class LibraryReport:
+    """Everything one library's part of a report shows."""
+
+    library_id: str
+    name: str
+    timezone: str
+    summary: Summary
+    rows: list[EventRow] = field(default_factory=list)
+    winners: list[Winner] = field(default_factory=list)
+    questions: list[QuestionFigures] = field(default_factory=list)
+    polls: list[PollOption] = field(default_factory=list)
+    followers_by_day: dict[date, float] = field(default_factory=dict)  # all targets, end of day
+
+
+@dataclass
+class Report:
+    """A whole report: its period, rules, each library, and the roll-up with --all."""
+
+    period: Period
+    rules: ReportRules
+    language: str
+    generated_at: datetime
+    libraries: list[LibraryReport]
+    network: Summary | None = None  # the roll-up across libraries (with --all)
+    with_names: bool = False
+
+    @property
+    def rows(self) -> list[EventRow]:
+        """Every library's event rows, in order."""
+        return [row for library in self.libraries for row in library.rows]
+
+    @property
+    def total(self) -> Summary:
+        """The roll-up, or the only library's summary."""
+        if self.network is not None:
+            return self.network
+        return self.libraries[0].summary

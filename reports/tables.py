@@ -1,0 +1,405 @@
+"""A report laid out as titled tables, which every writer (xlsx, html, csv, md) renders.
+
+Cells keep their types (numbers, datetimes, None for "not shown"), and each column says
+how to show them, so the formats agree figure for figure.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from reports.model import NETWORKS, EventRow, LibraryReport, Report, Summary
+from reports.words import Words
+
+# Column kinds: text, link, int, num (one decimal), pct, datetime, date, time.
+
+
+@dataclass
+class Table:
+    """A titled table: headers, the kind of each column, and rows of typed cells."""
+
+    title: str
+    headers: list[str]
+    kinds: list[str]
+    rows: list[list] = field(default_factory=list)
+    widths: list[int] = field(default_factory=list)  # characters, for the XLSX columns
+
+
+def local(moment: datetime) -> datetime:
+    """A local aware datetime as the naive wall-clock time a spreadsheet shows."""
+    return moment.replace(tzinfo=None)
+
+
+def summary_table(summary: Summary, words: Words, title: str) -> Table:
+    """Figures by network and in total, each with its formula."""
+    nets = [n for n in NETWORKS if n in summary.tallies or n in summary.followers]
+    columns = [*nets, None]
+    table = Table(
+        title,
+        [words["figure"], *(words.name(n) for n in nets), words["all"], words["formula"]],
+        ["text", *(["num"] * (len(nets) + 1)), "text"],
+        widths=[44, *([14] * (len(nets) + 1)), 70],
+    )
+
+    def line(label: str, value, formula: str = "") -> None:
+        table.rows.append([label, *(value(n) for n in columns), formula])
+
+    line(
+        words["events_held"],
+        lambda n: (
+            summary.events_total
+            if n is None
+            else sum(v for (_, net), v in summary.events.items() if net == n)
+        ),
+    )
+    for kind in sorted(summary.events_by_kind):
+        line(
+            f"  {words.name(kind)}",
+            lambda n, kind=kind: (
+                summary.events_by_kind[kind] if n is None else summary.events[(kind, n)]
+            ),
+        )
+    line(words["posts"], lambda n: summary.tally(n).posts)
+    line(
+        words["participations"],
+        lambda n: summary.participations[n] if n else sum(summary.participations.values()),
+        words.formula("participations"),
+    )
+    line(words["outside"], lambda n: summary.outside_events if n is None else None)
+    line(
+        words["people"],
+        lambda n: summary.people[n] if n else sum(summary.people.values()),
+        words.formula("people"),
+    )
+    line(words["answers"], lambda n: summary.answers if n is None else None)
+    for metric in ("views", "likes", "reactions", "reposts", "comments", "poll_votes"):
+        line(words[metric], lambda n, metric=metric: summary.tally(n).value(metric))
+    line(
+        words["engagement"],
+        lambda n: summary.tally(n).value("engagement"),
+        words.formula("engagement"),
+    )
+    line(words["followers"], summary.total_followers)
+    line(words["growth"], summary.total_growth, words.formula("growth"))
+    for rate in ("er_post", "er_view", "er_day"):
+        line(words[rate], lambda n, rate=rate: getattr(summary.rates(n), rate), words.formula(rate))
+    if "telegram" in nets:
+        for rate in ("er_telegram", "err"):
+            line(
+                words[rate],
+                lambda n, rate=rate: getattr(summary.rates(n), rate) if n != "vk" else None,
+                words.formula(rate),
+            )
+    # Rows that are not per network leave those cells empty rather than n/a.
+    for row in table.rows:
+        if row[0] in (words["outside"], words["answers"]):
+            for i in range(1, len(nets) + 1):
+                row[i] = ""
+    return table
+
+
+def six_nk_table(summary: Summary, report: Report, words: Words) -> Table:
+    """The 6-НК figures and the rules used to count them."""
+    nk = summary.six_nk
+    table = Table(
+        words["six_nk_title"],
+        [words["figure"], words["value"], words["formula"]],
+        ["text", "num", "text"],
+        widths=[58, 14, 70],
+    )
+    if nk is None:
+        return table
+    ru = words.language == "ru"
+    visits = (
+        ("участия + просмотры" if ru else "participations + views")
+        if report.rules.views_are_visits
+        else ("участия" if ru else "participations")
+    )
+    table.rows += [
+        [words["nk_events"], nk.events, ""],
+        [words["nk_participations"], nk.participations, report.rules.participation],
+        [words["nk_visits"], nk.visits, visits],
+        [words["rules"], "", ""],
+    ]
+    table.rows += [[f"  {setting}", "", meaning] for setting, meaning in words.rules(report.rules)]
+    return table
+
+
+EVENT_KEYS = (
+    "datetime",
+    "library",
+    "title",
+    "kind",
+    "net",
+    "link",
+    "post_count",
+    "participants",
+    "people_short",
+    "views",
+    "likes",
+    "reactions",
+    "reposts",
+    "comments",
+    "engagement",
+    "er_view",
+    "er_post",
+    "note",
+)
+EVENT_KINDS = (
+    "datetime",
+    "text",
+    "text",
+    "text",
+    "text",
+    "link",
+    "int",
+    "int",
+    "int",
+    "int",
+    "int",
+    "int",
+    "int",
+    "int",
+    "int",
+    "pct",
+    "pct",
+    "text",
+)
+EVENT_WIDTHS = (17, 24, 40, 12, 11, 40, 11, 9, 11, 11, 8, 9, 9, 12, 13, 10, 10, 14)
+
+
+def event_cells(row: EventRow, words: Words) -> list:
+    """One event row's cells, in EVENT_KEYS order."""
+    f = row.figures
+    return [
+        local(row.at),
+        row.library,
+        row.title,
+        words.name(row.kind),
+        words.name(row.network),
+        row.url,
+        row.posts,
+        row.participations,
+        row.people,
+        f.get("views"),
+        f.get("likes"),
+        f.get("reactions"),
+        f.get("reposts"),
+        f.get("comments"),
+        row.engagement,
+        row.er_view,
+        row.er_post,
+        words["deleted"] if row.deleted else "",
+    ]
+
+
+def events_table(rows: list[EventRow], words: Words, title: str) -> Table:
+    """Every event of the period, one row per network."""
+    return Table(
+        title,
+        [words[k] for k in EVENT_KEYS],
+        list(EVENT_KINDS),
+        [event_cells(r, words) for r in rows],
+        list(EVENT_WIDTHS),
+    )
+
+
+DIARY_KEYS = ("date", "time", "title", "kind", "net", "link", "participants", "views", "library")
+
+
+def diary_table(rows: list[EventRow], words: Words) -> Table:
+    """The work-diary export: date, title, format, network, link, participants, views."""
+    table = Table(
+        words["diary_title"],
+        [words[k] for k in DIARY_KEYS],
+        ["date", "time", "text", "text", "text", "link", "int", "int", "text"],
+        widths=[11, 7, 44, 12, 11, 40, 9, 11, 24],
+    )
+    for row in rows:
+        moment = local(row.at)
+        table.rows.append(
+            [
+                moment.date(),
+                moment.time(),
+                row.title,
+                words.name(row.kind),
+                words.name(row.network),
+                row.url,
+                row.participations,
+                row.figures.get("views"),
+                row.library,
+            ]
+        )
+    return table
+
+
+def roll_up_table(report: Report, words: Words) -> Table:
+    """One line per library and the network's total."""
+    keys = ("events_held", "posts", "participations", "people", "answers", "views")
+    keys += ("engagement", "followers", "growth", "er_post", "er_view", "er_day")
+    table = Table(
+        words["libraries"],
+        [
+            words["library"],
+            *(words[k] for k in keys),
+            words["nk_events"],
+            words["nk_participations"],
+            words["nk_visits"],
+        ],
+        ["text", *(["num"] * (len(keys) + 3))],
+        widths=[30, *([13] * (len(keys) + 3))],
+    )
+    summaries = [(lib.name, lib.summary) for lib in report.libraries]
+    summaries.append((words["all"], report.total))
+    for name, s in summaries:
+        tally, rates, nk = s.tally(), s.rates(), s.six_nk
+        table.rows.append(
+            [
+                name,
+                s.events_total,
+                tally.posts,
+                sum(s.participations.values()),
+                sum(s.people.values()),
+                s.answers,
+                tally.value("views"),
+                tally.value("engagement"),
+                s.total_followers(),
+                s.total_growth(),
+                rates.er_post,
+                rates.er_view,
+                rates.er_day,
+                nk.events if nk else None,
+                nk.participations if nk else None,
+                nk.visits if nk else None,
+            ]
+        )
+    return table
+
+
+def winners_table(libraries: list[LibraryReport], words: Words, with_names: bool) -> Table:
+    """Quiz winners: pseudonyms, and names only when asked for."""
+    headers = ["datetime", "title", "net", "place", "player", "points", "correct", "time_s"]
+    kinds = ["datetime", "text", "text", "int", "text", "num", "int", "num"]
+    if with_names:
+        headers.insert(5, "name")
+        kinds.insert(5, "text")
+    table = Table(words["winners"], [words[h] for h in headers], kinds)
+    table.widths = [17, 40, 11, 7, 20, 24, 8, 8, 9][: len(headers)]
+    for lib in libraries:
+        for w in lib.winners:
+            cells = [local(w.at), w.title, words.name(w.network), w.place, w.person]
+            if with_names:
+                cells.append(w.name or "")
+            seconds = None if w.time_ms is None else w.time_ms / 1000
+            table.rows.append([*cells, w.points, w.correct, seconds])
+    return table
+
+
+def questions_table(libraries: list[LibraryReport], words: Words) -> Table:
+    """Per question: players, answers and the share answered right."""
+    table = Table(
+        words["questions"],
+        [
+            words[k]
+            for k in (
+                "datetime",
+                "title",
+                "net",
+                "number",
+                "question",
+                "players",
+                "answers_short",
+                "correct_share",
+                "source",
+            )
+        ],
+        ["datetime", "text", "text", "int", "text", "int", "int", "pct", "text"],
+        widths=[17, 30, 11, 5, 50, 9, 9, 10, 22],
+    )
+    for lib in libraries:
+        for q in lib.questions:
+            source = words["source_poll"] if q.source == "poll" else words["source_answers"]
+            table.rows.append(
+                [
+                    local(q.at),
+                    q.title,
+                    words.name(q.network),
+                    q.number,
+                    q.text,
+                    q.players,
+                    q.answers,
+                    q.correct_share,
+                    source,
+                ]
+            )
+    return table
+
+
+def polls_table(libraries: list[LibraryReport], words: Words) -> Table:
+    """Votes per option of each poll."""
+    table = Table(
+        words["polls"],
+        [words[k] for k in ("datetime", "title", "net", "number", "option", "votes")],
+        ["datetime", "text", "text", "int", "text", "int"],
+        widths=[17, 40, 11, 5, 40, 9],
+    )
+    for lib in libraries:
+        for p in lib.polls:
+            table.rows.append(
+                [local(p.at), p.title, words.name(p.network), p.number, p.text, p.votes]
+            )
+    return table
+
+
+# -- chart series -------------------------------------------------------------
+
+
+def weekly(rows: list[EventRow]) -> list[tuple[date, int, int]]:
+    """(Monday, events, participations) of every week of the rows, gaps filled."""
+    by_week: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    seen: set = set()
+    for row in rows:
+        day = row.at.date()
+        monday = day - timedelta(days=day.weekday())
+        if (row.event_id, row.occurrence) not in seen:
+            seen.add((row.event_id, row.occurrence))
+            by_week[monday][0] += 1
+        by_week[monday][1] += row.participations
+    if not by_week:
+        return []
+    weeks, current, last = [], min(by_week), max(by_week)
+    while current <= last:
+        events, acts = by_week.get(current, (0, 0))
+        weeks.append((current, events, acts))
+        current += timedelta(days=7)
+    return weeks
+
+
+def by_kind(rows: list[EventRow], words: Words) -> list[tuple[str, float]]:
+    """Engagement summed by event kind."""
+    totals: dict[str, float] = defaultdict(float)
+    for row in rows:
+        totals[words.name(row.kind)] += row.engagement or 0.0
+    return sorted(totals.items())
+
+
+def followers_series(libraries: list[LibraryReport]) -> list[tuple[date, float]]:
+    """Followers of all the libraries by day (each carried forward between samples)."""
+    days = sorted({d for lib in libraries for d in lib.followers_by_day})
+    current: dict[str, float] = {}
+    series = []
+    for day in days:
+        for lib in libraries:
+            if day in lib.followers_by_day:
+                current[lib.library_id] = lib.followers_by_day[day]
+        series.append((day, sum(current.values())))
+    return series
+
+
+def top(rows: list[EventRow], count: int = 10) -> list[tuple[str, float]]:
+    """The events with the most response (participations + engagement)."""
+    scored = [(r.participations + (r.engagement or 0.0), r) for r in rows]
+    scored.sort(key=lambda pair: (-pair[0], pair[1].at))
+    return [(f"{r.title[:40]} ({r.at:%d.%m}, {r.network})", score) for score, r in scored[:count]]

@@ -1,0 +1,133 @@
+"""CSV and Markdown renderings of a report.
+
+CSV: UTF-8 with a BOM, ``;`` between fields and a header row — what Excel in a Russian
+locale opens correctly by double click. It holds the per-event table (one row per event
+and network: the diary's columns and the engagement figures); numbers use a dot.
+Markdown: the whole report as readable text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime, time
+
+from reports.model import Report
+from reports.tables import (
+    Table,
+    diary_table,
+    events_table,
+    polls_table,
+    questions_table,
+    roll_up_table,
+    six_nk_table,
+    summary_table,
+    winners_table,
+)
+from reports.words import Words
+
+
+def show(value: object, kind: str, words: Words) -> str:
+    """A cell as text: n/a for None, numbers without noise, local dates."""
+    if value is None:
+        return words["na"]
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return words.when(value)
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y") if words.language == "ru" else value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float):
+        if kind == "pct":
+            return f"{value:.2f}"
+        return str(int(value)) if value.is_integer() else f"{value:.1f}"
+    return str(value)
+
+
+def to_csv(report: Report) -> str:
+    """The per-event table as CSV (BOM, ';', header row)."""
+    words = Words(report.language)
+    table = events_table(report.rows, words, "")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([show(v, k, words) for v, k in zip(row, table.kinds, strict=True)])
+    return "\ufeff" + buffer.getvalue()
+
+
+def heading(report: Report, words: Words) -> tuple[str, list[str]]:
+    """The report's title and its lines of context (period, libraries, time made)."""
+    names = ", ".join(lib.name for lib in report.libraries)
+    zones = ", ".join(sorted({lib.timezone for lib in report.libraries}))
+    title = f"{words['report']}: {report.period.label}"
+    lines = [
+        f"{words['period']}: {show(report.period.first, 'date', words)} — "
+        f"{show(report.period.last, 'date', words)} ({zones})",
+        f"{words['libraries']}: {names}",
+        f"{words['generated']}: {report.generated_at:%Y-%m-%d %H:%M} UTC",
+    ]
+    return title, lines
+
+
+def sections(report: Report) -> list[tuple[str, list[Table]]]:
+    """The report's tables in reading order, grouped under section titles."""
+    words = Words(report.language)
+    parts: list[tuple[str, list[Table]]] = []
+    if report.network is not None:
+        parts.append(
+            (
+                words["network"],
+                [
+                    roll_up_table(report, words),
+                    summary_table(report.network, words, words["summary"]),
+                    six_nk_table(report.network, report, words),
+                ],
+            )
+        )
+    for lib in report.libraries:
+        parts.append(
+            (
+                lib.name,
+                [
+                    summary_table(lib.summary, words, words["summary"]),
+                    six_nk_table(lib.summary, report, words),
+                    events_table(lib.rows, words, words["events"]),
+                ],
+            )
+        )
+    extra = [
+        winners_table(report.libraries, words, report.with_names),
+        questions_table(report.libraries, words),
+        polls_table(report.libraries, words),
+    ]
+    parts.append((f"{words['quizzes']} / {words['polls']}", [t for t in extra if t.rows]))
+    return parts
+
+
+def to_markdown(report: Report) -> str:
+    """The whole report as Markdown."""
+    words = Words(report.language)
+    title, context = heading(report, words)
+    out = [f"# {title}", "", *(f"{line}  " for line in context), ""]
+    for section, tables in sections(report):
+        out += [f"## {section}", ""]
+        for table in tables:
+            out += [f"### {table.title}", ""]
+            out += _md_table(table, words)
+    diary = diary_table(report.rows, words)
+    out += [f"## {diary.title}", "", *_md_table(diary, words)]
+    out += [words["na_note"], ""]
+    return "\n".join(out)
+
+
+def _md_table(table: Table, words: Words) -> list[str]:
+    if not table.rows:
+        return [f"_{words['none']}_", ""]
+    lines = ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
+    for row in table.rows:
+        cells = [show(v, k, words) for v, k in zip(row, table.kinds, strict=True)]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return [*lines, ""]

@@ -1,0 +1,291 @@
+"""Quiz event files (``kind = "quiz"``): the intro post, the questions and how the quiz runs.
+
+``parse_quiz`` is registered in ``scheduler.events.PARSERS``. Each question is checked by
+``build_question``, which the spreadsheet importer shares, so a quiz typed in TOML and one
+imported from Excel obey the same limits. A comments quiz has exactly one question: its
+post is the question and the comments under it are the answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.config import LibraryConfig, parse_duration
+from bot.errors import EventFileError
+from bot.quiz.matching import normalize
+from bot.tomlfile import line_of
+from scheduler import events
+from scheduler.events import IMAGE_SUFFIXES, MAX_IMAGE_BYTES, Event, _Fields, _parse_announcement
+from scheduler.quiz_model import MODES, Question, QuizSettings
+
+QUESTION_LIMIT = 300  # Telegram poll question
+FREE_TEXT_LIMIT = 1000  # a typed-answer question is a message, under an image ≤ 1024
+OPTION_LIMIT, MAX_OPTIONS, MAX_VK_OPTIONS = 100, 12, 10
+EXPLANATION_LIMIT = 200
+MAX_QUESTIONS = 50
+OPEN_PERIOD = (timedelta(seconds=5), timedelta(seconds=600))  # live: a timer, not a day
+LONGEST = timedelta(days=30)  # Telegram open_period ends about a month after sending
+QUESTION_KEYS = ("text", "options", "correct", "answers", "explanation", "points", "image")
+QUIZ_KEYS = {
+    *("kind", "library", "title", "text", "at", "networks", "image", "text_by_network"),
+    *("remind_before", "mode", "interval", "answer_time", "speed_bonus", "winners"),
+    *("fuzzy_threshold", "exclude_staff", "questions", "repeat"),  # repeat: refused below
+}
+DEFAULT_INTERVAL = {"live": timedelta(minutes=1), "daily": timedelta(days=1)}
+DEFAULT_INTERVAL["channel"] = DEFAULT_INTERVAL["daily"]
+
+
+class QuestionProblem(Exception):
+    """A question breaks a rule; ``key`` is its field, ``option`` the 1-based option if any."""
+
+    def __init__(self, key: str, message: str, option: int | None = None) -> None:
+        super().__init__(message)
+        self.key, self.message, self.option = key, message, option
+
+
+@dataclass(frozen=True)
+class QuestionRules:
+    """What a question must fit, given the quiz's mode and networks."""
+
+    mode: str = "live"
+    networks: tuple[str, ...] = ("telegram", "vk")
+    folder: Path | None = None  # where images are; None: images are not checked
+
+    @property
+    def max_options(self) -> int:
+        return MAX_VK_OPTIONS if "vk" in self.networks else MAX_OPTIONS
+
+
+def build_question(raw: Mapping[str, Any], number: int, rules: QuestionRules) -> Question:
+    """One ``[[questions]]`` table as a Question, or QuestionProblem naming the bad key."""
+    for key in raw:
+        if key not in QUESTION_KEYS:
+            raise QuestionProblem(key, f"unknown key; a question has {', '.join(QUESTION_KEYS)}")
+    options = _options(raw.get("options"), rules)
+    if options and "answers" in raw:
+        raise QuestionProblem("answers", "a question has either options or answers, not both")
+    limit = QUESTION_LIMIT if options else FREE_TEXT_LIMIT
+    text = _text(raw.get("text"), "text", limit, required=True)
+    if options:
+        correct = _correct(raw.get("correct"), len(options))
+        accepted: tuple[str, ...] = ()
+    elif "answers" not in raw:
+        raise QuestionProblem("options", "needs options (with `correct`) or accepted `answers`")
+    elif "correct" in raw:
+        raise QuestionProblem("correct", "a free-text question has no `correct`; use `answers`")
+    else:
+        correct, accepted = (), _answers(raw["answers"])
+    if rules.mode == "channel" and len(correct) != 1:
+        what = "options and exactly one correct option" if options else "options"
+        raise QuestionProblem(
+            "correct" if options else "options",
+            f"a channel quiz uses Telegram quiz polls: each question needs {what}",
+        )
+    points = raw.get("points", 1)
+    if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= 100:
+        raise QuestionProblem("points", "must be a whole number from 1 to 100")
+    return Question(
+        number=number,
+        text=text,
+        options=options,
+        correct=correct,
+        accepted=accepted,
+        explanation=_text(raw.get("explanation"), "explanation", EXPLANATION_LIMIT) or "",
+        points=points,
+        image=_question_image(raw.get("image"), rules.folder),
+    )
+
+
+def _text(value: object, key: str, limit: int, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise QuestionProblem(key, "is required" if value is None else "must be non-empty text")
+    if len(value.strip()) > limit:
+        raise QuestionProblem(key, f"is {len(value.strip())} characters long; the limit is {limit}")
+    return value.strip()
+
+
+def _options(value: object, rules: QuestionRules) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    high = rules.max_options
+    if not isinstance(value, list) or not 1 <= len(value) <= high:
+        why = ""
+        if high == MAX_VK_OPTIONS and isinstance(value, list) and len(value) > high:
+            why = " (VK: an inline keyboard or a poll holds at most 10)"
+        raise QuestionProblem("options", f'must list 1 to {high} options, e.g. ["А", "Б"]{why}')
+    seen: dict[str, int] = {}
+    options = []
+    for number, option in enumerate(value, start=1):
+        if not isinstance(option, str) or not option.strip():
+            raise QuestionProblem("options", f"option {number} must be non-empty text", number)
+        if len(option.strip()) > OPTION_LIMIT:
+            raise QuestionProblem(
+                "options", f"option {number} is longer than {OPTION_LIMIT} characters", number
+            )
+        key = normalize(option) or option.strip()
+        if key in seen:
+            raise QuestionProblem(
+                "options", f"options {seen[key]} and {number} are the same", number
+            )
+        seen[key] = number
+        options.append(option.strip())
+    return tuple(options)
+
+
+def _correct(value: object, count: int) -> tuple[int, ...]:
+    """``correct = 2`` or ``[1, 3]`` (1-based in the file) → 0-based indices."""
+    if value is None:
+        raise QuestionProblem("correct", "is required: the number of the right option, e.g. 1")
+    numbers = value if isinstance(value, list) else [value]
+    if not numbers or not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+        raise QuestionProblem("correct", "must be an option number like 2, or a list like [1, 3]")
+    for n in numbers:
+        if not 1 <= n <= count:
+            raise QuestionProblem(
+                "correct", f"option {n} does not exist (there are {count} options)"
+            )
+    if len(set(numbers)) != len(numbers):
+        raise QuestionProblem("correct", "lists the same option twice")
+    return tuple(sorted(n - 1 for n in numbers))
+
+
+def _answers(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise QuestionProblem("answers", 'must list the accepted answers, e.g. ["1799"]')
+    answers = []
+    for number, answer in enumerate(value, start=1):
+        if not isinstance(answer, str) or not answer.strip():
+            raise QuestionProblem("answers", f"answer {number} must be non-empty text")
+        if not normalize(answer):
+            raise QuestionProblem("answers", f"answer {number} has no letters or digits")
+        answers.append(answer.strip())
+    return tuple(answers)
+
+
+def _question_image(value: object, folder: Path | None) -> Path | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise QuestionProblem("image", "must be a file name")
+    if Path(value).suffix.lower() not in IMAGE_SUFFIXES:
+        raise QuestionProblem("image", f"{value!r}: only PNG or JPEG images are supported")
+    if folder is None:
+        return Path(value)
+    path = (folder / value).resolve()
+    if not path.is_file():
+        raise QuestionProblem("image", f"file {value!r} not found next to the file")
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise QuestionProblem("image", f"{value!r} is larger than 10 MB")
+    return path
+
+
+def parse_quiz(fields: _Fields, library: LibraryConfig) -> Event:
+    """A quiz: the intro post as an announcement, then its questions in one of four modes."""
+    for key in fields.data:
+        if key not in QUIZ_KEYS:
+            hint = "; questions go in [[questions]] tables" if key in QUESTION_KEYS else ""
+            raise fields.fail(key, f"unknown key in a quiz{hint}")
+    mode = fields.data.get("mode")
+    if mode not in MODES:
+        raise fields.fail("mode", f"must be one of {', '.join(MODES)}")
+    if "repeat" in fields.data:
+        raise fields.fail("repeat", "a quiz runs once; copy the file for another date")
+    if mode == "channel":
+        _telegram_only(fields, library)
+    base = _parse_announcement(fields, library)
+    settings = _settings(fields, mode)
+    rules = QuestionRules(mode, base.networks, fields.path.parent)
+    raw = fields.data.get("questions")
+    if not isinstance(raw, list) or not raw or not all(isinstance(q, dict) for q in raw):
+        raise fields.fail("questions", "add the questions as [[questions]] tables")
+    if len(raw) > MAX_QUESTIONS:
+        raise fields.fail("questions", f"{len(raw)} questions; a quiz has at most {MAX_QUESTIONS}")
+    if mode == "comments" and len(raw) != 1:
+        raise fields.fail(
+            "questions", "a comments quiz has exactly one question: one post, answers in comments"
+        )
+    questions = []
+    for number, question in enumerate(raw, start=1):
+        try:
+            questions.append(build_question(question, number, rules))
+        except QuestionProblem as problem:
+            field = f"questions[{number}].{problem.key}"
+            line = (
+                line_of(fields.text, ("questions", number - 1, problem.key))
+                or line_of(fields.text, ("questions", number - 1))
+                or line_of(fields.text, ("questions",))
+            )
+            raise EventFileError(fields.path, field, problem.message, line) from None
+    return replace(base, kind="quiz", questions=tuple(questions), quiz=settings)
+
+
+def _telegram_only(fields: _Fields, library: LibraryConfig) -> None:
+    """Channel quizzes are Telegram quiz polls: networks default to, and must be, Telegram."""
+    if "telegram" not in library.networks:
+        raise fields.fail("mode", f"a channel quiz needs Telegram; library '{library.id}' has none")
+    fields.data = {"networks": ["telegram"], **fields.data}
+    if fields.data["networks"] != ["telegram"]:
+        raise fields.fail("networks", 'a channel quiz is Telegram-only: networks = ["telegram"]')
+
+
+def _settings(fields: _Fields, mode: str) -> QuizSettings:
+    """Timing and scoring: defaults per mode, then the limits of each."""
+    data = fields.data
+    if mode == "comments":
+        if "interval" in data:
+            raise fields.fail("interval", "a comments quiz has one question: no interval")
+        answer_time = _duration(fields, "answer_time", timedelta(days=1))
+        interval = answer_time
+    else:
+        interval = _duration(fields, "interval", DEFAULT_INTERVAL[mode])
+        default = min(timedelta(seconds=45), interval) if mode == "live" else interval
+        answer_time = _duration(fields, "answer_time", default)
+        if interval > LONGEST:
+            raise fields.fail("interval", "must be at most 30 days")
+        if answer_time > interval:
+            raise fields.fail("answer_time", "must not be longer than `interval`")
+    low, high = OPEN_PERIOD if mode == "live" else (OPEN_PERIOD[0], LONGEST)
+    if not low <= answer_time <= high:
+        span = "5s and 600s (10 minutes)" if mode == "live" else "5s and 30 days"
+        raise fields.fail("answer_time", f"must be between {span} in a {mode} quiz")
+    return QuizSettings(
+        mode=mode,
+        interval=interval,
+        answer_time=answer_time,
+        speed_bonus=_whole(fields, "speed_bonus", 0, 0, 10),
+        winners=_whole(fields, "winners", 3, 1, 50),
+        fuzzy_threshold=_whole(fields, "fuzzy_threshold", 85, 50, 100),
+        exclude_staff=_flag(fields, "exclude_staff", True),
+    )
+
+
+def _duration(fields: _Fields, key: str, default: timedelta) -> timedelta:
+    if key not in fields.data:
+        return default
+    value = parse_duration(fields.data[key])
+    if value is None or value <= timedelta(0):
+        raise fields.fail(key, 'must be a duration such as "45s", "2m", "1h" or "1d"')
+    return value
+
+
+def _whole(fields: _Fields, key: str, default: int, low: int, high: int) -> int:
+    value = fields.data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise fields.fail(key, f"must be a whole number from {low} to {high}")
+    return value
+
+
+def _flag(fields: _Fields, key: str, default: bool) -> bool:
+    value = fields.data.get(key, default)
+    if not isinstance(value, bool):
+        raise fields.fail(key, "must be true or false")
+    return value
+
+
+events.PARSERS["quiz"] = parse_quiz
