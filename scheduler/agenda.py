@@ -13,8 +13,16 @@ from scheduler.ics import CalendarEntry, calendar_bytes
 from scheduler.plan import POSTS
 
 _KIND_WORDS = {
-    "ru": {"publish": "публикация", "reminder": "напоминание", "snapshot": "сбор метрик"},
-    "en": {"publish": "post", "reminder": "reminder", "snapshot": "metrics"},
+    "ru": {
+        **{"publish": "публикация", "reminder": "напоминание", "snapshot": "сбор метрик"},
+        **{"question": "вопрос", "close": "закрытие", "results": "итоги"},
+        "community": "подписчики",
+    },
+    "en": {
+        **{"publish": "post", "reminder": "reminder", "snapshot": "metrics"},
+        **{"question": "question", "close": "closing", "results": "results"},
+        "community": "followers",
+    },
 }
 _NETWORKS = {"telegram": "Telegram", "vk": "VK"}
 _STATE_WORDS = {
@@ -79,10 +87,10 @@ def line(item: AgendaItem, language: str) -> str:
     zone = item.local.tzinfo.key  # type: ignore[union-attr]
     network = _NETWORKS.get(item.network, item.network)
     state = _STATE_WORDS[language].get(item.state, item.state)
+    about = f"{item.title} [{item.event_id}]" if item.event_id else ""  # members counts
     return (
-        f"{item.local:%Y-%m-%d %H:%M} {zone:<18} {state:<13} {kind:<13} {network:<8} "
-        f"{item.title} [{item.event_id}]"
-    )
+        f"{item.local:%Y-%m-%d %H:%M} {zone:<18} {state:<13} {kind:<13} {network:<8} {about}"
+    ).rstrip()
 
 
 def calendar(items: list[AgendaItem], language: str, name: str, now: datetime) -> bytes:
