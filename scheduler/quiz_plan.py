@@ -17,10 +17,12 @@ A poll with ``close_at`` gets a close action per network, then a results post.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.config import Config, LibraryConfig
 from bot.errors import EventFileError
 from bot.texts import TextError, human_time, render_post
+from bot.tomlfile import line_of
 from scheduler.events import Event
 from scheduler.quiz_model import Question, QuizSettings
 
@@ -41,9 +43,8 @@ def quiz_targets(event: Event, library: LibraryConfig, network: str) -> list[tup
         tg = library.telegram
         if mode == "live" or (mode == "daily" and tg.quiz_chat):
             if not tg.quiz_chat:
-                raise EventFileError(
-                    event.source,
-                    "mode",
+                raise _mode_error(
+                    event,
                     f"a live quiz needs a Telegram group: set quiz_chat in [library.telegram] "
                     f"of library '{library.id}'",
                 )
@@ -52,9 +53,8 @@ def quiz_targets(event: Event, library: LibraryConfig, network: str) -> list[tup
     if network == "vk" and library.vk:
         if mode == "live":
             if not library.vk.quiz_chat:
-                raise EventFileError(
-                    event.source,
-                    "mode",
+                raise _mode_error(
+                    event,
                     f"a live quiz on VK needs a community chat: set quiz_chat in [library.vk] "
                     f"of library '{library.id}'",
                 )
@@ -63,6 +63,15 @@ def quiz_targets(event: Event, library: LibraryConfig, network: str) -> list[tup
             return []  # Telegram's quiz polls only
         return [(str(library.vk.group_id), "wall")]
     return []
+
+
+def _mode_error(event: Event, message: str) -> EventFileError:
+    """The error names the file's ``mode`` line, where the librarian chose the mode."""
+    try:
+        line = line_of(Path(event.source).read_text(encoding="utf-8"), ("mode",))
+    except OSError:
+        line = None
+    return EventFileError(event.source, "mode", message, line)
 
 
 def style_for(question: Question, network: str, where: str, mode: str) -> str:

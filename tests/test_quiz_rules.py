@@ -163,3 +163,22 @@ def test_names_are_forgotten_after_the_retention_period(book_parts) -> None:
     assert next(db["quiz_results"].rows)["name"] is None
     # The standings still stand, under pseudonyms.
     assert store.standings(db, "central/q", "telegram")[0].points == table[0].points
+
+
+def test_a_live_quiz_needs_the_chats_it_runs_in(tmp_path: Path) -> None:
+    from bot.app import load_plan
+
+    config = load_config(write_config(tmp_path))
+    (tmp_path / "events" / "live.toml").write_text(
+        'kind = "quiz"\nlibrary = "central"\ntitle = "Т"\ntext = "Начинаем"\n'
+        'at = 2026-12-05T18:00:00\nmode = "live"\nnetworks = ["vk"]\n\n'
+        '[[questions]]\ntext = "?"\noptions = ["а", "б"]\ncorrect = 1\n',
+        encoding="utf-8",
+    )
+    db = open_db(config.storage)
+    [problem] = load_plan(db, config).problems
+    assert str(problem).endswith(
+        "live.toml:6 [mode]: a live quiz on VK needs a community chat: "
+        "set quiz_chat in [library.vk] of library 'central'"
+    )
+    assert db["actions"].count_where("kind = 'question'") == 0  # nothing half-planned
