@@ -241,13 +241,23 @@ def m005_quizzes(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m006_report_indexes(db: sqlite_utils.Database) -> None:
-    """Indexes the period report reads by: an event's posts, its players (index only)."""
-    db["actions"].create_index(["event_id", "kind"], if_not_exists=True)
+    """Indexes the period report reads by: posts, players, questions, latest samples."""
+    # An event's sent posts by kind and time: a reminder finds its occurrence in one seek.
+    db["actions"].create_index(["event_id", "kind", "state", "due_at"], if_not_exists=True)
     db["quiz_answers"].create_index(["event_id", "network", "person"], if_not_exists=True)
     # That index serves what these two did; every index is paid on each of a quiz's
     # thousands of inserts.
     db.execute("drop index if exists idx_quiz_answers_event_id_network")
     db.execute("drop index if exists idx_quiz_answers_library_id_answered_at")
+    # Per-question figures (answers, right answers) from the index alone: without it they
+    # are a million row lookups in a network's year.
+    db["quiz_answers"].create_index(["question_id", "correct"], if_not_exists=True)
+    # The latest sample of each post and metric, with its value, from the index alone; it
+    # serves every lookup the narrower m001 index did, so that one goes.
+    db["metric_samples"].create_index(
+        ["publication_id", "metric", "collected_at", "value"], if_not_exists=True
+    )
+    db.execute("drop index if exists idx_metric_samples_publication_id_metric_collected_at")
 
 
 def open_db(path: str | Path) -> sqlite_utils.Database:

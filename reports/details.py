@@ -45,7 +45,9 @@ def quizzes(conn, row: Lookup, with_names: bool) -> tuple[list[Winner], list[Que
         " order by t.observed_at desc, t.id desc limit 1) "
         "from quiz_questions q join temp._quizrow r "
         "on r.event_id = q.event_id and r.network = q.network "
-        "left join (select question_id, count(*) as answers, count(distinct person) as players, "
+        # One answer per player and question (a unique index), so players = answers, and
+        # both come from the (question_id, correct) index without touching the rows.
+        "left join (select question_id, count(*) as answers, count(*) as players, "
         "  sum(correct) as correct from quiz_answers "
         "  where question_id in (select q2.id from quiz_questions q2 join temp._quizrow r2 "
         "  on r2.event_id = q2.event_id and r2.network = q2.network) group by question_id) a "

@@ -26,7 +26,8 @@ import sqlite_utils
 
 from bot.config import ReportRules
 from bot.errors import BibliobotError
-from bot.storage import from_db, to_db
+from bot.storage import from_db
+from reports import gather
 from reports.details import polls, quizzes
 from reports.model import (
     COUNTERS,
@@ -60,29 +61,31 @@ def build_report(
     libraries = _libraries(db, library_ids)
     spans = {lib["id"]: period.bounds(ZoneInfo(lib["timezone"])) for lib in libraries}
     conn = db.conn
-    _temp_tables(conn, spans)
     try:
-        rows = _event_rows(conn, libraries, spans)
-        tallies = _apply_posts(conn, rows, _metrics(conn))
-        acts = _acts(conn, rows)
+        gather.prepare(conn, spans)
+        gather.pairs(conn)
+        rows = _event_rows(conn, libraries)
+        tallies = gather.tallies(conn)
+        acts = gather.acts(conn)
         followers, growth, by_day = _followers(conn, libraries, spans)
         details = quizzes(conn, rows.__getitem__, with_names), polls(conn, rows.__getitem__)
     finally:
-        for name in ("_span", "_cand", "_pubrow", "_quizrow", "_pairs", "_rowlib"):
-            conn.execute(f"drop table if exists temp.{name}")
+        gather.drop(conn)
+    by_library: dict[str, list[EventRow]] = defaultdict(list)
+    for row in rows.values():  # already in report order: library, time, title, network
+        by_library[row.library_id].append(row)
+    home = {row.event_id: row.library_id for row in rows.values()}
+    winners, questions = _by_library(details[0][0], home), _by_library(details[0][1], home)
+    options = _by_library(details[1], home)
     reports = []
     for lib in libraries:
-        mine = sorted(
-            (r for r in rows.values() if r.library_id == lib["id"]),
-            key=lambda r: (r.at, r.title, r.network),
-        )
+        mine = by_library.get(lib["id"], [])
         for row in mine:
             row.followers = followers.get((lib["id"], row.network))
         summary = _summary(lib["name"], period.days, mine, acts.get(lib["id"], {}), rules)
         summary.tallies = {n: t for (i, n), t in tallies.items() if i == lib["id"]}
         summary.followers = {n: v for (i, n), v in followers.items() if i == lib["id"]}
         summary.growth = {n: v for (i, n), v in growth.items() if i == lib["id"]}
-        events = {r.event_id for r in mine}
         reports.append(
             LibraryReport(
                 library_id=lib["id"],
@@ -90,9 +93,9 @@ def build_report(
                 timezone=lib["timezone"],
                 summary=summary,
                 rows=mine,
-                winners=[w for w in details[0][0] if w.event_id in events],
-                questions=[q for q in details[0][1] if q.event_id in events],
-                polls=[p for p in details[1] if p.event_id in events],
+                winners=winners.get(lib["id"], []),
+                questions=questions.get(lib["id"], []),
+                polls=options.get(lib["id"], []),
                 followers_by_day=by_day.get(lib["id"], {}),
             )
         )
@@ -110,6 +113,14 @@ def build_report(
     )
 
 
+def _by_library(items: list, home: dict[str, str]) -> dict[str, list]:
+    """Quiz and poll details grouped by their event's library."""
+    grouped: dict[str, list] = defaultdict(list)
+    for item in items:
+        grouped[home[item.event_id]].append(item)
+    return grouped
+
+
 def _libraries(db: sqlite_utils.Database, library_ids: list[str] | None) -> list[dict]:
     known = list(db["libraries"].rows_where(order_by="id"))
     if not library_ids:
@@ -124,185 +135,38 @@ def _libraries(db: sqlite_utils.Database, library_ids: list[str] | None) -> list
     return [by_id[i] for i in library_ids]
 
 
-def _temp_tables(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
-    """Each library's [start, end) in UTC text, and the candidate events of the period."""
-    conn.execute("create temp table if not exists _span (library_id text primary key, s, e)")
-    conn.execute("delete from temp._span")
-    conn.executemany(
-        "insert into temp._span values (?, ?, ?)",
-        [(lib, to_db(start), to_db(end)) for lib, (start, end) in spans.items()],
-    )
-    conn.execute("create temp table if not exists _cand (event_id text primary key)")
-    conn.execute("delete from temp._cand")
-    # Events with a publish post planned, or a question opened, within their library's span.
-    conn.execute(
-        "insert or ignore into temp._cand select a.event_id from actions a "
-        "join temp._span s on s.library_id = a.library_id "
-        "where a.state = 'sent' and a.kind = 'publish' and a.due_at >= s.s and a.due_at < s.e"
-    )
-    conn.execute(
-        "insert or ignore into temp._cand select q.event_id from quiz_questions q "
-        "join temp._span s on s.library_id = q.library_id "
-        "where q.opened_at >= s.s and q.opened_at < s.e"
-    )
-
-
-def _event_rows(conn, libraries: list[dict], spans) -> dict[tuple, EventRow]:
-    """One row per (event, occurrence, network) held in the period; posts noted in _pubrow."""
+def _event_rows(conn, libraries: list[dict]) -> dict[int, EventRow]:
+    """The period's rows by number, figures and acts filled (one query, one line a row)."""
     names = {lib["id"]: lib["name"] for lib in libraries}
     zones = {lib["id"]: ZoneInfo(lib["timezone"]) for lib in libraries}
-    events = {
-        e[0]: e
-        for e in conn.execute(
-            "select e.id, e.library_id, e.kind, e.title from events e "
-            "join temp._cand c on c.event_id = e.id"
+    rows: dict[int, EventRow] = {}
+    width = len(COUNTERS)
+    for line in gather.rows(conn):
+        n, event_id, library, network, occurrence, kind, title, url, posts, reminders = line[:10]
+        sums = line[10 : 10 + width]
+        engagement, deleted, participations, people, answers = line[10 + width :]
+        row = EventRow(
+            library,
+            names[library],
+            event_id,
+            kind,
+            title,
+            network,
+            from_db(occurrence).astimezone(zones[library]),
+            url=url,
+            posts=posts or 0,
+            reminders=reminders or 0,
+            # A row without posts (a quiz asked without an announcement) shows no counters.
+            figures=dict(zip(COUNTERS, sums, strict=True)) if posts else {},
+            participations=participations,
+            people=people,
+            answers=int(answers),
+            deleted=bool(deleted),
+            occurrence=occurrence,
+            engagement=engagement,
         )
-    }
-    posts: dict[str, list[tuple]] = defaultdict(list)
-    for post in conn.execute(
-        "select a.event_id, a.kind, a.due_at, a.network, a.target, p.id, p.url from actions a "
-        "join temp._cand c on c.event_id = a.event_id join publications p on p.action_id = a.id "
-        "where a.state = 'sent' and a.kind in ('publish', 'reminder') "
-        "order by a.due_at, a.network, a.target"
-    ):
-        posts[post[0]].append(post)
-    firsts = {
-        (event_id, network): first
-        for event_id, network, first in conn.execute(
-            "select q.event_id, q.network, min(q.opened_at) from quiz_questions q "
-            "join temp._cand c on c.event_id = q.event_id group by q.event_id, q.network"
-        )
-    }
-    quiz_networks: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for (event_id, network), first in firsts.items():
-        quiz_networks[event_id].append((network, first))
-    rows: dict[tuple, EventRow] = {}
-    links: list[tuple[int, int]] = []  # (publication id, row number)
-    numbers: dict[tuple, int] = {}
-
-    def row_for(event, occurrence: str, network: str) -> EventRow:
-        key = (event[0], occurrence, network)
-        if key not in rows:
-            library = event[1]
-            at = from_db(occurrence).astimezone(zones[library])
-            rows[key] = EventRow(library, names[library], event[0], event[2], event[3], network, at)
-            rows[key].occurrence = occurrence
-            numbers[key] = len(numbers)
-        return rows[key]
-
-    for event_id, event in events.items():
-        start, end = (to_db(t) for t in spans[event[1]])
-        occurrences = sorted({p[2] for p in posts[event_id] if p[1] == "publish"})
-        if not occurrences:  # a quiz asked without an announcing post
-            opened = [first for _, first in quiz_networks[event_id]]
-            occurrences = [min(opened)] if opened else []
-        for post in posts[event_id]:
-            # A reminder belongs to the first occurrence at or after it.
-            occurrence = next((o for o in occurrences if o >= post[2]), None)
-            if occurrence is None or not start <= occurrence < end:
-                continue
-            row = row_for(event, occurrence, post[3])
-            row.posts += 1
-            if post[1] == "reminder":
-                row.reminders += 1
-            elif not row.url:
-                row.url = post[6] or ""
-            links.append((post[5], numbers[(event_id, occurrence, post[3])]))
-        for network, _ in quiz_networks[event_id]:
-            if occurrences and start <= occurrences[0] < end:
-                row_for(event, occurrences[0], network)
-    conn.execute("create temp table if not exists _pubrow (publication_id integer primary key, n)")
-    conn.execute("delete from temp._pubrow")
-    conn.executemany("insert or ignore into temp._pubrow values (?, ?)", links)
-    conn.execute("create temp table if not exists _quizrow (event_id, network, n)")
-    conn.execute("delete from temp._quizrow")
-    # Quiz answers go to the event's first held occurrence on that network.
-    firsts_by_row: dict[tuple[str, str], int] = {}
-    for key, number in sorted(numbers.items(), key=lambda kv: kv[0][1]):
-        firsts_by_row.setdefault((key[0], key[2]), number)
-    conn.executemany(
-        "insert into temp._quizrow values (?, ?, ?)",
-        [(e, n, number) for (e, n), number in firsts_by_row.items() if (e, n) in firsts],
-    )
-    ordered = sorted(numbers, key=numbers.get)
-    return {numbers[key]: rows[key] for key in ordered}
-
-
-def _metrics(conn) -> dict[int, dict[str, float | None]]:
-    """Latest value of each counter per post (one pass over the samples of these posts)."""
-    columns = ", ".join(f"max(case when metric = '{m}' then value end)" for m in PIVOTED)
-    wanted = ", ".join(f"'{m}'" for m in PIVOTED)
-    sql = (
-        f"select publication_id, {columns} from ("
-        "  select m.publication_id, m.metric, m.value, max(m.collected_at) "
-        "  from temp._pubrow r join metric_samples m on m.publication_id = r.publication_id "
-        f"  where m.metric in ({wanted}) group by m.publication_id, m.metric"
-        ") group by publication_id"
-    )
-    return {row[0]: dict(zip(PIVOTED, row[1:], strict=True)) for row in conn.execute(sql)}
-
-
-def _apply_posts(
-    conn, rows: dict[int, EventRow], figures: dict[int, dict]
-) -> dict[tuple[str, str], Tally]:
-    """Add each post's figures to its row; the per-post tallies of each library and network."""
-    tallies: dict[tuple[str, str], Tally] = defaultdict(Tally)
-    for publication_id, number in conn.execute("select publication_id, n from temp._pubrow"):
-        row = rows[number]
-        found = figures.get(publication_id, {})
-        for name in COUNTERS:
-            value = found.get(name)
-            if value is not None:
-                row.figures[name] = (row.figures.get(name) or 0.0) + value
-            else:
-                row.figures.setdefault(name, None)
-        row.deleted = row.deleted or bool(found.get("deleted"))
-        tallies[(row.library_id, row.network)].add_post(found)
-    return tallies
-
-
-def _acts(conn, rows: dict[int, EventRow]) -> dict[str, dict[str, tuple[int, int, int, int]]]:
-    """Participations, people and answers per row; and per library and network.
-
-    One pass over the acts and answers makes (row, person) pairs with their counts; both
-    the rows' and the libraries' figures come from those pairs.
-    """
-    conn.execute("drop table if exists temp._pairs")
-    conn.execute(
-        "create temp table _pairs as select n, person, count(*) as acts, sum(answer) as answers "
-        "from (select r.n, i.person, i.kind = 'answer' as answer from interactions i "
-        "  join temp._pubrow r on r.publication_id = i.publication_id "
-        "  where i.kind not in ('join', 'leave') "
-        "  union all select r.n, q.person, 1 from quiz_answers q "
-        "  join temp._quizrow r on r.event_id = q.event_id and r.network = q.network) "
-        "group by n, person"
-    )
-    for number, acts, people, answers in conn.execute(
-        "select n, sum(acts), count(*), sum(answers) from temp._pairs group by n"
-    ):
-        row = rows[number]
-        row.participations, row.people, row.answers = acts, people, int(answers or 0)
-    conn.execute("create temp table if not exists _rowlib (n integer primary key, lib, net)")
-    conn.execute("delete from temp._rowlib")
-    conn.executemany(
-        "insert into temp._rowlib values (?, ?, ?)",
-        [(n, row.library_id, row.network) for n, row in rows.items()],
-    )
-    sql = (
-        "select library_id, network, sum(acts), count(distinct person), sum(answers), "
-        "sum(outside) from ("
-        "  select l.lib as library_id, l.net as network, p.person, p.acts, p.answers, "
-        "  0 as outside from temp._pairs p join temp._rowlib l on l.n = p.n "
-        "  union all select i.library_id, i.network, i.person, 1, i.kind = 'answer', 1 "
-        "  from interactions i join temp._span s on s.library_id = i.library_id "
-        "  where i.publication_id is null and i.kind not in ('join', 'leave') "
-        "  and i.at >= s.s and i.at < s.e"
-        ") group by library_id, network"
-    )
-    found: dict[str, dict[str, tuple[int, int, int, int]]] = defaultdict(dict)
-    for library, network, acts, people, answers, outside in conn.execute(sql):
-        found[library][network] = (acts, people, int(answers or 0), int(outside or 0))
-    return found
+        rows[n] = row
+    return rows
 
 
 def _followers(conn, libraries: list[dict], spans):

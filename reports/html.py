@@ -6,7 +6,9 @@ be mailed as it is. Figures a network does not show read "н/д" / "n/a".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from html import escape
+from pathlib import Path
 
 from reports import svg
 from reports.model import Report
@@ -18,7 +20,7 @@ from reports.tables import (
     top,
     weekly,
 )
-from reports.text import heading, sections, show
+from reports.text import cut_note, heading, sections, show, shown_rows
 from reports.words import Words
 
 STYLE = """
@@ -42,26 +44,43 @@ _NUMERIC = {"int", "num", "pct", "datetime", "date", "time"}
 
 def to_html(report: Report) -> str:
     """The whole report as an HTML document (a string)."""
+    return "".join(html_parts(report))
+
+
+def write_html(report: Report, path: Path) -> None:
+    """Write the report's HTML to ``path`` piece by piece (never whole in memory)."""
+    with path.open("w", encoding="utf-8") as out:
+        out.writelines(html_parts(report))
+
+
+def html_parts(report: Report) -> Iterator[str]:
+    """The HTML document as a sequence of strings, a table row group at a time."""
     words = Words(report.language)
     title, context = heading(report, words)
-    out = [
-        "<!DOCTYPE html>",
-        f'<html lang="{words.language}"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        *(f'<p class="meta">{escape(line)}</p>' for line in context),
-        f"<h2>{escape(words['charts'])}</h2>",
-        *charts(report, words),
-    ]
-    for section, tables in sections(report):
-        out.append(f"<h2>{escape(section)}</h2>")
+    yield "\n".join(
+        [
+            "<!DOCTYPE html>",
+            f'<html lang="{words.language}"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
+            f"<h1>{escape(title)}</h1>",
+            *(f'<p class="meta">{escape(line)}</p>' for line in context),
+            f"<h2>{escape(words['charts'])}</h2>",
+            *charts(report, words),
+            "",
+        ]
+    )
+    shown = {lib.library_id: shown_rows(lib.rows) for lib in report.libraries}
+    for section, tables in sections(report, shown):
+        yield f"<h2>{escape(section)}</h2>\n"
         for table in tables:
-            out.append(_table(table, words))
-    out.append(f"<h2>{escape(words['diary'])}</h2>")
-    out.append(_table(diary_table(report.rows, words), words))
-    out.append(f'<p class="note">{escape(words["na_note"])}</p></body></html>')
-    return "\n".join(out)
+            yield from _table(table, words)
+    rows = [row for lib in report.libraries for row in shown[lib.library_id]]
+    yield f"<h2>{escape(words['diary'])}</h2>\n"
+    if len(rows) < len(report.rows):
+        yield f'<p class="note">{escape(cut_note(words, len(rows), len(report.rows)))}</p>'
+    yield from _table(diary_table(rows, words), words)
+    yield f'<p class="note">{escape(words["na_note"])}</p></body></html>\n'
 
 
 def charts(report: Report, words: Words) -> list[str]:
@@ -93,16 +112,19 @@ def charts(report: Report, words: Words) -> list[str]:
     ]
 
 
-def _table(table: Table, words: Words) -> str:
-    """A table as HTML; numbers right-aligned, n/a marked, links clickable."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
-    parts = [f"<h3>{escape(table.title)}</h3>"]
+def _table(table: Table, words: Words) -> Iterator[str]:
+    """A table as HTML, a few hundred rows per piece; numbers right-aligned, n/a marked."""
+    yield f"<h3>{escape(table.title)}</h3>"
+    if table.note:
+        yield f'<p class="note">{escape(table.note)}</p>'
     if not table.rows:
-        parts.append(f'<p class="note">{escape(words["none"])}</p>')
-        return "".join(parts)
-    parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>")
+        yield f'<p class="note">{escape(words["none"])}</p>\n'
+        return
+    head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
+    yield f"<table><thead><tr>{head}</tr></thead><tbody>\n"
     na = f'<td class="na">{escape(words["na"])}</td>'
     kinds = table.kinds
+    chunk: list[str] = []
     for row in table.rows:
         cells = []
         for value, kind in zip(row, kinds, strict=True):
@@ -121,6 +143,8 @@ def _table(table: Table, words: Words) -> str:
                 cells.append(f'<td class="n">{escape(show(value, kind, words))}</td>')
             else:
                 cells.append(f"<td>{escape(show(value, kind, words))}</td>")
-        parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</tbody></table>")
-    return "".join(parts)
+        chunk.append("<tr>" + "".join(cells) + "</tr>\n")
+        if len(chunk) == 500:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk) + "</tbody></table>\n"

@@ -121,7 +121,7 @@ def rates(tally: Tally, followers: float | None, days: int, telegram: Tally | No
     )
 
 
-@dataclass
+@dataclass(slots=True)
 class EventRow:
     """One online event (one occurrence) on one network, with its posts' figures."""
 
@@ -142,11 +142,9 @@ class EventRow:
     followers: float | None = None
     deleted: bool = False
     occurrence: str = ""  # the occurrence's planned time (UTC text): one event across networks
-
-    @property
-    def engagement(self) -> float | None:
-        """likes + reactions + reposts + comments over what the network shows."""
-        return engagement_of(self.figures)
+    # likes + reactions + reposts + comments over what the network shows: engagement_of(
+    # figures), kept once rather than recomputed for every column and chart that shows it.
+    engagement: float | None = None
 
     @property
     def er_view(self) -> float | None:

@@ -25,6 +25,7 @@ class Table:
     kinds: list[str]
     rows: list[list] = field(default_factory=list)
     widths: list[int] = field(default_factory=list)  # characters, for the XLSX columns
+    note: str = ""  # shown under the title (e.g. that only some rows are listed)
 
 
 def local(moment: datetime) -> datetime:
@@ -217,22 +218,24 @@ def diary_table(rows: list[EventRow], words: Words) -> Table:
         ["date", "time", "text", "text", "text", "link", "int", "int", "text"],
         widths=[11, 7, 44, 12, 11, 40, 9, 11, 24],
     )
-    for row in rows:
-        moment = local(row.at)
-        table.rows.append(
-            [
-                moment.date(),
-                moment.time(),
-                row.title,
-                words.name(row.kind),
-                words.name(row.network),
-                row.url,
-                row.participations,
-                row.figures.get("views"),
-                row.library,
-            ]
-        )
+    table.rows = [diary_cells(row, words) for row in rows]
     return table
+
+
+def diary_cells(row: EventRow, words: Words) -> list:
+    """One event row's cells in the diary, in DIARY_KEYS order."""
+    moment = local(row.at)
+    return [
+        moment.date(),
+        moment.time(),
+        row.title,
+        words.name(row.kind),
+        words.name(row.network),
+        row.url,
+        row.participations,
+        row.figures.get("views"),
+        row.library,
+    ]
 
 
 def roll_up_table(report: Report, words: Words) -> Table:

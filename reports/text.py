@@ -12,7 +12,7 @@ import csv
 import io
 from datetime import date, datetime, time
 
-from reports.model import Report
+from reports.model import EventRow, Report
 from reports.tables import (
     Table,
     diary_table,
@@ -72,8 +72,44 @@ def heading(report: Report, words: Words) -> tuple[str, list[str]]:
     return title, lines
 
 
-def sections(report: Report) -> list[tuple[str, list[Table]]]:
-    """The report's tables in reading order, grouped under section titles."""
+# A browser struggles with tens of MB of table: per library the HTML lists the events with
+# the most response; the XLSX and CSV list every one, and the HTML says so where it cuts.
+ROWS_PER_LIBRARY = 500
+
+
+def shown_rows(rows: list[EventRow], limit: int = ROWS_PER_LIBRARY) -> list[EventRow]:
+    """A library's rows for the HTML: all, or the ``limit`` with most response, in order."""
+    if len(rows) <= limit:
+        return rows
+    ranked = sorted(
+        range(len(rows)),
+        key=lambda i: -(rows[i].participations + (rows[i].engagement or 0.0)),
+    )
+    return [rows[i] for i in sorted(ranked[:limit])]
+
+
+def cut_note(words: Words, shown: int, total: int) -> str:
+    """What a cut table leaves out, and where the rest is."""
+    if words.language == "ru":
+        return (
+            f"Показаны {shown} из {total} строк: у каждой библиотеки не более "
+            f"{ROWS_PER_LIBRARY} мероприятий с наибольшим откликом (участия + вовлечённость). "
+            "Полный список — в XLSX и CSV этого отчёта."
+        )
+    return (
+        f"{shown} of {total} rows shown: up to {ROWS_PER_LIBRARY} events per library with "
+        "the most response (participations + engagement). The full list is in the XLSX "
+        "and CSV of this report."
+    )
+
+
+def sections(
+    report: Report, shown: dict[str, list[EventRow]] | None = None
+) -> list[tuple[str, list[Table]]]:
+    """The report's tables in reading order, grouped under section titles.
+
+    ``shown``: the rows each library's events table lists (default: all of them).
+    """
     words = Words(report.language)
     parts: list[tuple[str, list[Table]]] = []
     if report.network is not None:
@@ -94,7 +130,7 @@ def sections(report: Report) -> list[tuple[str, list[Table]]]:
                 [
                     summary_table(lib.summary, words, words["summary"]),
                     six_nk_table(lib.summary, report, words),
-                    events_table(lib.rows, words, words["events"]),
+                    _events(lib.rows, (shown or {}).get(lib.library_id, lib.rows), words),
                 ],
             )
         )
@@ -105,6 +141,14 @@ def sections(report: Report) -> list[tuple[str, list[Table]]]:
     ]
     parts.append((f"{words['quizzes']} / {words['polls']}", [t for t in extra if t.rows]))
     return parts
+
+
+def _events(rows: list[EventRow], shown: list[EventRow], words: Words) -> Table:
+    """A library's events table, saying so when it lists only some of them."""
+    table = events_table(shown, words, words["events"])
+    if len(shown) < len(rows):
+        table.note = cut_note(words, len(shown), len(rows))
+    return table
 
 
 def to_markdown(report: Report) -> str:

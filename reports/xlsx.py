@@ -2,7 +2,7 @@
 quizzes, polls, and native (editable) charts.
 
 openpyxl lays out the workbook, its styles, column widths and charts; the cells of the
-table sheets are written by ``reports.xlsx_rows`` (fast) into the saved file.
+table sheets are written by ``reports.xlsx_rows`` (fast), streamed into the saved file.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from reports.model import Report
 from reports.tables import (
     Table,
     by_kind,
+    diary_cells,
     diary_table,
+    event_cells,
     events_table,
     followers_series,
     polls_table,
@@ -34,7 +36,7 @@ from reports.tables import (
 )
 from reports.text import heading
 from reports.words import Words
-from reports.xlsx_rows import STYLE_KINDS, Rows, fill, probe_styles, sheet_xml
+from reports.xlsx_rows import STYLE_KINDS, Rows, fill, probe_styles
 
 Block = str | Table  # a line of text, or a table
 
@@ -57,14 +59,19 @@ def to_xlsx(report: Report) -> bytes:
         plans[_sheet(book, words["network"], blocks, words, names)] = blocks
     for lib in report.libraries:
         blocks = [f"{lib.name}: {title}", *context[:1]]
+        # The bulky tables get their cells as generators, made while the sheet is written:
+        # only one sheet's cells are ever in memory.
+        events = events_table([], words, words["events"])
+        events.rows = (event_cells(row, words) for row in lib.rows)
         blocks += [
             summary_table(lib.summary, words, words["summary"]),
             six_nk_table(lib.summary, report, words),
-            events_table(lib.rows, words, words["events"]),
+            events,
             words["na_note"],
         ]
         plans[_sheet(book, lib.name, blocks, words, names)] = blocks
-    diary = diary_table(report.rows, words)
+    diary = diary_table([], words)
+    diary.rows = (diary_cells(row, words) for lib in report.libraries for row in lib.rows)
     plans[_sheet(book, words["diary"], [diary], words, names)] = [diary]
     quizzes = [
         winners_table(report.libraries, words, report.with_names),
@@ -79,17 +86,18 @@ def to_xlsx(report: Report) -> bytes:
     buffer = BytesIO()
     book.save(buffer)
     saved = buffer.getvalue()
-    sheets = {}
-    for index, blocks in plans.items():
-        rows = Rows(probe_styles(sheet_xml(saved, index)), words["na"])
-        for block in blocks:
+
+    def render(index: int, xml: str) -> Rows:
+        rows = Rows(probe_styles(xml), words["na"])
+        for block in plans[index]:
             if isinstance(block, Table):
                 rows.table(block)
                 rows.blank()
             else:
                 rows.line(block, "text" if rows.count else "title")
-        sheets[index] = rows
-    return fill(saved, sheets)
+        return rows
+
+    return fill(saved, set(plans), render)
 
 
 def _unique(name: str, taken: set[str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import date, datetime, time
 from io import BytesIO
 
@@ -18,9 +19,19 @@ from openpyxl.utils import get_column_letter
 from reports.tables import Table
 
 _EPOCH = datetime(1899, 12, 30)
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
-# XML 1.0 refuses most control characters; a stray one would make the file unreadable.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# One translate both escapes XML and drops what XML 1.0 refuses (most control characters;
+# a stray one would make the file unreadable).
+_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        '"': "&quot;",
+        "\ufffe": None,
+        "\uffff": None,
+        **{chr(c): None for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20))},
+    }
+)
 _CELL_STYLE = re.compile(r'<c r="([A-Z]+)1" s="(\d+)"')
 _SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>.*?</sheetData>", re.S)
 _DIMENSION = re.compile(r'<dimension ref="[^"]*"\s*/>')
@@ -34,7 +45,7 @@ def text(value: str) -> str:
     """Text made safe for XML."""
     if value.isalnum():  # most cells: nothing to escape
         return value
-    return _CONTROL.sub("", value).translate(_ESCAPES)
+    return value.translate(_ESCAPES)
 
 
 class Rows:
@@ -47,6 +58,7 @@ class Rows:
         self.width = 1
         self.na = text(na)
         self._letters = [get_column_letter(i + 1) for i in range(60)]
+        self._escaped: dict[str, str] = {}
 
     def line(self, value: str, kind: str = "title") -> None:
         """A row with one text cell (a title or a note)."""
@@ -74,16 +86,24 @@ class Rows:
         self.count += 1
         n = self.count
         out = [f'<row r="{n}">']
-        styles, letters, na = self.styles, self._letters, self.na
+        styles, letters, na, seen = self.styles, self._letters, self.na, self._escaped
         for i, value in enumerate(values):
             kind = type(value)
             if kind is str:
                 if value:
                     style = styles["header"] if kinds[i] == "header" else styles["text"]
+                    safe = seen.get(value)
+                    if safe is None:
+                        safe = text(value)
+                        if len(seen) < 50_000:  # names, kinds, titles repeat down a sheet
+                            seen[value] = safe
                     out.append(
                         f'<c r="{letters[i]}{n}" s="{style}" t="inlineStr">'
-                        f'<is><t xml:space="preserve">{text(value)}</t></is></c>'
+                        f'<is><t xml:space="preserve">{safe}</t></is></c>'
                     )
+            elif kind is datetime:
+                serial = (value - _EPOCH).total_seconds() / 86400
+                out.append(f'<c r="{letters[i]}{n}" s="{styles["datetime"]}"><v>{serial!r}</v></c>')
             elif kind is int or kind is float:
                 style = styles.get(kinds[i]) if kinds[i] in _NUMBERS else styles["num"]
                 out.append(f'<c r="{letters[i]}{n}" s="{style}"><v>{value!r}</v></c>')
@@ -117,10 +137,6 @@ class Rows:
             f'<is><t xml:space="preserve">{text(str(value))}</t></is></c>'
         )
 
-    def xml(self) -> str:
-        """The ``<sheetData>`` element."""
-        return "<sheetData>" + "".join(self.parts) + "</sheetData>"
-
     def dimension(self) -> str:
         """The ``<dimension>`` element for the written area."""
         return f'<dimension ref="A1:{get_column_letter(self.width)}{max(self.count, 1)}"/>'
@@ -132,8 +148,12 @@ def probe_styles(sheet_xml: str) -> dict[str, int]:
     return dict(zip(STYLE_KINDS, found, strict=True))
 
 
-def fill(book: bytes, sheets: dict[int, Rows]) -> bytes:
-    """The saved workbook with the sheetData of the given sheets (1-based) replaced."""
+def fill(book: bytes, indexes: set[int], render: Callable[[int, str], Rows]) -> bytes:
+    """The saved workbook with the sheetData of the given sheets (1-based) written in.
+
+    ``render(index, sheet_xml)`` makes a sheet's rows when its turn comes, and they are
+    streamed into the archive and dropped before the next sheet is made.
+    """
     source = zipfile.ZipFile(BytesIO(book))
     out = BytesIO()
     # Level 1 deflate: most of the file is repetitive XML, and speed matters more here.
@@ -141,17 +161,16 @@ def fill(book: bytes, sheets: dict[int, Rows]) -> bytes:
         for item in source.infolist():
             data = source.read(item.filename)
             match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", item.filename)
-            if match and int(match.group(1)) in sheets:
-                rows = sheets[int(match.group(1))]
-                xml = data.decode("utf-8")
-                xml = _DIMENSION.sub(rows.dimension(), xml, count=1)
-                head, tail = _SHEET_DATA.split(xml, maxsplit=1)
-                data = (head + rows.xml() + tail).encode("utf-8")
-            target.writestr(item.filename, data, compress_type=zipfile.ZIP_DEFLATED)
+            if not match or int(match.group(1)) not in indexes:
+                target.writestr(item.filename, data, compress_type=zipfile.ZIP_DEFLATED)
+                continue
+            xml = data.decode("utf-8")
+            rows = render(int(match.group(1)), xml)
+            xml = _DIMENSION.sub(rows.dimension(), xml, count=1)
+            head, tail = _SHEET_DATA.split(xml, maxsplit=1)
+            with target.open(item.filename, "w") as sheet:
+                sheet.write(head.encode("utf-8") + b"<sheetData>")
+                for start in range(0, len(rows.parts), 1000):
+                    sheet.write("".join(rows.parts[start : start + 1000]).encode("utf-8"))
+                sheet.write(b"</sheetData>" + tail.encode("utf-8"))
     return out.getvalue()
-
-
-def sheet_xml(book: bytes, index: int) -> str:
-    """The XML of worksheet ``index`` (1-based) of a saved workbook."""
-    with zipfile.ZipFile(BytesIO(book)) as archive:
-        return archive.read(f"xl/worksheets/sheet{index}.xml").decode("utf-8")

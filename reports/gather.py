@@ -1,0 +1,233 @@
+"""The set-based queries behind ``reports.figures``: rows, posts' latest figures and acts.
+
+Everything heavy happens in SQLite over covering indexes (migration m006): Python only
+receives one line per event row and one per library and network, never a line per
+sample or per answer. The temporary tables (``_span``, ``_pubrow``, ``_quizrow``, …)
+live for one report; ``reports.details`` reads ``_pubrow`` and ``_quizrow`` too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.storage import to_db
+from reports.model import COUNTERS, Tally
+
+TEMP_TABLES = ("_span", "_cand", "_first", "_post", "_row", "_pubrow", "_quizrow", "_fig")
+TEMP_TABLES += ("_pairs", "_rowpost", "_rowacts")
+_ENGAGED = ("likes", "reactions", "reposts", "comments")  # model.ENGAGEMENT, as SQL
+# A post's engagement: the sum of what the network shows, NULL when it shows none of them.
+_ENGAGEMENT = (
+    f"case when coalesce({', '.join(_ENGAGED)}) is null then null "
+    f"else {' + '.join(f'coalesce({m}, 0)' for m in _ENGAGED)} end"
+)
+
+
+def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
+    """Fill the temporary tables: spans, held rows (numbered in report order), their posts.
+
+    Columns are typed: a join between an untyped column and a typed one cannot use an
+    index on the untyped side, and the report would turn quadratic.
+    """
+    drop(conn)
+    # Temporary tables and sorts in memory (tens of MB for a network's year): on disk they
+    # are written out and read back, which cost seconds. SQLite refuses the change inside
+    # a transaction; it then stays as it was. It stays set for the connection afterwards.
+    if not conn.in_transaction:
+        conn.execute("pragma temp_store = memory")
+    conn.execute("create temp table _span (library_id text primary key, s text, e text)")
+    conn.executemany(
+        "insert into temp._span values (?, ?, ?)",
+        [(lib, to_db(start), to_db(end)) for lib, (start, end) in spans.items()],
+    )
+    # Candidates: events with a publish post planned, or a question opened, in the span.
+    conn.execute("create temp table _cand (event_id text primary key)")
+    conn.execute(
+        "insert or ignore into temp._cand select a.event_id from actions a "
+        "join temp._span s on s.library_id = a.library_id "
+        "where a.state = 'sent' and a.kind = 'publish' and a.due_at >= s.s and a.due_at < s.e"
+    )
+    conn.execute(
+        "insert or ignore into temp._cand select q.event_id from quiz_questions q "
+        "join temp._span s on s.library_id = q.library_id "
+        "where q.opened_at >= s.s and q.opened_at < s.e"
+    )
+    # The first occurrence of each event: its earliest publish post, else its first question.
+    conn.execute(
+        "create temp table _first as select c.event_id, coalesce("
+        " (select min(a.due_at) from actions a where a.event_id = c.event_id"
+        "  and a.kind = 'publish' and a.state = 'sent'),"
+        " (select min(q.opened_at) from quiz_questions q where q.event_id = c.event_id)) as occ "
+        "from temp._cand c"
+    )
+    # Each post with its occurrence: a reminder belongs to the first publish at or after it.
+    conn.execute(
+        "create temp table _post as select a.event_id, a.network, a.target, a.kind, "
+        "p.id as pid, coalesce(p.url, '') as url, case when a.kind = 'publish' then a.due_at "
+        " else (select min(o.due_at) from actions o where o.event_id = a.event_id "
+        " and o.kind = 'publish' and o.state = 'sent' and o.due_at >= a.due_at) end as occ "
+        "from temp._cand c join actions a on a.event_id = c.event_id "
+        "join publications p on p.action_id = a.id "
+        "where a.state = 'sent' and a.kind in ('publish', 'reminder')"
+    )
+    # Rows: (event, occurrence, network) held in the library's span, numbered in the order
+    # the report lists them (library, time, title, network).
+    conn.execute(
+        "create temp table _row (n integer primary key, event_id text, library_id text, "
+        "network text, occ text, kind text, title text)"
+    )
+    conn.execute(
+        "insert into temp._row (event_id, library_id, network, occ, kind, title) "
+        "select r.event_id, e.library_id, r.network, r.occ, e.kind, e.title from ("
+        "  select event_id, occ, network from temp._post where occ is not null"
+        "  union select q.event_id, f.occ, q.network from temp._first f"
+        "  join quiz_questions q on q.event_id = f.event_id"
+        ") r join events e on e.id = r.event_id join temp._span s on s.library_id = e.library_id "
+        "where r.occ >= s.s and r.occ < s.e "
+        "order by e.library_id, r.occ, e.title, r.network, r.event_id"
+    )
+    conn.execute("create index temp._row_key on _row (event_id, occ, network)")
+    conn.execute(
+        "create temp table _pubrow (publication_id integer primary key, n integer, kind text, "
+        "target text, url text)"
+    )
+    conn.execute(
+        "insert into temp._pubrow select p.pid, r.n, p.kind, p.target, p.url from temp._post p "
+        "join temp._row r on r.event_id = p.event_id and r.occ = p.occ and r.network = p.network"
+    )
+    conn.execute("create index temp._pubrow_n on _pubrow (n, kind, target)")
+    # Quiz answers go to the event's first held occurrence on that network (the lowest n).
+    conn.execute("create temp table _quizrow (n integer primary key, event_id text, network text)")
+    conn.execute(
+        "insert into temp._quizrow select min(r.n), r.event_id, r.network from temp._row r "
+        "where exists (select 1 from quiz_questions q "
+        " where q.event_id = r.event_id and q.network = r.network) "
+        "group by r.event_id, r.network"
+    )
+    _post_figures(conn)
+
+
+def _post_figures(conn) -> None:
+    """Each post's latest value of each counter, one pass over the covering index."""
+    pivot = ", ".join(
+        f"max(case when metric = '{m}' then value end) as {m}" for m in (*COUNTERS, "deleted")
+    )
+    # SQLite returns the bare column ``value`` from the row holding max(collected_at).
+    names = ", ".join((*COUNTERS, "deleted"))
+    conn.execute(f"create temp table _fig (pid integer primary key, {names}, engagement)")
+    conn.execute(
+        f"insert into temp._fig select *, {_ENGAGEMENT} from ("
+        f" select pid, {pivot} from ("
+        "  select publication_id as pid, metric, value, max(collected_at) from metric_samples"
+        "  where publication_id in (select publication_id from temp._pubrow)"
+        "  group by publication_id, metric"
+        " ) group by pid)"
+    )
+
+
+def rows(conn):
+    """One tuple per row, in report order: what it is, its posts' sums, its acts.
+
+    (n, event_id, library_id, network, occ, kind, title, url, posts, reminders,
+    *COUNTERS sums, engagement, deleted, participations, people, answers)
+    """
+    sums = ", ".join(f"sum(f.{m})" for m in COUNTERS)
+    # Per-row sums go to keyed tables first: joined as subqueries, SQLite would rescan them
+    # for every row.
+    conn.execute(
+        f"create temp table _rowpost (n integer primary key, posts, reminders, "
+        f"{', '.join(COUNTERS)}, engagement, deleted)"
+    )
+    conn.execute(
+        f"insert into temp._rowpost select b.n, count(*), sum(b.kind = 'reminder'), {sums}, "
+        "sum(f.engagement), max(coalesce(f.deleted, 0) <> 0) "
+        "from temp._pubrow b left join temp._fig f on f.pid = b.publication_id group by b.n"
+    )
+    conn.execute("create temp table _rowacts (n integer primary key, acts, people, answers)")
+    conn.execute(
+        "insert into temp._rowacts select n, sum(acts), count(*), sum(answers) "
+        "from temp._pairs group by n"
+    )
+    return conn.execute(
+        "select r.n, r.event_id, r.library_id, r.network, r.occ, r.kind, r.title, "
+        " coalesce((select u.url from temp._pubrow u where u.n = r.n and u.kind = 'publish'"
+        "  and u.url <> '' order by u.target limit 1), ''), "
+        " p.posts, p.reminders, " + ", ".join(f"p.{m}" for m in COUNTERS) + ", p.engagement, "
+        " coalesce(p.deleted, 0), coalesce(a.acts, 0), coalesce(a.people, 0), "
+        " coalesce(a.answers, 0) "
+        "from temp._row r left join temp._rowpost p on p.n = r.n "
+        "left join temp._rowacts a on a.n = r.n order by r.n"
+    )
+
+
+def tallies(conn) -> dict[tuple[str, str], Tally]:
+    """The posts' counters per library and network, as ``Tally.add_post`` would sum them."""
+    columns = ", ".join(f"sum(f.{m}), count(f.{m})" for m in COUNTERS)
+    found: dict[tuple[str, str], Tally] = {}
+    for line in conn.execute(
+        f"select r.library_id, r.network, count(*), {columns}, "
+        "sum(f.engagement), count(f.engagement), "
+        "sum(case when f.views is not null then f.engagement end), "
+        "sum(case when f.engagement is not null then f.views end), "
+        "count(case when f.engagement is not null then f.views end) "
+        "from temp._pubrow b join temp._row r on r.n = b.n "
+        "left join temp._fig f on f.pid = b.publication_id group by r.library_id, r.network"
+    ):
+        library, network, posts, *rest = line
+        tally = Tally(posts=posts)
+        for i, name in enumerate(COUNTERS):
+            total, known = rest[2 * i], rest[2 * i + 1]
+            if known:
+                tally.sums[name] = total
+                tally.known[name] = known
+        engagement, engaged, viewed_engagement, viewed_views, viewed = rest[2 * len(COUNTERS) :]
+        tally.engagement, tally.engaged = engagement or 0.0, engaged
+        tally.viewed_engagement, tally.viewed_views = viewed_engagement or 0.0, viewed_views or 0.0
+        tally.viewed = viewed
+        found[(library, network)] = tally
+    return found
+
+
+def pairs(conn) -> None:
+    """(row, person) with acts and answers: the readers' acts on its posts and quiz answers."""
+    conn.execute(
+        "create temp table _pairs as select n, person, sum(acts) as acts, "
+        "sum(answers) as answers from ("
+        "  select b.n, i.person, count(*) as acts, sum(i.kind = 'answer') as answers "
+        "  from temp._pubrow b join interactions i on i.publication_id = b.publication_id "
+        "  where i.kind not in ('join', 'leave') group by b.n, i.person"
+        "  union all select r.n, q.person, count(*), count(*) from temp._quizrow r "
+        "  join quiz_answers q on q.event_id = r.event_id and q.network = r.network "
+        "  group by r.n, q.person"
+        ") group by n, person"
+    )
+
+
+def acts(conn) -> dict[str, dict[str, tuple[int, int, int, int]]]:
+    """(participations, people, answers, acts outside posts) per library and network."""
+    sql = (
+        "select library_id, network, sum(acts), count(distinct person), sum(answers), "
+        "sum(outside) from ("
+        "  select r.library_id, r.network, p.person, p.acts, p.answers, 0 as outside "
+        "  from temp._pairs p join temp._row r on r.n = p.n "
+        "  union all select i.library_id, i.network, i.person, 1, i.kind = 'answer', 1 "
+        "  from interactions i join temp._span s on s.library_id = i.library_id "
+        "  where i.publication_id is null and i.kind not in ('join', 'leave') "
+        "  and i.at >= s.s and i.at < s.e"
+        ") group by library_id, network"
+    )
+    found: dict[str, dict[str, tuple[int, int, int, int]]] = {}
+    for library, network, count, people, answers, outside in conn.execute(sql):
+        found.setdefault(library, {})[network] = (
+            count,
+            people,
+            int(answers or 0),
+            int(outside or 0),
+        )
+    return found
+
+
+def drop(conn) -> None:
+    """Remove the temporary tables of a report."""
+    for name in TEMP_TABLES:
+        conn.execute(f"drop table if exists temp.{name}")
