@@ -82,7 +82,7 @@ def hbars(title: str, labels: list[str], values: list[float]) -> str:
         y = TOP + 22 * i
         w = (WIDTH - left - RIGHT - 40) * value / top
         body.append(
-            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(label[:48])}</text>'
+            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(_short(label))}</text>'
             f'<rect x="{left}" y="{y + 2}" width="{w:.1f}" height="16" fill="{COLOURS[0]}"/>'
             f'<text x="{left + w + 4:.1f}" y="{y + 14}">{value:g}</text>'
         )
@@ -94,8 +94,9 @@ def line(title: str, labels: list[str], values: list[float]) -> str:
     if not values:
         return _frame(title, [])
     low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    bottom = low - span * 0.1
+    # Whole-number ticks that differ: a flat or nearly flat line gets a range of at least 4.
+    span = max(high - low, 4 / 1.2)
+    bottom = low - (span - (high - low)) / 2 - span * 0.1
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(values) - 1, 1)
     points = " ".join(
@@ -111,6 +112,10 @@ def line(title: str, labels: list[str], values: list[float]) -> str:
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.0f}</text>'
         )
     body.append(f'<polyline points="{points}" fill="none" stroke="{COLOURS[0]}" stroke-width="2"/>')
+    if len(values) <= 31:  # a dot per day; a single day is otherwise invisible
+        for point in points.split():
+            x, y = point.split(",")
+            body.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{COLOURS[0]}"/>')
     every = max(1, len(labels) // 8)
     for i in range(0, len(labels), every):
         body.append(
@@ -118,6 +123,11 @@ def line(title: str, labels: list[str], values: list[float]) -> str:
             f'text-anchor="middle">{escape(labels[i])}</text>'
         )
     return _frame(title, body)
+
+
+def _short(label: str, limit: int = 38) -> str:
+    """A label that fits left of the bars (the full one is in the tables)."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def _legend(names: list[str]) -> list[str]:
