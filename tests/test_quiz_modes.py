@@ -319,3 +319,52 @@ async def test_poll_closes_and_posts_totals_per_network_and_combined(tmp_path: P
         assert "2. Война и мир — 3 (Telegram: 2, " in text
         assert "3. Тихий Дон — 2 (Telegram: 1, " in text
         assert "Всего голосов: 8." in text
+
+
+async def test_daily_quiz_in_a_telegram_group_accumulates_standings(tmp_path: Path) -> None:
+    start = start_time()
+    now = {"now": start.timestamp()}
+    with Sandbox(seed=29, clock=lambda: now["now"]) as box:
+        box.telegram.set_rate_limits(enabled=False)
+        group = box.info()["telegram"]["group_id"]
+        world = QuizWorld(box, tmp_path, start, telegram_extra=f"quiz_chat = {group}")
+        world.stand_in_time = now
+        at = shift(start, 60)
+        text = DAILY.format(at=local(at)).replace('networks = ["vk"]', 'networks = ["telegram"]')
+        (tmp_path / "events" / "day.toml").write_text(text, "utf-8")
+        world.plan()
+        bot = world.platforms[("central", "telegram")].bot
+        intake = TelegramIntake(
+            world.db, bot, list(world.config.libraries), world.clock, 0, quiz=world.engine.book
+        )
+        await intake.start()
+        users = [box.telegram.add_user(f"Читатель{n}")["id"] for n in range(PLAYERS)]
+        rng = random.Random(12)
+        expected = Expected(window=86400, bonus=0)
+        for number in (1, 2):
+            await world.fire_due(shift(at, 86400 * number))
+            question = world.question("telegram", number)
+            opened = world.clock.current
+            for user in users:
+                world.tick(60)
+                if rng.random() < 0.2:
+                    continue
+                choice = rng.choice([0, 1, 2])
+                box.telegram.vote_as_user(user, group, int(question["remote_id"]), [choice])
+                while await intake.poll_once():
+                    pass
+                elapsed = (world.clock.current - opened).total_seconds()
+                expected.answer(
+                    number, f"Читатель{users.index(user)}", elapsed, choice == 0, stamped=False
+                )
+            await world.fire_due(shift(at, 86400 * (number + 1) - 1))
+        await world.fire_due(shift(at, 86400 * 3 + 60))
+        messages = box.telegram.messages(group)
+        await world.close()
+    table = store.standings(world.db, "central/day", "telegram")
+    assert [(s.name, s.points, s.correct) for s in table] == expected.table()
+    # Daily: the standings after question 1 are a message of their own (a day later a new
+    # one would be needed anyway), then the final results.
+    texts = [m.get("text") or "" for m in messages]
+    assert sum("после вопроса 1" in t for t in texts) == 1
+    assert "итоги" in texts[-1]

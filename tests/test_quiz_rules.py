@@ -130,6 +130,17 @@ def test_staff_do_not_play_and_late_answers_are_ignored(book_parts) -> None:
     assert db["quiz_answers"].count == 0
 
 
+def test_an_edit_after_the_close_is_ignored(book_parts) -> None:
+    config, db, clock = book_parts
+    book = AnswerBook(db, config, clock)
+    book.opened(_ask(db, 1, options=(), accepted=("Волга",), style="text", where="group"))
+    written = clock.now() + timedelta(seconds=10)  # the message's own date: before the close
+    clock.advance(seconds=70)  # the edit arrives after the close
+    verdict = book.on_text("telegram", "-100", None, 9, "Поздний", "Волга", written, "message")
+    assert verdict is not None and verdict.reason == store.CLOSED
+    assert db["quiz_answers"].count == 0
+
+
 def test_ties_are_broken_by_the_total_time_of_right_answers(book_parts) -> None:
     config, db, clock = book_parts
     # No speed bonus here: equal points, so only the time decides.
