@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,6 +14,7 @@ from bot.config import load_config
 from bot.platforms import build_platforms
 from bot.quiz.engine import QuizEngine
 from bot.storage import open_db, to_db
+from sandbox.server import Sandbox
 from scheduler.clock import ManualClock
 from scheduler.runner import Runner
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config
@@ -142,3 +145,21 @@ class QuizWorld:
 def shift(moment: datetime, seconds: float) -> datetime:
     """``moment`` plus seconds."""
     return moment + timedelta(seconds=seconds)
+
+
+@contextmanager
+def quiz_world(
+    tmp_path: Path, seed: int, config: Callable[[Sandbox], dict[str, str]] | None = None
+) -> Iterator[tuple[Sandbox, QuizWorld]]:
+    """Stand-ins whose clock follows the world's manual clock, rate limits off.
+
+    ``config`` may add config lines once the stand-ins exist (a chat id, staff ids).
+    """
+    start = start_time()
+    now = {"now": start.timestamp()}
+    with Sandbox(seed=seed, clock=lambda: now["now"]) as box:
+        box.vk.set_rate_limits(enabled=False)
+        box.telegram.set_rate_limits(enabled=False)
+        world = QuizWorld(box, tmp_path, start, **(config(box) if config else {}))
+        world.stand_in_time = now
+        yield box, world

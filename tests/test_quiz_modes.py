@@ -8,8 +8,7 @@ from pathlib import Path
 
 from bot.intake.telegram import TelegramIntake
 from bot.quiz import store
-from sandbox.server import Sandbox
-from tests.quiz_helpers import Expected, QuizWorld, local, shift, start_time
+from tests.quiz_helpers import Expected, local, quiz_world, shift
 from tests.test_quiz_vk import vk_intake
 
 PLAYERS = 50
@@ -38,12 +37,8 @@ VARIANTS = {
 
 
 async def test_comments_quiz_on_the_vk_wall(tmp_path: Path) -> None:
-    start = start_time()
-    now = {"now": start.timestamp()}
-    with Sandbox(seed=11, clock=lambda: now["now"]) as box:
-        box.vk.set_rate_limits(enabled=False)
-        world = QuizWorld(box, tmp_path, start)
-        world.stand_in_time = now
+    with quiz_world(tmp_path, 11) as (box, world):
+        start = world.clock.now()
         at = shift(start, 60)
         text = COMMENTS.format(at=local(at), networks='["vk"]')
         (tmp_path / "events" / "who.toml").write_text(text, "utf-8")
@@ -118,12 +113,8 @@ correct = 2
 
 
 async def test_channel_quiz_records_totals_and_share_of_right_answers(tmp_path: Path) -> None:
-    start = start_time()
-    now = {"now": start.timestamp()}
-    with Sandbox(seed=13, clock=lambda: now["now"]) as box:
-        box.telegram.set_rate_limits(enabled=False)
-        world = QuizWorld(box, tmp_path, start)
-        world.stand_in_time = now
+    with quiz_world(tmp_path, 13) as (box, world):
+        start = world.clock.now()
         at = shift(start, 60)
         (tmp_path / "events" / "chan.toml").write_text(CHANNEL.format(at=local(at)), "utf-8")
         world.plan()
@@ -157,12 +148,8 @@ async def test_channel_quiz_records_totals_and_share_of_right_answers(tmp_path: 
 
 
 async def test_comments_quiz_in_a_telegram_channel_discussion(tmp_path: Path) -> None:
-    start = start_time()
-    now = {"now": start.timestamp()}
-    with Sandbox(seed=17, clock=lambda: now["now"]) as box:
-        box.telegram.set_rate_limits(enabled=False)
-        world = QuizWorld(box, tmp_path, start)
-        world.stand_in_time = now
+    with quiz_world(tmp_path, 17) as (box, world):
+        start = world.clock.now()
         at = shift(start, 60)
         text = COMMENTS.format(at=local(at), networks='["telegram"]')
         (tmp_path / "events" / "who.toml").write_text(text, "utf-8")
@@ -224,12 +211,8 @@ correct = 1
 
 
 async def test_daily_quiz_on_the_vk_wall_with_polls(tmp_path: Path) -> None:
-    start = start_time()
-    now = {"now": start.timestamp()}
-    with Sandbox(seed=19, clock=lambda: now["now"]) as box:
-        box.vk.set_rate_limits(enabled=False)
-        world = QuizWorld(box, tmp_path, start)
-        world.stand_in_time = now
+    with quiz_world(tmp_path, 19) as (box, world):
+        start = world.clock.now()
         at = shift(start, 60)
         (tmp_path / "events" / "day.toml").write_text(DAILY.format(at=local(at)), "utf-8")
         world.plan()
@@ -276,13 +259,8 @@ close_at = {close}
 
 
 async def test_poll_closes_and_posts_totals_per_network_and_combined(tmp_path: Path) -> None:
-    start = start_time()
-    now = {"now": start.timestamp()}
-    with Sandbox(seed=23, clock=lambda: now["now"]) as box:
-        box.vk.set_rate_limits(enabled=False)
-        box.telegram.set_rate_limits(enabled=False)
-        world = QuizWorld(box, tmp_path, start)
-        world.stand_in_time = now
+    with quiz_world(tmp_path, 23) as (box, world):
+        start = world.clock.now()
         at, close = shift(start, 60), shift(start, 3600)
         text = POLL.format(at=local(at), close=local(close))
         (tmp_path / "events" / "vote.toml").write_text(text, "utf-8")
@@ -322,13 +300,12 @@ async def test_poll_closes_and_posts_totals_per_network_and_combined(tmp_path: P
 
 
 async def test_daily_quiz_in_a_telegram_group_accumulates_standings(tmp_path: Path) -> None:
-    start = start_time()
-    now = {"now": start.timestamp()}
-    with Sandbox(seed=29, clock=lambda: now["now"]) as box:
-        box.telegram.set_rate_limits(enabled=False)
-        group = box.info()["telegram"]["group_id"]
-        world = QuizWorld(box, tmp_path, start, telegram_extra=f"quiz_chat = {group}")
-        world.stand_in_time = now
+    def chat(box) -> dict[str, str]:
+        return {"telegram_extra": f"quiz_chat = {box.info()['telegram']['group_id']}"}
+
+    with quiz_world(tmp_path, 29, chat) as (box, world):
+        start = world.clock.now()
+        group = world.tg["group_id"]
         at = shift(start, 60)
         text = DAILY.format(at=local(at)).replace('networks = ["vk"]', 'networks = ["telegram"]')
         (tmp_path / "events" / "day.toml").write_text(text, "utf-8")

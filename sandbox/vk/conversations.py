@@ -8,6 +8,7 @@ adding the Bots Long Poll event VK would send (``message_new``, ``message_event`
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.vk import audience, chats, snapshot
@@ -21,9 +22,7 @@ class Conversations:
     lock: threading.RLock
     world: World
     events: EventHub
-
-    def _community(self, group_id: int | str | None) -> Community:
-        raise NotImplementedError  # VkStandIn's
+    _community: Callable[[int | str | None], Community]  # VkStandIn's lookup
 
     def write(
         self,
