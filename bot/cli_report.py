@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-FORMATS = ("xlsx", "html", "csv", "md")
+from reports.output import FORMATS
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -48,11 +48,25 @@ def _choose_period(period: str | None, start: str | None, end: str | None):
         _fail(str(exc))
 
 
-def _format(fmt: str | None, out: Path | None) -> str:
-    if fmt:
-        return fmt
+def _targets(
+    formats: tuple[str, ...], out: Path | None, label: str
+) -> list[tuple[str, Path | None]]:
+    """Each format asked for with its file (None: the screen).
+
+    One format: --out as given, else the screen (XLSX: report-PERIOD.xlsx). Several:
+    --out names the files without its suffix, else report-PERIOD.<format>.
+    """
     suffix = out.suffix.lower().lstrip(".") if out else ""
-    return suffix if suffix in FORMATS else "md"
+    chosen = list(dict.fromkeys(formats)) or [suffix if suffix in FORMATS else "md"]
+    if len(chosen) == 1:
+        fmt = chosen[0]
+        if out is None and fmt == "xlsx":
+            out = Path(f"report-{label}.xlsx")
+        return [(fmt, out)]
+    base = (out.with_suffix("") if suffix in FORMATS else out) if out else Path(f"report-{label}")
+    # The XLSX first: it takes longest, and the first is written by this process.
+    chosen.sort(key=lambda f: f != "xlsx")
+    return [(fmt, base.with_name(f"{base.name}.{fmt}")) for fmt in chosen]
 
 
 @click.command()
@@ -72,9 +86,11 @@ def _format(fmt: str | None, out: Path | None) -> str:
 @click.option("--all", "everyone", is_flag=True, help="Every library, with a network roll-up.")
 @click.option(
     "--format",
-    "fmt",
+    "formats",
     type=click.Choice(FORMATS),
-    help="Output format (default: from --out's suffix, else md).",
+    multiple=True,
+    help="Output format, may be given again for more files "
+    "(default: from --out's suffix, else md).",
 )
 @click.option("--out", type=click.Path(path_type=Path), help="Write here instead of the screen.")
 @click.option("--with-names", is_flag=True, help="Show winners' names (personal data).")
@@ -85,7 +101,7 @@ def report(
     end: str | None,
     library_ids: tuple[str, ...],
     everyone: bool,
-    fmt: str | None,
+    formats: tuple[str, ...],
     out: Path | None,
     with_names: bool,
 ) -> None:
@@ -93,7 +109,8 @@ def report(
 
     Periods are each library's local dates. CSV is UTF-8 with a BOM, ';' between
     fields and a header row (Excel opens it as is); XLSX without --out is written
-    to report-PERIOD.xlsx.
+    to report-PERIOD.xlsx. --format may be given more than once: one gathering, a file
+    per format, named by --out without its suffix (else report-PERIOD.<format>).
     """
     from bot.config import load_config
     from bot.errors import BibliobotError, InputError, Problems
@@ -103,7 +120,7 @@ def report(
     chosen = _choose_period(period, start, end)
     if everyone and library_ids:
         _fail("give either --library or --all, not both")
-    fmt = _format(fmt, out)
+    targets = _targets(formats, out, chosen.label.replace(" — ", "_"))
     try:
         config = load_config(config_path)
     except Problems as exc:
@@ -125,33 +142,16 @@ def report(
         )
     except BibliobotError as exc:
         _fail(str(exc), 1)
-    data = render(built, fmt)
-    if fmt == "xlsx" and out is None:
-        out = Path(f"report-{chosen.label.replace(' — ', '_')}.xlsx")
-    if out is None:
-        click.echo(data)
+    if targets[0][1] is None:
+        from reports.output import render
+
+        click.echo(render(built, targets[0][0]))
         return
+    from reports.output import write_all
+
     try:
-        if isinstance(data, bytes):
-            out.write_bytes(data)
-        else:
-            # newline="" keeps the CSV's CRLF as written
-            out.write_text(data, encoding="utf-8", newline="")
-    except OSError as exc:
-        _fail(f"{out}: cannot write ({exc.strerror})", 1)
-    click.echo(f"{len(built.rows)} event row(s), {len(built.libraries)} library(ies) → {out}")
-
-
-def render(built, fmt: str) -> str | bytes:
-    """The report in one format: bytes for XLSX, text for the others."""
-    if fmt == "xlsx":
-        from reports.xlsx import to_xlsx
-
-        return to_xlsx(built)
-    if fmt == "html":
-        from reports.html import to_html
-
-        return to_html(built)
-    from reports.text import to_csv, to_markdown
-
-    return to_csv(built) if fmt == "csv" else to_markdown(built)
+        write_all(built, targets)
+    except BibliobotError as exc:
+        _fail(str(exc), 1)
+    files = ", ".join(str(path) for _, path in targets)
+    click.echo(f"{len(built.rows)} event row(s), {len(built.libraries)} library(ies) → {files}")

@@ -260,6 +260,39 @@ def m006_report_indexes(db: sqlite_utils.Database) -> None:
     db.execute("drop index if exists idx_metric_samples_publication_id_metric_collected_at")
 
 
+@migrations()
+def m007_post_figures(db: sqlite_utils.Database) -> None:
+    """Each post's latest figures in one row (kept by ``bot.samples``), filled from history."""
+    from bot.samples import FIGURES, refresh
+
+    db["post_figures"].create(
+        {"publication_id": int, **{name: float for name in FIGURES}, "engagement": float},
+        pk="publication_id",
+        foreign_keys=[("publication_id", "publications", "id")],
+    )
+    refresh(db.conn)
+
+
+@migrations()
+def m008_quiz_counts(db: sqlite_utils.Database) -> None:
+    """Counts kept once they cannot change: a closed question's answers, players' totals."""
+    db["quiz_questions"].add_column("answers", int)
+    db["quiz_questions"].add_column("correct", int)
+    db["quiz_results"].add_column("answers", int)
+    db.execute(
+        "update quiz_questions set "
+        "answers = (select count(*) from quiz_answers a where a.question_id = quiz_questions.id), "
+        "correct = (select coalesce(sum(a.correct), 0) from quiz_answers a "
+        " where a.question_id = quiz_questions.id) where closed_at is not null"
+    )
+    # Results list every player, so each one's answers can be counted for them.
+    db.execute(
+        "update quiz_results set answers = (select count(*) from quiz_answers a "
+        " where a.event_id = quiz_results.event_id and a.network = quiz_results.network "
+        " and a.person = quiz_results.person)"
+    )
+
+
 def open_db(path: str | Path) -> sqlite_utils.Database:
     """Open (creating if needed) the database at ``path``, migrated and in WAL mode."""
     path = Path(path)

@@ -40,7 +40,9 @@ def quizzes(conn, row: Lookup, with_names: bool) -> tuple[list[Winner], list[Que
         )
     questions = []
     for n, network, number, mode, spec, answers, players, right, votes in conn.execute(
-        "select r.n, q.network, q.number, q.mode, q.spec, a.answers, a.players, a.correct, "
+        # A closed question's counts were kept when it closed; an open one's are counted.
+        "select r.n, q.network, q.number, q.mode, q.spec, coalesce(q.answers, a.answers), "
+        "coalesce(q.answers, a.players), coalesce(q.correct, a.correct), "
         "(select totals from poll_totals t where t.poll_id = q.poll_id "
         " order by t.observed_at desc, t.id desc limit 1) "
         "from quiz_questions q join temp._quizrow r "
@@ -50,7 +52,8 @@ def quizzes(conn, row: Lookup, with_names: bool) -> tuple[list[Winner], list[Que
         "left join (select question_id, count(*) as answers, count(*) as players, "
         "  sum(correct) as correct from quiz_answers "
         "  where question_id in (select q2.id from quiz_questions q2 join temp._quizrow r2 "
-        "  on r2.event_id = q2.event_id and r2.network = q2.network) group by question_id) a "
+        "  on r2.event_id = q2.event_id and r2.network = q2.network where q2.answers is null) "
+        "  group by question_id) a "
         "on a.question_id = q.id order by r.n, q.network, q.number"
     ):
         event = row(n)

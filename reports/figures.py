@@ -18,7 +18,10 @@ What counts (definitions the report prints and tests recompute by another route)
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,7 +30,7 @@ import sqlite_utils
 from bot.config import ReportRules
 from bot.errors import BibliobotError
 from bot.storage import from_db
-from reports import gather
+from reports import forked, gather
 from reports.details import polls, quizzes
 from reports.model import (
     COUNTERS,
@@ -56,27 +59,24 @@ def build_report(
     language: str = "ru",
     with_names: bool = False,
     now: datetime | None = None,
+    workers: int | None = None,
 ) -> Report:
-    """Gather every figure of ``period`` for the given libraries (None: all of them)."""
+    """Gather every figure of ``period`` for the given libraries (None: all of them).
+
+    Up to ``workers`` processes (None: one per core) gather groups of libraries side by
+    side, where that is safe (see ``processes``).
+    """
     libraries = _libraries(db, library_ids)
     spans = {lib["id"]: period.bounds(ZoneInfo(lib["timezone"])) for lib in libraries}
-    conn = db.conn
-    try:
-        gather.prepare(conn, spans)
-        gather.pairs(conn)
-        rows = _event_rows(conn, libraries)
-        tallies = gather.tallies(conn)
-        acts = gather.acts(conn)
-        followers, growth, by_day = _followers(conn, libraries, spans)
-        details = quizzes(conn, rows.__getitem__, with_names), polls(conn, rows.__getitem__)
-    finally:
-        gather.drop(conn)
+    found = gather_all(db, libraries, spans, with_names, workers)
     by_library: dict[str, list[EventRow]] = defaultdict(list)
-    for row in rows.values():  # already in report order: library, time, title, network
+    for row in found.rows:  # in report order within each library: time, title, network
         by_library[row.library_id].append(row)
-    home = {row.event_id: row.library_id for row in rows.values()}
-    winners, questions = _by_library(details[0][0], home), _by_library(details[0][1], home)
-    options = _by_library(details[1], home)
+    home = {row.event_id: row.library_id for row in found.rows}
+    winners, questions = _by_library(found.winners, home), _by_library(found.questions, home)
+    options = _by_library(found.options, home)
+    tallies, acts, followers, growth = found.tallies, found.acts, found.followers, found.growth
+    by_day = found.by_day
     reports = []
     for lib in libraries:
         mine = by_library.get(lib["id"], [])
@@ -111,6 +111,95 @@ def build_report(
         network=network,
         with_names=with_names,
     )
+
+
+@dataclass
+class Gathered:
+    """What the database gave for a group of libraries."""
+
+    rows: list[EventRow] = field(default_factory=list)
+    tallies: dict = field(default_factory=dict)
+    acts: dict = field(default_factory=dict)
+    followers: dict = field(default_factory=dict)
+    growth: dict = field(default_factory=dict)
+    by_day: dict = field(default_factory=dict)
+    winners: list = field(default_factory=list)
+    questions: list = field(default_factory=list)
+    options: list = field(default_factory=list)
+
+    def add(self, other: Gathered) -> None:
+        """Take in another group's figures (groups never share a library)."""
+        for name in ("rows", "winners", "questions", "options"):
+            getattr(self, name).extend(getattr(other, name))
+        for name in ("tallies", "acts", "followers", "growth", "by_day"):
+            getattr(self, name).update(getattr(other, name))
+
+
+def gather_all(db, libraries: list[dict], spans, with_names: bool, workers: int | None):
+    """Every library's figures; groups of libraries in child processes where it is safe."""
+    path = _file_of(db)
+    count = processes(len(libraries), workers)
+    if count <= 1 or path is None or db.conn.in_transaction:
+        # In memory, or inside the caller's transaction: only this connection sees it all.
+        return gather_group(db.conn, libraries, spans, with_names)
+    groups = [libraries[i::count] for i in range(count)]
+    with ProcessPoolExecutor(count, mp_context=forked.context()) as pool:
+        names = [with_names] * count
+        parts = list(pool.map(_gather_file, [path] * count, groups, [spans] * count, names))
+    found = parts[0]
+    for part in parts[1:]:
+        found.add(part)
+    return found
+
+
+def processes(libraries: int, workers: int | None) -> int:
+    """How many processes gather a report of this many libraries (1: this one alone).
+
+    Processes, not threads: SQLite's allocator takes a process-wide lock, and two
+    threads with their own connections ran no faster than one (see ``reports.forked``).
+    """
+    if not forked.safe():
+        return 1
+    return max(1, min(workers or forked.cores(), libraries))
+
+
+def _gather_file(path: str, libraries: list[dict], spans, with_names: bool) -> Gathered:
+    """One group's figures on a connection of its own (in a child process)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("pragma busy_timeout = 5000")
+        return gather_group(conn, libraries, spans, with_names)
+    finally:
+        conn.close()
+
+
+def gather_group(conn, libraries: list[dict], spans, with_names: bool) -> Gathered:
+    """The figures of these libraries, read through one connection."""
+    mine = {lib["id"]: spans[lib["id"]] for lib in libraries}
+    # Filling temporary tables opens a transaction; close it after, unless it was the
+    # caller's (nothing but temporary tables is written).
+    ours = not conn.in_transaction
+    try:
+        gather.prepare(conn, mine)
+        gather.pairs(conn)
+        rows = _event_rows(conn, libraries)
+        found = Gathered(list(rows.values()), gather.tallies(conn), gather.acts(conn))
+        found.followers, found.growth, found.by_day = _followers(conn, libraries, mine)
+        found.winners, found.questions = quizzes(conn, rows.__getitem__, with_names)
+        found.options = polls(conn, rows.__getitem__)
+    finally:
+        gather.drop(conn)
+        if ours and conn.in_transaction:
+            conn.commit()
+    return found
+
+
+def _file_of(db: sqlite_utils.Database) -> str | None:
+    """The database's file, or None when it lives in memory."""
+    for _, name, file in db.conn.execute("pragma database_list"):
+        if name == "main":
+            return file or None
+    return None
 
 
 def _by_library(items: list, home: dict[str, str]) -> dict[str, list]:

@@ -1,8 +1,8 @@
-"""The set-based queries behind ``reports.figures``: rows, posts' latest figures and acts.
+"""The set-based queries behind ``reports.figures``: rows, posts' figures and acts.
 
-Everything heavy happens in SQLite over covering indexes (migration m006): Python only
-receives one line per event row and one per library and network, never a line per
-sample or per answer. The temporary tables (``_span``, ``_pubrow``, ``_quizrow``, …)
+Everything heavy happens in SQLite over covering indexes (migration m006) and the posts'
+latest figures (``post_figures``, kept by ``bot.samples``): Python only receives one line
+per event row and one per library and network, never a line per sample or per answer. The temporary tables (``_span``, ``_pubrow``, ``_quizrow``, …)
 live for one report; ``reports.details`` reads ``_pubrow`` and ``_quizrow`` too.
 """
 
@@ -13,14 +13,8 @@ from datetime import datetime
 from bot.storage import to_db
 from reports.model import COUNTERS, Tally
 
-TEMP_TABLES = ("_span", "_cand", "_first", "_post", "_row", "_pubrow", "_quizrow", "_fig")
+TEMP_TABLES = ("_span", "_cand", "_first", "_post", "_row", "_pubrow", "_quizrow")
 TEMP_TABLES += ("_pairs", "_rowpost", "_rowacts")
-_ENGAGED = ("likes", "reactions", "reposts", "comments")  # model.ENGAGEMENT, as SQL
-# A post's engagement: the sum of what the network shows, NULL when it shows none of them.
-_ENGAGEMENT = (
-    f"case when coalesce({', '.join(_ENGAGED)}) is null then null "
-    f"else {' + '.join(f'coalesce({m}, 0)' for m in _ENGAGED)} end"
-)
 
 
 def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
@@ -104,25 +98,6 @@ def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
         " where q.event_id = r.event_id and q.network = r.network) "
         "group by r.event_id, r.network"
     )
-    _post_figures(conn)
-
-
-def _post_figures(conn) -> None:
-    """Each post's latest value of each counter, one pass over the covering index."""
-    pivot = ", ".join(
-        f"max(case when metric = '{m}' then value end) as {m}" for m in (*COUNTERS, "deleted")
-    )
-    # SQLite returns the bare column ``value`` from the row holding max(collected_at).
-    names = ", ".join((*COUNTERS, "deleted"))
-    conn.execute(f"create temp table _fig (pid integer primary key, {names}, engagement)")
-    conn.execute(
-        f"insert into temp._fig select *, {_ENGAGEMENT} from ("
-        f" select pid, {pivot} from ("
-        "  select publication_id as pid, metric, value, max(collected_at) from metric_samples"
-        "  where publication_id in (select publication_id from temp._pubrow)"
-        "  group by publication_id, metric"
-        " ) group by pid)"
-    )
 
 
 def rows(conn):
@@ -141,7 +116,7 @@ def rows(conn):
     conn.execute(
         f"insert into temp._rowpost select b.n, count(*), sum(b.kind = 'reminder'), {sums}, "
         "sum(f.engagement), max(coalesce(f.deleted, 0) <> 0) "
-        "from temp._pubrow b left join temp._fig f on f.pid = b.publication_id group by b.n"
+        "from temp._pubrow b left join post_figures f on f.publication_id = b.publication_id group by b.n"
     )
     conn.execute("create temp table _rowacts (n integer primary key, acts, people, answers)")
     conn.execute(
@@ -171,7 +146,7 @@ def tallies(conn) -> dict[tuple[str, str], Tally]:
         "sum(case when f.engagement is not null then f.views end), "
         "count(case when f.engagement is not null then f.views end) "
         "from temp._pubrow b join temp._row r on r.n = b.n "
-        "left join temp._fig f on f.pid = b.publication_id group by r.library_id, r.network"
+        "left join post_figures f on f.publication_id = b.publication_id group by r.library_id, r.network"
     ):
         library, network, posts, *rest = line
         tally = Tally(posts=posts)
@@ -196,8 +171,15 @@ def pairs(conn) -> None:
         "  select b.n, i.person, count(*) as acts, sum(i.kind = 'answer') as answers "
         "  from temp._pubrow b join interactions i on i.publication_id = b.publication_id "
         "  where i.kind not in ('join', 'leave') group by b.n, i.person"
+        # A finished quiz's players with their answers (the results list every player),
+        # else the answers themselves.
+        "  union all select r.n, x.person, x.answers, x.answers from temp._quizrow r "
+        "  join quiz_results x on x.event_id = r.event_id and x.network = r.network "
+        "  where x.answers is not null"
         "  union all select r.n, q.person, count(*), count(*) from temp._quizrow r "
         "  join quiz_answers q on q.event_id = r.event_id and q.network = r.network "
+        "  where not exists (select 1 from quiz_results x where x.event_id = r.event_id "
+        "  and x.network = r.network and x.answers is not null) "
         "  group by r.n, q.person"
         ") group by n, person"
     )

@@ -125,6 +125,7 @@ def _table(table: Table, words: Words) -> Iterator[str]:
     na = f'<td class="na">{escape(words["na"])}</td>'
     kinds = table.kinds
     chunk: list[str] = []
+    seen: dict[str, str] = {}  # titles, names and kinds repeat down a table: escape once
     for row in table.rows:
         cells = []
         for value, kind in zip(row, kinds, strict=True):
@@ -134,11 +135,16 @@ def _table(table: Table, words: Words) -> Iterator[str]:
                     link = escape(value)
                     cells.append(f'<td><a href="{link}">{link}</a></td>')
                 else:
-                    cells.append(f"<td>{escape(value, quote=False)}</td>")
+                    safe = seen.get(value)
+                    if safe is None:
+                        safe = seen[value] = escape(value, quote=False)
+                    cells.append(f"<td>{safe}</td>")
             elif of is int:
                 cells.append(f'<td class="n">{value}</td>')
             elif value is None:
                 cells.append(na)
+            elif of is float:  # digits, a sign and a point: nothing to escape
+                cells.append(f'<td class="n">{show(value, kind, words)}</td>')
             elif kind in _NUMERIC:
                 cells.append(f'<td class="n">{escape(show(value, kind, words))}</td>')
             else:

@@ -146,6 +146,12 @@ class EventRow:
     # figures), kept once rather than recomputed for every column and chart that shows it.
     engagement: float | None = None
 
+    # ``at`` as the naive wall-clock time a spreadsheet shows, made once for every table.
+    wall: datetime = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.wall = self.at.replace(tzinfo=None)
+
     @property
     def er_view(self) -> float | None:
         """Engagement / views × 100 % (None where views are not shown)."""

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from reports.tables import Table
 
 _EPOCH = datetime(1899, 12, 30)
+_EPOCH_DAY = _EPOCH.toordinal()
 # One translate both escapes XML and drops what XML 1.0 refuses (most control characters;
 # a stray one would make the file unreadable).
 _ESCAPES = str.maketrans(
@@ -76,44 +77,62 @@ class Rows:
     def table(self, table: Table) -> None:
         """The table's title, header row and data rows."""
         self.line(table.title)
-        self.cells(table.headers, ["header"] * len(table.headers))
+        self.cells(table.headers, self.columns(["header"] * len(table.headers)))
+        columns = self.columns(table.kinds)
         for row in table.rows:
-            self.cells(row, table.kinds)
+            self.cells(row, columns)
         self.width = max(self.width, len(table.headers))
 
-    def cells(self, values: list, kinds: list[str]) -> None:
+    def columns(self, kinds: list[str]) -> list[tuple[str, ...]]:
+        """Each column's fixed pieces of markup: made once a table, not once a cell."""
+        styles, found = self.styles, []
+        for i, kind in enumerate(kinds):
+            text_style = styles["header"] if kind == "header" else styles["text"]
+            number_style = styles[kind] if kind in _NUMBERS else styles["num"]
+            found.append(
+                (
+                    f'<c r="{self._letters[i]}',
+                    f'" s="{text_style}" t="inlineStr"><is><t xml:space="preserve">',
+                    f'" s="{number_style}"><v>',
+                    f'" s="{styles["datetime"]}"><v>',
+                    f'" s="{styles["date"]}"><v>',
+                    f'" s="{styles["time"]}"><v>',
+                    f'" s="{styles["na"]}" t="inlineStr"><is><t>{self.na}</t></is></c>',
+                )
+            )
+        return found
+
+    def cells(self, values: list, columns: list[tuple[str, ...]]) -> None:
         """One row of typed cells (the hot loop: dispatch on the value's exact type)."""
         self.count += 1
-        n = self.count
-        out = [f'<row r="{n}">']
-        styles, letters, na, seen = self.styles, self._letters, self.na, self._escaped
+        n = str(self.count)
+        out = ['<row r="', n, '">']
+        seen = self._escaped
         for i, value in enumerate(values):
+            ref, as_text, as_number, as_datetime, as_date, as_time, as_na = columns[i]
             kind = type(value)
             if kind is str:
                 if value:
-                    style = styles["header"] if kinds[i] == "header" else styles["text"]
                     safe = seen.get(value)
                     if safe is None:
                         safe = text(value)
                         if len(seen) < 50_000:  # names, kinds, titles repeat down a sheet
                             seen[value] = safe
-                    out.append(
-                        f'<c r="{letters[i]}{n}" s="{style}" t="inlineStr">'
-                        f'<is><t xml:space="preserve">{safe}</t></is></c>'
-                    )
+                    out += (ref, n, as_text, safe, "</t></is></c>")
+            elif kind is int or kind is float:
+                out += (ref, n, as_number, repr(value), "</v></c>")
+            elif value is None:
+                out += (ref, n, as_na)
             elif kind is datetime:
                 serial = (value - _EPOCH).total_seconds() / 86400
-                out.append(f'<c r="{letters[i]}{n}" s="{styles["datetime"]}"><v>{serial!r}</v></c>')
-            elif kind is int or kind is float:
-                style = styles.get(kinds[i]) if kinds[i] in _NUMBERS else styles["num"]
-                out.append(f'<c r="{letters[i]}{n}" s="{style}"><v>{value!r}</v></c>')
-            elif value is None:
-                out.append(
-                    f'<c r="{letters[i]}{n}" s="{styles["na"]}" t="inlineStr">'
-                    f"<is><t>{na}</t></is></c>"
-                )
+                out += (ref, n, as_datetime, repr(serial), "</v></c>")
+            elif kind is date:  # the diary's columns
+                out += (ref, n, as_date, str(value.toordinal() - _EPOCH_DAY), "</v></c>")
+            elif kind is time:
+                seconds = value.hour * 3600 + value.minute * 60 + value.second
+                out += (ref, n, as_time, repr(seconds / 86400), "</v></c>")
             else:
-                out.append(self._other(f"{letters[i]}{n}", value))
+                out.append(self._other(f"{self._letters[i]}{n}", value))
         out.append("</row>")
         self.parts.append("".join(out))
 

@@ -16,6 +16,7 @@ import sqlite_utils
 
 from bot.interactions import latest_poll_totals, latest_reactions
 from bot.platforms.base import Platform, PostMetrics
+from bot.samples import store_samples
 from bot.storage import PENDING, SENDING, SENT, to_db
 from scheduler.plan import COMMUNITY, SNAPSHOT
 
@@ -80,8 +81,7 @@ async def collect(
     for library_id, target in sorted(set(targets)):
         value = members.get(target)
         samples.append(sample(None, library_id, network, target, "members", value, stamp, source))
-    with db.atomic():
-        db["metric_samples"].insert_all(samples)
+    store_samples(db, samples)
     return len(samples)
 
 
@@ -130,8 +130,7 @@ async def _collect_vk(db, platform, publications, targets, now, source: str) -> 
                     None, library_of[str(group)], "vk", str(group), "members", count, stamp, source
                 )
             )
-        with db.atomic():
-            db["metric_samples"].insert_all(samples)
+        store_samples(db, samples)
         written += len(samples)
     missing = [g for g in groups if g not in seen_groups]  # VK gave no members_count
     if missing:
@@ -140,8 +139,7 @@ async def _collect_vk(db, platform, publications, targets, now, source: str) -> 
             sample(None, library_of[str(g)], "vk", str(g), "members", None, stamp, source)
             for g in missing
         ]
-        with db.atomic():
-            db["metric_samples"].insert_all(rows)
+        store_samples(db, rows)
         written += len(rows)
     return written
 

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import random
+from dataclasses import asdict
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+from bot.config import ReportRules
 from bot.intake.telegram import TelegramIntake
 from bot.quiz import store
+from reports.figures import build_report
+from reports.period import date_range
 from sandbox.server import Sandbox
 from tests.images import png
 from tests.quiz_helpers import Expected, QuizWorld, local, shift, start_time
@@ -203,3 +208,23 @@ async def test_live_quiz_in_a_telegram_group(tmp_path: Path) -> None:
     assert [f["answers"] for f in figures] == [
         sum(1 for (q, _) in expected.answered if q == n) for n in (1, 2, 3)
     ]
+    # What the close and the results kept is what the answers say: a report read from
+    # the kept counts equals one counted from every answer.
+    questions = list(world.db["quiz_questions"].rows_where(order_by="number"))
+    assert [q["answers"] for q in questions] == [f["answers"] for f in figures]
+    assert [q["correct"] for q in questions] == [f["correct"] for f in figures]
+    assert all(r["answers"] for r in results)
+    kept = _report(world.db)
+    world.db.execute("update quiz_questions set answers = null, correct = null")
+    world.db.execute("update quiz_results set answers = null")
+    world.db.conn.commit()
+    counted = _report(world.db)
+    assert kept.rows[0].participations == sum(1 for _ in expected.answered) > 0
+    assert [asdict(r) for r in kept.rows] == [asdict(r) for r in counted.rows]
+    assert kept.libraries[0].questions == counted.libraries[0].questions
+    assert asdict(kept.libraries[0].summary) == asdict(counted.libraries[0].summary)
+
+
+def _report(db):
+    period = date_range(date(2000, 1, 1), date(2100, 1, 1))
+    return build_report(db, period, ReportRules(), now=datetime(2100, 1, 1, tzinfo=UTC))

@@ -395,11 +395,11 @@ async def _in_daemon(function: Callable[..., Any], *args: Any) -> Any:
 
     def work() -> None:
         try:
-            result = function(*args)
+            outcome = (function(*args), None)
         except BaseException as exc:  # handed to the awaiting coroutine
-            loop.call_soon_threadsafe(_settle, future, None, exc)
-        else:
-            loop.call_soon_threadsafe(_settle, future, result, None)
+            outcome = (None, exc)
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(_settle, future, *outcome)
 
     threading.Thread(target=work, name="vk-long-poll", daemon=True).start()
     return await future

@@ -64,6 +64,7 @@ class Standing:
     points: float
     correct: int
     time_ms: int
+    answers: int = 0
 
 
 def open_question(
@@ -121,11 +122,19 @@ def open_questions(db: sqlite_utils.Database) -> list[OpenQuestion]:
 
 
 def close_question(db: sqlite_utils.Database, question_id: int, at: datetime) -> bool:
-    """Close a question; later answers are ignored. False if it was closed already."""
+    """Close a question; later answers are ignored. False if it was closed already.
+
+    Its answers and right answers are counted once, now that they can no longer change:
+    a year report then reads one row per question instead of every answer.
+    """
     with db.atomic():
         cursor = db.execute(
-            "update quiz_questions set closed_at = ? where id = ? and closed_at is null",
-            [to_db(at), question_id],
+            "update quiz_questions set closed_at = ?, "
+            "answers = (select count(*) from quiz_answers a where a.question_id = ?), "
+            "correct = (select coalesce(sum(a.correct), 0) from quiz_answers a "
+            " where a.question_id = ?) "
+            "where id = ? and closed_at is null",
+            [to_db(at), question_id, question_id, question_id],
         )
     return cursor.rowcount == 1
 
@@ -221,14 +230,14 @@ def standings(db: sqlite_utils.Database, event_id: str, network: str) -> list[St
     """Players by points; ties broken by the total time of their right answers (less wins)."""
     rows = db.execute(
         "select person, coalesce(max(name), ''), sum(points), sum(correct), "
-        "sum(case when correct then elapsed_ms else 0 end), min(id) "
+        "sum(case when correct then elapsed_ms else 0 end), min(id), count(*) "
         "from quiz_answers where event_id = ? and network = ? group by person "
         "order by sum(points) desc, 5 asc, min(id) asc",
         [event_id, network],
     ).fetchall()
     return [
-        Standing(place, person, name, float(points), int(right), int(time_ms))
-        for place, (person, name, points, right, time_ms, _) in enumerate(rows, start=1)
+        Standing(place, person, name, float(points), int(right), int(time_ms), answers)
+        for place, (person, name, points, right, time_ms, _, answers) in enumerate(rows, start=1)
     ]
 
 
@@ -261,7 +270,11 @@ def save_results(
     winners: int,
     at: datetime,
 ) -> None:
-    """Store the final standings (the winners marked); repeating it replaces them."""
+    """Store the final standings (the winners marked); repeating it replaces them.
+
+    Every player is stored with their number of answers: reports count a finished
+    quiz's participations from these rows rather than from every answer.
+    """
     with db.atomic():
         db["quiz_results"].delete_where("event_id = ? and network = ?", [event_id, network])
         db["quiz_results"].insert_all(
@@ -275,6 +288,7 @@ def save_results(
                 "points": s.points,
                 "correct": s.correct,
                 "time_ms": s.time_ms,
+                "answers": s.answers,
                 "winner": int(s.place <= winners and s.points > 0),
                 "decided_at": to_db(at),
             }

@@ -147,7 +147,7 @@ class MethodEndpoint:
         self.faults = faults
         self.limits = limits
         self.gate = gate
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vk-stand-in")
+        self._worker: ThreadPoolExecutor | None = None  # made on the first call
         self.tick = tick
         self.calls: deque[dict[str, Any]] = deque(maxlen=1000)
 
@@ -167,7 +167,15 @@ class MethodEndpoint:
             params.update({key: str(value) for key, value in form.items()})
         base_url = f"{request.scheme}://{request.host}"
         work = functools.partial(self._reply, name, params, base_url, received)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vk-stand-in")
         return await asyncio.get_running_loop().run_in_executor(self._worker, work)
+
+    async def close(self, app: web.Application | None = None) -> None:
+        """Let the worker thread go (a stopped stand-in leaves no thread behind)."""
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.shutdown(wait=True)
 
     def _reply(
         self, name: str, params: dict[str, str], base_url: str, received: float

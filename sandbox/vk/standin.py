@@ -73,6 +73,7 @@ class VkStandIn(Conversations):
         app.router.add_post("/upload/wall", self._uploads.upload)
         app.router.add_get("/photos/{name}", self._uploads.photo_file)
         app.router.add_route("*", "/whp/{group_id}", self.events.handle)
+        app.on_cleanup.append(self._endpoint.close)
         return app
 
     def make_control_app(self) -> web.Application:
