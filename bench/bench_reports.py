@@ -150,10 +150,16 @@ def _own_peak_mb() -> float:
     return 0.0
 
 
-def measure(path: str) -> dict:
-    """In this (fresh) process: the SQL aggregate, the report as `bibliobot report
-    --format xlsx --format html` makes it, its peak memory; then, for comparison, the
-    same report made by this process alone (one connection, one file after the other)."""
+def measure(path: str, rounds: int = 3) -> dict:
+    """In this (fresh) process, ``rounds`` times in turn: the SQL aggregate; the report as
+    `bibliobot report --format xlsx --format html` makes it; the same report made by this
+    process alone (one connection, one file after the other). Medians, and peak memory.
+
+    This machine's speed drifts by a third from minute to minute; taking the three in
+    turn and their medians keeps the comparison fair.
+    """
+    from statistics import median
+
     from bot.config import ReportRules
     from bot.storage import open_db
     from reports.figures import build_report
@@ -164,41 +170,42 @@ def measure(path: str) -> dict:
 
     db = open_db(path)
     period = parse_period(str(YEAR))
-    began = time.perf_counter()
-    baseline(db, period)
-    sql = time.perf_counter() - began
-    with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
+    times: dict[str, list[float]] = {}
+
+    def note(name: str, seconds: float) -> None:
+        times.setdefault(name, []).append(seconds)
+
+    for _ in range(rounds):
         began = time.perf_counter()
-        report = build_report(db, period, ReportRules(), language="ru")
-        gathered = time.perf_counter() - began
-        write_all(report, [("xlsx", folder / "report.xlsx"), ("html", folder / "report.html")])
-        total = time.perf_counter() - began
-        own_peak = _own_peak_mb()
-        sizes = [(folder / f"report.{ext}").stat().st_size / 1e6 for ext in ("xlsx", "html")]
-    del report
-    began = time.perf_counter()
-    alone = build_report(db, period, ReportRules(), language="ru", workers=1)
-    one_gather = time.perf_counter() - began
-    to_xlsx(alone)
-    one_xlsx = time.perf_counter() - began - one_gather
-    to_html(alone)
-    one_total = time.perf_counter() - began
+        baseline(db, period)
+        note("baseline", time.perf_counter() - began)
+        with tempfile.TemporaryDirectory() as name:
+            files = [("xlsx", Path(name) / "report.xlsx"), ("html", Path(name) / "report.html")]
+            began = time.perf_counter()
+            report = build_report(db, period, ReportRules(), language="ru")
+            note("gather", time.perf_counter() - began)
+            write_all(report, files)
+            note("total", time.perf_counter() - began)
+            sizes = [path.stat().st_size / 1e6 for _, path in files]
+        del report
+        began = time.perf_counter()
+        alone = build_report(db, period, ReportRules(), language="ru", workers=1)
+        note("one_gather", time.perf_counter() - began)
+        to_xlsx(alone)
+        note("one_xlsx", time.perf_counter() - began - times["one_gather"][-1])
+        to_html(alone)
+        note("one_total", time.perf_counter() - began)
+        note("one_html", times["one_total"][-1] - times["one_gather"][-1] - times["one_xlsx"][-1])
+        rows = len(alone.rows)
+        del alone
+    found = {name: median(values) for name, values in times.items()}
     return {
-        "baseline": sql,
-        "gather": gathered,
-        "write": total - gathered,
-        "total": total,
-        "own_peak_mb": own_peak,
+        **found,
+        "rounds": times,
+        "own_peak_mb": _own_peak_mb(),
         "xlsx_mb": sizes[0],
         "html_mb": sizes[1],
-        "rows": len(alone.rows),
-        "one_process": {
-            "gather": one_gather,
-            "xlsx": one_xlsx,
-            "html": one_total - one_gather - one_xlsx,
-            "total": one_total,
-        },
+        "rows": rows,
     }
 
 
@@ -213,18 +220,17 @@ def run(quick: bool = False) -> list[Result]:
         # Times from a run left alone: sampling memory reads every page table of the
         # processes, which slows them. Memory from a second, sampled run.
         timed = subprocess.run(args, capture_output=True, text=True, check=True, cwd=here)
-        printed, tree_peak = run_sampled(args, cwd=here, every=0.05)
+        printed, tree_peak = run_sampled([*args, "1"], cwd=here, every=0.05)
     found = json.loads(timed.stdout.strip().splitlines()[-1])
     sampled = json.loads(printed.strip().splitlines()[-1])
     # The process's own high-water mark is a floor the samples may miss.
     peak = max(tree_peak, sampled["own_peak_mb"])
     label = " (quick)" if quick else ""
     ratio_ok = found["total"] <= 3 * found["baseline"]
-    alone = found["one_process"]
     return [
         Result(
             f"reports: year report of 20 libraries, XLSX + HTML, as `bibliobot report` makes it"
-            f" on {forked.cores()} cores{label}",
+            f" on {forked.cores()} cores (gather {found['gather']:.2f} s; medians of 3){label}",
             found["total"],
             "s",
             found["baseline"],
@@ -233,9 +239,9 @@ def run(quick: bool = False) -> list[Result]:
         ),
         Result(
             f"reports: the same report made by one process alone (gather"
-            f" {alone['gather']:.2f} s, XLSX {alone['xlsx']:.2f} s, HTML {alone['html']:.2f} s)"
-            f"{label}",
-            alone["total"],
+            f" {found['one_gather']:.2f} s, XLSX {found['one_xlsx']:.2f} s, HTML"
+            f" {found['one_html']:.2f} s){label}",
+            found["one_total"],
             "s",
             found["baseline"],
             "informational: the figure above without forked children",
@@ -253,4 +259,4 @@ def run(quick: bool = False) -> list[Result]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(sys.argv[1])))
+    print(json.dumps(measure(sys.argv[1], *(int(n) for n in sys.argv[2:3]))))

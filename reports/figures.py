@@ -126,9 +126,12 @@ class Gathered:
     winners: list = field(default_factory=list)
     questions: list = field(default_factory=list)
     options: list = field(default_factory=list)
+    lines: list[tuple] = field(default_factory=list)  # the rows as ``gather.rows`` gave them
 
-    def add(self, other: Gathered) -> None:
+    def add(self, other: Gathered, libraries: list[dict]) -> None:
         """Take in another group's figures (groups never share a library)."""
+        if other.lines and not other.rows:
+            other.rows = list(_event_rows(other.lines, libraries).values())
         for name in ("rows", "winners", "questions", "options"):
             getattr(self, name).extend(getattr(other, name))
         for name in ("tallies", "acts", "followers", "growth", "by_day"):
@@ -143,12 +146,14 @@ def gather_all(db, libraries: list[dict], spans, with_names: bool, workers: int 
         # In memory, or inside the caller's transaction: only this connection sees it all.
         return gather_group(db.conn, libraries, spans, with_names)
     groups = [libraries[i::count] for i in range(count)]
-    with ProcessPoolExecutor(count, mp_context=forked.context()) as pool:
-        names = [with_names] * count
-        parts = list(pool.map(_gather_file, [path] * count, groups, [spans] * count, names))
-    found = parts[0]
-    for part in parts[1:]:
-        found.add(part)
+    # The children take all groups but the first, which this process gathers meanwhile.
+    with ProcessPoolExecutor(count - 1, mp_context=forked.context()) as pool:
+        others = count - 1
+        names = [with_names] * others
+        parts = pool.map(_gather_file, [path] * others, groups[1:], [spans] * others, names)
+        found = gather_group(db.conn, groups[0], spans, with_names)
+        for part in parts:
+            found.add(part, libraries)
     return found
 
 
@@ -168,9 +173,13 @@ def _gather_file(path: str, libraries: list[dict], spans, with_names: bool) -> G
     conn = sqlite3.connect(path)
     try:
         conn.execute("pragma busy_timeout = 5000")
-        return gather_group(conn, libraries, spans, with_names)
+        found = gather_group(conn, libraries, spans, with_names)
     finally:
         conn.close()
+    # The rows go back as the query's plain tuples: pickling a year's EventRow objects
+    # took longer than making them again from the tuples.
+    found.rows = []
+    return found
 
 
 def gather_group(conn, libraries: list[dict], spans, with_names: bool) -> Gathered:
@@ -182,8 +191,10 @@ def gather_group(conn, libraries: list[dict], spans, with_names: bool) -> Gather
     try:
         gather.prepare(conn, mine)
         gather.pairs(conn)
-        rows = _event_rows(conn, libraries)
+        lines = gather.rows(conn).fetchall()
+        rows = _event_rows(lines, libraries)
         found = Gathered(list(rows.values()), gather.tallies(conn), gather.acts(conn))
+        found.lines = lines
         found.followers, found.growth, found.by_day = _followers(conn, libraries, mine)
         found.winners, found.questions = quizzes(conn, rows.__getitem__, with_names)
         found.options = polls(conn, rows.__getitem__)
@@ -224,13 +235,13 @@ def _libraries(db: sqlite_utils.Database, library_ids: list[str] | None) -> list
     return [by_id[i] for i in library_ids]
 
 
-def _event_rows(conn, libraries: list[dict]) -> dict[int, EventRow]:
-    """The period's rows by number, figures and acts filled (one query, one line a row)."""
+def _event_rows(lines: list[tuple], libraries: list[dict]) -> dict[int, EventRow]:
+    """The period's rows by number, figures and acts filled, from ``gather.rows``."""
     names = {lib["id"]: lib["name"] for lib in libraries}
     zones = {lib["id"]: ZoneInfo(lib["timezone"]) for lib in libraries}
     rows: dict[int, EventRow] = {}
     width = len(COUNTERS)
-    for line in gather.rows(conn):
+    for line in lines:
         n, event_id, library, network, occurrence, kind, title, url, posts, reminders = line[:10]
         sums = line[10 : 10 + width]
         engagement, deleted, participations, people, answers = line[10 + width :]

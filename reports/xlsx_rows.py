@@ -20,6 +20,7 @@ from reports.tables import Table
 
 _EPOCH = datetime(1899, 12, 30)
 _EPOCH_DAY = _EPOCH.toordinal()
+_OPEN = '<c r="'
 # One translate both escapes XML and drops what XML 1.0 refuses (most control characters;
 # a stray one would make the file unreadable).
 _ESCAPES = str.maketrans(
@@ -84,14 +85,18 @@ class Rows:
         self.width = max(self.width, len(table.headers))
 
     def columns(self, kinds: list[str]) -> list[tuple[str, ...]]:
-        """Each column's fixed pieces of markup: made once a table, not once a cell."""
+        """Each column's fixed pieces of markup: made once a table, not once a cell.
+
+        (cell opening with the column letter, then what follows the row number for
+        text, a number, a date and time, a date, a time, and a not-available mark.)
+        """
         styles, found = self.styles, []
         for i, kind in enumerate(kinds):
             text_style = styles["header"] if kind == "header" else styles["text"]
             number_style = styles[kind] if kind in _NUMBERS else styles["num"]
             found.append(
                 (
-                    f'<c r="{self._letters[i]}',
+                    f"{_OPEN}{self._letters[i]}",
                     f'" s="{text_style}" t="inlineStr"><is><t xml:space="preserve">',
                     f'" s="{number_style}"><v>',
                     f'" s="{styles["datetime"]}"><v>',
@@ -108,8 +113,7 @@ class Rows:
         n = str(self.count)
         out = ['<row r="', n, '">']
         seen = self._escaped
-        for i, value in enumerate(values):
-            ref, as_text, as_number, as_datetime, as_date, as_time, as_na = columns[i]
+        for column, value in zip(columns, values, strict=True):
             kind = type(value)
             if kind is str:
                 if value:
@@ -118,21 +122,21 @@ class Rows:
                         safe = text(value)
                         if len(seen) < 50_000:  # names, kinds, titles repeat down a sheet
                             seen[value] = safe
-                    out += (ref, n, as_text, safe, "</t></is></c>")
+                    out += (column[0], n, column[1], safe, "</t></is></c>")
             elif kind is int or kind is float:
-                out += (ref, n, as_number, repr(value), "</v></c>")
+                out += (column[0], n, column[2], repr(value), "</v></c>")
             elif value is None:
-                out += (ref, n, as_na)
+                out += (column[0], n, column[6])
             elif kind is datetime:
                 serial = (value - _EPOCH).total_seconds() / 86400
-                out += (ref, n, as_datetime, repr(serial), "</v></c>")
+                out += (column[0], n, column[3], repr(serial), "</v></c>")
             elif kind is date:  # the diary's columns
-                out += (ref, n, as_date, str(value.toordinal() - _EPOCH_DAY), "</v></c>")
+                out += (column[0], n, column[4], str(value.toordinal() - _EPOCH_DAY), "</v></c>")
             elif kind is time:
                 seconds = value.hour * 3600 + value.minute * 60 + value.second
-                out += (ref, n, as_time, repr(seconds / 86400), "</v></c>")
+                out += (column[0], n, column[5], repr(seconds / 86400), "</v></c>")
             else:
-                out.append(self._other(f"{self._letters[i]}{n}", value))
+                out.append(self._other(f"{column[0][len(_OPEN) :]}{n}", value))
         out.append("</row>")
         self.parts.append("".join(out))
 
