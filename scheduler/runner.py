@@ -32,11 +32,15 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.config import Config
 from bot.errors import AmbiguousOutcome, PlatformError, RetryLater
-from bot.platforms.base import Platform, PollSpec, Post, Published
+from bot.platforms.base import Platform, PollSpec, Post, Published, dispatching
 from bot.storage import FAILED, MISSED, PENDING, SENDING, SENT, UNCERTAIN, from_db, to_db
 from scheduler import snapshots
 from scheduler.clock import Clock, SystemClock
 from scheduler.plan import COMMUNITY, POSTS, guid_for, plan_snapshots
+from scheduler.quiz_plan import QUESTION, RESULTS
+
+# Kinds that put a new message in front of readers: repeated, they would show twice.
+NEW_MESSAGES = (*POSTS, QUESTION, RESULTS)
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +89,14 @@ class Runner:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def recover(self) -> None:
-        """Actions left 'sending' by a crash: VK is re-sent (same guid), Telegram is uncertain."""
+        """Actions left 'sending' by a crash: VK is re-sent (same guid / random_id), a new
+        Telegram message that may have left is uncertain. Closing a question is re-run."""
         now = to_db(self.clock.now())
         for row in list(self.db["actions"].rows_where("state = ?", [SENDING])):
             # A Telegram post still waiting in the local rate limiter never left: safe to re-send.
             left = row["dispatched_at"] is not None
             if (
-                row["kind"] in POSTS
+                row["kind"] in NEW_MESSAGES
                 and row["network"] == "telegram"
                 and left
                 and not self._resend(row)
@@ -248,7 +253,8 @@ class Runner:
             self._finish(row, FAILED, reason, to_db(self.clock.now()))
             return
         try:
-            published = await self.handlers[row["kind"]](row)
+            with dispatching(lambda: self._mark_dispatched(row["id"])):
+                published = await self.handlers[row["kind"]](row)
         except RetryLater as exc:
             self._retry(row, exc, exc.delay)
         except AmbiguousOutcome as exc:

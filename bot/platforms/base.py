@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
+
+# What to call when a request of the action being carried out in this task leaves the
+# machine (after any local rate-limit wait). Adapters whose repeats are not harmless
+# (Telegram has no idempotency key) call it; a crash before it is known to have sent nothing.
+dispatch_hook: ContextVar[Callable[[], None] | None] = ContextVar("dispatch_hook", default=None)
+
+
+@contextmanager
+def dispatching(hook: Callable[[], None] | None) -> Iterator[None]:
+    """Within this block, requests that leave call ``hook`` first."""
+    token = dispatch_hook.set(hook)
+    try:
+        yield
+    finally:
+        dispatch_hook.reset(token)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,7 @@ so view counters are reported as not available rather than as zero.
 
 from __future__ import annotations
 
-import contextvars
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +25,7 @@ from bot.errors import (
     PlatformError,
     RetryLater,
 )
-from bot.platforms.base import Post, PostMetrics, Published
+from bot.platforms.base import Post, PostMetrics, Published, dispatch_hook
 from bot.platforms.telegram_quiz import TelegramQuizMixin
 
 NETWORK = "telegram"
@@ -43,29 +41,19 @@ CAPTION_LIMIT = 1024
 # httpx logs every request URL at INFO, and a Bot API URL contains the token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-# The hook of the post being sent in this task, run by the limiter when it lets the request go.
-_dispatch_hook: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar(
-    "dispatch_hook", default=None
-)
+class DispatchingRequest(HTTPXRequest):
+    """python-telegram-bot's transport, telling the caller when a request really leaves.
 
-
-class DispatchAwareLimiter(AIORateLimiter):
-    """python-telegram-bot's limiter, telling the caller when a request really leaves.
-
-    A post waiting here for its turn has not been sent; one past this point may
-    have been. Knowing which lets a restart re-send the first kind safely.
+    Past the rate limiter's wait, right before the HTTP request: a post still waiting
+    has not been sent, one past this point may have been. Knowing which lets a restart
+    re-send the first kind safely (``bot.platforms.base.dispatch_hook``).
     """
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[override]
-        async def dispatch(*call_args: Any, **call_kwargs: Any) -> Any:
-            hook = _dispatch_hook.get()
-            if hook is not None:
-                hook()
-            return await callback(*call_args, **call_kwargs)
-
-        return await super().process_request(
-            dispatch, args, kwargs, endpoint, data, rate_limit_args
-        )
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:  # type: ignore[override]
+        hook = dispatch_hook.get()
+        if hook is not None:
+            hook()
+        return await super().do_request(*args, **kwargs)
 
 
 # Errors raised before the request left this machine: safe to send again.
@@ -86,7 +74,7 @@ class TelegramPlatform(TelegramQuizMixin):
         httpx_kwargs: dict | None = None,
     ) -> None:
         # httpx_kwargs is the transport seam: tests hook every request there.
-        request = HTTPXRequest(
+        request = DispatchingRequest(
             connection_pool_size=32,
             read_timeout=timeout,
             write_timeout=timeout,
@@ -95,7 +83,7 @@ class TelegramPlatform(TelegramQuizMixin):
             httpx_kwargs=httpx_kwargs,
         )
         limiter = (
-            DispatchAwareLimiter(
+            AIORateLimiter(
                 overall_max_rate=SAFE_BURST,
                 overall_time_period=SAFE_BURST / SAFE_PER_SECOND,
                 group_max_rate=SAFE_PER_CHAT_PER_MINUTE,
@@ -104,7 +92,6 @@ class TelegramPlatform(TelegramQuizMixin):
             if rate_limit
             else None
         )
-        self._limited = rate_limit
         self.bot = ExtBot(token=token, base_url=api_url, request=request, rate_limiter=limiter)
         self._ready = False
 
@@ -119,9 +106,7 @@ class TelegramPlatform(TelegramQuizMixin):
     async def publish(self, post: Post) -> Published:
         """Send the text, or the image with the text as its caption."""
         await self._start()
-        if not self._limited and post.on_dispatch:
-            post.on_dispatch()
-        token = _dispatch_hook.set(post.on_dispatch if self._limited else None)
+        token = dispatch_hook.set(post.on_dispatch)
         try:
             if post.poll is not None:
                 message = await self.bot.send_poll(
@@ -144,7 +129,7 @@ class TelegramPlatform(TelegramQuizMixin):
         except tg.TelegramError as exc:
             raise translate(exc, sending=True) from exc
         finally:
-            _dispatch_hook.reset(token)
+            dispatch_hook.reset(token)
         return Published(
             str(message.message_id),
             message_url(message.chat.id, message.chat.username, message.message_id),
