@@ -41,6 +41,7 @@ CAPTION_LIMIT = 1024
 # httpx logs every request URL at INFO, and a Bot API URL contains the token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
+
 class DispatchingRequest(HTTPXRequest):
     """python-telegram-bot's transport, telling the caller when a request really leaves.
 
