@@ -57,7 +57,8 @@ async def test_comments_quiz_on_the_vk_wall(tmp_path: Path) -> None:
             answer = rng.choice(list(VARIANTS))
             comments[reader] = box.vk.comment(reader, ref, answer)
             elapsed = (world.clock.current - at).total_seconds()
-            expected.answer(1, f"[id{reader}|id{reader}]", elapsed, VARIANTS[answer])
+            name = f"[id{reader}|Читатель{readers.index(reader)} Т]"
+            expected.answer(1, name, elapsed, VARIANTS[answer])
             if rng.random() < 0.15:
                 box.vk.comment(reader, ref, "Пушкин")  # a second comment: ignored
         # Edits: a wrong comment edited into the right answer still counts as first written.
@@ -237,9 +238,8 @@ async def test_daily_quiz_on_the_vk_wall_with_polls(tmp_path: Path) -> None:
                 box.vk.vote(reader, int(question["poll_id"]), [answer_ids[choice]])
                 await intake.poll_once()
                 elapsed = (world.clock.current - opened).total_seconds()
-                expected.answer(
-                    number, f"[id{reader}|id{reader}]", elapsed, choice == 0, stamped=False
-                )
+                name = f"[id{reader}|Ч{readers.index(reader)} Т]"
+                expected.answer(number, name, elapsed, choice == 0, stamped=False)
             await world.fire_due(shift(at, 86400 * (number + 1) - 1))
         await world.fire_due(shift(at, 86400 * 3 + 60))
         await world.close()

@@ -69,7 +69,8 @@ async def test_live_quiz_in_a_vk_community_chat(tmp_path: Path) -> None:
         world.plan()
         intake = vk_intake(world)
         rng = random.Random(3)
-        names = {r: f"[id{r}|id{r}]" for r in readers}
+        # Named as VK's users.get gives them (asked once per reader while a question is open).
+        names = {r: f"[id{r}|Игрок{n} Тестов]" for n, r in enumerate(readers)}
         expected = Expected(window=60, bonus=1)
 
         async def drain() -> None:

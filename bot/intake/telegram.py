@@ -23,7 +23,6 @@ import contextlib
 import json
 import logging
 import sqlite3
-from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +35,7 @@ from telegram.ext import ExtBot
 from bot import interactions
 from bot.config import LibraryConfig
 from bot.intake.telegram_quiz import TelegramQuizIntake
+from bot.intake.waits import until
 from bot.quiz.answers import AnswerBook
 from bot.storage import to_db
 from scheduler.clock import Clock, SystemClock
@@ -177,7 +177,7 @@ class TelegramIntake(TelegramQuizIntake):
         delay = self.retry_delay
         while not stop.is_set():
             try:
-                await _until(stop, self.poll_once())
+                await until(stop, self.poll_once())
                 delay = self.retry_delay
                 continue
             except RetryAfter as exc:
@@ -399,19 +399,3 @@ def _reaction_key(reaction: tg.ReactionType) -> str:
 def _present(member: tg.ChatMember) -> bool:
     # A restricted reader is still in the chat while is_member is true.
     return member.status in _PRESENT or getattr(member, "is_member", False) is True
-
-
-async def _until(stop: asyncio.Event, work: Coroutine[Any, Any, Any]) -> None:
-    """Run ``work`` unless ``stop`` comes first (a long poll is then cut short)."""
-    task = asyncio.ensure_future(work)
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-    if not task.cancelled():
-        task.result()

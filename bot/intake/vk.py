@@ -16,10 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import logging
-import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +25,9 @@ import sqlite_utils
 import vk_api
 from vk_api.exceptions import ApiError, VkApiError
 
+from bot.intake.vk_names import VkNames
+from bot.intake.vk_quiz import VkQuizIntake
+from bot.intake.waits import in_daemon
 from bot.interactions import get_offset, library_secret, pseudonym, record, set_offset
 from bot.platforms.vk_session import make_session
 from bot.quiz.answers import AnswerBook
@@ -42,12 +42,7 @@ MAX_BACKOFF = 30.0
 CHAT_PEERS = 2_000_000_000  # peer ids from here on are chats, not one reader
 
 
-def _mention(user_id: int) -> str:
-    """How a VK player is named in standings: a mention VK shows as a link to them."""
-    return f"[id{user_id}|id{user_id}]"
-
-
-class VkIntake:
+class VkIntake(VkQuizIntake):
     """Reads one community's Bots Long Poll and records what its readers did."""
 
     backoff = 1.0  # seconds before the first retry after an error; doubles up to MAX_BACKOFF
@@ -84,6 +79,7 @@ class VkIntake:
         self._secret: bytes | None = None
         # Which post a poll is attached to, learnt from wall_post_new (votes name only the poll).
         self._poll_posts: dict[tuple[int, int], int] = {}
+        self._names = VkNames()
 
     async def poll_once(self) -> int:
         """One long-poll check (waiting up to ``wait`` s); returns the events it brought."""
@@ -92,11 +88,13 @@ class VkIntake:
                 self._ts = get_offset(self.db, self.source)
             if self._server is None:
                 await self._fetch_server()
-            answer = await _in_daemon(self._check, self._server, self._key, self._ts)
+            answer = await in_daemon(self._check, self._server, self._key, self._ts)
             if "failed" in answer:
                 await self._recover(answer)
                 continue
             updates = answer.get("updates") or []
+            if self.quiz is not None and self.quiz.waiting(NETWORK):
+                await self._learn_names(updates)
             with self.db.atomic():  # one transaction per check: a quiz is many rows at once
                 for position, event in enumerate(updates):
                     self._handle(event, self._ts + position)
@@ -151,7 +149,7 @@ class VkIntake:
 
     async def _fetch_server(self, take_ts: bool = False) -> None:
         """Server and key from groups.getLongPollServer; its ts too if asked or we have none."""
-        answer = await _in_daemon(
+        answer = await in_daemon(
             self._api.method, "groups.getLongPollServer", {"group_id": self.group_id}
         )
         self._server, self._key = str(answer["server"]), str(answer["key"])
@@ -236,7 +234,7 @@ class VkIntake:
                 str(self.group_id),
                 str(obj["post_id"]),
                 author,
-                _mention(author),
+                self._names.mention(author),
                 text,
                 at or self.clock.now(),
                 "comment",
@@ -269,7 +267,7 @@ class VkIntake:
         voter = int(obj["user_id"])
         if self.quiz is not None:
             verdict = self.quiz.on_poll_answer(
-                NETWORK, str(poll_id), voter, _mention(voter), [option_id]
+                NETWORK, str(poll_id), voter, self._names.mention(voter), [option_id]
             )
             if verdict is not None:
                 return
@@ -310,7 +308,7 @@ class VkIntake:
                 str(peer),
                 None,
                 author,
-                _mention(author),
+                self._names.mention(author),
                 detail["text"],
                 datetime.fromtimestamp(int(date), UTC) if date else self.clock.now(),
                 "message",
@@ -324,38 +322,6 @@ class VkIntake:
         else:  # a chat message has no id of its own: the event's id stands in
             dedup = f"vk:message:{self.group_id}:{self._person(author)}:{event_key}"
         self._record("message", "", author, dedup, detail, message.get("date"))
-
-    def _on_message_event(self, obj: dict, event_key: str) -> None:
-        """A callback button pressed: a quiz answer; the reader gets a snackbar."""
-        if self.quiz is None:
-            return
-        payload = obj.get("payload")
-        if isinstance(payload, str):  # VK sends the object; be lenient with a JSON string
-            try:
-                payload = json.loads(payload)
-            except ValueError:
-                payload = None
-        data = payload.get("a") if isinstance(payload, dict) else None
-        user = int(obj["user_id"])
-        _, words = self.quiz.on_button(NETWORK, self.library_id, user, _mention(user), data)
-        self._presses.append(
-            {
-                "event_id": str(obj["event_id"]),
-                "user_id": user,
-                "peer_id": int(obj["peer_id"]),
-                "event_data": json.dumps(
-                    {"type": "show_snackbar", "text": words[:90]}, ensure_ascii=False
-                ),
-            }
-        )
-
-    async def _answer_presses(self) -> None:
-        presses, self._presses = self._presses, []
-        for params in presses:
-            try:
-                await _in_daemon(self._api.method, "messages.sendMessageEventAnswer", params)
-            except (VkApiError, requests.RequestException) as exc:  # the answer is stored
-                log.info("VK %s: press not answered (%s)", self.group_id, type(exc).__name__)
 
     # -- storage ---------------------------------------------------------------
 
@@ -386,29 +352,3 @@ class VkIntake:
             dedup=dedup,
             detail=detail,
         )
-
-
-async def _in_daemon(function: Callable[..., Any], *args: Any) -> Any:
-    """Run a blocking call in a daemon thread: a shutdown need not wait out a long poll."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future = loop.create_future()
-
-    def work() -> None:
-        try:
-            outcome = (function(*args), None)
-        except BaseException as exc:  # handed to the awaiting coroutine
-            outcome = (None, exc)
-        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
-            loop.call_soon_threadsafe(_settle, future, *outcome)
-
-    threading.Thread(target=work, name="vk-long-poll", daemon=True).start()
-    return await future
-
-
-def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
-    if future.done():  # the waiter was cancelled (shutdown)
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(result)

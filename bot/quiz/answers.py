@@ -87,6 +87,10 @@ class AnswerBook:
             self._by_post[(question.network, question.target, question.remote_id)] = question.id
         self._by_chat[(question.network, question.target)] = question.id
 
+    def waiting(self, network: str) -> bool:
+        """Whether a question of this network is open (its answers may be coming)."""
+        return any(q.network == network for q in self._by_id.values())
+
     def closed(self, question_id: int) -> None:
         """A question was closed: forget it (later answers are refused)."""
         question = self._by_id.pop(question_id, None)
