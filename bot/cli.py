@@ -268,7 +268,7 @@ def sandbox(seed: int, telegram_port: int, vk_port: int, control_port: int, faul
 @click.option("--out", type=click.Path(path_type=Path), default=Path("demo-out"), show_default=True)
 @click.option("--language", type=click.Choice(["ru", "en"]), default="ru", show_default=True)
 def demo(out: Path, language: str) -> None:
-    """Post the sample announcement to both stand-ins, measure it, write the report."""
+    """Post the sample announcement to both stand-ins, run a short quiz, measure, write the report."""
     from bot.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")

@@ -1,9 +1,9 @@
 """The demo: the whole loop on the local stand-ins in under a minute.
 
-Starts both stand-ins, writes a config and the sample announcement (due a few
-seconds ahead) into the output folder, runs the bot on a fresh temporary
-database until the post is out in both networks and measured, while a
-simulated audience views and likes it, then writes the report.
+Starts both stand-ins, writes a config, the sample announcement and a short quiz (due a
+few seconds ahead) into the output folder, runs the bot on a fresh temporary database
+until the post is out in both networks and measured, while a simulated audience views
+and likes it and answers the quiz in the VK comments, then writes the report.
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot import demo_quiz
 from bot.app import load_plan, make_notifier
 from bot.config import load_config
 from bot.intake.telegram import TelegramIntake
+from bot.intake.vk import VkIntake
 from bot.platforms import build_platforms
+from bot.quiz.engine import QuizEngine
 from bot.storage import open_db
 from reports.basic import WORDS, build_rows, to_csv, to_markdown
 from reports.figures import build_report
@@ -120,9 +123,9 @@ async def run_demo(
             .astimezone(ZoneInfo(ZONE))
             .replace(microsecond=0)
         )
-        place_sample_event(
-            out / "events", language, due.replace(tzinfo=None) + timedelta(seconds=1)
-        )
+        starts = due.replace(tzinfo=None) + timedelta(seconds=1)
+        place_sample_event(out / "events", language, starts)
+        demo_quiz.place_quiz(out / "events", language, starts)
         config = load_config(config_path)
         env = {
             TOKEN_VARS["telegram"]: info["telegram"]["token"],
@@ -135,17 +138,35 @@ async def run_demo(
             say(f"  ! {problem}")
         platforms = build_platforms(config, env)
         runner = Runner(db, config, platforms, notify=make_notifier(config, platforms))
+        quiz = QuizEngine(db, config, platforms)
+        runner.handlers.update(quiz.handlers())
         intake = TelegramIntake(
             db, platforms[("central", "telegram")].bot, list(config.libraries), poll_timeout=0
         )
         await intake.poll_once()  # asks for reaction updates before anything happens
+        vk = info["vk"]
+        community = VkIntake(
+            db,
+            "central",
+            vk["group_id"],
+            vk["community_token"],
+            vk["api_url"],
+            wait=0,
+            quiz=quiz.book,
+        )
+        await community.poll_once()  # the long poll starts from now
         armed = await runner.start()
         say(t["planned"].format(n=armed, at=f"{due + timedelta(seconds=1):%H:%M:%S}", zone=ZONE))
+        stop = asyncio.Event()
+        listening = asyncio.ensure_future(demo_quiz.listen(community, stop))
         try:
             await _audience(db, sandbox, info, say, t)
             await intake.poll_once()  # the reactions and the comment, before the snapshot
+            await demo_quiz.play(db, sandbox, community, language)
             done = await runner.wait_until_done(timeout=40)
         finally:
+            stop.set()
+            await listening
             await runner.stop()
             for platform in platforms.values():
                 await platform.close()
@@ -174,6 +195,8 @@ async def run_demo(
                     members=_n(row.members, t),
                 )
             )
+        answers, right, winners = demo_quiz.outcome(db)
+        say(t["quiz"].format(answers=answers, right=right, winners=", ".join(winners) or "—"))
         say(t["report"].format(md=md, csv=csv_path))
         say(t["full_report"].format(xlsx=out / "report.xlsx", html=out / "report.html"))
         return DemoResult(md, csv_path, rows, sandbox.state())
@@ -181,12 +204,13 @@ async def run_demo(
 
 async def _audience(db, sandbox: Sandbox, info: dict, say, t) -> None:
     """Once the VK post is out, readers view and like it; the channel gains subscribers."""
+    where = "event_id in (select id from events where kind = 'announcement')"
     for _ in range(400):
-        pubs = list(db["publications"].rows)
+        pubs = list(db["publications"].rows_where(where))
         if len(pubs) >= 2:
             break
         await asyncio.sleep(0.05)
-    for pub in db["publications"].rows:
+    for pub in pubs:
         say(t["published"].format(net=t[pub["network"]], url=pub["url"]))
         if pub["network"] == "vk":
             post = f"-{info['vk']['group_id']}_{pub['remote_id']}"
@@ -215,7 +239,8 @@ def _texts(language: str) -> dict[str, str]:
     if language == "en":
         return {
             "sandbox": "Stand-ins are up: Telegram {tg}, VK {vk}",
-            "planned": "Planned: {n} publications of the sample announcement at {at} ({zone}).",
+            "planned": "Planned: {n} actions (the sample announcement and a quiz) at {at} ({zone}).",
+            "quiz": "Quiz in the VK comments: {answers} answers, {right} right; winners: {winners}.",
             "published": "  published in {net}: {url}",
             "audience": "Simulated readers: {views} views, {likes} likes, {reposts} reposts, {comments} comments on the VK post; {thumbs} 👍 and {hearts} ❤ and one comment under the Telegram post.",
             "timeout": "Not everything finished within 40 s; the report shows what did.",
@@ -229,7 +254,8 @@ def _texts(language: str) -> dict[str, str]:
         }
     return {
         "sandbox": "Запущены локальные заменители: Telegram {tg}, VK {vk}",
-        "planned": "Запланировано публикаций примера анонса: {n}, на {at} ({zone}).",
+        "planned": "Запланировано действий: {n} (пример анонса и викторина), на {at} ({zone}).",
+        "quiz": "Викторина в комментариях ВКонтакте: ответов {answers}, верных {right}; победители: {winners}.",
         "published": "  опубликовано в {net}: {url}",
         "audience": "Читатели (имитация): под постом ВКонтакте {views} просмотров, {likes} лайков, {reposts} репоста, {comments} комментария; в Telegram {thumbs} 👍, {hearts} ❤ и один комментарий.",
         "timeout": "За 40 с завершилось не всё; в отчёте — то, что успело.",

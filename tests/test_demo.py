@@ -12,15 +12,23 @@ from bot.demo import AUDIENCE, run_demo
 async def test_demo_posts_measures_and_reports(tmp_path: Path) -> None:
     lines: list[str] = []
     result = await run_demo(tmp_path / "out", "ru", say=lines.append, lead=1.0)
-    rows = {r.network: r for r in result.rows}
+    rows = {r.network: r for r in result.rows if r.title.startswith("Встреча книжного клуба")}
     assert {n: r.state for n, r in rows.items()} == {"telegram": "sent", "vk": "sent"}
     assert (rows["vk"].views, rows["vk"].likes) == (AUDIENCE["views"], AUDIENCE["likes"])
     assert rows["vk"].members == AUDIENCE["vk_members"]
     assert rows["telegram"].reactions == AUDIENCE["thumbs"] + AUDIENCE["hearts"]
     assert rows["telegram"].comments == 1  # the reader's reply in the discussion group
     assert rows["telegram"].views is None
-    [post] = result.stand_in_state["vk"]["posts"]
-    assert post["views"] == AUDIENCE["views"]
+    posts = {p["text"].split("\n", 1)[0]: p for p in result.stand_in_state["vk"]["posts"]}
+    assert len(posts) == 3
+    assert posts["Встреча книжного клуба «Читаем вместе»"]["views"] == AUDIENCE["views"]
+    # The quiz: its question post, answered in the comments, and the results post.
+    question = posts["🧩 Угадай книгу по первой строке"]
+    assert "Из какого романа" in question["text"] and len(question["comments"]) == 5
+    results = posts["🏆 Угадай книгу по первой строке: итоги"]
+    assert "Анна Смирнова" in results["text"] and "Глеб Лисицын" in results["text"]
+    assert "Вера Ким" not in results["text"]  # a wrong answer does not win
+    assert any("ответов 5, верных 3" in line for line in lines), lines
     table = list(
         csv.reader(io.StringIO(result.report_csv.read_text(encoding="utf-8-sig")), delimiter=";")
     )

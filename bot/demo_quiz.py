@@ -1,0 +1,105 @@
+"""The demo's quiz: a riddle under a VK post, answered in the comments by simulated readers.
+
+The question goes out with the announcement; five readers comment (three right, one
+of them with a typo; one wrong; one unsure); the answers are checked as they arrive
+through the community's long poll, the question closes after five seconds and the
+results post names the winners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.intake.vk import VkIntake
+from sandbox.server import Sandbox
+
+QUIZ = {
+    "ru": """kind = "quiz"
+library = "central"
+title = "Угадай книгу по первой строке"
+at = {at}
+mode = "comments"
+networks = ["vk"]
+answer_time = "5s"
+winners = 3
+text = "Угадайте роман по первой строке и напишите ответ в комментариях."
+
+[[questions]]
+text = "«Все счастливые семьи похожи друг на друга…» Из какого романа эта строка?"
+answers = ["Анна Каренина"]
+""",
+    "en": """kind = "quiz"
+library = "central"
+title = "Name the novel by its first line"
+at = {at}
+mode = "comments"
+networks = ["vk"]
+answer_time = "5s"
+winners = 3
+text = "Name the novel by its first line and write your answer in the comments."
+
+[[questions]]
+text = "“Happy families are all alike…” Which novel opens with this line?"
+answers = ["Anna Karenina"]
+""",
+}
+# (first name, last name, the comment): right three times (the last with a typo), then
+# wrong, then unsure.
+READERS = {
+    "ru": [
+        ("Анна", "Смирнова", "Анна Каренина"),
+        ("Борис", "Орлов", "анна каренина!"),
+        ("Вера", "Ким", "Война и мир"),
+        ("Глеб", "Лисицын", "«Анна Коренина»"),
+        ("Дина", "Рой", "не знаю"),
+    ],
+    "en": [
+        ("Ann", "Smith", "Anna Karenina"),
+        ("Bob", "Orr", "anna karenina!"),
+        ("Vera", "Kim", "War and Peace"),
+        ("Glen", "Fox", "'Anna Karenena'"),
+        ("Dina", "Roy", "no idea"),
+    ],
+}
+
+
+def place_quiz(events_dir: Path, language: str, at: datetime) -> Path:
+    """The demo quiz's event file, due at ``at`` (local time)."""
+    target = events_dir / "quiz.toml"
+    target.write_text(QUIZ[language].format(at=f"{at:%Y-%m-%dT%H:%M:%S}"), encoding="utf-8")
+    return target
+
+
+async def play(db: sqlite_utils.Database, sandbox: Sandbox, intake: VkIntake, language: str):
+    """Once the question is on the wall, the readers answer in its comments."""
+    for _ in range(400):
+        asked = list(db["quiz_questions"].rows_where("remote_id is not null"))
+        if asked:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        return
+    post = f"-{intake.group_id}_{asked[0]['remote_id']}"
+    for first, last, text in READERS[language]:
+        reader = sandbox.vk.add_reader(first, last)
+        sandbox.vk.comment(reader, post, text)
+        await intake.poll_once()
+
+
+async def listen(intake: VkIntake, stop: asyncio.Event) -> None:
+    """Read the community's long poll until ``stop`` (answers, then late comments)."""
+    while not stop.is_set():
+        await intake.poll_once()
+        await asyncio.sleep(0.2)
+
+
+def outcome(db: sqlite_utils.Database) -> tuple[int, int, list[str]]:
+    """(answers, right answers, winners' names) of the demo quiz."""
+    answers = db["quiz_answers"].count
+    right = db["quiz_answers"].count_where("correct = 1")
+    winners = [row["name"] for row in db["quiz_results"].rows_where("winner = 1", order_by="place")]
+    return answers, right, [name.split("|", 1)[-1].rstrip("]") for name in winners]
