@@ -17,35 +17,33 @@ import sqlite_utils
 from bot.intake.vk import VkIntake
 from sandbox.server import Sandbox
 
-QUIZ = {
-    "ru": """kind = "quiz"
+QUIZ = """kind = "quiz"
 library = "central"
-title = "Угадай книгу по первой строке"
+title = "{title}"
 at = {at}
 mode = "comments"
 networks = ["vk"]
 answer_time = "5s"
 winners = 3
-text = "Угадайте роман по первой строке и напишите ответ в комментариях."
+text = "{text}"
 
 [[questions]]
-text = "«Все счастливые семьи похожи друг на друга…» Из какого романа эта строка?"
-answers = ["Анна Каренина"]
-""",
-    "en": """kind = "quiz"
-library = "central"
-title = "Name the novel by its first line"
-at = {at}
-mode = "comments"
-networks = ["vk"]
-answer_time = "5s"
-winners = 3
-text = "Name the novel by its first line and write your answer in the comments."
-
-[[questions]]
-text = "“Happy families are all alike…” Which novel opens with this line?"
-answers = ["Anna Karenina"]
-""",
+text = "{question}"
+answers = ["{answer}"]
+"""
+WORDS = {
+    "ru": {
+        "title": "Угадай книгу по первой строке",
+        "text": "Угадайте роман по первой строке и напишите ответ в комментариях.",
+        "question": "«Все счастливые семьи похожи друг на друга…» Из какого романа эта строка?",
+        "answer": "Анна Каренина",
+    },
+    "en": {
+        "title": "Name the novel by its first line",
+        "text": "Name the novel by its first line and write your answer in the comments.",
+        "question": "“Happy families are all alike…” Which novel opens with this line?",
+        "answer": "Anna Karenina",
+    },
 }
 # (first name, last name, the comment): right three times (the last with a typo), then
 # wrong, then unsure.
@@ -70,7 +68,8 @@ READERS = {
 def place_quiz(events_dir: Path, language: str, at: datetime) -> Path:
     """The demo quiz's event file, due at ``at`` (local time)."""
     target = events_dir / "quiz.toml"
-    target.write_text(QUIZ[language].format(at=f"{at:%Y-%m-%dT%H:%M:%S}"), encoding="utf-8")
+    text = QUIZ.format(at=f"{at:%Y-%m-%dT%H:%M:%S}", **WORDS[language])
+    target.write_text(text, encoding="utf-8")
     return target
 
 
