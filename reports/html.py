@@ -12,13 +12,10 @@ from pathlib import Path
 
 from reports import svg
 from reports.model import Report
+from reports.series import by_kind, followers_series, top, weekly
 from reports.tables import (
     Table,
-    by_kind,
     diary_table,
-    followers_series,
-    top,
-    weekly,
 )
 from reports.text import cut_note, heading, sections, show, shown_rows
 from reports.words import Words

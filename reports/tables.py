@@ -6,10 +6,8 @@ how to show them, so the formats agree figure for figure.
 
 from __future__ import annotations
 
-import heapq
-from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from reports.model import NETWORKS, EventRow, LibraryReport, Report, Summary
 from reports.words import Words
@@ -355,56 +353,3 @@ def polls_table(libraries: list[LibraryReport], words: Words) -> Table:
                 [local(p.at), p.title, words.name(p.network), p.number, p.text, p.votes]
             )
     return table
-
-
-# -- chart series -------------------------------------------------------------
-
-
-def weekly(rows: list[EventRow]) -> list[tuple[date, int, int]]:
-    """(Monday, events, participations) of every week of the rows, gaps filled."""
-    by_week: dict[date, list[int]] = defaultdict(lambda: [0, 0])
-    seen: set = set()
-    for row in rows:
-        day = row.at.date()
-        monday = day - timedelta(days=day.weekday())
-        if (row.event_id, row.occurrence) not in seen:
-            seen.add((row.event_id, row.occurrence))
-            by_week[monday][0] += 1
-        by_week[monday][1] += row.participations
-    if not by_week:
-        return []
-    weeks, current, last = [], min(by_week), max(by_week)
-    while current <= last:
-        events, acts = by_week.get(current, (0, 0))
-        weeks.append((current, events, acts))
-        current += timedelta(days=7)
-    return weeks
-
-
-def by_kind(rows: list[EventRow], words: Words) -> list[tuple[str, float]]:
-    """Engagement summed by event kind."""
-    totals: dict[str, float] = defaultdict(float)
-    for row in rows:
-        totals[words.name(row.kind)] += row.engagement or 0.0
-    return sorted(totals.items())
-
-
-def followers_series(libraries: list[LibraryReport]) -> list[tuple[date, float]]:
-    """Followers of all the libraries by day (each carried forward between samples)."""
-    days = sorted({d for lib in libraries for d in lib.followers_by_day})
-    current: dict[str, float] = {}
-    series = []
-    for day in days:
-        for lib in libraries:
-            if day in lib.followers_by_day:
-                current[lib.library_id] = lib.followers_by_day[day]
-        series.append((day, sum(current.values())))
-    return series
-
-
-def top(rows: list[EventRow], count: int = 10) -> list[tuple[str, float]]:
-    """The events with the most response (participations + engagement)."""
-    # Only the best few are wanted: a full sort of a year's rows cost a third of a second.
-    scored = [(r.participations + (r.engagement or 0.0), r) for r in rows]
-    best = heapq.nsmallest(count, scored, key=lambda pair: (-pair[0], pair[1].at))
-    return [(f"{r.title[:40]} ({r.at:%d.%m}, {r.network})", score) for score, r in best]

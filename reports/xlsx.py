@@ -17,21 +17,18 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.model import Report
+from reports.series import by_kind, followers_series, top, weekly
 from reports.tables import (
     Table,
-    by_kind,
     diary_cells,
     diary_table,
     event_cells,
     events_table,
-    followers_series,
     polls_table,
     questions_table,
     roll_up_table,
     six_nk_table,
     summary_table,
-    top,
-    weekly,
     winners_table,
 )
 from reports.text import heading
