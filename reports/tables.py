@@ -280,7 +280,9 @@ def roll_up_table(report: Report, words: Words) -> Table:
     return table
 
 
-def winners_table(libraries: list[LibraryReport], words: Words, with_names: bool) -> Table:
+def winners_table(
+    libraries: list[LibraryReport], words: Words, with_names: bool, only: set[str] | None = None
+) -> Table:
     """Quiz winners: pseudonyms, and names only when asked for."""
     headers = ["datetime", "title", "net", "place", "player", "points", "correct", "time_s"]
     kinds = ["datetime", "text", "text", "int", "text", "num", "int", "num"]
@@ -290,7 +292,7 @@ def winners_table(libraries: list[LibraryReport], words: Words, with_names: bool
     table = Table(words["winners"], [words[h] for h in headers], kinds)
     table.widths = [17, 40, 11, 7, 20, 24, 8, 8, 9][: len(headers)]
     for lib in libraries:
-        for w in lib.winners:
+        for w in _of(lib.winners, only):
             cells = [local(w.at), w.title, words.name(w.network), w.place, w.person]
             if with_names:
                 cells.append(w.name or "")
@@ -299,7 +301,9 @@ def winners_table(libraries: list[LibraryReport], words: Words, with_names: bool
     return table
 
 
-def questions_table(libraries: list[LibraryReport], words: Words) -> Table:
+def questions_table(
+    libraries: list[LibraryReport], words: Words, only: set[str] | None = None
+) -> Table:
     """Per question: players, answers and the share answered right."""
     table = Table(
         words["questions"],
@@ -321,7 +325,7 @@ def questions_table(libraries: list[LibraryReport], words: Words) -> Table:
         widths=[17, 30, 11, 5, 50, 9, 9, 10, 22],
     )
     for lib in libraries:
-        for q in lib.questions:
+        for q in _of(lib.questions, only):
             source = words["source_poll"] if q.source == "poll" else words["source_answers"]
             table.rows.append(
                 [
@@ -339,7 +343,9 @@ def questions_table(libraries: list[LibraryReport], words: Words) -> Table:
     return table
 
 
-def polls_table(libraries: list[LibraryReport], words: Words) -> Table:
+def polls_table(
+    libraries: list[LibraryReport], words: Words, only: set[str] | None = None
+) -> Table:
     """Votes per option of each poll."""
     table = Table(
         words["polls"],
@@ -348,8 +354,13 @@ def polls_table(libraries: list[LibraryReport], words: Words) -> Table:
         widths=[17, 40, 11, 5, 40, 9],
     )
     for lib in libraries:
-        for p in lib.polls:
+        for p in _of(lib.polls, only):
             table.rows.append(
                 [local(p.at), p.title, words.name(p.network), p.number, p.text, p.votes]
             )
     return table
+
+
+def _of(items: list, only: set[str] | None) -> list:
+    """Quiz and poll details, of only these events if given."""
+    return items if only is None else [item for item in items if item.event_id in only]

@@ -103,6 +103,13 @@ def cut_note(words: Words, shown: int, total: int) -> str:
     )
 
 
+def details_note(words: Words) -> str:
+    """Under cut quiz and poll tables: which events they cover."""
+    if words.language == "ru":
+        return "Только мероприятия, показанные выше; полный список — в XLSX этого отчёта."
+    return "Only the events shown above; the full list is in the XLSX of this report."
+
+
 def sections(
     report: Report, shown: dict[str, list[EventRow]] | None = None
 ) -> list[tuple[str, list[Table]]]:
@@ -134,11 +141,19 @@ def sections(
                 ],
             )
         )
+    only = None
+    if shown is not None and any(
+        len(shown[lib.library_id]) < len(lib.rows) for lib in report.libraries
+    ):
+        only = {row.event_id for rows in shown.values() for row in rows}  # as the events above
     extra = [
-        winners_table(report.libraries, words, report.with_names),
-        questions_table(report.libraries, words),
-        polls_table(report.libraries, words),
+        winners_table(report.libraries, words, report.with_names, only),
+        questions_table(report.libraries, words, only),
+        polls_table(report.libraries, words, only),
     ]
+    if only is not None:
+        for table in extra:
+            table.note = details_note(words)
     parts.append((f"{words['quizzes']} / {words['polls']}", [t for t in extra if t.rows]))
     return parts
 

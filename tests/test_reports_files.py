@@ -20,6 +20,7 @@ from reports.figures import build_report
 from reports.html import to_html
 from reports.period import PeriodError, parse_period
 from reports.text import to_csv, to_markdown
+from reports.words import Words
 from reports.xlsx import to_xlsx
 from tests.test_reports_quarter import quarter  # noqa: F401  (the shared fixture)
 
@@ -224,3 +225,20 @@ def test_bad_report_rules_name_the_key(tmp_path: Path, table: str, field: str) -
     with pytest.raises(Problems) as caught:
         load_config(_config_with(tmp_path, table + "\n"))
     assert any(p.field == field and p.line for p in caught.value.problems)
+
+
+def test_a_cut_html_lists_the_quizzes_and_polls_of_the_events_it_shows(quarter: Path) -> None:  # noqa: F811
+    from reports.text import details_note, sections, shown_rows
+
+    report = _report(quarter)
+    words = Words(report.language)
+    shown = {lib.library_id: shown_rows(lib.rows, 4) for lib in report.libraries}
+    titles = {row.title for rows in shown.values() for row in rows}
+    *_, (_, cut) = sections(report, shown)
+    *_, (_, whole) = sections(report)
+    assert cut and sum(len(t.rows) for t in cut) < sum(len(t.rows) for t in whole)
+    for table in cut:
+        assert table.note == details_note(words)
+        column = table.headers.index(words["title"])
+        assert {row[column] for row in table.rows} <= titles
+    assert all(not t.note for t in whole)
