@@ -160,8 +160,8 @@ def gather_all(db, libraries: list[dict], spans, with_names: bool, workers: int 
 def processes(libraries: int, workers: int | None) -> int:
     """How many processes gather a report of this many libraries (1: this one alone).
 
-    Processes, not threads: SQLite's allocator takes a process-wide lock, and two
-    threads with their own connections ran no faster than one (see ``reports.forked``).
+    Processes, not threads: two threads with their own connections ran no faster
+    than one (most likely SQLite's process-wide memory lock; see ``reports.forked``).
     """
     if not forked.safe():
         return 1
