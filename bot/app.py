@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from bot.config import Config, library_tokens
 from bot.errors import EventFileError, InputError, PlatformError
 from bot.platforms import build_platforms
 from bot.platforms.base import Platform
+from bot.problems import ProblemTeller
 from bot.quiz.engine import QuizEngine
 from bot.quiz.store import forget_names
 from bot.storage import open_db, to_db
@@ -156,33 +157,39 @@ def make_intakes(db: sqlite_utils.Database, config: Config, platforms, env=None,
     return intakes
 
 
+def make_refresh(
+    db: sqlite_utils.Database, config: Config, runner: Runner, problems: ProblemTeller
+) -> Callable[[], Awaitable[None]]:
+    """The job that picks up edited event files and plan changes made by other commands."""
+
+    async def refresh() -> None:
+        # A coroutine, so the scheduler runs it on the event loop: a plain function would
+        # run in a worker thread, where the loop's database connection may not be used.
+        await problems.tell(load_plan(db, config).problems)
+        runner.sync()
+        forget_old_names(db, config, runner.clock.now())
+
+    return refresh
+
+
 async def run_bot(
     config: Config, env: Mapping[str, str] | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Load the plan and run until ``stop`` is set (or forever)."""
     db = open_db(config.storage)
     result = load_plan(db, config)
-    for problem in result.problems:
-        log.error("%s", problem)
     platforms = build_platforms(config, env)
-    runner = Runner(db, config, platforms, notify=make_notifier(config, platforms))
+    notify = make_notifier(config, platforms)
+    problems = ProblemTeller(config, notify)
+    await problems.tell(result.problems)
+    runner = Runner(db, config, platforms, notify=notify)
     quiz = QuizEngine(db, config, platforms, runner.clock)
     runner.handlers.update(quiz.handlers())
     armed = await runner.start()
     log.info("bibliobot running: %d actions armed", armed)
 
-    reported = {str(p) for p in result.problems}
-
-    def refresh() -> None:
-        """Pick up edited event files and plan changes made by other commands."""
-        for problem in load_plan(db, config).problems:
-            if str(problem) not in reported:  # say each problem once, not every refresh
-                reported.add(str(problem))
-                log.error("%s", problem)
-        runner.sync()
-        forget_old_names(db, config, runner.clock.now())
-
     every = config.schedule.refresh_every.total_seconds()
+    refresh = make_refresh(db, config, runner, problems)
     runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
     stop = stop or asyncio.Event()
     intakes = make_intakes(db, config, platforms, env, quiz.book)
