@@ -25,18 +25,23 @@ text = "Приходите!"
 """
 
 
+def _with_admin(box: Sandbox, tmp_path: Path):
+    """(admin id, config, env): a library whose admin has started its bot."""
+    info = box.info()
+    admin = box.telegram.add_user("Мария", "Админ")["id"]
+    box.telegram.post_as_user(admin, admin, "/start")
+    path = write_config(
+        tmp_path, telegram_url=info["telegram"]["api_url"], vk_url=info["vk"]["api_url"]
+    )
+    path.write_text(path.read_text("utf-8").replace("admins = [42]", f"admins = [{admin}]"))
+    env = {TG_ENV: info["telegram"]["token"], VK_USER_ENV: "u", VK_COMMUNITY_ENV: "c"}
+    return admin, load_config(path), env
+
+
 async def test_an_admin_hears_of_a_broken_event_file_once(tmp_path: Path) -> None:
     with Sandbox(seed=5) as box:
-        info = box.info()
-        admin = box.telegram.add_user("Мария", "Админ")["id"]
-        box.telegram.post_as_user(admin, admin, "/start")  # an admin has started the bot
-        path = write_config(
-            tmp_path, telegram_url=info["telegram"]["api_url"], vk_url=info["vk"]["api_url"]
-        )
-        path.write_text(path.read_text("utf-8").replace("admins = [42]", f"admins = [{admin}]"))
+        admin, config, env = _with_admin(box, tmp_path)
         (tmp_path / "events" / "meeting.toml").write_text(BROKEN, "utf-8")
-        config = load_config(path)
-        env = {TG_ENV: info["telegram"]["token"], VK_USER_ENV: "u", VK_COMMUNITY_ENV: "c"}
         db = open_db(config.storage)
         platforms = build_platforms(config, env)
         teller = ProblemTeller(config, make_notifier(config, platforms))
@@ -77,15 +82,7 @@ async def test_the_scheduler_refresh_plans_new_files_and_tells_of_broken_ones(
     tmp_path: Path,
 ) -> None:
     with Sandbox(seed=6) as box:
-        info = box.info()
-        admin = box.telegram.add_user("Мария", "Админ")["id"]
-        box.telegram.post_as_user(admin, admin, "/start")
-        path = write_config(
-            tmp_path, telegram_url=info["telegram"]["api_url"], vk_url=info["vk"]["api_url"]
-        )
-        path.write_text(path.read_text("utf-8").replace("admins = [42]", f"admins = [{admin}]"))
-        config = load_config(path)
-        env = {TG_ENV: info["telegram"]["token"], VK_USER_ENV: "u", VK_COMMUNITY_ENV: "c"}
+        admin, config, env = _with_admin(box, tmp_path)
         db = open_db(config.storage)
         platforms = build_platforms(config, env)
         notify = make_notifier(config, platforms)
