@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test test-oldest bench lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -16,7 +16,14 @@ demo: $(STAMP)
 	$(BIN)/bibliobot demo --out demo-out
 
 test: $(STAMP)
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(ARGS)
+
+# The tests against the oldest versions pyproject.toml allows (oldest-versions.txt).
+test-oldest:
+	@test -x .venv-oldest/bin/python || $(PY) -m venv .venv-oldest || python3 -m venv .venv-oldest
+	.venv-oldest/bin/pip install --quiet -c oldest-versions.txt -e '.[test]'
+	.venv-oldest/bin/python -m pytest -q $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
@@ -26,4 +33,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) demo-out bench/results.json
+	rm -rf $(VENV) .venv-oldest demo-out bench/results.json

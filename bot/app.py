@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sqlite_utils
 
 from bot.config import Config, library_tokens
-from bot.errors import EventFileError, InputError, PlatformError
+from bot.errors import AuthFailed, EventFileError, InputError, PlatformError
+from bot.logredact import protect_config
 from bot.platforms import build_platforms
 from bot.platforms.base import Platform
 from bot.problems import ProblemTeller
@@ -46,10 +49,14 @@ class LoadResult:
 
 
 def check_events(
-    config: Config,
+    config: Config, clock: Clock | None = None
 ) -> tuple[list[tuple[Event, list[PlannedAction]]], list[InputError]]:
-    """Parse and expand every event file: the good ones with their actions, and all problems."""
-    events, problems = load_events(config)
+    """Parse and expand every event file: the good ones with their actions, and all problems.
+
+    An event that has passed is a problem unless the plan (if there is one yet) has it.
+    """
+    now = (clock or SystemClock()).now()
+    events, problems = load_events(config, now=now, planned=planned_event_ids(config.storage))
     planned = []
     for event in events:
         try:
@@ -59,18 +66,31 @@ def check_events(
     return planned, problems
 
 
+def planned_event_ids(storage: Path) -> set[str]:
+    """The events the plan at ``storage`` has, read without changing it; none if no plan yet."""
+    if not storage.is_file():
+        return set()
+    try:
+        with closing(sqlite3.connect(f"{storage.as_uri()}?mode=ro", uri=True)) as db:
+            return {row[0] for row in db.execute("select id from events")}
+    except sqlite3.Error:
+        return set()
+
+
 def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = None) -> LoadResult:
     """Bring the database plan in line with the events folder; bad files change nothing.
 
     An event whose file was deleted is cancelled (its pending actions with it);
-    a file that is present but invalid keeps its previous plan.
+    a file that is present but invalid keeps its previous plan. A new event that has
+    passed is refused; one already planned is not, however long ago its time was.
     """
     clock = clock or SystemClock()
-    events, problems = load_events(config)
-    result = LoadResult(problems=problems)
     known = {row["id"]: (row["digest"], row["status"]) for row in db["events"].rows}
+    events, problems = load_events(config, now=clock.now(), planned=known)
+    result = LoadResult(problems=problems)
     salt = _plan_salt(config)
     for event in events:
+        file_digest = event.digest  # tells an edit of the file from a change of settings
         event = replace(event, digest=_plan_digest(event, config, salt))
         if known.get(event.id) == (event.digest, "active"):
             result.unchanged += 1  # same file, same settings: its plan stands (fast restarts)
@@ -80,7 +100,7 @@ def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = N
         except EventFileError as exc:
             result.problems.append(exc)
             continue
-        result.changes.append(apply_plan(db, config, event, actions, clock))
+        result.changes.append(apply_plan(db, config, event, actions, clock, file_digest))
     plan_community_snapshots(db, config, clock.now())
     for event in db["events"].rows_where("status = 'active'"):
         source = Path(event["source"])
@@ -122,13 +142,18 @@ def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform])
         for admin in library.admins:
             try:
                 await platform.send_notice(admin, text)  # type: ignore[attr-defined]
+            except AuthFailed:  # the bot's token was rejected: no other way to reach them
+                log.error("could not tell the admins of %s: %s", library_id, text)
+                return
             except PlatformError as exc:
                 log.warning("could not notify admin %s of %s: %s", admin, library_id, exc)
 
     return notify
 
 
-def make_intakes(db: sqlite_utils.Database, config: Config, platforms, env=None, quiz=None) -> list:
+def make_intakes(
+    db: sqlite_utils.Database, config: Config, platforms, env=None, quiz=None, notify=None
+) -> list:
     """One update reader per Telegram bot and per VK community with a community token."""
     from bot.intake.telegram import TelegramIntake
     from bot.intake.vk import VkIntake
@@ -140,7 +165,10 @@ def make_intakes(db: sqlite_utils.Database, config: Config, platforms, env=None,
         platform = platforms.get((library.id, "telegram"))
         if isinstance(platform, TelegramPlatform):
             bots.setdefault(id(platform), (platform, []))[1].append(library)
-    intakes += [TelegramIntake(db, p.bot, libraries, quiz=quiz) for p, libraries in bots.values()]
+    intakes += [
+        TelegramIntake(db, p.bot, libraries, quiz=quiz, notify=notify, language=config.language)
+        for p, libraries in bots.values()
+    ]
     for library in config.libraries:
         tokens = library_tokens(library, env)
         if library.vk and tokens.vk_community:
@@ -165,7 +193,9 @@ def make_refresh(
     async def refresh() -> None:
         # A coroutine, so the scheduler runs it on the event loop: a plain function would
         # run in a worker thread, where the loop's database connection may not be used.
-        await problems.tell(load_plan(db, config).problems)
+        result = load_plan(db, config, runner.clock)
+        await problems.tell(result.problems)
+        await problems.tell_edits(result.changes)
         runner.sync()
         forget_old_names(db, config, runner.clock.now())
 
@@ -176,12 +206,14 @@ async def run_bot(
     config: Config, env: Mapping[str, str] | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Load the plan and run until ``stop`` is set (or forever)."""
+    protect_config(config, env)  # no token in any log line from here on
     db = open_db(config.storage)
     result = load_plan(db, config)
     platforms = build_platforms(config, env)
     notify = make_notifier(config, platforms)
     problems = ProblemTeller(config, notify)
     await problems.tell(result.problems)
+    await problems.tell_edits(result.changes)
     runner = Runner(db, config, platforms, notify=notify)
     quiz = QuizEngine(db, config, platforms, runner.clock)
     runner.handlers.update(quiz.handlers())
@@ -192,7 +224,7 @@ async def run_bot(
     refresh = make_refresh(db, config, runner, problems)
     runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
     stop = stop or asyncio.Event()
-    intakes = make_intakes(db, config, platforms, env, quiz.book)
+    intakes = make_intakes(db, config, platforms, env, quiz.book, notify)
     readers = [asyncio.create_task(i.run(stop)) for i in intakes]
     try:
         await stop.wait()

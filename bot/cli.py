@@ -47,6 +47,14 @@ def _load(config_path: Path):
         sys.exit(1)
 
 
+def _known_library(config, library_id: str | None) -> None:
+    """Exit (code 2) naming the config's libraries when ``library_id`` is not one of them."""
+    if library_id is not None and config.library(library_id) is None:
+        known = ", ".join(library.id for library in config.libraries)
+        click.echo(f"no library {library_id!r} in the config; known: {known}", err=True)
+        sys.exit(2)
+
+
 @main.command()
 @config_option
 def validate(config_path: Path) -> None:
@@ -87,6 +95,7 @@ def plan(config_path: Path, days: int, library_id: str | None, ics: Path | None)
     from scheduler.clock import SystemClock
 
     config = _load(config_path)
+    _known_library(config, library_id)
     db = open_db(config.storage)
     result = load_plan(db, config)
     for problem in result.problems:
@@ -115,6 +124,7 @@ def collect(config_path: Path, library_id: str | None, days: int) -> None:
     from scheduler.snapshots import collect_recent
 
     config = _load(config_path)
+    _known_library(config, library_id)
     db = _open_plan(config_path)
     platforms = build_platforms(config)
     clock = SystemClock()
@@ -147,7 +157,7 @@ def cancel(config_path: Path, event_id: str) -> None:
     from scheduler.clock import SystemClock
     from scheduler.plan import cancel_event
 
-    db = _open_plan(config_path)
+    db = _open_plan(config_path, event_id.split("/")[0] if "/" in event_id else None)
     if not db["events"].count_where("id = ?", [event_id]):
         known = ", ".join(r["id"] for r in db["events"].rows_where(order_by="id", limit=20))
         click.echo(f"no event {event_id!r} in the plan; known: {known}", err=True)
@@ -172,10 +182,12 @@ def resume(config_path: Path, library_id: str) -> None:
     _set_paused(config_path, library_id, False)
 
 
-def _open_plan(config_path: Path):
+def _open_plan(config_path: Path, library_id: str | None = None):
+    """The plan's database; exits if there is none yet, or if ``library_id`` is unknown."""
     from bot.storage import open_db
 
     config = _load(config_path)
+    _known_library(config, library_id)
     if not config.storage.exists():
         click.echo(f"{config.storage}: no database yet; run `bibliobot plan` first", err=True)
         sys.exit(1)
@@ -185,7 +197,7 @@ def _open_plan(config_path: Path):
 def _set_paused(config_path: Path, library_id: str, paused: bool) -> None:
     from scheduler.plan import set_paused
 
-    db = _open_plan(config_path)
+    db = _open_plan(config_path, library_id)
     if not db["libraries"].count_where("id = ?", [library_id]):
         click.echo(f"no library {library_id!r} in the plan", err=True)
         sys.exit(1)
@@ -200,6 +212,7 @@ def _set_paused(config_path: Path, library_id: str, paused: bool) -> None:
 def run(config_path: Path, verbose: bool) -> None:
     """Run the bot: post on schedule and collect metrics until stopped (Ctrl-C)."""
     from bot.app import run_bot
+    from bot.runlock import AlreadyRunning, hold
 
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -207,6 +220,11 @@ def run(config_path: Path, verbose: bool) -> None:
     )
     logging.getLogger("bot").setLevel(logging.INFO)
     config = _load(config_path)
+    try:  # one bot per database: a second would send the same posts (see bot.runlock)
+        lock = hold(config.storage)
+    except AlreadyRunning as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
 
     async def main_loop() -> None:
         stop = asyncio.Event()
@@ -216,7 +234,8 @@ def run(config_path: Path, verbose: bool) -> None:
         await run_bot(config, stop=stop)
 
     try:
-        asyncio.run(main_loop())
+        with lock:
+            asyncio.run(main_loop())
     except BibliobotError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -273,8 +292,7 @@ def demo(out: Path, language: str) -> None:
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     result = asyncio.run(run_demo(out, language, say=click.echo))
-    ok = len(result.rows) >= 2 and all(r.state == "sent" for r in result.rows)
-    sys.exit(0 if ok else 1)
+    sys.exit(0 if result.ok else 1)
 
 
 from bot.cli_import import import_command  # noqa: E402  (its own module; registered here)

@@ -20,7 +20,14 @@ _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # as event file names must 
 
 @click.command("import")
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Event file to write.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Event file to write (default: in the config's events folder).",
+)
+@click.option(
+    "--sheet", help="The workbook's sheet to read (default: the one with a Вопрос column)."
+)
 @click.option("--library", "library_id", help="Library id (default: the config's only library).")
 @click.option("--title", default="Викторина", show_default=True, help="Quiz title.")
 @click.option("--mode", type=click.Choice(MODES), default="live", show_default=True)
@@ -40,6 +47,7 @@ _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # as event file names must 
 def import_command(
     source: Path,
     out: Path | None,
+    sheet: str | None,
     library_id: str | None,
     title: str,
     mode: str,
@@ -62,7 +70,9 @@ def import_command(
       Баллы / points              optional, 1–100
       Картинка / image            optional PNG/JPEG next to the table
       № / number                  optional, ignored
-    Every bad row is listed; nothing is written unless all rows are good.
+    Of a workbook, the sheet whose first row holds these headers is read (several such
+    sheets: name one with --sheet). Without --out the file goes into the config's events
+    folder. Every bad row is listed; nothing is written unless all rows are good.
     """
     from bot.quiz.importer import ImportFailed, QuizHeader, import_quiz
 
@@ -70,7 +80,7 @@ def import_command(
     library_id = library_id or _only_library(config)
     if config is not None and config.library(library_id) is None:
         known = ", ".join(lib.id for lib in config.libraries)
-        _fail([f"no library {library_id!r} in the config; known: {known}"])
+        _fail([f"no library {library_id!r} in the config; known: {known}"], 2)
     try:
         when = datetime.fromisoformat(at.strip().replace(" ", "T"))
     except ValueError:
@@ -82,15 +92,26 @@ def import_command(
         _fail([f"--networks: {networks!r}; use telegram, vk or telegram,vk"])
     if interval and parse_duration(interval) is None:
         _fail([f'--interval: {interval!r} is not a duration such as "45s", "2m" or "1d"'])
-    out = out or source.with_suffix(".toml")
+    named = out is not None
+    if out is None:
+        folder = config.events_dir if config is not None else source.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        out = folder / source.with_suffix(".toml").name
     if not _STEM.match(out.stem):  # "вопросы.xlsx": event file names are latin
         out = out.with_name(f"quiz-{when:%Y-%m-%d}.toml")
     header = QuizHeader(library_id, title, when, mode, text or "", chosen, interval or "")
     try:
-        questions = import_quiz(source, out, header, config, force)
+        imported = import_quiz(source, out, header, config, force, sheet)
     except ImportFailed as exc:
         _fail(exc.problems)
-    click.echo(f"{out}: {len(questions)} question(s), mode {mode}")
+    where = f", sheet «{imported.sheet}»" if imported.sheet else ""
+    count = len(imported.questions)
+    click.echo(f"{out}: {count} question(s) from {source.name}{where}, mode {mode}")
+    if config is None and not named:
+        click.echo(
+            f"no config ({_default_config()}), so it is next to the table; "
+            "move it into the events folder"
+        )
 
 
 def _config(path: Path | None):
@@ -98,7 +119,7 @@ def _config(path: Path | None):
     from bot.config import load_config
 
     if path is None:
-        path = Path(os.environ.get("BIBLIOBOT_CONFIG", "config.toml"))
+        path = _default_config()
         if not path.is_file():
             return None
     try:
@@ -109,13 +130,18 @@ def _config(path: Path | None):
         _fail([str(exc)])
 
 
+def _default_config() -> Path:
+    return Path(os.environ.get("BIBLIOBOT_CONFIG", "config.toml"))
+
+
 def _only_library(config) -> str:
     if config is not None and len(config.libraries) == 1:
         return config.libraries[0].id
-    _fail(["--library is needed: which library runs the quiz?"])
+    known = f"; known: {', '.join(lib.id for lib in config.libraries)}" if config else ""
+    _fail([f"--library is needed: which library runs the quiz?{known}"], 2)
 
 
-def _fail(problems: list[str]) -> NoReturn:
+def _fail(problems: list[str], code: int = 1) -> NoReturn:
     for problem in problems:
         click.echo(problem, err=True)
-    sys.exit(1)
+    sys.exit(code)

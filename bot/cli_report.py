@@ -15,6 +15,8 @@ import click
 
 from reports.output import FORMATS
 
+SUFFIXES = {"xlsx": "xlsx", "html": "html", "htm": "html", "csv": "csv", "md": "md"}  # → format
+
 
 def _fail(message: str, code: int = 2) -> None:
     click.echo(f"bibliobot report: {message}", err=True)
@@ -53,17 +55,40 @@ def _targets(
 ) -> list[tuple[str, Path | None]]:
     """Each format asked for with its file (None: the screen).
 
-    One format: --out as given, else the screen (XLSX: report-PERIOD.xlsx). Several:
-    --out names the files without its suffix, else report-PERIOD.<format>.
+    --out's suffix and the formats agree, or the command stops: a format's suffix chooses
+    the format when --format is absent; a name without a suffix gets the format's; a
+    folder gets report-PERIOD.<format>. One format without --out: the screen (XLSX:
+    report-PERIOD.xlsx). Several: --out is the base name, else report-PERIOD.<format>.
     """
-    suffix = out.suffix.lower().lstrip(".") if out else ""
-    chosen = list(dict.fromkeys(formats)) or [suffix if suffix in FORMATS else "md"]
+    chosen = list(dict.fromkeys(formats))
+    if out is not None and out.is_dir():
+        out = out / f"report-{label}"
+    if out is not None and out.suffix:
+        named = SUFFIXES.get(out.suffix.lower().lstrip("."))
+        if named is None:
+            listing = ", ".join(f".{fmt}" for fmt in FORMATS[:-1]) + f" or .{FORMATS[-1]}"
+            _fail(f"--out {out}: {out.suffix} is not a report format; use {listing}")
+        elif len(chosen) == 1 and chosen[0] != named:
+            fitting = out.with_suffix(f".{chosen[0]}").name
+            _fail(
+                f"--out {out}: the name says {named}, --format says {chosen[0]}; "
+                f"name it {fitting} or drop --format"
+            )
+        elif chosen and named not in chosen:
+            _fail(
+                f"--out {out}: the name says {named}, --format says {' and '.join(chosen)}; "
+                "give a base name without a suffix"
+            )
+        chosen = chosen or [named]
+    chosen = chosen or ["md"]
     if len(chosen) == 1:
         fmt = chosen[0]
         if out is None and fmt == "xlsx":
             out = Path(f"report-{label}.xlsx")
+        elif out is not None and not out.suffix:
+            out = out.with_name(f"{out.name}.{fmt}")
         return [(fmt, out)]
-    base = (out.with_suffix("") if suffix in FORMATS else out) if out else Path(f"report-{label}")
+    base = (out.with_suffix("") if out.suffix else out) if out else Path(f"report-{label}")
     # The XLSX first: it takes longest, and the first is written by this process.
     chosen.sort(key=lambda f: f != "xlsx")
     return [(fmt, base.with_name(f"{base.name}.{fmt}")) for fmt in chosen]
@@ -92,7 +117,12 @@ def _targets(
     help="Output format, may be given again for more files "
     "(default: from --out's suffix, else md).",
 )
-@click.option("--out", type=click.Path(path_type=Path), help="Write here instead of the screen.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Write here instead of the screen; the suffix must fit the format, "
+    "and is added when missing.",
+)
 @click.option("--with-names", is_flag=True, help="Show winners' names (personal data).")
 def report(
     config_path: Path,
@@ -109,13 +139,16 @@ def report(
 
     Periods are each library's local dates. CSV is UTF-8 with a BOM, ';' between
     fields and a header row (Excel opens it as is); XLSX without --out is written
-    to report-PERIOD.xlsx. --format may be given more than once: one gathering, a file
-    per format, named by --out without its suffix (else report-PERIOD.<format>).
+    to report-PERIOD.xlsx. --out's suffix chooses the format (.xlsx, .html, .csv, .md),
+    is added when missing, and must fit --format. --format may be given more than once:
+    one gathering, a file per format, named by --out without its suffix (else
+    report-PERIOD.<format>).
     """
     from bot.config import load_config
     from bot.errors import BibliobotError, InputError, Problems
     from bot.storage import open_db
-    from reports.figures import build_report
+    from reports.figures import NoSuchLibrary
+    from reports.output import from_config
 
     chosen = _choose_period(period, start, end)
     if everyone and library_ids:
@@ -132,14 +165,15 @@ def report(
     if not config.storage.exists():
         _fail(f"{config.storage}: no database yet; run `bibliobot plan` or `bibliobot run`", 1)
     try:
-        built = build_report(
+        built = from_config(
             open_db(config.storage),
+            config,
             chosen,
-            config.report,
             library_ids=list(library_ids) or None,
-            language=config.language,
             with_names=with_names,
         )
+    except NoSuchLibrary as exc:
+        _fail(str(exc))
     except BibliobotError as exc:
         _fail(str(exc), 1)
     if targets[0][1] is None:

@@ -66,6 +66,7 @@ class LibraryConfig:
     telegram: TelegramConfig | None = None
     vk: VkConfig | None = None
     keep_names: timedelta = timedelta(days=30)  # players' names kept this long after a quiz
+    short_name: str = ""  # for the report's sheet names; the reader defaults it to the id
 
     @property
     def networks(self) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ from bot.config import (
     parse_duration,
 )
 from bot.errors import ConfigError
-from bot.tomlfile import line_of
+from bot.tomlfile import line_of, unknown_key
 
 
 class Reader:
@@ -43,11 +43,7 @@ class Reader:
 
     def unknown(self, table: dict, allowed: set[str], key_path: tuple, label: str) -> None:
         for key in sorted(set(table) - allowed):
-            self.fail(
-                (*key_path, key),
-                f"{label}{key}",
-                f"unknown key; allowed: {', '.join(sorted(allowed))}",
-            )
+            self.fail((*key_path, key), f"{label}{key}", unknown_key(key, allowed))
 
     def typed(
         self,
@@ -229,7 +225,7 @@ class Reader:
                 "must be lowercase latin letters, digits, '-' or '_' (e.g. \"central\")",
             )
         label = f"library[{lib_id or index + 1}]."
-        allowed = {"id", "name", "timezone", "admins", "telegram", "vk", "keep_names"}
+        allowed = {"id", "name", "short_name", "timezone", "admins", "telegram", "vk", "keep_names"}
         self.unknown(raw, allowed, keys, label)
         name = self.typed(raw, "name", str, keys, label, required=True)
         zone = self.timezone(raw, keys, label)
@@ -251,7 +247,8 @@ class Reader:
         if keep is None:
             self.fail((*keys, "keep_names"), f"{label}keep_names", 'must be a duration like "30d"')
             keep = timedelta(days=30)
-        return LibraryConfig(lib_id, name, zone, tuple(admins), telegram, vk, keep)
+        short_name = self.typed(raw, "short_name", str, keys, label, lib_id) or lib_id
+        return LibraryConfig(lib_id, name, zone, tuple(admins), telegram, vk, keep, short_name)
 
     def timezone(self, raw: dict, keys: tuple, label: str) -> ZoneInfo | None:
         name = self.typed(raw, "timezone", str, keys, label, required=True)
@@ -279,15 +276,19 @@ class Reader:
         resend = self.typed(table, "resend_uncertain", bool, keys, label, False)
         token_env = self.env_name(table, "token_env", keys, label, required=True)
         chats = self.typed(table, "chats", list, keys, label, [], required=True)
-        for chat in chats:
-            ok = (isinstance(chat, int) and not isinstance(chat, bool)) or (
-                isinstance(chat, str) and re.match(r"^@[A-Za-z0-9_]{4,}$", chat)
-            )
-            if not ok:
+        for number, chat in enumerate(chats):
+            if isinstance(chat, str) and re.match(r"^-?\d+$", chat.strip()):
+                chats[number] = int(chat)  # a numeric id written in quotes is still that id
+            elif not (
+                (isinstance(chat, int) and not isinstance(chat, bool))
+                or (isinstance(chat, str) and re.match(r"^@[A-Za-z0-9_]{4,}$", chat))
+            ):
+                hint = "; a username starts with @" if _username(chat) else ""
                 self.fail(
                     (*keys, "chats"),
                     f"{label}chats",
-                    f"{chat!r} is neither a numeric chat id nor an @username",
+                    f"{chat!r} is neither a numeric chat id (like -1001234567890) "
+                    f"nor an @username{hint}",
                 )
                 chats = []
                 break
@@ -397,6 +398,11 @@ class Reader:
             self.fail((*keys, "api_url"), f"{label}api_url", f"must be an http(s) URL, not {url!r}")
             return default
         return url
+
+
+def _username(chat: object) -> bool:
+    """``central_library`` written without its @."""
+    return isinstance(chat, str) and re.match(r"^[A-Za-z][A-Za-z0-9_]{3,}$", chat) is not None
 
 
 def _kind_name(kind: type | tuple) -> str:

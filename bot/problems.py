@@ -4,6 +4,10 @@ A file with a mistake keeps its previous plan (see ``bot.app.load_plan``); unles
 librarian hears of it, the event silently never changes. Each distinct mistake is told
 once, when the bot starts or when a refresh finds it, to the admins of the library the
 file names (or of every library, when the file does not say which).
+
+An edit that comes too late is told the same way: a file changed after some of its
+posts went out changes only what is still pending (``scheduler.plan``), so the admins
+of its library hear, once per edit, which sent posts stay as they were.
 """
 
 from __future__ import annotations
@@ -12,9 +16,13 @@ import logging
 import tomllib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import Config
 from bot.errors import InputError
+
+if TYPE_CHECKING:
+    from scheduler.plan import PlanChange
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +30,31 @@ NOTICE = {
     "ru": "⚠️ В файле события ошибка. План по нему остаётся прежним, пока её не исправят.\n{problem}",
     "en": "⚠️ An event file has a mistake. Its plan stays as it was until it is fixed.\n{problem}",
 }
+EDITED = {
+    "ru": "⚠️ Файл события «{title}» ({event}) изменён после публикации: {changed}. "
+    "Уже отправленное не меняется и повторно не отправляется ({where}); "
+    "если нужно, поправьте эти посты вручную.",
+    "en": "⚠️ The event file of “{title}” ({event}) was edited after its posts went out: "
+    "{changed}. What was sent is not changed or sent again ({where}); "
+    "edit those posts by hand if needed.",
+}
+CHANGED = {
+    "ru": {
+        "time": "время",
+        "text": "текст",
+        "image": "картинка",
+        "content": "содержание",
+        "removed": "пост убран из файла",
+    },
+    "en": {
+        "time": "time",
+        "text": "text",
+        "image": "image",
+        "content": "content",
+        "removed": "a post removed from the file",
+    },
+}
+NETWORKS = {"telegram": "Telegram", "vk": "VK"}
 
 
 class ProblemTeller:
@@ -50,11 +83,46 @@ class ProblemTeller:
         for library, notice in self.new(problems):
             await self.notify(library, notice)
 
+    def new_edits(self, changes: list[PlanChange]) -> list[tuple[str, str]]:
+        """(library, notice) for each event edited after posts went out, not told yet."""
+        words = CHANGED.get(self.config.language, CHANGED["ru"])
+        notices = []
+        for change in changes:
+            if not change.edits:
+                continue
+            changed = dict.fromkeys(word for edit in change.edits for word in edit.changed)
+            where = dict.fromkeys(
+                f"{NETWORKS.get(e.network, e.network)} {e.target}" for e in change.edits
+            )
+            notice = EDITED.get(self.config.language, EDITED["ru"]).format(
+                title=change.title,
+                event=change.event_id,
+                changed=", ".join(words.get(word, word) for word in changed),
+                where=", ".join(where),
+            )
+            if notice in self.told:
+                continue
+            self.told.add(notice)
+            for edit in change.edits:
+                log.warning(
+                    "%s: already %s; its event file changed (%s), the change is not applied",
+                    edit.key,
+                    edit.state,
+                    ", ".join(edit.changed),
+                )
+            notices.append((change.library_id, notice))
+        return notices
+
+    async def tell_edits(self, changes: list[PlanChange]) -> None:
+        """Log and send the new edits of posts already out."""
+        for library, notice in self.new_edits(changes):
+            await self.notify(library, notice)
+
     def _libraries(self, problem: InputError) -> list[str]:
         """The library the file names, else every library."""
         known = [library.id for library in self.config.libraries]
         try:
-            data = tomllib.loads(Path(problem.path).read_text(encoding="utf-8"))
+            data = tomllib.loads(Path(problem.path).read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return known
         named = data.get("library")

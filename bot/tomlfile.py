@@ -1,13 +1,17 @@
 """Reading TOML files so that every error can name its file, line and key.
 
 ``tomllib`` reports a line only for syntax errors; for a bad value we find the
-line of the key ourselves by walking the file's table headers.
+line of the key ourselves by walking the file's table headers. A byte order mark
+(Notepad writes one) is accepted, and a date-time without seconds, which TOML
+refuses, is named as such. ``unknown_key`` words the refusal of a key no one reads.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,8 @@ from bot.errors import InputError
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
 _AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+# 2026-12-05T18:00 (or with a space): TOML wants the seconds too
+_NO_SECONDS = re.compile(r"[=\[,]\s*(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2})(?![:\d])")
 
 Path_ = tuple[str | int, ...]
 
@@ -23,7 +29,7 @@ Path_ = tuple[str | int, ...]
 def read_toml(path: Path, error: type[InputError]) -> tuple[dict[str, Any], str]:
     """Parse ``path``; raise ``error`` naming the line on bad syntax or encoding."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")  # a BOM (Notepad) is dropped
     except FileNotFoundError:
         raise error(path, "", "file not found") from None
     except UnicodeDecodeError:
@@ -36,7 +42,26 @@ def read_toml(path: Path, error: type[InputError]) -> tuple[dict[str, Any], str]
         message = str(exc)
         found = _AT_LINE.search(message)
         line = int(found.group(1)) if found else None
-        raise error(path, "", "TOML syntax: " + _AT_LINE.sub("", message).strip(), line) from None
+        message = _AT_LINE.sub("", message).strip()
+        lines = text.split("\n")  # as tomllib counts them
+        short = _NO_SECONDS.search(lines[line - 1]) if line and line <= len(lines) else None
+        if short:
+            message = f"a date and time needs seconds; add them: {short.group(1)}:00"
+        raise error(path, "", f"TOML syntax: {message}", line) from None
+
+
+def nearest(word: str, known: Iterable[str]) -> str | None:
+    """The known word a typo most likely meant (``remind_befor`` → ``remind_before``)."""
+    near = difflib.get_close_matches(word.lower(), sorted(set(known)), n=1, cutoff=0.6)
+    return near[0] if near else None
+
+
+def unknown_key(key: str, known: Iterable[str], where: str = "") -> str:
+    """The message for a key no one reads: the nearest known key, else all of them."""
+    near = nearest(key, known)
+    if near:
+        return f"unknown key{where}; did you mean `{near}`?"
+    return f"unknown key{where}; known: {', '.join(sorted(set(known)))}"
 
 
 def line_of(text: str, key_path: Path_) -> int | None:
@@ -44,6 +69,7 @@ def line_of(text: str, key_path: Path_) -> int | None:
     table: list[str | int] = []
     counters: dict[tuple[str | int, ...], int] = {}
     target = tuple(key_path)
+    text = text.removeprefix("\ufeff")  # read as plain UTF-8, a BOM hides the first key
     for number, raw in enumerate(text.splitlines(), start=1):
         header = _HEADER.match(raw)
         if header:

@@ -5,8 +5,9 @@ the description: a missing required field, a wrong JSON type, a field the type d
 declare. Abstract types (ChatMember, MaybeInaccessibleMessage, MessageOrigin, ...) accept
 any of their subtypes. ``call_errors`` does the same for the parameters of a call.
 
-The description is read from ``$TELEGRAM_BOT_API_SPEC``, else ``../shared/specs/`` beside the
-project (where CI puts the team's shared folder), else ``specs/`` inside the project.
+The description is read from ``$TELEGRAM_BOT_API_SPEC``, else from the project's own copy,
+``specs/telegram-bot-api.json`` (MIT, ``specs/telegram-bot-api.LICENSE``), so a clone needs
+nothing beside it. ``tests/test_specs_copy.py`` says when that copy differs from ``../shared/specs``.
 """
 
 from __future__ import annotations
@@ -18,10 +19,7 @@ from pathlib import Path
 from typing import Any
 
 _ROOT = Path(__file__).resolve().parent.parent
-_DEFAULT_PATHS = (
-    _ROOT.parent / "shared" / "specs" / "telegram-bot-api.json",
-    _ROOT / "specs" / "telegram-bot-api.json",
-)
+_DEFAULT_PATHS = (_ROOT / "specs" / "telegram-bot-api.json",)
 _SCALARS = {
     "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),

@@ -20,8 +20,9 @@ Two uses, kept apart:
   description says: required fields are required, and (in strict mode) every field an answer
   carries must be declared by the schema.
 
-The schema is read from ``$VK_API_SCHEMA_DIR``, else ``shared/specs/vk-api-schema`` beside the
-project folder (``<repo>/../shared``), else ``specs/vk-api-schema`` inside the project.
+The schema is read from ``$VK_API_SCHEMA_DIR``, else from the project's own copy in
+``specs/vk-api-schema`` (MIT, its ``LICENSE`` beside it), so a clone needs nothing beside it.
+``tests/test_specs_copy.py`` says when that copy differs from the team's ``../shared/specs``.
 """
 
 from __future__ import annotations
@@ -41,10 +42,7 @@ if TYPE_CHECKING:
 
 BASE_URI = "https://vk-api-schema.invalid/"
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_DEFAULT_DIRS = (
-    REPO_ROOT.parent / "shared" / "specs" / "vk-api-schema",
-    REPO_ROOT / "specs" / "vk-api-schema",
-)
+_DEFAULT_DIRS = (REPO_ROOT / "specs" / "vk-api-schema",)
 INDEX_PATH = Path(__file__).resolve().parent / "vk" / "spec_index.json"
 # Parameter limits the stand-in enforces (error 100), copied into the index when present.
 INDEX_LIMITS = ("minLength", "maxLength", "minItems", "maxItems")

@@ -2,14 +2,20 @@
 
 ``load_event`` turns a file into a typed event or raises EventFileError naming
 the file, the line and the field. Each ``kind`` has its own parser here; later
-kinds (quiz, poll, giveaway) register theirs in ``PARSERS``.
+kinds (quiz, poll, giveaway) register theirs in ``PARSERS``. Every kind refuses a
+key it does not read (a typo would otherwise silently do nothing), and an image
+must be a PNG or JPEG inside, not only by its name.
+
+``load_events`` reads the folder: one problem per bad file, per file whose name
+only looks like an event file (``club.toml.txt``), per copy of another file's
+event, and, given the time, per event that has passed and is not in the plan yet.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -18,14 +24,23 @@ from typing import Any
 from bot.config import Config, LibraryConfig, parse_duration
 from bot.errors import EventFileError, InputError
 from bot.texts import TextError, check_template
-from bot.tomlfile import line_of, read_toml
+from bot.tomlfile import line_of, nearest, read_toml, unknown_key
 from scheduler.quiz_model import Question, QuizSettings
-from scheduler.recurrence import Recurrence, RepeatError, parse_repeat
+from scheduler.recurrence import Recurrence, RepeatError, occurrences, parse_repeat
 
 NETWORKS = ("telegram", "vk")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+ANNOUNCEMENT_KEYS = (
+    *("kind", "library", "title", "text", "at", "networks", "image", "text_by_network"),
+    *("remind_before", "repeat"),
+)
+POLL_KEYS = (*ANNOUNCEMENT_KEYS, "question", "options", "multiple", "close_at")
+PNG_SIGNATURE, JPEG_START = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
+# What a picture renamed to .png/.jpg often really is (a phone photo, a web download).
+_OTHER_FORMATS = {b"GIF8": "a GIF", b"RIFF": "a WebP", b"BM": "a BMP", b"%PDF": "a PDF"}
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif")  # iPhone photos, AVIF
 
 
 @dataclass(frozen=True)
@@ -67,11 +82,30 @@ class _Fields:
 
     def __init__(self, path: Path, text: str, data: dict[str, Any]) -> None:
         self.path, self.text, self.data = path, text, data
+        self.known: Collection[str] = ANNOUNCEMENT_KEYS  # the top-level keys of its kind
 
     def fail(self, key: str, message: str, *sub: str) -> EventFileError:
-        return EventFileError(
-            self.path, ".".join((key, *sub)), message, line_of(self.text, (key, *sub))
-        )
+        # A key of an inline table ({ vk = "..." }) has no line of its own: name the table's.
+        line = line_of(self.text, (key, *sub)) or (line_of(self.text, (key,)) if sub else None)
+        return EventFileError(self.path, ".".join((key, *sub)), message, line)
+
+    def refuse_unknown(self, known: Collection[str], what: str) -> None:
+        """Fail on the first key that ``what`` (e.g. "a poll") does not read."""
+        self.known = known
+        for key in self.data:
+            if key not in known:
+                raise self.fail(key, unknown_key(key, known, f" in {what}"))
+
+    def misplaced(self, table: str, keys: Iterable[str]) -> None:
+        """Fail on a top-level key written below a ``[table]`` header, where it belongs to it."""
+        for key in keys:
+            if key in self.known:
+                raise self.fail(
+                    table,
+                    f"unknown key in [{table}]; `{key}` belongs above the [{table}] line "
+                    f"(keys below a [table] header belong to that table)",
+                    key,
+                )
 
     def text_field(self, key: str, required: bool = True, limit: int = 10_000) -> str | None:
         value = self.data.get(key)
@@ -105,21 +139,116 @@ def load_event(path: Path, config: Config) -> Event:
     return replace(event, id=f"{library.id}/{path.stem}", source=str(path), digest=digest)
 
 
-def load_events(config: Config, folder: Path | None = None) -> tuple[list[Event], list[InputError]]:
-    """Every ``*.toml`` in the events folder: the good events and one problem per bad file."""
+def load_events(
+    config: Config,
+    folder: Path | None = None,
+    *,
+    now: datetime | None = None,
+    planned: Collection[str] = (),
+) -> tuple[list[Event], list[InputError]]:
+    """Every ``*.toml`` in the events folder: the good events and the problems, by file name.
+
+    ``planned`` are the ids of events already in the plan. With ``now``, an event not
+    planned yet whose every time is past the misfire grace is refused: it would never
+    go out. A planned one stays, whatever its time: it was posted, or is marked missed.
+    Of two files with the same event, the planned one (else the first by name) loads.
+    """
     folder = folder or config.events_dir
     if not folder.is_dir():
         return [], [EventFileError(folder, "events_dir", "events folder not found")]
     events, problems = [], []
-    for path in sorted(folder.glob("*.toml")):
-        try:
-            events.append(load_event(path, config))
-        except InputError as exc:
-            problems.append(exc)
-    return events, problems
+    for path in sorted(folder.iterdir()):
+        if not path.is_file():
+            continue  # a subfolder (an archive of past events, say) is not read
+        if path.name.endswith(".toml"):
+            try:
+                events.append(load_event(path, config))
+            except InputError as exc:
+                problems.append(exc)
+        elif ".toml" in path.name.lower() and not path.name.startswith("."):
+            problems.append(_not_read(path))  # hidden files: an editor's swap files
+    if now is not None:
+        grace = config.schedule.grace("publish") or timedelta(0)
+        events, passed = _refuse_passed(events, now - grace, planned)
+        problems += passed
+    events, copies = _refuse_copies(events, planned)
+    problems += copies
+    return events, sorted(problems, key=lambda problem: problem.path)
+
+
+def _not_read(path: Path) -> EventFileError:
+    """``club.toml.txt``, ``club.TOML``: the bot reads only names ending in ``.toml``."""
+    cut = path.name.lower().rfind(".toml")
+    proper = path.with_name(path.name[:cut] + ".toml")
+    if proper.exists():
+        advice = f"a copy of {proper.name}? move it out of the folder"
+    else:
+        advice = f"rename it to {proper.name}"
+    return EventFileError(path, "", f"not read: the name must end in .toml ({advice})")
+
+
+def _refuse_passed(
+    events: list[Event], too_late: datetime, planned: Collection[str]
+) -> tuple[list[Event], list[InputError]]:
+    """Events not in the plan whose every time is before ``too_late``: they cannot go out."""
+    kept, problems = [], []
+    for event in events:
+        if event.id in planned:
+            kept.append(event)
+            continue
+        last = occurrences(event.at.replace(tzinfo=None), event.repeat, event.at.tzinfo)[-1]
+        if last >= too_late:
+            kept.append(event)
+            continue
+        if event.repeat is None:
+            field, what = "at", f"{last:%Y-%m-%d %H:%M} has passed"
+        else:
+            field, what = "repeat", f"every time has passed, the last on {last:%Y-%m-%d %H:%M}"
+        message = f"{what}: nothing of this event would be posted; set a coming time"
+        problems.append(EventFileError(event.source, field, message, _line(event, field)))
+    return kept, problems
+
+
+def _refuse_copies(
+    events: list[Event], planned: Collection[str]
+) -> tuple[list[Event], list[InputError]]:
+    """Two files with the same event would post it twice: the second one is refused.
+
+    The same event: the same library, kind, title (a poll's question) and ``at``, and at
+    least one network in common. The planned one, else the first by file name, stays.
+    """
+    seen: dict[tuple, list[Event]] = {}
+    kept, problems = [], []
+    for event in sorted(events, key=lambda e: e.id not in planned):  # stable: by name after
+        name = " ".join((event.question or event.title).split()).casefold()
+        same = seen.setdefault((event.library, event.kind, name, event.at), [])
+        first = next((e for e in same if set(e.networks) & set(event.networks)), None)
+        if first is None:
+            same.append(event)
+            kept.append(event)
+            continue
+        message = (
+            f"the same event as {Path(first.source).name} (library, kind, title and `at`): "
+            "it would be posted twice; delete one of the two files"
+        )
+        problems.append(EventFileError(event.source, "", message))
+    return sorted(kept, key=lambda e: e.source), problems
+
+
+def _line(event: Event, key: str) -> int | None:
+    try:
+        return line_of(Path(event.source).read_bytes().decode("utf-8-sig"), (key,))
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _parse_announcement(fields: _Fields, library: LibraryConfig) -> Announcement:
+    fields.refuse_unknown(ANNOUNCEMENT_KEYS, "an announcement")
+    return _announcement(fields, library)
+
+
+def _announcement(fields: _Fields, library: LibraryConfig) -> Announcement:
+    """The parts every kind shares: title, text, time, networks, image, reminders, repeat."""
     title = fields.text_field("title", limit=200)
     body = fields.text_field("text", limit=4000)
     networks = _networks(fields, library)
@@ -127,9 +256,12 @@ def _parse_announcement(fields: _Fields, library: LibraryConfig) -> Announcement
     if not isinstance(per_network, dict):
         raise fields.fail("text_by_network", 'must be a table such as [text_by_network] vk = "..."')
     overrides = []
+    fields.misplaced("text_by_network", per_network)
     for network, value in per_network.items():
         if network not in NETWORKS:
-            raise fields.fail("text_by_network", f"unknown network {network!r}", network)
+            near = nearest(network, NETWORKS)
+            hint = f"did you mean `{near}`?" if near else "use telegram or vk"
+            raise fields.fail("text_by_network", f"unknown network {network!r}; {hint}", network)
         if not isinstance(value, str) or not value.strip():
             raise fields.fail("text_by_network", "must be non-empty text", network)
         overrides.append((network, value.strip()))
@@ -157,6 +289,8 @@ def _repeat(fields: _Fields, at: datetime) -> Recurrence | None:
     """The optional ``[repeat]`` table: weekly, monthly or daily occurrences of the event."""
     if "repeat" not in fields.data:
         return None
+    if isinstance(fields.data["repeat"], dict):
+        fields.misplaced("repeat", fields.data["repeat"])
     try:
         return parse_repeat(fields.data["repeat"], at.replace(tzinfo=None))
     except RepeatError as exc:
@@ -192,18 +326,18 @@ def _local_time(fields: _Fields, key: str, library: LibraryConfig) -> datetime:
     """A local date-time in the library's zone; an explicit offset is refused."""
     value = fields.data.get(key)
     if value is None:
-        raise fields.fail(key, "is required (local date and time, e.g. 2026-12-05T18:00)")
+        raise fields.fail(key, "is required (local date and time, e.g. 2026-12-05T18:00:00)")
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip().replace(" ", "T"))
         except ValueError:
             raise fields.fail(
-                key, f"{value!r} is not a date and time like 2026-12-05T18:00"
+                key, f"{value!r} is not a date and time like 2026-12-05T18:00:00"
             ) from None
     if isinstance(value, date) and not isinstance(value, datetime):
-        raise fields.fail(key, "needs a time of day too, e.g. 2026-12-05T18:00")
+        raise fields.fail(key, "needs a time of day too, e.g. 2026-12-05T18:00:00")
     if isinstance(value, time) or not isinstance(value, datetime):
-        raise fields.fail(key, "must be a local date and time like 2026-12-05T18:00")
+        raise fields.fail(key, "must be a local date and time like 2026-12-05T18:00:00")
     if value.tzinfo is not None:
         raise fields.fail(
             key,
@@ -225,7 +359,62 @@ def _image(fields: _Fields) -> Path | None:
         raise fields.fail("image", f"file {value!r} not found next to the event file")
     if path.stat().st_size > MAX_IMAGE_BYTES:
         raise fields.fail("image", f"{value!r} is larger than 10 MB")
+    if problem := image_problem(path):
+        raise fields.fail("image", f"{value!r} {problem}")
     return path
+
+
+def image_problem(path: Path) -> str | None:
+    """Why the file is not a PNG or JPEG the networks will take, or None if it is one.
+
+    The name says nothing: a WebP or a web page saved as ``.jpg`` is refused at post
+    time, so the first bytes are read now (and the size, which a cut-off file lacks).
+    """
+    try:
+        with path.open("rb") as file:
+            head = file.read(24)
+            if head.startswith(PNG_SIGNATURE):
+                kind, size = "PNG", _png_size(head)
+            elif head.startswith(JPEG_START):
+                kind, size = "JPEG", _jpeg_size(file)
+            else:
+                other = next((n for m, n in _OTHER_FORMATS.items() if head.startswith(m)), None)
+                if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+                    other = "a HEIC or AVIF"
+                what = f"is {other} file" if other else "is not an image"
+                return f"{what}, whatever its name says; save it as PNG or JPEG"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+    if size is None or 0 in size:
+        return f"is a damaged {kind} image (its size cannot be read); save it again"
+    return None
+
+
+def _png_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height from the IHDR chunk, which a PNG starts with."""
+    if len(head) < 24 or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def _jpeg_size(file) -> tuple[int, int] | None:
+    """Width and height from the first SOF segment, walking the segments from the start."""
+    file.seek(2)
+    while len(head := file.read(4)) == 4 and head[0] == 0xFF:
+        marker, length = head[1], int.from_bytes(head[2:4], "big")
+        if marker == 0xFF:  # a fill byte before the marker
+            file.seek(-3, 1)
+            continue
+        # SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) do not.
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            frame = file.read(5)
+            if len(frame) < 5:
+                return None
+            return int.from_bytes(frame[3:5], "big"), int.from_bytes(frame[1:3], "big")
+        if length < 2:
+            return None
+        file.seek(length - 2, 1)
+    return None
 
 
 POLL_QUESTION_LIMIT, POLL_OPTION_LIMIT = 300, 100
@@ -235,11 +424,12 @@ MAX_POLL_DAYS = 30  # Telegram closes a poll at most about a month after sending
 
 def _parse_poll(fields: _Fields, library: LibraryConfig) -> Announcement:
     """A poll: a question with options, to both networks; an intro text is optional."""
+    fields.refuse_unknown(POLL_KEYS, "a poll")
     data = dict(fields.data)
     question = fields.text_field("question", limit=POLL_QUESTION_LIMIT)
     # The intro text may be left out, and the title defaults to the question.
     fields.data = {**data, "text": data.get("text") or ".", "title": data.get("title") or question}
-    base = _parse_announcement(fields, library)
+    base = _announcement(fields, library)
     fields.data = data
     raw = data.get("options")
     low, high = POLL_OPTIONS

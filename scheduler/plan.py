@@ -3,7 +3,10 @@
 ``expand`` turns an event into planned actions (rendering its texts, so bad
 texts fail at load time, not at posting time). ``apply_plan`` writes them in one
 transaction: pending actions move, new ones appear, vanished pending ones go,
-and sent ones are never touched again (a change to them is reported).
+and sent ones are never touched again. A change to them is reported: every one in
+``PlanChange.conflicts`` (what ``bibliobot plan`` prints), and, when it comes from an
+edit of the event file, as ``PlanChange.edits`` of the posts that went out (or may
+have), which the running bot logs and tells the library's admins (``bot.problems``).
 """
 
 from __future__ import annotations
@@ -22,16 +25,18 @@ from bot.config import Config, LibraryConfig
 from bot.errors import EventFileError
 from bot.platforms import telegram as tg_limits
 from bot.platforms import vk as vk_limits
-from bot.storage import CANCELLED, PENDING, to_db
+from bot.storage import CANCELLED, PENDING, SENDING, SENT, UNCERTAIN, to_db
 from bot.texts import human_time, render_post
 from scheduler.clock import Clock
 from scheduler.events import Event
-from scheduler.quiz_plan import QUIZ_KINDS, expand_poll_close, expand_quiz
+from scheduler.quiz_plan import CLOSE, QUIZ_KINDS, expand_poll_close, expand_quiz
 from scheduler.recurrence import occurrences
 
 PUBLISH, REMINDER, SNAPSHOT, COMMUNITY = "publish", "reminder", "snapshot", "community"
 POSTS = (PUBLISH, REMINDER)  # kinds that put something in front of readers
 PLANNED = (*POSTS, *QUIZ_KINDS)  # kinds an event file decides (re-planning compares them)
+SEEN = tuple(kind for kind in PLANNED if kind != CLOSE)  # kinds readers see
+WENT_OUT = (SENT, SENDING, UNCERTAIN)  # states of an action that went out, or may have
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -47,6 +52,17 @@ class PlannedAction:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class SentEdit:
+    """A post that went out (or may have) and that an edit of its event file would change."""
+
+    key: str
+    state: str
+    network: str
+    target: str
+    changed: tuple[str, ...]  # "time", "text", "image", "content"; or ("removed",)
+
+
 @dataclass
 class PlanChange:
     """What applying an event's plan did."""
@@ -57,6 +73,9 @@ class PlanChange:
     removed: int = 0
     unchanged: int = 0
     conflicts: list[str] = field(default_factory=list)
+    edits: list[SentEdit] = field(default_factory=list)  # only when the event file changed
+    library_id: str = ""
+    title: str = ""
 
 
 def targets(library: LibraryConfig, network: str) -> tuple[str, ...]:
@@ -157,12 +176,17 @@ def apply_plan(
     event: Event,
     actions: list[PlannedAction],
     clock: Clock,
+    file_digest: str | None = None,
 ) -> PlanChange:
-    """Write an event and its actions in one transaction; sent actions stay as they are."""
+    """Write an event and its actions in one transaction; sent actions stay as they are.
+
+    ``file_digest`` (of the event file) tells an edit of the file from a change of the
+    settings or the post frames: only the first makes ``edits`` (None: take it as an edit).
+    """
     now = to_db(clock.now())
     library = config.library(event.library)
     assert library is not None
-    change = PlanChange(event.id)
+    change = PlanChange(event.id, library_id=event.library, title=event.title)
     with db.atomic():
         _upsert_library(db, library, now)
         known = (
@@ -171,6 +195,10 @@ def apply_plan(
         if known and known["status"] == CANCELLED:
             change.conflicts.append(f"{event.id}: cancelled; changes to its file are ignored")
             return change
+        data = _event_data(event)
+        edited = _file_edited(known, data, file_digest)
+        if file_digest:
+            data["file"] = file_digest
         db["events"].upsert(
             {
                 "id": event.id,
@@ -180,7 +208,7 @@ def apply_plan(
                 "source": event.source,
                 "digest": event.digest,
                 "starts_at": to_db(event.at),
-                "data": json.dumps(_event_data(event), ensure_ascii=False),
+                "data": json.dumps(data, ensure_ascii=False),
                 "status": "active",
                 "loaded_at": now,
             },
@@ -191,7 +219,7 @@ def apply_plan(
             row = existing.pop(action.key, None)
             if row is None and action.kind == REMINDER and action.due_at < clock.now():
                 continue  # a reminder whose time passed before the event was planned
-            _apply_one(db, event, action, row, change, now)
+            _apply_one(db, event, action, row, change, now, edited)
         for key, row in existing.items():
             if row["state"] == PENDING:
                 db["actions"].delete(row["id"])
@@ -200,7 +228,42 @@ def apply_plan(
                 change.conflicts.append(
                     f"{key}: already {row['state']}, no longer in the event file; left as it is"
                 )
+                if edited:
+                    _note_edit(change, row, ("removed",))
     return change
+
+
+def _file_edited(known: dict | None, data: dict[str, Any], file_digest: str | None) -> bool:
+    """Whether the event file changed since the plan was last applied.
+
+    The stored digest of the file says so; a plan stored before digests were kept is
+    compared by what the file says (title, text, time, image, ...).
+    """
+    if known is None or file_digest is None:
+        return True
+    before = json.loads(known["data"] or "{}")
+    if "file" in before:
+        return before.pop("file") != file_digest
+    return before != json.loads(json.dumps(data, ensure_ascii=False))
+
+
+def _note_edit(change: PlanChange, row: dict, changed: tuple[str, ...]) -> None:
+    """Keep a change to a post readers have seen (or may have), for the admins to hear of."""
+    if row["state"] in WENT_OUT and row["kind"] in SEEN and changed:
+        change.edits.append(
+            SentEdit(row["key"], row["state"], row["network"], row["target"], changed)
+        )
+
+
+def _what_changed(row: dict, due: str, payload: dict[str, Any]) -> tuple[str, ...]:
+    """What differs between a stored action and its new plan: time, text, image, content."""
+    before = json.loads(row["payload"] or "{}")
+    changed = ["time"] if row["due_at"] != due else []
+    changed += [key for key in ("text", "image") if before.get(key) != payload.get(key)]
+    others = (before.keys() | payload.keys()) - {"text", "image"}
+    if any(before.get(key) != payload.get(key) for key in others):
+        changed.append("content")
+    return tuple(changed)
 
 
 def cancel_event(db: sqlite_utils.Database, event_id: str, now: str, why: str) -> int:
@@ -270,7 +333,13 @@ def _post_actions(db: sqlite_utils.Database, event_id: str) -> list[dict]:
 
 
 def _apply_one(
-    db, event: Event, action: PlannedAction, row: dict | None, change: PlanChange, now: str
+    db,
+    event: Event,
+    action: PlannedAction,
+    row: dict | None,
+    change: PlanChange,
+    now: str,
+    edited: bool = True,
 ) -> None:
     due = to_db(action.due_at)
     payload = json.dumps(action.payload, ensure_ascii=False, sort_keys=True)
@@ -300,6 +369,8 @@ def _apply_one(
         change.conflicts.append(
             f"{action.key}: already {row['state']}; the change is not applied to it"
         )
+        if edited:
+            _note_edit(change, row, _what_changed(row, due, json.loads(payload)))
 
 
 def plan_snapshots(

@@ -17,9 +17,16 @@ from typing import Any
 from bot.config import LibraryConfig, parse_duration
 from bot.errors import EventFileError
 from bot.quiz.matching import normalize
-from bot.tomlfile import line_of
+from bot.tomlfile import line_of, unknown_key
 from scheduler import events
-from scheduler.events import IMAGE_SUFFIXES, MAX_IMAGE_BYTES, Event, _Fields, _parse_announcement
+from scheduler.events import (
+    IMAGE_SUFFIXES,
+    MAX_IMAGE_BYTES,
+    Event,
+    _announcement,
+    _Fields,
+    image_problem,
+)
 from scheduler.quiz_model import MODES, Question, QuizSettings
 
 QUESTION_LIMIT = 300  # Telegram poll question
@@ -63,8 +70,14 @@ class QuestionRules:
 def build_question(raw: Mapping[str, Any], number: int, rules: QuestionRules) -> Question:
     """One ``[[questions]]`` table as a Question, or QuestionProblem naming the bad key."""
     for key in raw:
+        if key in QUIZ_KEYS and key not in QUESTION_KEYS:
+            raise QuestionProblem(
+                key,
+                f"unknown key in a question; `{key}` belongs above the first [[questions]] "
+                "line (keys below a [[questions]] header belong to that question)",
+            )
         if key not in QUESTION_KEYS:
-            raise QuestionProblem(key, f"unknown key; a question has {', '.join(QUESTION_KEYS)}")
+            raise QuestionProblem(key, unknown_key(key, QUESTION_KEYS, " in a question"))
     options = _options(raw.get("options"), rules)
     if options and "answers" in raw:
         raise QuestionProblem("answers", "a question has either options or answers, not both")
@@ -182,15 +195,17 @@ def _question_image(value: object, folder: Path | None) -> Path | None:
         raise QuestionProblem("image", f"file {value!r} not found next to the file")
     if path.stat().st_size > MAX_IMAGE_BYTES:
         raise QuestionProblem("image", f"{value!r} is larger than 10 MB")
+    if problem := image_problem(path):
+        raise QuestionProblem("image", f"{value!r} {problem}")
     return path
 
 
 def parse_quiz(fields: _Fields, library: LibraryConfig) -> Event:
     """A quiz: the intro post as an announcement, then its questions in one of four modes."""
     for key in fields.data:
-        if key not in QUIZ_KEYS:
-            hint = "; questions go in [[questions]] tables" if key in QUESTION_KEYS else ""
-            raise fields.fail(key, f"unknown key in a quiz{hint}")
+        if key not in QUIZ_KEYS and key in QUESTION_KEYS:
+            raise fields.fail(key, "unknown key in a quiz; questions go in [[questions]] tables")
+    fields.refuse_unknown(QUIZ_KEYS, "a quiz")
     mode = fields.data.get("mode")
     if mode not in MODES:
         raise fields.fail("mode", f"must be one of {', '.join(MODES)}")
@@ -198,7 +213,7 @@ def parse_quiz(fields: _Fields, library: LibraryConfig) -> Event:
         raise fields.fail("repeat", "a quiz runs once; copy the file for another date")
     if mode == "channel":
         _telegram_only(fields, library)
-    base = _parse_announcement(fields, library)
+    base = _announcement(fields, library)
     settings = _settings(fields, mode)
     rules = QuestionRules(mode, base.networks, fields.path.parent)
     raw = fields.data.get("questions")

@@ -11,6 +11,10 @@ Where each network asks depends on the mode and on the library's config:
   vk        live → the community chat (callback buttons); daily, comments → the wall
             (a poll attached for questions with options, comments for typed answers).
 
+A question with several right options is a poll taking several answers, or buttons that
+mark options with one more to send them (a VK chat question with 10 options has no room
+for it: answers are typed there); where answers are buttons or typed, its text says so.
+
 A poll with ``close_at`` gets a close action per network, then a results post.
 """
 
@@ -21,6 +25,7 @@ from pathlib import Path
 
 from bot.config import Config, LibraryConfig
 from bot.errors import EventFileError
+from bot.platforms.vk_quiz import INLINE_BUTTONS
 from bot.texts import TextError, human_time, render_post
 from bot.tomlfile import line_of
 from scheduler.events import Event
@@ -30,6 +35,16 @@ QUESTION, CLOSE, RESULTS = "question", "close", "results"
 QUIZ_KINDS = (QUESTION, CLOSE, RESULTS)
 SETTLE = timedelta(seconds=2)  # answers sent just before the close are still on their way
 RESULTS_DELAY = timedelta(seconds=30)  # poll results wait for every network's final totals
+SEVERAL = {  # under a question with several right options, by how it is answered
+    "ru": {
+        "buttons": "Верных ответов несколько: отметьте их и нажмите «Готово».",
+        "text": "Верных ответов несколько: назовите все, например «1, 3».",
+    },
+    "en": {
+        "buttons": "There are several right answers: mark them, then press “Done”.",
+        "text": "There are several right answers: name them all, e.g. “1, 3”.",
+    },
+}
 
 
 def quiz_targets(event: Event, library: LibraryConfig, network: str) -> list[tuple[str, str]]:
@@ -85,7 +100,8 @@ def style_for(question: Question, network: str, where: str, mode: str) -> str:
             return "buttons" if question.image else "quiz_poll"
         return "text"  # a channel post: answers typed as comments
     if where == "chat":
-        return "buttons"
+        full = len(question.correct) > 1 and len(question.options) >= INLINE_BUTTONS
+        return "text" if full else "buttons"  # several right: one more button, to send
     return "poll" if mode != "comments" else "text"
 
 
@@ -175,7 +191,10 @@ def _question_payload(
         extra["mode"] = settings.mode
         extra["intro"] = event.text if settings.mode == "comments" else ""
         field = f"questions[{question.number}].text"
-        text = _render(event, "quiz_question", network, config, question.text, extra, field)
+        source = question.text
+        if len(question.correct) > 1:
+            source += "\n\n" + SEVERAL[config.language][style]
+        text = _render(event, "quiz_question", network, config, source, extra, field)
     spec = question.spec()
     spec.update(
         speed_bonus=settings.speed_bonus,

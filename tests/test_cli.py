@@ -24,7 +24,7 @@ def test_every_command_is_documented_in_the_readme() -> None:
 
 def test_validate_passes_a_good_setup(tmp_path: Path) -> None:
     config = write_config(tmp_path)
-    write_event(tmp_path)
+    write_event(tmp_path, at="2099-12-05T18:00:00")
     result = CliRunner().invoke(main, ["validate", "-c", str(config)], env=TOKENS)
     assert result.exit_code == 0, result.output
     assert "1 event(s), 2 publication(s) planned; 0 problem(s)" in result.output

@@ -2,7 +2,7 @@
 
 The Telegram adapter's requests are captured at the httpx seam; the VK
 stand-in records the calls it receives. Both are checked against the official
-descriptions in ../shared/specs.
+descriptions in specs/ (the project's copy of the official ones).
 """
 
 from __future__ import annotations

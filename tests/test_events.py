@@ -91,7 +91,7 @@ def test_caption_too_long_for_telegram_names_the_field(tmp_path: Path) -> None:
     (tmp_path / "events" / "pic.png").write_bytes(
         (TEMPLATES / "events" / "ru" / "announcement.png").read_bytes()
     )
-    write_event(tmp_path, text='"' + "а" * 1100 + '"', image='"pic.png"')
+    write_event(tmp_path, at="2099-12-05T18:00:00", text='"' + "а" * 1100 + '"', image='"pic.png"')
     result = load_plan(open_db(tmp_path / "plan.db"), config)
     assert len(result.problems) == 1
     assert "[text]: the telegram post is" in str(result.problems[0]) and "at most 1024" in str(
@@ -101,7 +101,7 @@ def test_caption_too_long_for_telegram_names_the_field(tmp_path: Path) -> None:
 
 def test_one_bad_file_does_not_stop_the_good_ones(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path))
-    write_event(tmp_path, "good")
+    write_event(tmp_path, "good", at="2099-12-05T18:00:00")
     write_event(tmp_path, "bad", at='"завтра"')
     db = open_db(tmp_path / "plan.db")
     result = load_plan(db, config)

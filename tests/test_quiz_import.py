@@ -55,7 +55,7 @@ def test_round_trip_the_written_file_loads(tmp_path: Path, sample: str) -> None:
     source = tmp_path / sample
     shutil.copy(SAMPLES / sample, source)
     out = tmp_path / "events" / "literature.toml"
-    questions = import_quiz(source, out, HEADER, config)
+    questions = import_quiz(source, out, HEADER, config).questions
     event = load_event(out, config)
     assert event.kind == "quiz" and event.title == "Литературная викторина"
     assert event.questions == tuple(questions)
@@ -149,7 +149,7 @@ def test_images_and_awkward_text_survive_the_round_trip(tmp_path: Path) -> None:
         [["Question", "Answers", "Image"], [tricky, 'a"b; c\\d', "portrait.png"]],
     )
     out = tmp_path / "events" / "tricky.toml"
-    (question,) = import_quiz(source, out, HEADER, config)
+    (question,) = import_quiz(source, out, HEADER, config).questions
     event = load_event(out, config)
     assert event.questions[0].text == tricky
     assert event.questions[0].accepted == ('a"b', "c\\d")
@@ -171,7 +171,9 @@ def test_cli_imports_into_the_events_folder(tmp_path: Path) -> None:
     args += ["--at", "2026-12-05T18:00", "--mode", "daily", "--title", "Знатоки"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert f"{out}: 8 question(s), mode daily" in result.output
+    assert f"{out}: 8 question(s) from questions.sample.xlsx, sheet «Вопросы», mode daily" in (
+        result.output
+    )
     event = load_event(out, load_config(config))
     assert event.library == "central" and event.quiz.mode == "daily" and event.title == "Знатоки"
     again = CliRunner().invoke(main, args)
@@ -198,8 +200,8 @@ def test_cli_names_a_latin_file_for_a_russian_table_and_checks_the_library(tmp_p
     source.write_text("Вопрос;Ответы\nСтолица России?;Москва\n", encoding="utf-8")
     base = ["import", str(source), "-c", str(config), "--at", "2027-01-10 12:00"]
     wrong = CliRunner().invoke(main, [*base, "--library", "branch"])
-    assert wrong.exit_code == 1 and "no library 'branch' in the config" in wrong.stderr
+    assert wrong.exit_code == 2 and "no library 'branch' in the config" in wrong.stderr
     result = CliRunner().invoke(main, [*base, "--mode", "comments", "--networks", "vk"])
     assert result.exit_code == 0, result.output
-    event = load_event(tmp_path / "quiz-2027-01-10.toml", load_config(config))
+    event = load_event(tmp_path / "events" / "quiz-2027-01-10.toml", load_config(config))
     assert event.networks == ("vk",) and event.quiz.mode == "comments"

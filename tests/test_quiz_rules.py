@@ -182,7 +182,7 @@ def test_a_live_quiz_needs_the_chats_it_runs_in(tmp_path: Path) -> None:
     config = load_config(write_config(tmp_path))
     (tmp_path / "events" / "live.toml").write_text(
         'kind = "quiz"\nlibrary = "central"\ntitle = "Т"\ntext = "Начинаем"\n'
-        'at = 2026-12-05T18:00:00\nmode = "live"\nnetworks = ["vk"]\n\n'
+        'at = 2099-12-05T18:00:00\nmode = "live"\nnetworks = ["vk"]\n\n'
         '[[questions]]\ntext = "?"\noptions = ["а", "б"]\ncorrect = 1\n',
         encoding="utf-8",
     )

@@ -14,28 +14,38 @@ original); "vote" (``poll_answer``); "join" / "leave" (``chat_member``). Callbac
 (quizzes), channel posts and service messages are not recorded here; poll totals go to
 ``poll_totals``.
 Reader ids and names are never stored, not even in ``dedup``: a pseudonym stands in.
+
+An update that does not parse is skipped (and logged): the batch is read again raw and
+parsed one by one, so the offset still moves past it. A server that answers getUpdates
+at once instead of holding the long poll is asked again only after ``EMPTY_PAUSE``. A
+token the server rejects ends the polling: a wrong token stays wrong until someone fixes
+it, so the libraries' admins are told once (``notify``) and the intake stops.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import sqlite3
+import time
+import warnings
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 import telegram as tg
 from telegram.constants import ChatMemberStatus, ChatType
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, TelegramError
 from telegram.ext import ExtBot
+from telegram.warnings import PTBUserWarning
 
 from bot import interactions
 from bot.config import LibraryConfig
 from bot.intake.telegram_quiz import TelegramQuizIntake
-from bot.intake.waits import until
+from bot.intake.waits import pause, until
+from bot.platforms.telegram import refusal
 from bot.quiz.answers import AnswerBook
 from bot.storage import to_db
 from scheduler.clock import Clock, SystemClock
@@ -46,6 +56,13 @@ ALLOWED_UPDATES = [
     *("poll", "poll_answer", "chat_member", "callback_query"),
 ]
 RETRY_MAX = 60.0  # seconds: the longest pause between attempts after network errors
+EMPTY_PAUSE = 1.0  # seconds between empty answers from a server that does not hold the poll
+NOTICE = {
+    "ru": "⛔ Telegram не принимает токен бота ({reason}). Пока токен в {variable} не "
+    "исправят и бота не перезапустят, бот не читает ответы и не публикует в Telegram.",
+    "en": "⛔ The Telegram bot token was rejected ({reason}). Until the token in {variable} "
+    "is fixed and the bot restarted, it reads no answers and posts nothing to Telegram.",
+}
 _PRESENT = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 
 _log = logging.getLogger(__name__)
@@ -56,7 +73,8 @@ class TelegramIntake(TelegramQuizIntake):
     """Reads one bot's updates and records what readers of its libraries did.
 
     The bot must administer the libraries' chats to get reactions and member changes;
-    ``ALLOWED_UPDATES`` asks for them (Telegram's default leaves them out).
+    ``ALLOWED_UPDATES`` asks for them (Telegram's default leaves them out). ``notify``
+    (library id, text) tells a library's admins, in ``language``, that the token was refused.
     """
 
     def __init__(
@@ -67,6 +85,9 @@ class TelegramIntake(TelegramQuizIntake):
         clock: Clock | None = None,
         poll_timeout: float = 25.0,
         quiz: AnswerBook | None = None,
+        *,
+        notify: Callable[[str, str], Awaitable[None]] | None = None,
+        language: str = "ru",
     ) -> None:
         self.db = db
         self.quiz = quiz  # takes answers to open quiz questions before anything else
@@ -75,6 +96,9 @@ class TelegramIntake(TelegramQuizIntake):
         self.clock = clock or SystemClock()
         self.poll_timeout = poll_timeout
         self.retry_delay = 1.0  # first pause after an error; doubles up to RETRY_MAX
+        self.pause: Callable[[asyncio.Event, float], Awaitable[None]] = pause  # tests record it
+        self.notify = notify
+        self.language = language
         self._library_of: dict[int, str] = {}  # chat id -> library id
         # Only in memory (lost on restart): a comment nested in a thread and a vote are
         # linked to their post through these; without them they still count, less precisely.
@@ -158,28 +182,41 @@ class TelegramIntake(TelegramQuizIntake):
 
     async def _one_by_one(self, offset: int | None) -> list[tg.Update]:
         """The pending updates parsed singly; one that does not parse keeps only its id."""
-        # Bot API method names are case-insensitive; "getupdates" answers the raw JSON.
+        # The method's own name: not every server takes "getupdates" for it. PTB would
+        # rather we called its typed get_updates; the raw answer is the point here.
+        warnings.filterwarnings("ignore", r"Please use 'Bot\.getUpdates'", PTBUserWarning)
         raw = await self.bot.do_api_request(
-            "getupdates",
+            "getUpdates",
             api_kwargs={"offset": offset, "timeout": 0, "allowed_updates": ALLOWED_UPDATES},
         )
         updates = []
         for item in raw:
+            update_id = item.get("update_id") if isinstance(item, dict) else None
+            if not isinstance(update_id, int):
+                _log.warning("Telegram update without an id skipped")
+                continue
             try:
                 updates.append(tg.Update.de_json(item, self.bot))
-            except Exception:
-                _log.debug("Telegram update %s ignored", item.get("update_id"), exc_info=True)
-                updates.append(tg.Update(update_id=int(item["update_id"])))
+            except Exception as exc:
+                # Only the error, not the update: it may name a reader.
+                why = f"{type(exc).__name__}: {exc}"[:200]
+                _log.warning("Telegram update %s did not parse (%s); skipped", update_id, why)
+                updates.append(tg.Update(update_id=update_id))  # the offset moves past it
         return updates
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop`` is set; errors are logged and retried, never raised."""
+        """Poll until ``stop`` is set; errors are logged and retried, never raised.
+
+        A rejected token ends the polling (admins told once, see ``_rejected``).
+        """
         delay = self.retry_delay
         while not stop.is_set():
+            started = time.monotonic()
             try:
-                await until(stop, self.poll_once())
-                delay = self.retry_delay
-                continue
+                handled = await until(stop, self.poll_once())
+            except InvalidToken as exc:  # a wrong token stays wrong: asking again is no use
+                await self._rejected(exc)
+                return
             except RetryAfter as exc:
                 after = exc.retry_after  # an int or a timedelta, by PTB_TIMEDELTA
                 wait = after.total_seconds() if isinstance(after, timedelta) else float(after)
@@ -190,8 +227,32 @@ class TelegramIntake(TelegramQuizIntake):
             except Exception:
                 wait, delay = delay, min(delay * 2, RETRY_MAX)
                 _log.exception("Telegram updates: unexpected error; retrying in %.1f s", wait)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=wait)
+            else:
+                delay = self.retry_delay
+                if handled is None:
+                    continue  # stopped
+                wait = empty_pause(handled, time.monotonic() - started, self.poll_timeout)
+                if not wait:
+                    continue
+            await self.pause(stop, wait)
+
+    async def _rejected(self, exc: InvalidToken) -> None:
+        """Log the refusal once and tell each library's admins (not through this bot)."""
+        reason = refusal(exc)  # the server's word, never the token
+        variables = sorted({lib.telegram.token_env for lib in self.libraries if lib.telegram})
+        variable = ", ".join(variables)
+        _log.error(
+            "Telegram: the bot token was rejected (%s); updates of %s are no longer read: "
+            "put the right token in %s and restart",
+            reason,
+            ", ".join(lib.id for lib in self.libraries),
+            variable,
+        )
+        if self.notify is None:
+            return
+        notice = NOTICE.get(self.language, NOTICE["ru"]).format(reason=reason, variable=variable)
+        for library in self.libraries:
+            await self.notify(library.id, notice)
 
     # -- one update -----------------------------------------------------------------
 
@@ -385,6 +446,12 @@ class TelegramIntake(TelegramQuizIntake):
             dedup=dedup,
             detail=detail,
         )
+
+
+def empty_pause(handled: int, took: float, timeout: float) -> float:
+    """Seconds to wait before the next getUpdates: only after an empty answer that came
+    back much sooner than the long poll asked (a server that does not hold it)."""
+    return EMPTY_PAUSE if handled == 0 and took < timeout / 2 else 0.0
 
 
 def _reaction_key(reaction: tg.ReactionType) -> str:

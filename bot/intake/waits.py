@@ -1,4 +1,4 @@
-"""Waiting in the intakes: blocking calls off the event loop, work cut short by a stop."""
+"""Waiting in the intakes: blocking calls off the event loop, work and pauses cut short by a stop."""
 
 from __future__ import annotations
 
@@ -35,8 +35,11 @@ def _settle(future: asyncio.Future, result: Any, error: BaseException | None) ->
         future.set_result(result)
 
 
-async def until(stop: asyncio.Event, work: Coroutine[Any, Any, Any]) -> None:
-    """Run ``work`` unless ``stop`` comes first (a long poll is then cut short)."""
+async def until(stop: asyncio.Event, work: Coroutine[Any, Any, Any]) -> Any:
+    """Run ``work`` unless ``stop`` comes first (a long poll is then cut short).
+
+    Returns what ``work`` returned, or None when it was cut short.
+    """
     task = asyncio.ensure_future(work)
     stopper = asyncio.ensure_future(stop.wait())
     try:
@@ -47,5 +50,10 @@ async def until(stop: asyncio.Event, work: Coroutine[Any, Any, Any]) -> None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-    if not task.cancelled():
-        task.result()
+    return None if task.cancelled() else task.result()
+
+
+async def pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less if ``stop`` comes first."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -90,6 +90,7 @@ class Ask:
     correct: tuple[int, ...] = ()
     explanation: str = ""
     buttons: tuple[str, ...] = ()  # callback data of each option, for style "buttons"
+    send: str = ""  # several right options: label of the button sending them (data: last)
     open_seconds: int | None = None  # Telegram open_period: the poll closes by itself
     image: Path | None = None
     guid: str = ""

@@ -2,11 +2,21 @@
 
 Bots cannot see views of channel posts (only user accounts over MTProto can),
 so view counters are reported as not available rather than as zero.
+
+Whatever the client raises comes out in the project's vocabulary (``translating``), with
+the Bot API method named: its own errors, and an answer that does not parse (JSON, or a
+result python-telegram-bot cannot read), which for a send is an ambiguous outcome since
+the platform answered and may well have acted. The token is never part of a message, and
+is registered with ``bot.logredact`` before the client can log it. A rejected token is
+remembered: later calls fail at once, without asking Telegram again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -16,10 +26,12 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
+from bot import logredact
 from bot.errors import (
     AmbiguousOutcome,
     AuthFailed,
     BadContent,
+    BibliobotError,
     Forbidden,
     NotFound,
     PlatformError,
@@ -40,6 +52,9 @@ CAPTION_LIMIT = 1024
 
 # httpx logs every request URL at INFO, and a Bot API URL contains the token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
+_log = logging.getLogger(__name__)
+# HTTP statuses of the answers that came back inside one ``translating`` block.
+_answers: ContextVar[list[int] | None] = ContextVar("telegram_answers", default=None)
 
 
 class DispatchingRequest(HTTPXRequest):
@@ -47,14 +62,19 @@ class DispatchingRequest(HTTPXRequest):
 
     Past the rate limiter's wait, right before the HTTP request: a post still waiting
     has not been sent, one past this point may have been. Knowing which lets a restart
-    re-send the first kind safely (``bot.platforms.base.dispatch_hook``).
+    re-send the first kind safely (``bot.platforms.base.dispatch_hook``). The status of
+    each answer is noted for ``translating``: past a 2xx, a failure is in reading it.
     """
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:  # type: ignore[override]
         hook = dispatch_hook.get()
         if hook is not None:
             hook()
-        return await super().do_request(*args, **kwargs)
+        code, payload = await super().do_request(*args, **kwargs)
+        answers = _answers.get()
+        if answers is not None:
+            answers.append(code)
+        return code, payload
 
 
 # Errors raised before the request left this machine: safe to send again.
@@ -74,6 +94,7 @@ class TelegramPlatform(TelegramQuizMixin):
         rate_limit: bool = True,
         httpx_kwargs: dict | None = None,
     ) -> None:
+        logredact.protect(token)  # before the client logs its URL (DEBUG), token and all
         # httpx_kwargs is the transport seam: tests hook every request there.
         request = DispatchingRequest(
             connection_pool_size=32,
@@ -95,13 +116,18 @@ class TelegramPlatform(TelegramQuizMixin):
         )
         self.bot = ExtBot(token=token, base_url=api_url, request=request, rate_limiter=limiter)
         self._ready = False
+        self._rejected: AuthFailed | None = None  # the token was refused: no more asking
 
     async def _start(self) -> None:
+        if self._rejected is not None:
+            raise AuthFailed(str(self._rejected), NETWORK)
         if not self._ready:
             try:
-                await self.bot.initialize()
-            except tg.TelegramError as exc:
-                raise translate(exc, sending=False) from exc
+                with translating("getMe", sending=False):
+                    await self.bot.initialize()
+            except AuthFailed as exc:
+                self._rejected = exc
+                raise
             self._ready = True
 
     async def publish(self, post: Post) -> Published:
@@ -110,25 +136,25 @@ class TelegramPlatform(TelegramQuizMixin):
         token = dispatch_hook.set(post.on_dispatch)
         try:
             if post.poll is not None:
-                message = await self.bot.send_poll(
-                    post.target,
-                    post.poll.question,
-                    list(post.poll.options),
-                    is_anonymous=True,  # channels allow no other; totals are what a library needs
-                    allows_multiple_answers=post.poll.multiple,
-                    close_date=post.poll.closes_at,
-                )
+                with translating("sendPoll", sending=True):
+                    message = await self.bot.send_poll(
+                        post.target,
+                        post.poll.question,
+                        list(post.poll.options),
+                        is_anonymous=True,  # channels allow no other; totals are what counts
+                        allows_multiple_answers=post.poll.multiple,
+                        close_date=post.poll.closes_at,
+                    )
             elif post.image is None:
-                message = await self.bot.send_message(
-                    post.target, post.text, parse_mode=ParseMode.HTML
-                )
+                with translating("sendMessage", sending=True):
+                    message = await self.bot.send_message(
+                        post.target, post.text, parse_mode=ParseMode.HTML
+                    )
             else:
-                with post.image.open("rb") as photo:
+                with post.image.open("rb") as photo, translating("sendPhoto", sending=True):
                     message = await self.bot.send_photo(
                         post.target, photo, caption=post.text, parse_mode=ParseMode.HTML
                     )
-        except tg.TelegramError as exc:
-            raise translate(exc, sending=True) from exc
         finally:
             dispatch_hook.reset(token)
         return Published(
@@ -144,24 +170,19 @@ class TelegramPlatform(TelegramQuizMixin):
     async def audience_size(self, target: str) -> int:
         """Subscribers of a channel or members of a group."""
         await self._start()
-        try:
+        with translating("getChatMemberCount", sending=False):
             return await self.bot.get_chat_member_count(target)
-        except tg.TelegramError as exc:
-            raise translate(exc, sending=False) from exc
 
     async def send_notice(self, user_id: int, text: str) -> None:
         """A private message to an admin (plain text)."""
         await self._start()
-        try:
+        with translating("sendMessage", sending=True):
             await self.bot.send_message(user_id, text)
-        except tg.TelegramError as exc:
-            raise translate(exc, sending=True) from exc
 
     async def close(self) -> None:
-        """Close the HTTP connections."""
-        if self._ready:
-            await self.bot.shutdown()
-            self._ready = False
+        """Close the HTTP connections (opened even when the token was then refused)."""
+        await self.bot.shutdown()
+        self._ready = False
 
 
 def message_url(chat_id: int, username: str | None, message_id: int) -> str:
@@ -172,15 +193,44 @@ def message_url(chat_id: int, username: str | None, message_id: int) -> str:
     return f"https://t.me/c/{internal}/{message_id}"
 
 
-def translate(exc: tg.TelegramError, sending: bool) -> PlatformError:
-    """python-telegram-bot's exception → the project's vocabulary."""
-    text = f"Telegram: {exc.message}"
+@contextmanager
+def translating(method: str, sending: bool) -> Iterator[None]:
+    """Whatever the client raises in the block, as the project's error naming ``method``.
+
+    ``sending``: the call may change something on Telegram (a message, a poll), so an
+    answer lost or unreadable leaves its outcome unknown.
+    """
+    answers: list[int] = []
+    mark = _answers.set(answers)
+    try:
+        yield
+    except BibliobotError:
+        raise
+    except Exception as exc:
+        answered = any(200 <= code < 300 for code in answers)
+        raise translate(exc, sending, method, answered) from exc
+    finally:
+        _answers.reset(mark)
+
+
+def translate(
+    exc: Exception, sending: bool, method: str = "", answered: bool = False
+) -> PlatformError:
+    """python-telegram-bot's exception → the project's vocabulary.
+
+    ``answered``: Telegram accepted the call (HTTP 2xx), so the exception came from reading
+    its answer.
+    """
+    where = f"Telegram {method}" if method else "Telegram"
+    if answered or not isinstance(exc, tg.TelegramError):
+        return _unexpected(exc, where, sending, answered)
+    text = f"{where}: {logredact.redact(exc.message)}"
     if isinstance(exc, tg.RetryAfter):
         delay = exc.retry_after
         seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
         return RetryLater(text, NETWORK, delay=seconds)
     if isinstance(exc, tg.InvalidToken):
-        return AuthFailed(text, NETWORK)
+        return AuthFailed(f"{where}: the bot token was rejected ({refusal(exc)})", NETWORK)
     if isinstance(exc, tg.Forbidden):
         return Forbidden(text, NETWORK)
     if isinstance(exc, tg.ChatMigrated):
@@ -195,3 +245,20 @@ def translate(exc: tg.TelegramError, sending: bool) -> PlatformError:
         # The request left; the platform may have acted on it.
         return AmbiguousOutcome(text, NETWORK) if sending else RetryLater(text, NETWORK, delay=2.0)
     return PlatformError(text, NETWORK)
+
+
+def refusal(exc: tg.InvalidToken) -> str:
+    """The server's word for a rejected token ("Unauthorized"); PTB's own may quote it."""
+    cause = exc.__cause__ if isinstance(exc.__cause__, tg.InvalidToken) else exc
+    return logredact.redact(cause.message)
+
+
+def _unexpected(exc: Exception, where: str, sending: bool, answered: bool) -> PlatformError:
+    """An answer that did not parse, or a failure of the client before any answer."""
+    detail = logredact.redact(f"{type(exc).__name__}: {exc}")[:200]
+    if not answered:  # e.g. the client refused an argument: nothing was sent
+        return PlatformError(f"{where}: the client failed ({detail})", NETWORK)
+    _log.warning("%s: unexpected answer", where, exc_info=exc)
+    text = f"{where}: unexpected answer ({detail})"
+    # The platform took the call and answered: a message may well exist.
+    return AmbiguousOutcome(text, NETWORK) if sending else PlatformError(text, NETWORK)

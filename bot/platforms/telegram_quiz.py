@@ -1,6 +1,7 @@
 """Telegram quiz operations: native quiz polls, answer buttons, standings kept in place.
 
-Mixed into ``TelegramPlatform``; errors are translated like every other call.
+Mixed into ``TelegramPlatform``; errors are translated like every other call
+(``bot.platforms.telegram.translating``).
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ class TelegramQuizMixin:
 
     async def ask(self, ask: Ask) -> Published:
         """A quiz poll (players known in groups, totals only in channels), buttons or text."""
-        from bot.platforms.telegram import message_url, translate
+        from bot.platforms.telegram import message_url, translating
 
         await self._start()
-        try:
-            if ask.style in ("quiz_poll", "anonymous_quiz_poll"):
-                period = ask.open_seconds
+        if ask.style in ("quiz_poll", "anonymous_quiz_poll"):
+            period = ask.open_seconds
+            with translating("sendPoll", sending=True):
                 message = await self.bot.send_poll(
                     ask.target,
                     ask.text,
@@ -45,23 +46,22 @@ class TelegramQuizMixin:
                     explanation=ask.explanation or None,
                     open_period=period if period and 5 <= period <= MAX_OPEN_PERIOD else None,
                 )
+        else:
+            markup = _keyboard(ask) if ask.style == "buttons" else None
+            if ask.image is not None:
+                with ask.image.open("rb") as photo, translating("sendPhoto", sending=True):
+                    message = await self.bot.send_photo(
+                        ask.target,
+                        photo,
+                        caption=ask.text,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    )
             else:
-                markup = _keyboard(ask) if ask.style == "buttons" else None
-                if ask.image is not None:
-                    with ask.image.open("rb") as photo:
-                        message = await self.bot.send_photo(
-                            ask.target,
-                            photo,
-                            caption=ask.text,
-                            parse_mode=ParseMode.HTML,
-                            reply_markup=markup,
-                        )
-                else:
+                with translating("sendMessage", sending=True):
                     message = await self.bot.send_message(
                         ask.target, ask.text, parse_mode=ParseMode.HTML, reply_markup=markup
                     )
-        except tg.TelegramError as exc:
-            raise translate(exc, sending=True) from exc
         return Published(
             str(message.message_id),
             message_url(message.chat.id, message.chat.username, message.message_id),
@@ -70,29 +70,31 @@ class TelegramQuizMixin:
 
     async def stop_question(self, target: str, remote_id: str, style: str, text: str = "") -> None:
         """Stop the quiz poll, or take the buttons off the question."""
-        from bot.platforms.telegram import translate
+        from bot.platforms.telegram import translating
 
         await self._start()
-        try:
-            if style in ("quiz_poll", "anonymous_quiz_poll"):
-                await self.bot.stop_poll(target, int(remote_id))
-            elif style == "buttons":
-                await self.bot.edit_message_reply_markup(target, int(remote_id), reply_markup=None)
-        except tg.BadRequest as exc:
-            if not _already_done(exc):
-                raise translate(exc, sending=False) from exc
-        except tg.TelegramError as exc:
-            raise translate(exc, sending=False) from exc
+        poll = style in ("quiz_poll", "anonymous_quiz_poll")
+        if not poll and style != "buttons":
+            return
+        with translating("stopPoll" if poll else "editMessageReplyMarkup", sending=False):
+            try:
+                if poll:
+                    await self.bot.stop_poll(target, int(remote_id))
+                else:
+                    await self.bot.edit_message_reply_markup(
+                        target, int(remote_id), reply_markup=None
+                    )
+            except tg.BadRequest as exc:
+                if not _already_done(exc):
+                    raise
 
     async def say(self, target: str, text: str, guid: str = "") -> Published:
         """A plain HTML message (standings, results)."""
-        from bot.platforms.telegram import message_url, translate
+        from bot.platforms.telegram import message_url, translating
 
         await self._start()
-        try:
+        with translating("sendMessage", sending=True):
             message = await self.bot.send_message(target, text, parse_mode=ParseMode.HTML)
-        except tg.TelegramError as exc:
-            raise translate(exc, sending=True) from exc
         return Published(
             str(message.message_id),
             message_url(message.chat.id, message.chat.username, message.message_id),
@@ -100,50 +102,49 @@ class TelegramQuizMixin:
 
     async def edit(self, target: str, remote_id: str, text: str) -> None:
         """Replace the text of the bot's message; an unchanged text is not an error."""
-        from bot.platforms.telegram import translate
+        from bot.platforms.telegram import translating
 
         await self._start()
-        try:
-            await self.bot.edit_message_text(
-                text, chat_id=target, message_id=int(remote_id), parse_mode=ParseMode.HTML
-            )
-        except tg.BadRequest as exc:
-            if not _already_done(exc):
-                raise translate(exc, sending=False) from exc
-        except tg.TelegramError as exc:
-            raise translate(exc, sending=False) from exc
+        with translating("editMessageText", sending=False):
+            try:
+                await self.bot.edit_message_text(
+                    text, chat_id=target, message_id=int(remote_id), parse_mode=ParseMode.HTML
+                )
+            except tg.BadRequest as exc:
+                if not _already_done(exc):
+                    raise
 
     async def stop_poll(self, target: str, remote_id: str, poll_id: str) -> tuple[int, ...] | None:
         """stopPoll: the poll's final votes per option."""
-        from bot.platforms.telegram import translate
+        from bot.platforms.telegram import translating
 
         await self._start()
-        try:
-            poll = await self.bot.stop_poll(target, int(remote_id))
-        except tg.BadRequest as exc:
-            if _already_done(exc):
-                return None
-            raise translate(exc, sending=False) from exc
-        except tg.TelegramError as exc:
-            raise translate(exc, sending=False) from exc
+        with translating("stopPoll", sending=False):
+            try:
+                poll = await self.bot.stop_poll(target, int(remote_id))
+            except tg.BadRequest as exc:
+                if _already_done(exc):
+                    return None
+                raise
         return tuple(option.voter_count for option in poll.options)
 
     async def answer_press(self, query_id: str, text: str) -> None:
         """Answer a button press with a short notice to the reader."""
-        from bot.platforms.telegram import translate
+        from bot.platforms.telegram import translating
 
         await self._start()
-        try:
+        with translating("answerCallbackQuery", sending=False):
             await self.bot.answer_callback_query(query_id, text=text[:200])
-        except tg.TelegramError as exc:
-            raise translate(exc, sending=False) from exc
 
 
 def _keyboard(ask: Ask) -> InlineKeyboardMarkup:
+    """One button per option, and the button sending several marked options, if any."""
     rows = [
         [InlineKeyboardButton(f"{n}. {option}"[:64], callback_data=data)]
-        for n, (option, data) in enumerate(zip(ask.options, ask.buttons, strict=True), start=1)
+        for n, (option, data) in enumerate(zip(ask.options, ask.buttons, strict=False), start=1)
     ]
+    if ask.send:
+        rows.append([InlineKeyboardButton(ask.send[:64], callback_data=ask.buttons[-1])])
     return InlineKeyboardMarkup(rows)
 
 

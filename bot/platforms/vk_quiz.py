@@ -19,6 +19,7 @@ from bot.platforms.vk_client import POST, READ
 
 CHAT_PEERS = 2_000_000_000
 BUTTON_LABEL = 40  # VK's limit on a button's label
+INLINE_BUTTONS, INLINE_ROWS = 10, 6  # VK's limits of an inline keyboard
 
 
 def is_chat(target: str) -> bool:
@@ -141,21 +142,25 @@ def _random_id(guid: str) -> int:
 
 
 def _keyboard(ask: Ask) -> str:
-    """An inline keyboard, one callback button per option (VK shows up to 10)."""
+    """An inline keyboard, one callback button per option, and the send button if any."""
     rows = [
-        [
-            {
-                "action": {
-                    "type": "callback",
-                    "label": f"{n}. {option}"[:BUTTON_LABEL],
-                    "payload": json.dumps({"a": data}),
-                },
-                "color": "secondary",
-            }
-        ]
-        for n, (option, data) in enumerate(zip(ask.options, ask.buttons, strict=True), start=1)
+        [_button(f"{n}. {option}", data)]
+        for n, (option, data) in enumerate(zip(ask.options, ask.buttons, strict=False), start=1)
     ]
     # VK: at most 6 rows in an inline keyboard; pair the buttons up when there are more.
-    if len(rows) > 6:
+    if len(rows) + bool(ask.send) > INLINE_ROWS:
         rows = [sum(rows[i : i + 2], []) for i in range(0, len(rows), 2)]
+    if ask.send:
+        rows.append([_button(ask.send, ask.buttons[-1], "positive")])
     return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False)
+
+
+def _button(label: str, data: str, color: str = "secondary") -> dict:
+    return {
+        "action": {
+            "type": "callback",
+            "label": label[:BUTTON_LABEL],
+            "payload": json.dumps({"a": data}),
+        },
+        "color": color,
+    }

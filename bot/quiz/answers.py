@@ -5,6 +5,16 @@ platform told them; ``AnswerBook`` finds the open question, applies the integrit
 rules once (staff, forged buttons, closed questions, one answer per player) and
 stores the verdict. Open questions are cached in memory, so answers that belong to
 no quiz (most chat messages) and repeats from the same player cost no database work.
+
+Options are scored in one place (``_choose``), however chosen: right is exactly the
+right options, none missing and none wrong. A poll vote names them (Telegram: all in
+one vote; VK: one event per option, and the events of one batch are one answer); a
+typed answer lists them ("1, 3", "Пушкин и Гоголь"); with several right options, the
+buttons mark and unmark options and the «Готово» button sends them, the first sending
+being the answer. Marks are kept in memory: after a restart a player marks again.
+In a group chat a message answers an option question only when it names options, so
+the chat goes on around the question; while a typed question is open, every message
+answers it.
 """
 
 from __future__ import annotations
@@ -17,8 +27,9 @@ import sqlite_utils
 from bot import interactions
 from bot.config import Config
 from bot.quiz import buttons, store
-from bot.quiz.matching import choice_from_text, matches
+from bot.quiz.matching import choices_from_text, matches
 from bot.quiz.store import OpenQuestion, Verdict
+from bot.storage import from_db
 from scheduler.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -27,6 +38,7 @@ log = logging.getLogger(__name__)
 # by when they arrive; they may lag behind the close by this much.
 ARRIVAL_LAG = timedelta(seconds=2)
 FORGED = "forged"
+MARKED, NOTHING = "marked", "nothing"  # several right options: a mark, a sending of none
 
 REPLIES = {
     "ru": {
@@ -36,6 +48,8 @@ REPLIES = {
         store.STAFF: "Сотрудники библиотеки в викторине не участвуют.",
         store.UNKNOWN: "Этот вопрос не найден.",
         FORGED: "Кнопка недействительна.",
+        MARKED: "Выбрано: {marked}. Отметьте все верные ответы и нажмите «Готово».",
+        NOTHING: "Сначала отметьте варианты, потом нажмите «Готово».",
     },
     "en": {
         None: "Answer accepted!",
@@ -44,6 +58,8 @@ REPLIES = {
         store.STAFF: "Library staff do not take part.",
         store.UNKNOWN: "Question not found.",
         FORGED: "This button is not valid.",
+        MARKED: "Chosen: {marked}. Mark all the right answers, then press “Done”.",
+        NOTHING: "Mark your answers first, then press “Done”.",
     },
 }
 
@@ -70,6 +86,9 @@ class AnswerBook:
             {(lib.id, "vk"): set(lib.vk.staff) for lib in config.libraries if lib.vk}
         )
         self._pending: list[tuple] = []  # rows written at the end of the intake's batch
+        # VK votes of the batch not written yet: (question, player) → row in _pending, options
+        self._votes: dict[tuple[int, str], tuple[int, list[int]]] = {}
+        self._marks: dict[tuple[int, str], set[int]] = {}  # buttons marked, not sent yet
         for question in store.open_questions(db):
             self.opened(question)
         # After a restart the database knows who answered: the memory must too, as it
@@ -101,6 +120,7 @@ class AnswerBook:
         if self._by_chat.get((question.network, question.target)) == question_id:
             del self._by_chat[(question.network, question.target)]
         self._answered = {pair for pair in self._answered if pair[0] != question_id}
+        self._marks = {key: marks for key, marks in self._marks.items() if key[0] != question_id}
 
     def _person(self, library_id: str, network: str, user_id: int) -> str:
         """The player's pseudonym, remembered: a player answers question after question."""
@@ -133,14 +153,48 @@ class AnswerBook:
         if question_id is None:
             return None
         question = self._by_id[question_id]
-        if "answer_ids" in question.spec:  # VK votes name the answer's id
-            ids = [str(a) for a in question.spec["answer_ids"]]
-            options = [ids.index(str(o)) for o in options if str(o) in ids]
-            if not options:
-                return Verdict(False, reason=store.UNKNOWN)
-        correct = sorted(options) == sorted(question.spec.get("correct", []))
-        answer = ",".join(str(o + 1) for o in options)
-        return self._record(question, user_id, name, answer, correct, None, "poll")
+        if "answer_ids" not in question.spec:
+            return self._choose(question, user_id, name, options, None, "poll")
+        ids = [str(a) for a in question.spec["answer_ids"]]  # VK votes name the answer's id
+        options = [ids.index(str(o)) for o in options if str(o) in ids]
+        if not options:
+            return Verdict(False, reason=store.UNKNOWN)
+        # VK sends a vote as one event per option: a player's events of one batch are one
+        # answer (a vote split over two batches keeps the options of the first).
+        person = self._person(question.library_id, question.network, user_id)
+        vote = self._votes.get((question.id, person))
+        if vote is not None:
+            return self._add_to_vote(question, person, name, vote, options)
+        verdict = self._choose(question, user_id, name, options, None, "poll")
+        if verdict.counted and self._pending:
+            self._votes[(question.id, person)] = (len(self._pending) - 1, options)
+        return verdict
+
+    def _add_to_vote(
+        self,
+        question: OpenQuestion,
+        person: str,
+        name: str,
+        vote: tuple[int, list[int]],
+        options: list[int],
+    ) -> Verdict:
+        """The player's vote, not written yet, with more options: its row is scored again."""
+        index, earlier = vote
+        chosen = sorted({*earlier, *options})
+        correct = chosen == sorted(question.spec.get("correct", []))
+        row = store.answer_row(
+            question,
+            person=person,
+            name=name,
+            answer=",".join(str(n + 1) for n in chosen),
+            correct=correct,
+            at=from_db(self._pending[index][11]),
+            via="poll",
+            speed_bonus=int(question.spec.get("speed_bonus", 0)),
+        )
+        self._pending[index] = row
+        self._votes[(question.id, person)] = (index, chosen)
+        return Verdict(True, correct, row[9])  # type: ignore[index]
 
     def on_button(
         self, network: str, library_id: str, user_id: int, name: str, data: object
@@ -156,10 +210,31 @@ class AnswerBook:
             closed = self.db["quiz_questions"].count_where("id = ?", [question_id])
             reason = store.CLOSED if closed else store.UNKNOWN
             return Verdict(False, reason=reason), words[reason]
-        if option >= len(question.options):
+        several = len(question.spec.get("correct", [])) > 1
+        if not (option < len(question.options) or (several and option == buttons.SEND)):
             return Verdict(False, reason=FORGED), words[FORGED]
-        correct = [option] == sorted(question.spec.get("correct", []))
-        verdict = self._record(question, user_id, name, str(option + 1), correct, None, "button")
+        if not several:  # the press is the answer
+            verdict = self._choose(question, user_id, name, [option], None, "button")
+            return verdict, words[verdict.reason]
+        person = self._person(question.library_id, question.network, user_id)
+        key = (question.id, person)
+        refused = self._refusal(question, user_id, person)
+        if refused is None and self.clock.now() > question.closes_at + ARRIVAL_LAG:
+            refused = store.CLOSED
+        if refused is not None:
+            return Verdict(False, reason=refused), words[refused]
+        marked = self._marks.setdefault(key, set())
+        if option != buttons.SEND:  # a press marks the option, a second one unmarks it
+            marked ^= {option}
+            if not marked:
+                return Verdict(False, reason=NOTHING), words[NOTHING]
+            listed = ", ".join(str(n + 1) for n in sorted(marked))
+            return Verdict(False, reason=MARKED), words[MARKED].format(marked=listed)
+        if not marked:
+            return Verdict(False, reason=NOTHING), words[NOTHING]
+        verdict = self._choose(question, user_id, name, sorted(marked), None, "button")
+        if verdict.counted:
+            del self._marks[key]
         return verdict, words[verdict.reason]
 
     def on_text(
@@ -179,30 +254,60 @@ class AnswerBook:
         first date, so an edit made before the close counts as if first written, and
         one made after the close is refused by its arrival below.
         """
-        question = None
+        question, chosen = None, None
         if reply_to is not None:
             question_id = self._by_post.get((network, str(target), str(reply_to)))
             question = self._by_id.get(question_id) if question_id else None
         if question is None:
-            # In a group or community chat, any message while a typed question is open
-            # answers it; on a wall or channel only replies to the question post do.
+            # In a group or community chat, a message while a question is open answers it
+            # if the question is typed, or if the message names options ("2", "1, 3");
+            # on a wall or channel only replies to the question post do.
             question_id = self._by_chat.get((network, str(target)))
             candidate = self._by_id.get(question_id) if question_id else None
-            chat = candidate is not None and candidate.spec.get("where") in ("group", "chat")
-            if chat and candidate.spec.get("style") == "text":  # type: ignore[union-attr]
-                question = candidate
+            if candidate is not None and candidate.spec.get("where") in ("group", "chat"):
+                if candidate.options:
+                    chosen = choices_from_text(text, candidate.options)
+                    question = candidate if chosen is not None else None
+                elif candidate.spec.get("style") == "text":
+                    question = candidate
         if question is None:
             return None
         if self.clock.now() > question.closes_at + ARRIVAL_LAG:
             return Verdict(False, reason=store.CLOSED)  # e.g. an edit after the close
         spec = question.spec
         if question.options:
-            choice = choice_from_text(text, question.options)
-            correct = choice is not None and [choice] == sorted(spec.get("correct", []))
-        else:
-            threshold = int(spec.get("fuzzy", 85))
-            correct = matches(text, spec.get("accepted", []), threshold)
+            if chosen is None:
+                chosen = choices_from_text(text, question.options)
+            return self._choose(question, user_id, name, chosen or [], at, via, text[:500])
+        threshold = int(spec.get("fuzzy", 85))
+        correct = matches(text, spec.get("accepted", []), threshold)
         return self._record(question, user_id, name, text[:500], correct, at, via)
+
+    def _choose(
+        self,
+        question: OpenQuestion,
+        user_id: int,
+        name: str,
+        chosen: list[int] | tuple[int, ...],
+        at: datetime | None,
+        via: str,
+        typed: str | None = None,
+    ) -> Verdict:
+        """Options chosen, however: right when exactly the right ones (one or several)."""
+        chosen = sorted(set(chosen))
+        correct = bool(chosen) and chosen == sorted(question.spec.get("correct", []))
+        answer = typed if typed is not None else ",".join(str(n + 1) for n in chosen)
+        return self._record(question, user_id, name, answer, correct, at, via)
+
+    def _refusal(self, question: OpenQuestion, user_id: int, person: str) -> str | None:
+        """Why this player cannot answer the question (staff, answered already), if so."""
+        if question.spec.get("exclude_staff", True) and user_id in self._staff.get(
+            (question.library_id, question.network), ()
+        ):
+            return store.STAFF
+        if (question.id, person) in self._answered:
+            return store.DUPLICATE  # a flood costs no database work
+        return None
 
     def _record(
         self,
@@ -215,13 +320,10 @@ class AnswerBook:
         via: str,
     ) -> Verdict:
         spec = question.spec
-        if spec.get("exclude_staff", True) and user_id in self._staff.get(
-            (question.library_id, question.network), ()
-        ):
-            return Verdict(False, reason=store.STAFF)
         person = self._person(question.library_id, question.network, user_id)
-        if (question.id, person) in self._answered:
-            return Verdict(False, reason=store.DUPLICATE)  # a flood costs no database work
+        refused = self._refusal(question, user_id, person)
+        if refused is not None:
+            return Verdict(False, reason=refused)
         now = self.clock.now()
         if at is None:
             if now > question.closes_at + ARRIVAL_LAG:
@@ -248,4 +350,5 @@ class AnswerBook:
     def flush(self) -> int:
         """Write the answers taken since the last flush (the intake calls it per batch)."""
         rows, self._pending = self._pending, []
+        self._votes.clear()
         return store.write_answers(self.db, rows)

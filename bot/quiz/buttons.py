@@ -4,6 +4,9 @@ A reader's client can send any callback data (Telegram) or payload (VK), so a
 button says which question and option it is, and carries a short HMAC of both:
 data that was not made by the bot, or names another question, is rejected.
 Replays need no extra care: the first answer of a player is the only one kept.
+
+A question with several right options has one more button, ``SEND``: the option buttons
+mark and unmark options, and it sends the marked ones as the player's answer.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import hmac
 
 PREFIX = "q"
 MAX_DATA = 64  # Telegram's limit for callback_data, in bytes
+SEND = 99  # the "option" of the button that sends a choice of several (options are fewer)
+SEND_LABEL = {"ru": "Готово", "en": "Done"}
 
 
 def _mac(secret: bytes, question_id: int, option: int) -> str:
@@ -21,7 +26,7 @@ def _mac(secret: bytes, question_id: int, option: int) -> str:
 
 
 def make_data(secret: bytes, question_id: int, option: int) -> str:
-    """The callback data of option ``option`` (0-based) of a question."""
+    """The callback data of option ``option`` (0-based) of a question, or of ``SEND``."""
     data = f"{PREFIX}:{question_id}:{option}:{_mac(secret, question_id, option)}"
     assert len(data.encode()) <= MAX_DATA
     return data

@@ -4,6 +4,11 @@ The runner claims the action and handles errors and retries as for any post; a
 handler returns ``Published`` when it put a new message in front of readers (the
 runner records it as a publication, so its metrics are collected too). Polls share
 the close and results actions: their final totals per network, then one results post.
+
+The database, not the platform, decides when a question is open: it opens once the
+platform took it (a question whose send failed is never open) and closes at its close
+action even when the platform refuses to stop the poll or take the buttons off; the
+standings follow all the same.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ import sqlite_utils
 
 from bot import interactions
 from bot.config import Config
+from bot.errors import PlatformError, RetryLater
 from bot.platforms.base import Ask, Platform, Published
 from bot.quiz import buttons, store
 from bot.quiz.answers import AnswerBook
-from bot.storage import to_db
 from bot.texts import render_frame
 from scheduler.clock import Clock, SystemClock
 from scheduler.quiz_plan import CLOSE, QUESTION, RESULTS
@@ -83,6 +88,10 @@ class QuizEngine:
             closes_at=closes,
         )
         secret = self.book.secret(row["library_id"])
+        keys = list(range(len(spec["options"])))
+        several = payload["style"] == "buttons" and len(spec["correct"]) > 1
+        if several:  # buttons mark options; one more sends them
+            keys.append(buttons.SEND)
         ask = Ask(
             target=row["target"],
             text=payload["text"],
@@ -90,29 +99,26 @@ class QuizEngine:
             options=tuple(spec["options"]),
             correct=tuple(spec["correct"]),
             explanation=spec.get("explanation", ""),
-            buttons=tuple(
-                buttons.make_data(secret, question.id, n) for n in range(len(spec["options"]))
-            ),
+            buttons=tuple(buttons.make_data(secret, question.id, n) for n in keys),
+            send=buttons.SEND_LABEL[self.config.language] if several else "",
             open_seconds=payload.get("open_seconds"),
             image=Path(payload["image"]) if payload.get("image") else None,
             guid=f"{row['key']}",
         )
+        # A refusal leaves the question as recorded: closed, never open to answers.
         published = await self._platform(row).ask(ask)  # type: ignore[attr-defined]
         if published.poll_answers:
             spec = {**spec, "answer_ids": list(published.poll_answers)}
-        with self.db.atomic():
-            self.db["quiz_questions"].update(
-                question.id,
-                {
-                    "spec": json.dumps(spec, ensure_ascii=False),
-                    "remote_id": published.remote_id,
-                    "poll_id": published.poll_id,
-                    "opened_at": to_db(now),
-                    "closes_at": to_db(closes),
-                },
-            )
-        asked = store.find_question(self.db, row["event_id"], row["network"], row["target"], number)
-        self.book.opened(asked)  # type: ignore[arg-type]
+        asked = store.asked(
+            self.db,
+            question.id,
+            remote_id=published.remote_id,
+            poll_id=published.poll_id,
+            spec=spec,
+            opened_at=now,
+            closes_at=closes,
+        )
+        self.book.opened(asked)
         return published
 
     async def close(self, row: dict) -> Published | None:
@@ -126,25 +132,37 @@ class QuizEngine:
             self.db, row["event_id"], row["network"], row["target"], payload["number"]
         )
         if question is None or not question.remote_id:
-            return None  # never asked (e.g. missed): nothing to close
+            return None  # never asked (missed, or refused by the platform): nothing to close
+        # Closed here first: answers stop whatever the platform makes of the close.
+        store.close_question(self.db, question.id, self.clock.now())
+        self.book.closed(question.id)
+        try:
+            await self._take_down(row, question, payload["style"])
+        except RetryLater:
+            raise  # the runner tries again later; the question stays closed meanwhile
+        except PlatformError as exc:  # e.g. the message was deleted: nothing left to stop
+            log.warning(
+                "%s: question %s closed, but %s did not take it down: %s",
+                row["event_id"], question.number, row["network"], exc,
+            )  # fmt: skip
+        if question.mode in ("live", "daily") and question.spec.get("where") in ("group", "chat"):
+            return await self._show_standings(row, event, question, payload.get("last", False))
+        return None
+
+    async def _take_down(self, row: dict, question: store.OpenQuestion, style: str) -> None:
+        """Stop the poll (keeping an anonymous one's totals) or take the buttons off."""
         platform = self._platform(row)
-        style = payload["style"]
         if style == "anonymous_quiz_poll" and question.poll_id:
             votes = await platform.stop_poll(row["target"], question.remote_id, question.poll_id)
             if votes is not None:
                 totals = {str(n): v for n, v in enumerate(votes)}
                 interactions.record_poll_totals(self.db, question.poll_id, totals, self.clock.now())
-        else:
-            asked = self.db["actions"].rows_where(
-                "key = ?", [row["key"].replace(f":{CLOSE}:", f":{QUESTION}:", 1)]
-            )
-            text = next((json.loads(a["payload"])["text"] for a in asked), "")
-            await platform.stop_question(row["target"], question.remote_id, style, text)
-        store.close_question(self.db, question.id, self.clock.now())
-        self.book.closed(question.id)
-        if question.mode in ("live", "daily") and question.spec.get("where") in ("group", "chat"):
-            return await self._show_standings(row, event, question, payload.get("last", False))
-        return None
+            return
+        asked = self.db["actions"].rows_where(
+            "key = ?", [row["key"].replace(f":{CLOSE}:", f":{QUESTION}:", 1)]
+        )
+        text = next((json.loads(a["payload"])["text"] for a in asked), "")
+        await platform.stop_question(row["target"], question.remote_id, style, text)
 
     async def _show_standings(self, row, event, question, last: bool) -> Published | None:
         """Live: one standings message, edited in place; daily: a new one each day."""

@@ -1,6 +1,8 @@
 """A spreadsheet of questions (.xlsx or .csv) → a quiz event file (``bibliobot import``).
 
-Columns, by their header in the first row (Russian or English, any case, any order):
+Columns, by their header in the first row (Russian or English, any case, any order), on
+the one sheet of a workbook whose first row holds a «Вопрос» (question) column; a workbook
+with several such sheets needs the sheet named (``--sheet``):
 
     №            / number       optional, ignored (for the librarian's own order)
     Вопрос       / question     the question text (required)
@@ -59,30 +61,77 @@ class ImportFailed(BibliobotError):
 class Sheet:
     """A table as read: the header cells and the data rows with their spreadsheet numbers."""
 
-    name: str
+    name: str  # how problems name the table: the file, and the sheet if the workbook has more
     header_row: int
     headers: list[str]
     rows: list[tuple[int, list[str]]]
+    sheet: str = ""  # the workbook's sheet read; "" for a CSV
 
 
-def read_sheet(path: Path) -> Sheet:
-    """The first sheet of an .xlsx, or a .csv (UTF-8 with or without BOM, `;` or `,`)."""
+@dataclass(frozen=True)
+class Imported:
+    """What ``import_quiz`` wrote: the questions, and the sheet they came from."""
+
+    questions: list[Question]
+    sheet: str  # "" for a CSV
+
+
+Numbered = list[tuple[int, list[str]]]  # the non-empty rows as text, with their numbers
+
+
+def read_sheet(path: Path, sheet: str | None = None) -> Sheet:
+    """The sheet of questions of an .xlsx, or a .csv (UTF-8 with or without BOM, `;` or `,`).
+
+    Of a workbook, the sheet named ``sheet``, else the one whose first row holds a
+    question column (a workbook with one filled sheet: that one, whatever its columns).
+    """
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        table = _xlsx_rows(path)
+        tables = [(title, _numbered(rows)) for title, rows in _xlsx_tables(path)]
+        title, numbered = _choose(path.name, tables, sheet)
+        name = f"{path.name}, sheet «{title}»" if len(tables) > 1 else path.name
     elif suffix == ".csv":
-        table = _csv_rows(path)
+        if sheet is not None:
+            raise ImportFailed([f"{path.name}: a .csv has no sheets; leave out --sheet"])
+        title, numbered, name = "", _numbered(_csv_rows(path)), path.name
     else:
         raise ImportFailed([f"{path.name}: save the table as .xlsx or .csv (UTF-8)"])
-    numbered = [(n, [_cell(v) for v in row]) for n, row in enumerate(table, start=1)]
-    numbered = [(n, row) for n, row in numbered if any(row)]
     if not numbered:
-        raise ImportFailed([f"{path.name}: the table is empty"])
+        raise ImportFailed([f"{name}: the table is empty"])
     (header_row, headers), *rows = numbered
-    return Sheet(path.name, header_row, headers, rows)
+    return Sheet(name, header_row, headers, rows, title)
 
 
-def _xlsx_rows(path: Path) -> list[Sequence[object]]:
+def _numbered(table: list[Sequence[object]]) -> Numbered:
+    numbered = [(n, [_cell(v) for v in row]) for n, row in enumerate(table, start=1)]
+    return [(n, row) for n, row in numbered if any(row)]
+
+
+def _choose(file: str, tables: list[tuple[str, Numbered]], wanted: str | None):
+    """The (title, rows) of the workbook's sheet of questions; ImportFailed naming the sheets."""
+    names = ", ".join(f"«{title}»" for title, _ in tables)
+    if wanted is not None:
+        found = [t for t in tables if t[0].strip().casefold() == wanted.strip().casefold()]
+        if not found:
+            raise ImportFailed([f"{file}: no sheet «{wanted}»; sheets: {names}"])
+        return found[0]
+    filled = [t for t in tables if t[1]]
+    if len(filled) <= 1:
+        return filled[0] if filled else tables[0]
+    headed = [t for t in filled if "text" in {_header_key(h) for h in t[1][0][1]}]
+    asked = [t for t in headed if len(t[1]) > 1]  # a header row with questions under it
+    if len(asked) > 1:
+        which = ", ".join(f"«{title}»" for title, _ in asked)
+        raise ImportFailed([f"{file}: sheets {which} all hold questions; choose one with --sheet"])
+    if asked or headed:
+        return (asked or headed)[0]
+    raise ImportFailed(
+        [f"{file}: no sheet has a «Вопрос» (question) column in its first row; sheets: {names}"]
+    )
+
+
+def _xlsx_tables(path: Path) -> list[tuple[str, list[Sequence[object]]]]:
+    """Every worksheet of a workbook: its title and its rows of values."""
     from openpyxl import load_workbook  # heavy; only `import` needs it
 
     try:
@@ -90,7 +139,10 @@ def _xlsx_rows(path: Path) -> list[Sequence[object]]:
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
         raise ImportFailed([f"{path.name}: not a readable .xlsx file ({exc})"]) from None
     try:
-        return [tuple(row) for row in book.active.iter_rows(values_only=True)]
+        return [
+            (sheet.title, [tuple(row) for row in sheet.iter_rows(values_only=True)])
+            for sheet in book.worksheets
+        ]
     finally:
         book.close()
 
@@ -284,9 +336,15 @@ def quiz_toml(header: QuizHeader, questions: Sequence[Question], source: str, ou
 
 
 def import_quiz(
-    source: Path, out: Path, header: QuizHeader, config: Config | None = None, force: bool = False
-) -> list[Question]:
-    """Read ``source``, write the quiz event file ``out``; with a config, load it back first.
+    source: Path,
+    out: Path,
+    header: QuizHeader,
+    config: Config | None = None,
+    force: bool = False,
+    sheet: str | None = None,
+) -> Imported:
+    """Read ``source`` (its sheet ``sheet``, else the sheet of questions), write the quiz event
+    file ``out``; with a config, load it back first.
 
     The file is written under a temporary name next to ``out`` and checked with
     ``load_event`` (images resolve from the same folder) before it takes its name.
@@ -301,7 +359,8 @@ def import_quiz(
     if header.mode == "channel":
         networks = ("telegram",)
     rules = QuestionRules(header.mode, networks or ("telegram", "vk"), source.parent)
-    questions = questions_from(read_sheet(source), rules)
+    table = read_sheet(source, sheet)
+    questions = questions_from(table, rules)
     text = quiz_toml(header, questions, source.name, out.parent)
     check = out.with_name(out.stem + ".check.toml")
     check.write_text(text, encoding="utf-8")
@@ -317,4 +376,4 @@ def import_quiz(
         ) from None
     finally:
         check.unlink(missing_ok=True)
-    return questions
+    return Imported(questions, table.sheet)

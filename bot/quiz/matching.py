@@ -11,7 +11,14 @@ alike, so they still match each other.
 
 ``matches`` accepts an exact match after all that, or a fuzzy one (rapidfuzz ``ratio`` or
 ``token_sort_ratio`` ≥ threshold) when both texts carry the same numbers and are longer
-than 3 characters: "Достаевский" is Достоевский, "1838" is never 1837.
+than 3 characters: "Достаевский" is Достоевский, "1838" is never 1837. A full name answers
+for its surname: "Александр Сергеевич Пушкин", "Пушкин А. С." and "Николай Гоголь" are
+right where "Пушкин" or "Гоголь" is accepted, as only initials, common given names and
+patronymics may be added; a hedge or a list ("Пушкин или Лермонтов", "Пушкин, Гоголь")
+adds other words, and is wrong.
+
+``choice_from_text`` reads one option from a typed answer; ``choices_from_text`` reads a
+set ("1, 3", "3 и 1", "Пушкин и Гоголь") for questions with several right options.
 """
 
 from __future__ import annotations
@@ -239,14 +246,74 @@ def _without_initials(key: str) -> str:
     return " ".join(words)
 
 
+# Given names a reader may write with a surname (normalised: ё as е). Names that are also
+# common nouns (Вера, Надежда, Любовь, Роман, Слава) are left out: "вера, любовь" is a list.
+_NAMES = """
+    александр алексей анатолий андрей антон аркадий арсений афанасий богдан борис вадим
+    валентин валерий варлам василий велимир венедикт вениамин виктор виталий владимир
+    владислав всеволод вячеслав гавриил геннадий георгий глеб григорий даниил демьян денис
+    дмитрий евгений егор иван игорь илья иосиф кирилл константин корней лев леонид максим
+    марк матвей михаил никита николай олег осип павел петр платон ростислав самуил
+    святослав семен сергей станислав степан тарас тимофей федор филипп эдуард юрий яков
+    ярослав агния александра алла анастасия анна антонина арина белла валентина варвара
+    вероника виктория галина дарья евгения екатерина елена елизавета зинаида зоя ирина
+    ксения лариса лидия людмила маргарита мария марина наталия наталья нина ольга полина
+    римма светлана софия софья тамара татьяна ульяна юлия юнна
+    agatha alexander anton arthur charles charlotte edgar emily ernest fyodor george jack
+    jane john jules leo lewis mark mary mikhail nikolai oscar robert virginia walter william
+"""
+_GIVEN_NAMES = frozenset(_NAMES.split())
+_PATRONYMIC = re.compile(r"(?:вич|вна|ьич|ична)$")  # Сергеевич, Саввична, Ильич, Ильинична
+
+
+def _name_part(word: str) -> bool:
+    """An initial, a common given name or a patronymic: what a full name adds to a surname."""
+    if len(word) == 1:
+        return word.isalpha()
+    return word in _GIVEN_NAMES or (len(word) > 4 and _PATRONYMIC.search(word) is not None)
+
+
+def _as_written(key: str, accepted: str) -> str:
+    """The answer's name as the accepted answer writes it.
+
+    Given names, patronymics and initials the accepted answer lacks are dropped, or cut to
+    the initial it has: "александр сергеевич пушкин" is "пушкин" next to "пушкин", and
+    "а с пушкин" next to "а с пушкин". Other words stay.
+    """
+    own = set(accepted.split())
+    initials = {word for word in own if len(word) == 1}
+    words = []
+    for word in key.split():
+        if word in own or not _name_part(word):
+            words.append(word)
+        elif word[0] in initials:
+            words.append(word[0])
+    return " ".join(words)
+
+
+def _full_name(key: str, accepted: str, threshold: int) -> bool:
+    """Whether the answer is the accepted name written in full ("Лев Николаевич Толстой").
+
+    Word for word: "пушкин или лермонтов" keeps two more words than "пушкин", and "алексей
+    толстой" loses one next to "лев толстой"; neither is the accepted name.
+    """
+    form = _as_written(key, accepted)
+    return (
+        form != key
+        and any(c.isalpha() for c in form)
+        and len(form.split()) == len(accepted.split())
+        and _similar(form, accepted, threshold)
+    )
+
+
 def matches(answer: str, accepted: Sequence[str], threshold: int) -> bool:
     """Whether a typed ``answer`` is one of the ``accepted`` answers, tolerantly."""
     key = _key(answer[:MAX_ANSWER])
     if not key:
         return False
-    bare = _without_initials(key)  # "А. С. Пушкин" is Пушкин; "Пушкин" is not А. С. Пушкин
+    # "А. С. Пушкин" is Пушкин; "Пушкин" is not А. С. Пушкин
     return any(
-        _similar(key, k, threshold) or (bare != key and _similar(bare, k, threshold))
+        _similar(key, k, threshold) or _full_name(key, k, threshold)
         for k in map(_key, accepted)
         if k
     )
@@ -304,6 +371,54 @@ def _option_by_text(answer: str, options: Sequence[str], threshold: int) -> int 
     close = [
         i
         for i, (k, b) in enumerate(zip(keys, bare, strict=True))
-        if k and (_similar(key, k, threshold) or _similar(_without_initials(key), b, threshold))
+        if k
+        and (
+            _similar(key, k, threshold)
+            or _similar(_without_initials(key), b, threshold)
+            or _full_name(key, b, threshold)  # "Николай Гоголь" names "Н. В. Гоголь"
+        )
     ]
     return close[0] if len(close) == 1 else None
+
+
+_LIST = re.compile(r"[,;+&\n]")  # "1, 3", "1;3", "1+3"; not "1/3": it may mean "or"
+_AND = re.compile(r"\s+(?:и|and)\s+", re.I)  # "1 и 3", "Пушкин и Гоголь"
+_NUMBERS = re.compile(r"\d{1,2}(?:\s+\d{1,2})+")  # "1 3"
+
+
+def choices_from_text(
+    answer: str, options: Sequence[str], threshold: int = 85
+) -> tuple[int, ...] | None:
+    """The 0-based options a typed answer names, in order: one or several, or None.
+
+    "2" and "Пушкин" name one; "1, 3", "3,1", "1 и 3", "1 3" and "Пушкин и Гоголь" name a
+    set. Every part must name an option, so a hedge ("1 или 3", "то ли 1, то ли 3") or a
+    remark names none. An option whose own text holds "и" or a comma ("Война и мир") is
+    read whole first.
+    """
+    answer = answer[:MAX_ANSWER]
+    single = choice_from_text(answer, options, threshold)
+    if single is not None:
+        return (single,)
+    chosen: list[int] = []
+    for part in _LIST.split(answer):
+        if not part.strip():
+            continue
+        found = _choices_in(part, options, threshold)
+        if found is None:
+            return None
+        chosen += found
+    return tuple(sorted(set(chosen))) or None
+
+
+def _choices_in(part: str, options: Sequence[str], threshold: int) -> list[int] | None:
+    """The options one comma-separated part names: itself, or "1 и 3", "1 3"."""
+    one = choice_from_text(part, options, threshold)
+    if one is not None:
+        return [one]
+    part = part.strip()
+    pieces = part.split() if _NUMBERS.fullmatch(part) else _AND.split(part)
+    if len(pieces) < 2:
+        return None
+    found = [choice_from_text(piece, options, threshold) for piece in pieces]
+    return None if None in found else [n for n in found if n is not None]

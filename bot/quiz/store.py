@@ -4,6 +4,10 @@ Integrity lives here, once for every network and mode: one answer per player per
 question (the first: a unique index, so a replayed update or a second click cannot
 add one), nothing after the question closed, staff left out. Scores are computed
 from the stored answers, so standings can be rebuilt at any time.
+
+A question is recorded before it is sent (its buttons carry its id), but closed: only
+``asked``, once the platform took it, opens it. A question that never left, whatever
+stopped it (a refusal, a crash), is never open, and no chat is taken for its answers.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ class Verdict:
     counted: bool
     correct: bool = False
     points: float = 0.0
-    reason: str | None = None  # DUPLICATE, CLOSED, STAFF or UNKNOWN when not counted
+    reason: str | None = None  # DUPLICATE, CLOSED, STAFF, UNKNOWN (or the book's) if not counted
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,10 @@ def open_question(
     opened_at: datetime,
     closes_at: datetime,
 ) -> OpenQuestion:
-    """Record a question just asked (once: asking again keeps the first record)."""
+    """Record a question about to be asked (once: asking again keeps the first record).
+
+    Without ``remote_id`` (not sent yet) it is recorded closed, until ``asked``.
+    """
     row = {
         "event_id": event_id,
         "library_id": library_id,
@@ -95,11 +102,37 @@ def open_question(
         "spec": json.dumps(spec, ensure_ascii=False),
         "opened_at": to_db(opened_at),
         "closes_at": to_db(closes_at),
-        "closed_at": None,
+        "closed_at": None if remote_id else to_db(opened_at),
     }
     with db.atomic():
         db["quiz_questions"].insert(row, ignore=True)
     return find_question(db, event_id, network, str(target), number)  # type: ignore[return-value]
+
+
+def asked(
+    db: sqlite_utils.Database,
+    question_id: int,
+    *,
+    remote_id: str,
+    poll_id: str | None,
+    spec: dict,
+    opened_at: datetime,
+    closes_at: datetime,
+) -> OpenQuestion:
+    """The platform took the question: record where it is, and open it to answers."""
+    with db.atomic():
+        db["quiz_questions"].update(
+            question_id,
+            {
+                "spec": json.dumps(spec, ensure_ascii=False),
+                "remote_id": str(remote_id),
+                "poll_id": poll_id,
+                "opened_at": to_db(opened_at),
+                "closes_at": to_db(closes_at),
+                "closed_at": None,
+            },
+        )
+    return _question(db["quiz_questions"].get(question_id))
 
 
 def find_question(
@@ -117,8 +150,13 @@ def find_question(
 
 
 def open_questions(db: sqlite_utils.Database) -> list[OpenQuestion]:
-    """Every question not closed yet (re-read on start)."""
-    return [_question(r) for r in db["quiz_questions"].rows_where("closed_at is null")]
+    """Every question asked and not closed yet (re-read on start).
+
+    A question without ``remote_id`` never left: earlier versions left such questions
+    open, so they are passed over here.
+    """
+    where = "closed_at is null and remote_id != ''"
+    return [_question(r) for r in db["quiz_questions"].rows_where(where, order_by="id")]
 
 
 def close_question(db: sqlite_utils.Database, question_id: int, at: datetime) -> bool:

@@ -8,6 +8,7 @@ exposes the same methods over HTTP.
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -20,11 +21,13 @@ from sandbox.telegram.world import World
 
 
 class Actions:
-    """Control methods; the host class provides _lock, _world, _failures, _faults, _flood."""
+    """Control methods; the host class provides _lock, _world, _failures, _answers, _faults,
+    _flood."""
 
     _lock: threading.Lock
     _world: World
     _failures: dict[str, list[ApiError]]
+    _answers: dict[str, list[tuple[int, bytes]]]
     _faults: FaultInjector
     _flood: FloodControl
     _clock: Callable[[], float]
@@ -159,6 +162,15 @@ class Actions:
         with self._lock:
             failure = ApiError(error_code, description, retry_after)
             self._failures.setdefault(method.lower(), []).extend([failure] * times)
+
+    def answer_next(
+        self, method: str, body: bytes | dict[str, Any], status: int = 200, times: int = 1
+    ) -> None:
+        """Carry out the next calls of a method, then answer them with ``body`` as it is
+        (bytes are sent raw): an answer the client cannot parse, after the work was done."""
+        raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+        with self._lock:
+            self._answers.setdefault(method.lower(), []).extend([(status, raw)] * times)
 
     def _locked(self, action: Callable[[World], Any]) -> Any:
         with self._lock:

@@ -1,6 +1,7 @@
 """The table of Bot API methods the stand-in implements, filled by @api_method.
 
-Method names are case-insensitive on the real API, so the table is keyed by lower case.
+Method names are case-insensitive on the real API, so the table is keyed by lower case;
+``NAMES`` keeps them as documented, for a stand-in told to match names exactly.
 A method takes the World and the call's Params and returns the ``result`` of the envelope.
 """
 
@@ -14,6 +15,7 @@ from sandbox.telegram.world import World
 
 Method = Callable[[World, Params], Any]
 METHODS: dict[str, Method] = {}
+NAMES: set[str] = {"getUpdates"}  # as documented; getUpdates is served by the stand-in itself
 
 
 def api_method(name: str) -> Callable[[Method], Method]:
@@ -21,6 +23,7 @@ def api_method(name: str) -> Callable[[Method], Method]:
 
     def register(function: Method) -> Method:
         METHODS[name.lower()] = function
+        NAMES.add(name)
         return function
 
     return register

@@ -3,7 +3,10 @@
 The Bot API app answers ``/bot<token>/<method>`` with the real envelopes; getUpdates long
 polls and ends early when an update arrives. Flood limits (``limits``) and injected faults
 (``sandbox.faults``: 502, a held answer, a dropped connection before or after the call is
-carried out) act here, around the methods. The control app (mounted by sandbox.server
+carried out) act here, around the methods, and so do the faults of a server unlike
+Telegram's: ``strict_names`` (method names matched exactly as documented, a 404 otherwise),
+``long_poll_cap`` (0: getUpdates answers at once) and ``answer_next`` (an answer that does
+not parse, given after the call was carried out). The control app (mounted by sandbox.server
 under ``/_sandbox/telegram/``) lets a test or demo act as the audience. The server runs on
 its own event loop in another thread, so one lock guards the World and every critical
 section is short.
@@ -32,7 +35,7 @@ from sandbox.telegram.actions import Actions
 from sandbox.telegram.errors import ApiError
 from sandbox.telegram.limits import FloodControl
 from sandbox.telegram.params import Params
-from sandbox.telegram.registry import METHODS
+from sandbox.telegram.registry import METHODS, NAMES
 from sandbox.telegram.world import DEFAULT_UPDATE_TYPES, World
 
 _log = logging.getLogger(__name__)
@@ -65,6 +68,9 @@ class TelegramStandIn(Actions):
         self._poll_generation = 0
         self._closing = False
         self._failures: dict[str, list[ApiError]] = {}
+        self._answers: dict[str, list[tuple[int, bytes]]] = {}  # raw answers, by answer_next
+        self.strict_names = False  # True: "getupdates" is not "getUpdates" (a 404)
+        self.long_poll_cap = _LONG_POLL_CAP  # seconds a getUpdates may be held at most
         self._faults = FaultInjector(seed=seed)
         self._flood = FloodControl()
         self._stopping: asyncio.Event | None = None
@@ -125,6 +131,7 @@ class TelegramStandIn(Actions):
         with self._lock:
             self._world = self._new_world(first_update_id=self._world.next_update_id)
             self._failures.clear()
+            self._answers.clear()
             self._flood.clear()
         self._faults.clear()
 
@@ -135,6 +142,8 @@ class TelegramStandIn(Actions):
         try:
             self._check_token(request.match_info["token"])
             name = request.match_info["method"]
+            if self.strict_names and name not in NAMES:
+                raise chats.unknown_method()
             params = await Params.from_request(request)
             fault = self._faults.pick(name)
             record = self._faults.fired[-1] if fault else {}  # pick and this run on one thread
@@ -157,6 +166,9 @@ class TelegramStandIn(Actions):
             response = _json({"ok": True, "result": result})
             with self._lock:
                 record.update(_created(result))
+        raw = self._raw_answer(request.match_info["method"])
+        if raw is not None:
+            return web.Response(body=raw[1], status=raw[0], content_type="application/json")
         if fault and fault.kind == "ambiguous":
             return _drop(request)
         if fault and fault.kind == "slow":
@@ -167,6 +179,11 @@ class TelegramStandIn(Actions):
         if name == "getupdates":
             return await self._get_updates(params)
         return self._call(name, params)
+
+    def _raw_answer(self, name: str) -> tuple[int, bytes] | None:
+        with self._lock:
+            queued = self._answers.get(name.lower())
+            return queued.pop(0) if queued else None
 
     async def _hold(self, seconds: float) -> None:
         """Wait before answering; a stopping server answers at once."""
@@ -204,7 +221,7 @@ class TelegramStandIn(Actions):
 
     async def _get_updates(self, p: Params) -> list[dict[str, Any]]:
         limit = min(max(p.integer("limit", 100) or 100, 1), 100)
-        timeout = min(max(p.integer("timeout", 0) or 0, 0), _LONG_POLL_CAP)
+        timeout = min(max(p.integer("timeout", 0) or 0, 0), self.long_poll_cap)
         allowed = p.json("allowed_updates")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

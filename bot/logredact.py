@@ -1,0 +1,90 @@
+"""Tokens never reach a log line: a filter on the root logger's handlers blanks them out.
+
+A Bot API URL carries the bot token (``.../bot<token>/getMe``), and httpx and
+python-telegram-bot log such URLs at INFO and DEBUG; python-telegram-bot's InvalidToken
+message quotes the token. Every token registered with ``protect`` (the adapters register
+theirs before their client is built) is replaced by ``<token>`` in the message, its
+arguments, the traceback and the stack of every record the root handlers see; so is the
+``/bot<token>/`` part of any Bot API URL, registered or not. ``protect`` installs the
+filter on the root handlers present (and on ``logging.lastResort``), so a handler
+configured later needs ``protect()`` again: ``run`` and ``demo`` set up logging first, and
+``bot.app.run_bot`` protects every configured token before any client exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from bot.config import Config
+
+MASK = "<token>"
+MIN_LENGTH = 6  # shorter "tokens" (test placeholders) would blank out ordinary words
+_URL_TOKEN = re.compile(r"(/bot)\d+:[^/\s'\"`]+")  # a Bot API URL's token, registered or not
+
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+class TokenFilter(logging.Filter):
+    """Replaces every protected token in a record; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string: the handler reports it as usual
+            return True
+        clean = redact(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+_filter = TokenFilter()
+
+
+def protect(*secrets: str | None) -> None:
+    """Register tokens to blank out, and put the filter on every root handler."""
+    with _lock:
+        _secrets.update(s for s in secrets if s and len(s) >= MIN_LENGTH)
+    # lastResort prints warnings when no handler is configured (commands without logging setup).
+    for handler in [*logging.getLogger().handlers, logging.lastResort]:
+        if handler is not None and _filter not in handler.filters:
+            handler.addFilter(_filter)
+
+
+def protect_config(config: Config, env: Mapping[str, str] | None = None) -> None:
+    """``protect`` every token the config names that is set (VK's as well as Telegram's)."""
+    from bot.config import library_tokens
+    from bot.errors import MissingSecret
+
+    for library in config.libraries:
+        try:
+            tokens = library_tokens(library, env)
+        except MissingSecret:
+            continue  # reported where the tokens are needed
+        protect(tokens.telegram, tokens.vk_user, tokens.vk_community)
+
+
+def redact(text: str) -> str:
+    """``text`` with every registered token, and the token of any Bot API URL, masked."""
+    with _lock:
+        secrets = sorted(_secrets, key=len, reverse=True)  # a token inside another goes last
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+        encoded = quote(secret, safe="")
+        if encoded != secret and encoded in text:
+            text = text.replace(encoded, MASK)
+    return _URL_TOKEN.sub(rf"\1{MASK}", text)
