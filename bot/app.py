@@ -14,7 +14,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.config import Config, library_tokens
-from bot.errors import AuthFailed, EventFileError, InputError, PlatformError
+from bot.errors import AuthFailed, InputError, PlatformError
 from bot.logredact import protect_config
 from bot.platforms import build_platforms
 from bot.platforms.base import Platform
@@ -24,7 +24,7 @@ from bot.quiz.store import forget_names
 from bot.storage import open_db, to_db
 from bot.texts import TEMPLATES_DIR
 from scheduler.clock import Clock, SystemClock
-from scheduler.events import Event, load_events
+from scheduler.events import Event, as_problem, load_events
 from scheduler.plan import (
     PlanChange,
     PlannedAction,
@@ -61,8 +61,8 @@ def check_events(
     for event in events:
         try:
             planned.append((event, expand(event, config)))
-        except EventFileError as exc:
-            problems.append(exc)
+        except Exception as exc:  # a bad file costs only itself
+            problems.append(as_problem(event.source, exc))
     return planned, problems
 
 
@@ -97,8 +97,8 @@ def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = N
             continue
         try:
             actions = expand(event, config)
-        except EventFileError as exc:
-            result.problems.append(exc)
+        except Exception as exc:  # a bad file costs only itself
+            result.problems.append(as_problem(event.source, exc))
             continue
         result.changes.append(apply_plan(db, config, event, actions, clock, file_digest))
     plan_community_snapshots(db, config, clock.now())

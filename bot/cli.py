@@ -90,13 +90,12 @@ def validate(config_path: Path) -> None:
 def plan(config_path: Path, days: int, library_id: str | None, ics: Path | None) -> None:
     """Load the events into the plan and show the coming actions in local time."""
     from bot.app import load_plan
-    from bot.storage import open_db
     from scheduler.agenda import calendar, coming, line
     from scheduler.clock import SystemClock
 
     config = _load(config_path)
     _known_library(config, library_id)
-    db = open_db(config.storage)
+    db = _writable_db(config.storage)
     result = load_plan(db, config)
     for problem in result.problems:
         click.echo(str(problem), err=True)
@@ -184,14 +183,23 @@ def resume(config_path: Path, library_id: str) -> None:
 
 def _open_plan(config_path: Path, library_id: str | None = None):
     """The plan's database; exits if there is none yet, or if ``library_id`` is unknown."""
-    from bot.storage import open_db
-
     config = _load(config_path)
     _known_library(config, library_id)
     if not config.storage.exists():
         click.echo(f"{config.storage}: no database yet; run `bibliobot plan` first", err=True)
         sys.exit(1)
-    return open_db(config.storage)
+    return _writable_db(config.storage)
+
+
+def _writable_db(path: Path):
+    """The database, opened to be written; exits (code 2) in one line if it cannot be."""
+    from bot.storage import ReadOnlyDatabase, open_db
+
+    try:
+        return open_db(path, check_writable=True)
+    except ReadOnlyDatabase as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
 
 
 def _set_paused(config_path: Path, library_id: str, paused: bool) -> None:
@@ -220,6 +228,7 @@ def run(config_path: Path, verbose: bool) -> None:
     )
     logging.getLogger("bot").setLevel(logging.INFO)
     config = _load(config_path)
+    _writable_db(config.storage).close()  # a read-only database: one line, not a traceback
     try:  # one bot per database: a second would send the same posts (see bot.runlock)
         lock = hold(config.storage)
     except AlreadyRunning as exc:

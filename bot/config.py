@@ -24,7 +24,8 @@ GRACE_KINDS = ("publish", "reminder", "question")
 NO_GRACE = ("snapshot", "community", "close", "results")
 LIBRARY_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}  # seconds in each
+FOREVER = timedelta(days=36_600)  # a century: what a too big duration reads as
 
 
 @dataclass(frozen=True)
@@ -163,13 +164,31 @@ def library_tokens(library: LibraryConfig, env: Mapping[str, str] | None = None)
 
 
 def parse_duration(value: object) -> timedelta | None:
-    """'90s', '15m', '1h', '7d' → timedelta; anything else → None."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return timedelta(seconds=value)
+    """'90s', '15m', '1h', '7d' (or whole seconds) → timedelta; anything else → None.
+
+    A number too big for a timedelta ("99999999999d") reads as FOREVER, which is longer
+    than the most any setting allows: each caller refuses it with its own bound.
+    """
     found = _DURATION.match(value) if isinstance(value, str) else None
-    if not found:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        seconds = value
+    elif found and len(found.group(1)) <= 12:  # more digits: beyond any bound anyway
+        seconds = int(found.group(1)) * _UNITS[found.group(2)]
+    elif found:
+        return FOREVER
+    else:
         return None
-    return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+    return timedelta(seconds=seconds) if seconds < FOREVER.total_seconds() else FOREVER
+
+
+def say_duration(span: timedelta) -> str:
+    """How a bound reads in a message: "366 days", "1 day", "10 minutes", "1 second"."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
+        if seconds % size == 0 and seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'' if count == 1 else 's'}"
+    return "0 seconds"
 
 
 def load_config(path: str | Path) -> Config:

@@ -1,6 +1,8 @@
 """Validation of the config file: one ConfigError per bad key, with its line.
 
-``bot.config.load_config`` drives this; the typed result is defined there.
+``bot.config.load_config`` drives this; the typed result is defined there. Every value
+is bounded, so that nothing read here can overflow or stall the bot later: durations
+(``LONGEST``), numbers (finite, within their range), ids (``MAX_ID``) and paths.
 """
 
 from __future__ import annotations
@@ -25,9 +27,25 @@ from bot.config import (
     TelegramConfig,
     VkConfig,
     parse_duration,
+    say_duration,
 )
 from bot.errors import ConfigError
-from bot.tomlfile import line_of, unknown_key
+from bot.tomlfile import key_name, line_of, unknown_key
+
+DAY = timedelta(days=1)
+LONGEST = {  # the most each duration may be
+    "misfire_grace": 30 * DAY,
+    "retry_deadline": 30 * DAY,
+    "grace": 30 * DAY,
+    "refresh_every": DAY,
+    "snapshot_after": 366 * DAY,
+    "keep_names": 366 * DAY,
+}
+MAX_ID = 2**53  # Telegram's ids fit in 52 bits, VK's are smaller; a bigger number is a typo
+MAX_RATE = 100.0  # requests per second; VK allows 3 (user token) to 20 (community token)
+_USERNAME = re.compile(r"^@[A-Za-z0-9_]{4,}$")
+_NUMERIC = re.compile(r"^-?[0-9]{1,16}$")  # an id written in quotes
+MAX_NAME_BYTES = 255  # of one name in a path, as Linux, macOS and Windows file systems allow
 
 
 class Reader:
@@ -43,7 +61,7 @@ class Reader:
 
     def unknown(self, table: dict, allowed: set[str], key_path: tuple, label: str) -> None:
         for key in sorted(set(table) - allowed):
-            self.fail((*key_path, key), f"{label}{key}", unknown_key(key, allowed))
+            self.fail((*key_path, key), f"{label}{key_name(key)}", unknown_key(key, allowed))
 
     def typed(
         self,
@@ -73,8 +91,8 @@ class Reader:
         allowed = {"storage", "events_dir", "language", "schedule", "library", "report"}
         self.unknown(data, allowed, (), "")
         base = self.path.parent
-        storage = self.typed(data, "storage", str, (), "", "bibliobot.db")
-        events_dir = self.typed(data, "events_dir", str, (), "", "events")
+        storage = self.path_value(data, "storage", "bibliobot.db")
+        events_dir = self.path_value(data, "events_dir", "events")
         language = self.typed(data, "language", str, (), "", "ru")
         if language not in LANGUAGES:
             self.fail(
@@ -101,6 +119,21 @@ class Reader:
             libraries=tuple(lib for lib in libraries if lib),
             report=report,
         )
+
+    def path_value(self, data: dict, key: str, default: str) -> str:
+        """A file or folder name relative to the config; one a file system can hold."""
+        value = self.typed(data, key, str, (), "", default)
+        parts = value.replace("\\", "/").split("/")
+        if not value.strip() or "\0" in value:
+            problem = "must be a file or folder name"
+        elif any(len(part.encode()) > MAX_NAME_BYTES for part in parts):
+            problem = f"a name in it is longer than {MAX_NAME_BYTES} bytes"
+        elif len(value.encode()) > 4 * MAX_NAME_BYTES:
+            problem = f"is longer than {4 * MAX_NAME_BYTES} bytes"
+        else:
+            return value
+        self.fail((key,), key, problem)
+        return default
 
     def report(self, table: dict) -> ReportRules:
         """The ``[report]`` counting rules of the 6-НК helper."""
@@ -149,20 +182,26 @@ class Reader:
         snapshots = defaults.snapshot_after
         if raw is not None:
             parsed = [parse_duration(v) for v in raw]
-            if any(p is None or p.total_seconds() <= 0 for p in parsed):
+            most = LONGEST["snapshot_after"]
+            if any(p is None or not timedelta(0) < p <= most for p in parsed):
                 self.fail(
                     (*keys, "snapshot_after"),
                     "schedule.snapshot_after",
-                    'must list durations such as "1h", "24h", "7d"',
+                    f'must list durations such as "1h", "24h", "7d", each at most '
+                    f"{say_duration(most)}",
                 )
             else:
                 snapshots = tuple(sorted(p for p in parsed if p))
         return ScheduleConfig(
             misfire_grace=self.duration(table, "misfire_grace", defaults.misfire_grace),
-            retry_deadline=self.duration(table, "retry_deadline", defaults.retry_deadline),
+            retry_deadline=self.duration(
+                table, "retry_deadline", defaults.retry_deadline, timedelta(seconds=1)
+            ),
             snapshot_after=snapshots,
             grace_by_kind=self.grace_by_kind(table, dict(defaults.grace_by_kind)),
-            refresh_every=self.duration(table, "refresh_every", defaults.refresh_every),
+            refresh_every=self.duration(
+                table, "refresh_every", defaults.refresh_every, timedelta(seconds=1)
+            ),
             community_snapshot_at=self.clock_time(
                 table, "community_snapshot_at", defaults.community_snapshot_at
             ),
@@ -195,21 +234,34 @@ class Reader:
                     f'needs an action kind ({", ".join(GRACE_KINDS)}) and a duration such as "10m"',
                 )
                 continue
+            if parsed > LONGEST["grace"]:
+                self.fail(
+                    ("schedule", "grace", kind),
+                    f"schedule.grace.{kind}",
+                    f"must be at most {say_duration(LONGEST['grace'])}, not {value!r}",
+                )
+                continue
             by_kind[kind] = parsed
         return tuple(sorted(by_kind.items()))
 
-    def duration(self, table: dict, key: str, default: timedelta) -> timedelta:
+    def duration(
+        self, table: dict, key: str, default: timedelta, least: timedelta = timedelta(0)
+    ) -> timedelta:
+        """A ``[schedule]`` duration, from ``least`` to ``LONGEST[key]``."""
         if key not in table:
             return default
         parsed = parse_duration(table[key])
+        most = LONGEST[key]
         if parsed is None:
-            self.fail(
-                ("schedule", key),
-                f"schedule.{key}",
-                f'must be a duration such as "15m" or "2h", not {table[key]!r}',
-            )
-            return default
-        return parsed
+            problem = f'must be a duration such as "15m" or "2h", not {table[key]!r}'
+        elif parsed < least:
+            problem = f"must be at least {say_duration(least)}, not {table[key]!r}"
+        elif parsed > most:
+            problem = f"must be at most {say_duration(most)}, not {table[key]!r}"
+        else:
+            return parsed
+        self.fail(("schedule", key), f"schedule.{key}", problem)
+        return default
 
     def library(self, index: int, raw: object) -> LibraryConfig | None:
         keys: tuple = ("library", index)
@@ -230,7 +282,7 @@ class Reader:
         name = self.typed(raw, "name", str, keys, label, required=True)
         zone = self.timezone(raw, keys, label)
         admins = self.typed(raw, "admins", list, keys, label, [])
-        if any(not isinstance(a, int) or isinstance(a, bool) for a in admins):
+        if not all(_is_id(a) for a in admins):
             self.fail((*keys, "admins"), f"{label}admins", "must list numeric Telegram user ids")
             admins = []
         telegram = self.telegram(raw, keys, label)
@@ -244,8 +296,13 @@ class Reader:
         if lib_id is None or name is None or zone is None:
             return None
         keep = parse_duration(raw.get("keep_names", "30d"))
-        if keep is None:
-            self.fail((*keys, "keep_names"), f"{label}keep_names", 'must be a duration like "30d"')
+        most = LONGEST["keep_names"]
+        if keep is None or keep > most:
+            self.fail(
+                (*keys, "keep_names"),
+                f"{label}keep_names",
+                f'must be a duration like "30d", at most {say_duration(most)}',
+            )
             keep = timedelta(days=30)
         short_name = self.typed(raw, "short_name", str, keys, label, lib_id) or lib_id
         return LibraryConfig(lib_id, name, zone, tuple(admins), telegram, vk, keep, short_name)
@@ -256,7 +313,7 @@ class Reader:
             return None
         try:
             return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long
             self.fail(
                 (*keys, "timezone"),
                 f"{label}timezone",
@@ -277,12 +334,9 @@ class Reader:
         token_env = self.env_name(table, "token_env", keys, label, required=True)
         chats = self.typed(table, "chats", list, keys, label, [], required=True)
         for number, chat in enumerate(chats):
-            if isinstance(chat, str) and re.match(r"^-?\d+$", chat.strip()):
-                chats[number] = int(chat)  # a numeric id written in quotes is still that id
-            elif not (
-                (isinstance(chat, int) and not isinstance(chat, bool))
-                or (isinstance(chat, str) and re.match(r"^@[A-Za-z0-9_]{4,}$", chat))
-            ):
+            if isinstance(chat, str) and _NUMERIC.match(chat.strip()):
+                chat = chats[number] = int(chat)  # a numeric id written in quotes is that id
+            if not (_is_id(chat) or (isinstance(chat, str) and _USERNAME.match(chat))):
                 hint = "; a username starts with @" if _username(chat) else ""
                 self.fail(
                     (*keys, "chats"),
@@ -310,7 +364,7 @@ class Reader:
     def user_ids(self, table: dict, key: str, keys: tuple, label: str) -> tuple[int, ...]:
         """A list of numeric user ids (e.g. the library's staff, who do not play)."""
         ids = self.typed(table, key, list, keys, label, [])
-        if any(not isinstance(i, int) or isinstance(i, bool) for i in ids):
+        if not all(_is_id(i) for i in ids):
             self.fail((*keys, key), f"{label}{key}", "must list numeric user ids")
             return ()
         return tuple(ids)
@@ -336,7 +390,7 @@ class Reader:
             label,
         )
         group_id = self.typed(table, "group_id", int, keys, label, required=True)
-        if group_id is not None and group_id <= 0:
+        if group_id is not None and not 0 < group_id < MAX_ID:
             self.fail(
                 (*keys, "group_id"),
                 f"{label}group_id",
@@ -351,9 +405,11 @@ class Reader:
                 "name at least one token variable: user_token_env or community_token_env",
             )
         rate = self.typed(table, "requests_per_second", (int, float), keys, label, 3.0)
-        if rate <= 0:
+        if not 0 < rate <= MAX_RATE:  # also refuses nan, which no comparison holds for
             self.fail(
-                (*keys, "requests_per_second"), f"{label}requests_per_second", "must be positive"
+                (*keys, "requests_per_second"),
+                f"{label}requests_per_second",
+                f"must be a positive number, at most {MAX_RATE:g}",
             )
             rate = 3.0
         api_url = self.url(table, keys, label, VK_API_URL)
@@ -361,7 +417,7 @@ class Reader:
             return None
         timeout = self.seconds(table, "timeout", keys, label)
         quiz_chat = self.typed(table, "quiz_chat", int, keys, label)
-        if quiz_chat is not None and quiz_chat < 2_000_000_000:
+        if quiz_chat is not None and not 2_000_000_000 < quiz_chat < MAX_ID:
             self.fail(
                 (*keys, "quiz_chat"),
                 f"{label}quiz_chat",
@@ -398,6 +454,11 @@ class Reader:
             self.fail((*keys, "api_url"), f"{label}api_url", f"must be an http(s) URL, not {url!r}")
             return default
         return url
+
+
+def _is_id(value: object) -> bool:
+    """A numeric Telegram or VK id: a whole number (not true/false) of at most 53 bits."""
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) < MAX_ID
 
 
 def _username(chat: object) -> bool:

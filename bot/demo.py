@@ -3,7 +3,8 @@
 Starts both stand-ins, writes a config, the sample announcement and a short quiz (due a
 few seconds ahead) into the output folder, runs the bot on a fresh temporary database
 until the post is out in both networks and measured, while a simulated audience views
-and likes it and answers the quiz in the VK comments, then writes the report.
+and likes it and answers the quiz in the VK comments, then writes the report of the day
+as ``bibliobot report`` writes it (the same code), in all four formats.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from bot.intake.vk import VkIntake
 from bot.platforms import build_platforms
 from bot.quiz.engine import QuizEngine
 from bot.storage import open_db
-from reports.basic import WORDS, build_rows, to_csv, to_markdown
-from reports.figures import build_report
-from reports.html import to_html
+from reports.model import EventRow
+from reports.output import FORMATS, from_config, write_all
 from reports.period import date_range
-from reports.xlsx import to_xlsx
 from sandbox.server import Sandbox
 from scheduler.runner import Runner
 
@@ -55,12 +54,17 @@ AUDIENCE = {
 
 @dataclass
 class DemoResult:
-    """Where the demo put its files and what it saw."""
+    """Where the demo put its report (a file per format) and what it saw."""
 
-    report_md: Path
-    report_csv: Path
-    rows: list
+    files: dict[str, Path]
+    rows: list[EventRow]
     stand_in_state: dict
+
+    @property
+    def ok(self) -> bool:
+        """Whether the announcement went out in both networks (the report shows it)."""
+        published = {row.network for row in self.rows if row.kind == "announcement"}
+        return published == {"telegram", "vk"}
 
 
 def demo_config(info: dict, language: str) -> str:
@@ -78,6 +82,7 @@ snapshot_after = ["3s"]
 [[library]]
 id = "central"
 name = "{"Центральная городская библиотека" if language == "ru" else "Central City Library"}"
+short_name = "{"ЦГБ" if language == "ru" else "Central"}"
 timezone = "{ZONE}"
 admins = []
 
@@ -172,34 +177,28 @@ async def run_demo(
                 await platform.close()
         if not done:
             say(t["timeout"])
-        rows = build_rows(db, due.date(), due.date())
-        md, csv_path = out / "report.md", out / "report.csv"
-        md.write_text(to_markdown(rows, language, t["report_title"]), encoding="utf-8")
-        csv_path.write_text(to_csv(rows, language), encoding="utf-8")
-        # The period report of the demo's day, as a methodologist would get it.
-        full = build_report(
-            db, date_range(due.date(), due.date()), config.report, language=language
-        )
-        (out / "report.xlsx").write_bytes(to_xlsx(full))
-        (out / "report.html").write_text(to_html(full), encoding="utf-8")
-        for row in rows:
+        # The report of the demo's day, as a methodologist gets it from `bibliobot report`.
+        report = from_config(db, config, date_range(due.date(), due.date()))
+        files = {fmt: out / f"report.{fmt}" for fmt in FORMATS}
+        write_all(report, list(files.items()))
+        for row in report.rows:
+            figures = row.figures
             say(
                 t["row"].format(
                     net=t[row.network],
-                    state=WORDS[language].get(row.state, row.state),
-                    url=row.url,
-                    views=_n(row.views, t),
-                    likes=_n(row.likes, t),
-                    reactions=_n(row.reactions, t),
-                    comments=_n(row.comments, t),
-                    members=_n(row.members, t),
+                    title=row.title,
+                    url=row.url or "—",
+                    views=_n(figures.get("views"), t),
+                    likes=_n(figures.get("likes"), t),
+                    reactions=_n(figures.get("reactions"), t),
+                    comments=_n(figures.get("comments"), t),
+                    members=_n(row.followers, t),
                 )
             )
         answers, right, winners = demo_quiz.outcome(db)
         say(t["quiz"].format(answers=answers, right=right, winners=", ".join(winners) or "—"))
-        say(t["report"].format(md=md, csv=csv_path))
-        say(t["full_report"].format(xlsx=out / "report.xlsx", html=out / "report.html"))
-        return DemoResult(md, csv_path, rows, sandbox.state())
+        say(t["report"].format(files=", ".join(str(path) for path in files.values())))
+        return DemoResult(files, report.rows, sandbox.state())
 
 
 async def _audience(db, sandbox: Sandbox, info: dict, say, t) -> None:
@@ -231,8 +230,8 @@ async def _audience(db, sandbox: Sandbox, info: dict, say, t) -> None:
     say(t["audience"].format(**AUDIENCE))
 
 
-def _n(value: int | None, t: dict) -> str:
-    return t["na"] if value is None else str(value)
+def _n(value: float | None, t: dict) -> str:
+    return t["na"] if value is None else f"{value:g}"
 
 
 def _texts(language: str) -> dict[str, str]:
@@ -244,10 +243,8 @@ def _texts(language: str) -> dict[str, str]:
             "published": "  published in {net}: {url}",
             "audience": "Simulated readers: {views} views, {likes} likes, {reposts} reposts, {comments} comments on the VK post; {thumbs} 👍 and {hearts} ❤ and one comment under the Telegram post.",
             "timeout": "Not everything finished within 40 s; the report shows what did.",
-            "row": "  {net}: {state}, {url} — views {views}, likes {likes}, reactions {reactions}, comments {comments}, followers {members}",
-            "report": "Report written: {md} and {csv}",
-            "full_report": "Period report: {xlsx} and {html}",
-            "report_title": "bibliobot demo report",
+            "row": "  {net}: {title}, {url} — views {views}, likes {likes}, reactions {reactions}, comments {comments}, followers {members}",
+            "report": "Report of the day (as `bibliobot report` writes it): {files}",
             "na": "n/a",
             "telegram": "Telegram",
             "vk": "VK",
@@ -259,10 +256,8 @@ def _texts(language: str) -> dict[str, str]:
         "published": "  опубликовано в {net}: {url}",
         "audience": "Читатели (имитация): под постом ВКонтакте {views} просмотров, {likes} лайков, {reposts} репоста, {comments} комментария; в Telegram {thumbs} 👍, {hearts} ❤ и один комментарий.",
         "timeout": "За 40 с завершилось не всё; в отчёте — то, что успело.",
-        "row": "  {net}: {state}, {url} — просмотры {views}, лайки {likes}, реакции {reactions}, комментарии {comments}, подписчики {members}",
-        "report": "Отчёт записан: {md} и {csv}",
-        "full_report": "Отчёт за период: {xlsx} и {html}",
-        "report_title": "Отчёт демонстрации bibliobot",
+        "row": "  {net}: {title}, {url} — просмотры {views}, лайки {likes}, реакции {reactions}, комментарии {comments}, подписчики {members}",
+        "report": "Отчёт за день (как его пишет `bibliobot report`): {files}",
         "na": "н/д",
         "telegram": "Telegram",
         "vk": "ВКонтакте",

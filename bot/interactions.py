@@ -63,6 +63,17 @@ def find_publication(
     )
 
 
+def find_poll_publication(
+    db: sqlite_utils.Database, network: str, target: str, poll_id: str
+) -> dict | None:
+    """The publication carrying a poll: VK poll ids are per community, Telegram's unique."""
+    where, params = "network = ? and poll_id = ?", [network, str(poll_id)]
+    if network != "telegram":
+        where += " and target = ?"
+        params.append(str(target))
+    return next(db["publications"].rows_where(where, params, limit=1), None)
+
+
 def record(
     db: sqlite_utils.Database,
     *,
@@ -76,10 +87,17 @@ def record(
     dedup: str,
     detail: dict[str, Any] | None = None,
 ) -> bool:
-    """Store one act (once: ``dedup`` is the platform's id of it); False if seen before."""
+    """Store one act (once: ``dedup`` is the platform's id of it); False if seen before.
+
+    A vote whose post the reader of the updates did not know (it learns a poll's post from
+    the post going out, and forgets it on a restart) is tied to the post by its poll id,
+    so that reports count it once, with the poll's totals, and not also apart.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown interaction kind {kind!r}")
     publication = find_publication(db, network, target, remote_id)
+    if publication is None and kind == "vote" and (detail or {}).get("poll_id") is not None:
+        publication = find_poll_publication(db, network, target, str(detail["poll_id"]))
     row = {
         "library_id": library_id,
         "network": network,

@@ -9,6 +9,13 @@ arguments, the traceback and the stack of every record the root handlers see; so
 filter on the root handlers present (and on ``logging.lastResort``), so a handler
 configured later needs ``protect()`` again: ``run`` and ``demo`` set up logging first, and
 ``bot.app.run_bot`` protects every configured token before any client exists.
+
+Readers' data is kept out the same way where a library logs it: python-telegram-bot logs
+a batch of updates it could not parse whole, at CRITICAL ("Error while parsing updates!
+Received data was [...]"), readers' names and ids within. That record keeps its first
+words and the exception's type; the data and the traceback (whose exception may quote
+the data) are dropped; the intake says which update was skipped. At DEBUG it logs what
+every call returned: for ``getUpdates`` only the number of updates is kept.
 """
 
 from __future__ import annotations
@@ -26,15 +33,18 @@ if TYPE_CHECKING:
 MASK = "<token>"
 MIN_LENGTH = 6  # shorter "tokens" (test placeholders) would blank out ordinary words
 _URL_TOKEN = re.compile(r"(/bot)\d+:[^/\s'\"`]+")  # a Bot API URL's token, registered or not
+_RECEIVED = "Received data was"  # python-telegram-bot's words before the raw updates
+_RETURNED = "Call to Bot API endpoint `%s` finished with return value `%s`"  # its DEBUG line
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
 
 
 class TokenFilter(logging.Filter):
-    """Replaces every protected token in a record; never drops a record."""
+    """Replaces every protected token in a record, cuts readers' data out; never drops one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        _without_received_data(record)
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: the handler reports it as usual
@@ -52,6 +62,24 @@ class TokenFilter(logging.Filter):
 
 
 _filter = TokenFilter()
+
+
+def _without_received_data(record: logging.LogRecord) -> None:
+    """python-telegram-bot's records of updates (raw, as received), without the updates."""
+    if not (record.name.startswith("telegram") and isinstance(record.msg, str)):
+        return
+    args = record.args
+    if record.msg == _RETURNED and isinstance(args, tuple) and args[:1] == ("getUpdates",):
+        count = len(args[1]) if isinstance(args[1], list) else "?"
+        record.args = ("getUpdates", f"<{count} update(s), not logged: they name readers>")
+        return
+    if _RECEIVED not in record.msg:
+        return
+    error = record.exc_info[1] if record.exc_info else None
+    why = f" ({type(error).__name__})" if error is not None else ""
+    first = record.msg.split(_RECEIVED, 1)[0].rstrip()
+    record.msg = f"{first}{why} The received data is not logged: it names readers."
+    record.args, record.exc_info, record.exc_text = None, None, None
 
 
 def protect(*secrets: str | None) -> None:

@@ -3,15 +3,26 @@
 SQLite in WAL mode through sqlite-utils; the schema is built by migrations.
 Every timestamp is stored as UTC ISO text (``to_db``) so that text order is
 time order.
+
+The database holds each library's secret key (pseudonyms, button signatures) and
+players' names, so a new one is created for its owner only (0600), before SQLite
+opens it: SQLite gives its ``-wal`` and ``-shm`` files the main file's permission
+bits. A database that cannot be written (a read-only file, folder or disk) is reported
+in one line (``ReadOnlyDatabase``) rather than as a traceback at the first write.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils import Migrations
+
+from bot.errors import BibliobotError
 
 migrations = Migrations("bibliobot")
 
@@ -293,19 +304,73 @@ def m008_quiz_counts(db: sqlite_utils.Database) -> None:
     )
 
 
-def open_db(path: str | Path) -> sqlite_utils.Database:
-    """Open (creating if needed) the database at ``path``, migrated and in WAL mode."""
+class ReadOnlyDatabase(BibliobotError):
+    """The database cannot be written: its file, its folder or the disk is read-only."""
+
+    def __init__(self, path: Path, why: str) -> None:
+        self.path = path
+        super().__init__(f"cannot write to the database {path}: {why}; check its permissions")
+
+
+def open_db(path: str | Path, *, check_writable: bool = False) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at ``path``, migrated and in WAL mode.
+
+    ``check_writable``: make sure at once that it can be written (commands that write
+    call it so); ReadOnlyDatabase if not. Reading a read-only database stays possible.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(path)
-    db.enable_wal()
-    # In WAL mode NORMAL loses nothing when the process dies (only on power loss the last
-    # commits may go), and spares an fsync per commit: quiz answers arrive by thousands.
-    db.execute("PRAGMA synchronous = NORMAL")
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA busy_timeout = 5000")
-    migrations.apply(db)
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _create_private(path)
+        db = sqlite_utils.Database(path)
+        db.enable_wal()
+        # In WAL mode NORMAL loses nothing when the process dies (only on power loss the
+        # last commits may go), and spares an fsync per commit: quiz answers come by thousands.
+        db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 5000")
+        migrations.apply(db)
+        if check_writable:
+            _try_a_write(db)
+    except (sqlite3.OperationalError, PermissionError) as exc:
+        problem = read_only(path, exc)
+        if problem is None:
+            raise
+        raise problem from exc
     return db
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file for its owner only, unless it exists (its mode is kept)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _try_a_write(db: sqlite_utils.Database) -> None:
+    """Write to the database and take it back: SQLite opens a read-only file without a word."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = db.conn.execute("PRAGMA user_version").fetchone()[0]
+        db.conn.execute(f"PRAGMA user_version = {int(version)}")
+    finally:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+
+
+def read_only(path: Path, exc: Exception) -> ReadOnlyDatabase | None:
+    """``exc`` as ReadOnlyDatabase if it says the database at ``path`` cannot be written."""
+    text = str(exc).lower()
+    refused = isinstance(exc, PermissionError) or "readonly" in text or "read-only" in text
+    folder = next((p for p in (path.parent, *path.parent.parents) if p.exists()), path.parent)
+    if os.statvfs(folder).f_flag & os.ST_RDONLY:
+        return ReadOnlyDatabase(path, "read-only file system")
+    if path.exists() and not os.access(path, os.W_OK):
+        return ReadOnlyDatabase(path, "read-only file")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return ReadOnlyDatabase(path, "read-only folder")
+    if refused:
+        return ReadOnlyDatabase(path, "read-only")
+    return None
 
 
 def to_db(moment: datetime) -> str:

@@ -4,17 +4,34 @@ A librarian's text is itself a template (it may say ``{{ when }}`` or
 ``{{ library }}``); it is rendered in a sandbox, then placed into the shared
 template of the network and language (``templates/posts/<lang>/<kind>.<network>.j2``).
 Telegram templates are HTML with autoescaping, so nothing a librarian or a
-reader writes can break the markup.
+reader writes can break the markup. Quiz questions, options and answers are
+plain text, never templates: ``render_post(..., template=False)``.
+
+The sandbox also bounds what a text may cost, with no threads and no timeouts:
+``range`` gives at most ``MAX_ITEMS`` numbers; a string built by ``*``, ``+``,
+``%``, ``~``, a call or a filter holds at most ``MAX_TEXT`` characters, a list
+``MAX_ITEMS`` items; a width or count given to a filter or a string method is at
+most ``MAX_ITEMS``; loop turns, calls and filters share ``MAX_STEPS`` steps; and
+rendering stops once the text passes ``MAX_TEXT`` characters. Past a bound the
+text is refused (TextError), so a template costs at most a moment and a few MB.
 """
 
 from __future__ import annotations
 
+import functools
+import re
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from datetime import datetime
+from numbers import Number
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -41,7 +58,161 @@ def human_time(moment: datetime, language: str = "ru") -> str:
     return f"{weekday}, {moment.day} {month} {moment.year}, {moment:%H:%M}"
 
 
-_user_env = SandboxedEnvironment(
+MAX_TEXT = 20_000  # characters of a rendered text, and of any string made on the way
+MAX_ITEMS = 1_000  # items of a range or a list; the largest width or count a call takes
+MAX_STEPS = 10_000  # loop turns, calls and filters of one rendering
+MAX_BITS = 10_000  # of a number made by * or **
+_WIDE_FILTERS = {"batch", "center", "indent", "slice", "truncate", "wordwrap"}
+_PRINTF_WIDTH = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_steps_left: ContextVar[int] = ContextVar("steps_left", default=MAX_STEPS)
+
+
+def _refuse(message: str) -> SecurityError:
+    return SecurityError(f"{message}; a post text may not cost more")
+
+
+def _spend() -> None:
+    """One more loop turn, call or filter of the text being rendered."""
+    left = _steps_left.get() - 1
+    if left < 0:
+        raise _refuse(f"more than {MAX_STEPS} loop turns and calls")
+    _steps_left.set(left)
+
+
+def _checked(value: Any) -> Any:
+    """``value`` if it is not too big a string, list or number."""
+    if isinstance(value, str) and len(value) > MAX_TEXT:
+        raise _refuse(f"a text of more than {MAX_TEXT} characters")
+    if isinstance(value, list | tuple | dict | set | frozenset) and len(value) > MAX_ITEMS:
+        raise _refuse(f"a list of more than {MAX_ITEMS} items")
+    if isinstance(value, int) and value.bit_length() > MAX_BITS:
+        raise _refuse("a number too big")
+    return value
+
+
+def _check_sizes(args: Iterable[Any]) -> None:
+    """A width or count given to a call is at most MAX_ITEMS."""
+    if any(isinstance(a, int) and abs(a) > MAX_ITEMS for a in args):
+        raise _refuse(f"a width or count above {MAX_ITEMS}")
+
+
+def _check_printf(text: str) -> None:
+    """``"%999999999s" % x`` would make a string of a billion spaces."""
+    for match in _PRINTF_WIDTH.finditer(text):
+        numbers = [g for g in match.groups() if g]
+        if "*" in numbers or any(int(n) > MAX_ITEMS for n in numbers):
+            raise _refuse(f"a width above {MAX_ITEMS}")
+
+
+def _check_format(text: str) -> None:
+    """``"{:999999999}".format(x)`` likewise; a width from an argument is refused."""
+    for _, _, spec, _ in Formatter().parse(text):
+        if spec and ("{" in spec or any(int(n) > MAX_ITEMS for n in re.findall(r"\d+", spec))):
+            raise _refuse(f"a width above {MAX_ITEMS}")
+
+
+def _bounded_range(*args: int) -> range:
+    numbers = range(*args)
+    if len(numbers) > MAX_ITEMS:
+        raise _refuse(f"range() of more than {MAX_ITEMS} numbers")
+    return numbers
+
+
+def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    """The filter, spending a step and refusing too big arguments or results."""
+    passes = getattr(function, "jinja_pass_arg", None) is not None
+
+    @functools.wraps(function)  # keeps jinja_pass_arg: the filter gets its context as before
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        _spend()
+        value, rest = (args[1], args[2:]) if passes else (args[0], args[1:])
+        if name in _WIDE_FILTERS:
+            _check_sizes((*rest, *kwargs.values()))
+        elif name == "sum" and not isinstance(kwargs.get("start", (*rest, 0, 0)[1]), Number):
+            raise _refuse("sum() of lists or texts")  # each addition copies: slow as a square
+        elif name == "format" and isinstance(value, str):
+            _check_printf(value)
+        elif name == "replace" and isinstance(value, str) and len(rest) >= 2:
+            old, new = str(rest[0]), str(rest[1])
+            grows = (value.count(old) if old else len(value) + 1) * len(new)
+            if len(value) + grows > MAX_TEXT:
+                raise _refuse(f"a text of more than {MAX_TEXT} characters")
+        return _checked(function(*args, **kwargs))
+
+    return bounded
+
+
+def _loop_steps(iterable: Iterable[Any]) -> Iterator[Any]:
+    """Each turn of a ``{% for %}`` loop spends a step."""
+    for item in iterable:
+        _spend()
+        yield item
+
+
+def _concat(parts: tuple[Any, ...]) -> str:
+    """``a ~ b``, bounded: doubling a string in a loop stops at MAX_TEXT."""
+    return _checked("".join(map(str, parts)))
+
+
+class _Bounding(NodeTransformer):
+    """Rewrites a parsed text so that loops spend steps and ``~`` is bounded."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        if node.recursive:
+            raise _refuse("a recursive loop")
+        self.generic_visit(node)
+        node.iter = nodes.Filter(node.iter, "_loop_steps", [], [], None, None)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return nodes.Filter(nodes.Tuple(node.nodes, "load"), "_concat", [], [], None, None)
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox for librarians' texts: no list is changed in place, and every cost is bounded."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        del self.globals["lipsum"]  # writes as much text as it is asked for
+        self.globals["range"] = _bounded_range
+        self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
+        self.filters.update(_loop_steps=_loop_steps, _concat=_concat)
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        numbers = isinstance(left, Number) and isinstance(right, Number)
+        if operator == "*" and not numbers:
+            count, sequence = (left, right) if isinstance(left, int) else (right, left)
+            if isinstance(count, int) and hasattr(sequence, "__len__"):
+                limit = MAX_TEXT if isinstance(sequence, str) else MAX_ITEMS
+                if len(sequence) * count > limit:
+                    raise _refuse(f"repeating to more than {limit} characters or items")
+        elif operator == "*" and isinstance(left, int) and isinstance(right, int):
+            if left.bit_length() + right.bit_length() > MAX_BITS:
+                raise _refuse("a number too big")
+        elif operator == "**" and isinstance(left, int) and isinstance(right, int):
+            if abs(left) > 1 and left.bit_length() * right > MAX_BITS:
+                raise _refuse("a number too big")
+        elif operator == "%" and isinstance(left, str):
+            _check_printf(left)
+        return _checked(super().call_binop(context, operator, left, right))
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        _spend()
+        if isinstance(getattr(__obj, "__self__", None), str):
+            _check_sizes((*args, *kwargs.values()))  # "x".center(10**9), "\t".expandtabs(...)
+        return _checked(super().call(__context, __obj, *args, **kwargs))
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        wrapper = super().wrap_str_format(value)
+        if wrapper is not None:
+            _check_format(value.__self__)
+        return wrapper
+
+
+_user_env = _BoundedSandbox(
     undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
 )
 _shared_env = jinja2.Environment(
@@ -56,27 +227,61 @@ _SAMPLE = {"title": "Title", "when": "5 декабря 2026, 18:00", "library": 
 
 def check_template(source: str) -> None:
     """Compile and trial-render a librarian's template; TextError names the problem."""
-    _render_user(source, _SAMPLE)
+    render_text(source, _SAMPLE)
 
 
-def _render_user(source: str, context: dict[str, Any]) -> str:
+@functools.lru_cache(maxsize=256)
+def _compiled(source: str) -> jinja2.Template:
+    """A librarian's template, bounded and compiled once: a series renders it per occurrence."""
+    return _user_env.from_string(_Bounding().visit(_user_env.parse(source)))
+
+
+def render_text(source: str, context: dict[str, Any]) -> str:
+    """A librarian's template, rendered within the bounds; TextError says what is wrong."""
+    token = _steps_left.set(MAX_STEPS)
     try:
-        return _user_env.from_string(source).render(**context).strip()
+        pieces, length = [], 0
+        for piece in _compiled(source).generate(**context):
+            length += len(piece)
+            if length > MAX_TEXT:
+                raise TextError(f"the text is longer than {MAX_TEXT} characters once rendered")
+            pieces.append(piece)
+        return "".join(pieces).strip()
     except jinja2.TemplateSyntaxError as exc:
         raise TextError(f"template error on line {exc.lineno} of the text: {exc.message}") from None
     except jinja2.UndefinedError as exc:
         raise TextError(
             f"template error: {exc.message}; known names: {', '.join(_SAMPLE)}"
         ) from None
-    except jinja2.TemplateError as exc:
-        raise TextError(f"template error: {exc}") from None
+    except TextError:
+        raise
+    except RecursionError:
+        raise TextError("template error: it is nested, or calls itself, too deeply") from None
+    except MemoryError:
+        raise TextError("template error: it needs too much memory") from None
+    except Exception as exc:  # a template can raise anything Python can: say it on one line
+        message = " ".join(str(exc).split())[:300]
+        if not isinstance(exc, jinja2.TemplateError):
+            message = f"{type(exc).__name__}: {message}"
+        raise TextError(f"template error: {message}") from None
+    finally:
+        _steps_left.reset(token)
 
 
 def render_post(
-    kind: str, network: str, language: str, source: str, context: dict[str, Any]
+    kind: str,
+    network: str,
+    language: str,
+    source: str,
+    context: dict[str, Any],
+    *,
+    template: bool = True,
 ) -> str:
-    """The final text of a post: the librarian's text inside the shared template."""
-    body = _render_user(source, context)
+    """The final text of a post: the librarian's text inside the shared template.
+
+    With ``template=False`` the text is taken as it is written (quiz questions).
+    """
+    body = render_text(source, context) if template else source.strip()
     suffix = "html.j2" if network == "telegram" else "txt.j2"
     template = _shared_env.get_template(f"posts/{language}/{kind}.{network}.{suffix}")
     return template.render(body=body, **context).strip()

@@ -3,12 +3,14 @@
 ``tomllib`` reports a line only for syntax errors; for a bad value we find the
 line of the key ourselves by walking the file's table headers. A byte order mark
 (Notepad writes one) is accepted, and a date-time without seconds, which TOML
-refuses, is named as such. ``unknown_key`` words the refusal of a key no one reads.
+refuses, is named as such. ``unknown_key`` words the refusal of a key no one reads;
+``key_name`` writes a key as the file must spell it (``""`` for an empty one).
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import tomllib
 from collections.abc import Iterable
@@ -18,7 +20,9 @@ from typing import Any
 from bot.errors import InputError
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
+_BARE = re.compile(r"^[A-Za-z0-9_\-]+$")
+# a bare key, a "quoted" one (with escapes) or a 'literal' one
+_KEY = re.compile(r"""^\s*([A-Za-z0-9_\-]+|"(?:[^"\\]|\\.)*"|'[^']*')\s*=""")
 _AT_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 # 2026-12-05T18:00 (or with a space): TOML wants the seconds too
 _NO_SECONDS = re.compile(r"[=\[,]\s*(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2})(?![:\d])")
@@ -50,6 +54,21 @@ def read_toml(path: Path, error: type[InputError]) -> tuple[dict[str, Any], str]
         raise error(path, "", f"TOML syntax: {message}", line) from None
 
 
+def key_name(key: str) -> str:
+    """A key as a file spells it: ``remind_before``, or quoted: ``""``, ``"my key"``."""
+    return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False)
+
+
+def _unquoted(raw: str) -> str:
+    """The key a bare, "quoted" or 'literal' key in the file stands for."""
+    if raw[0] not in "\"'":
+        return raw
+    try:
+        return tomllib.loads(f"k = {raw}")["k"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
 def nearest(word: str, known: Iterable[str]) -> str | None:
     """The known word a typo most likely meant (``remind_befor`` → ``remind_before``)."""
     near = difflib.get_close_matches(word.lower(), sorted(set(known)), n=1, cutoff=0.6)
@@ -78,7 +97,7 @@ def line_of(text: str, key_path: Path_) -> int | None:
                 return number
             continue
         key = _KEY.match(raw)
-        if key and (*table, key.group(1)) == target:
+        if key and (*table, _unquoted(key.group(1))) == target:
             return number
     return None
 

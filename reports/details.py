@@ -2,16 +2,20 @@
 
 Reads the temporary tables ``reports.figures`` fills (``_pubrow``: the posts of each row,
 ``_quizrow``: the quiz of each row), so only the period's events are touched.
+Names (only with --with-names) are shown plain: VK's mention markup ``[id1|Name]``,
+which standings use as a link, becomes ``Name``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from reports.model import EventRow, PollOption, QuestionFigures, Winner
 
 Lookup = Callable[[int], EventRow]
+_MENTION = re.compile(r"\[(?:id|club|public)\d+\|([^\]]*)\]")
 
 
 def quizzes(conn, row: Lookup, with_names: bool) -> tuple[list[Winner], list[QuestionFigures]]:
@@ -32,7 +36,7 @@ def quizzes(conn, row: Lookup, with_names: bool) -> tuple[list[Winner], list[Que
                 network,
                 place,
                 (person or "")[:8],  # already a pseudonym; eight characters tell players apart
-                (name or None) if with_names else None,
+                (plain_name(name) or None) if with_names else None,
                 float(points or 0),
                 int(correct or 0),
                 time_ms,
@@ -121,6 +125,11 @@ def polls(conn, row: Lookup) -> list[PollOption]:
                 )
             )
     return options
+
+
+def plain_name(name: str | None) -> str:
+    """A player's name without VK's mention markup: ``[id5|Ольга Петрова]`` → ``Ольга Петрова``."""
+    return _MENTION.sub(lambda found: found.group(1), name or "").strip()
 
 
 def poll_options(payload: str | None) -> list[str]:

@@ -6,14 +6,22 @@ What counts (definitions the report prints and tests recompute by another route)
   least one sent ``publish`` post, or a quiz whose questions were asked. It belongs to the
   period when its planned time (the earliest publish post of the occurrence, else the first
   question) falls between the library's local midnights. A row is an event on one network.
-* An event's **posts** are its publish posts and the reminders before them; a post's figures
-  are its latest metric samples (what a network does not show stays None).
+* An event's **posts** are everything the bot put in front of readers for it: its publish
+  posts, the reminders before them, and a quiz's or poll's own posts (questions, standings,
+  results); a post's figures are its latest metric samples (what a network does not show
+  stays None). Messages in a chat or group (a live quiz's) are posts without figures or a
+  link; the rates per follower leave them out (``reports.model``).
 * **Participations** are the acts readers made on the event's posts (any kind but join and
-  leave, whenever made) plus the quiz answers of the event; people are counted once per
-  network, as a reader's VK and Telegram accounts cannot be linked. Acts not tied to a post
-  (a chat message) count for the library when made within the period.
-* **Followers** are the last members count before the period's end; growth is that minus
-  the last count before its start (or the first one within it).
+  leave, whenever made) plus the quiz answers of the event, plus the acts a post's counters
+  show whose authors the network does not name (votes in an anonymous poll, Telegram's
+  reaction totals): those count as acts under either ``participation`` rule, and give no
+  people. People are counted once per network, as a reader's VK and Telegram accounts
+  cannot be linked. Acts not tied to a post (a chat message) count for the library when
+  made within the period.
+* **Followers** are the last members count of the library's channels and community walls
+  before the period's end; growth is that minus the last count before its start (or the
+  first one within it). Members of the groups and chats where quizzes are held are kept
+  apart (``group_members``).
 """
 
 from __future__ import annotations
@@ -77,6 +85,8 @@ def build_report(
     options = _by_library(found.options, home)
     tallies, acts, followers, growth = found.tallies, found.acts, found.followers, found.growth
     by_day = found.by_day
+    for (library, network), tally in tallies.items():
+        tally.per_follower(followers.get((library, network)))
     reports = []
     for lib in libraries:
         mine = by_library.get(lib["id"], [])
@@ -86,6 +96,9 @@ def build_report(
         summary.tallies = {n: t for (i, n), t in tallies.items() if i == lib["id"]}
         summary.followers = {n: v for (i, n), v in followers.items() if i == lib["id"]}
         summary.growth = {n: v for (i, n), v in growth.items() if i == lib["id"]}
+        summary.group_members = {
+            n: v for (i, n), v in found.group_members.items() if i == lib["id"]
+        }
         reports.append(
             LibraryReport(
                 library_id=lib["id"],
@@ -123,6 +136,7 @@ class Gathered:
     followers: dict = field(default_factory=dict)
     growth: dict = field(default_factory=dict)
     by_day: dict = field(default_factory=dict)
+    group_members: dict = field(default_factory=dict)
     winners: list = field(default_factory=list)
     questions: list = field(default_factory=list)
     options: list = field(default_factory=list)
@@ -134,7 +148,7 @@ class Gathered:
             other.rows = list(_event_rows(other.lines, libraries).values())
         for name in ("rows", "winners", "questions", "options"):
             getattr(self, name).extend(getattr(other, name))
-        for name in ("tallies", "acts", "followers", "growth", "by_day"):
+        for name in ("tallies", "acts", "followers", "growth", "by_day", "group_members"):
             getattr(self, name).update(getattr(other, name))
 
 
@@ -195,7 +209,8 @@ def gather_group(conn, libraries: list[dict], spans, with_names: bool) -> Gather
         rows = _event_rows(lines, libraries)
         found = Gathered(list(rows.values()), gather.tallies(conn), gather.acts(conn))
         found.lines = lines
-        found.followers, found.growth, found.by_day = _followers(conn, libraries, mine)
+        people = _followers(conn, libraries, mine)
+        found.followers, found.growth, found.by_day, found.group_members = people
         found.winners, found.questions = quizzes(conn, rows.__getitem__, with_names)
         found.options = polls(conn, rows.__getitem__)
     finally:
@@ -244,7 +259,8 @@ def _event_rows(lines: list[tuple], libraries: list[dict]) -> dict[int, EventRow
     for line in lines:
         n, event_id, library, network, occurrence, kind, title, url, posts, reminders = line[:10]
         sums = line[10 : 10 + width]
-        engagement, deleted, participations, people, answers = line[10 + width :]
+        engagement, deleted, participations, people, answers = line[10 + width : 15 + width]
+        anonymous, chat, rated, rated_engagement = line[15 + width :]
         row = EventRow(
             library,
             names[library],
@@ -264,15 +280,21 @@ def _event_rows(lines: list[tuple], libraries: list[dict]) -> dict[int, EventRow
             deleted=bool(deleted),
             occurrence=occurrence,
             engagement=engagement,
+            anonymous=int(anonymous),
+            chat=bool(chat),
+            rated=rated,
+            rated_engagement=rated_engagement,
         )
         rows[n] = row
     return rows
 
 
 def _followers(conn, libraries: list[dict], spans):
-    """Followers at the end, growth over the period, and followers by local day."""
+    """Followers at the end, growth over the period, followers by local day, and members
+    of the quiz groups and chats at the end (not followers: kept apart)."""
     samples = conn.execute(
-        "select m.library_id, m.network, m.target, m.value, m.collected_at "
+        "select m.library_id, m.network, m.target, m.value, m.collected_at, "
+        f"{gather.is_chat_sql('m.network', 'm.target')} "
         "from metric_samples m join temp._span s on s.library_id = m.library_id "
         "where m.publication_id is null and m.metric = 'members' and m.available = 1 "
         "and m.collected_at < s.e order by m.collected_at, m.id"
@@ -282,8 +304,12 @@ def _followers(conn, libraries: list[dict], spans):
     first: dict[tuple, float] = {}
     last: dict[tuple, float] = {}
     daily: dict[str, dict[tuple, dict]] = defaultdict(lambda: defaultdict(dict))
-    for library, network, target, value, stamp in samples:
+    groups: dict[tuple, float] = {}
+    for library, network, target, value, stamp, chat in samples:
         key = (library, network, target)
+        if chat:
+            groups[key] = value  # the last one before the end
+            continue
         start = spans[library][0]
         moment = from_db(stamp)
         if moment < start:
@@ -309,7 +335,10 @@ def _followers(conn, libraries: list[dict], spans):
                     current[key] = series[day]  # carried forward to days without a sample
             total[day] = sum(current.values())
         by_day[library] = total
-    return followers, growth, by_day
+    group_members: dict[tuple[str, str], float] = {}
+    for (library, network, _), value in groups.items():
+        group_members[(library, network)] = group_members.get((library, network), 0.0) + value
+    return followers, growth, by_day, group_members
 
 
 def _summary(name: str, days: int, rows: list[EventRow], acts: dict, rules: ReportRules):
@@ -320,8 +349,9 @@ def _summary(name: str, days: int, rows: list[EventRow], acts: dict, rules: Repo
         summary.events[(row.kind, row.network)] += 1
         occurrences[row.kind].add((row.event_id, row.occurrence))
     summary.events_by_kind = Counter({kind: len(seen) for kind, seen in occurrences.items()})
-    for network, (count, people, answers, outside) in acts.items():
+    for network, (count, people, answers, outside, anonymous) in acts.items():
         summary.participations[network] = count
+        summary.anonymous[network] = anonymous
         summary.people[network] = people
         summary.answers += answers
         summary.outside_events += outside
@@ -336,7 +366,9 @@ def six_nk(rows: list[EventRow], rules: ReportRules) -> SixNK:
     if rules.count_reminders_as_events:
         events += sum(r.reminders for r in counted)
     if rules.participation == "per_person_per_event":
-        participations = sum(r.people for r in counted)  # rows are per event and network
+        # Rows are per event and network. Acts of no known author cannot be told apart
+        # by reader: they count as acts under this rule too.
+        participations = sum(r.people + r.anonymous for r in counted)
     else:
         participations = sum(r.participations for r in counted)
     views = None
@@ -356,10 +388,12 @@ def roll_up(summaries: list[Summary], days: int, rules: ReportRules) -> Summary:
         for network, tally in one.tallies.items():
             total.tallies.setdefault(network, Tally()).merge(tally)
         total.participations.update(one.participations)
+        total.anonymous.update(one.anonymous)
         total.people.update(one.people)  # pseudonyms are per library: people add up
         total.answers += one.answers
         total.outside_events += one.outside_events
-        for target, source in ((total.followers, one.followers), (total.growth, one.growth)):
+        pairs = (total.followers, one.followers), (total.growth, one.growth)
+        for target, source in (*pairs, (total.group_members, one.group_members)):
             for network, value in source.items():
                 if value is not None:
                     target[network] = (target.get(network) or 0.0) + value

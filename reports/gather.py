@@ -13,8 +13,39 @@ from datetime import datetime
 from bot.storage import to_db
 from reports.model import COUNTERS, Tally
 
-TEMP_TABLES = ("_span", "_cand", "_first", "_post", "_row", "_pubrow", "_quizrow")
+TEMP_TABLES = ("_span", "_chat", "_cand", "_first", "_post", "_row", "_pubrow", "_quizrow")
 TEMP_TABLES += ("_pairs", "_rowpost", "_rowacts")
+
+# Whether a place (``network``, ``target`` columns) is a chat or group rather than a
+# channel or a community wall: a VK community chat (a peer id from 2000000000 on), or
+# where a quiz asks in a group or chat (its question actions say so). Messages there are
+# publications, but followers do not see them: they stay out of the rates, and the
+# members of such a place are not followers.
+CHAT_PEERS = 2_000_000_000
+
+
+def is_chat_sql(network: str, target: str) -> str:
+    """The SQL test of ``is a chat`` for these columns (needs ``temp._chat``)."""
+    return (
+        f"(({network} = 'vk' and cast({target} as integer) >= {CHAT_PEERS}) or exists ("
+        f"select 1 from temp._chat c where c.network = {network} and c.target = {target}))"
+    )
+
+
+# The acts a post's counters show whose authors the network does not name: votes beyond
+# the named ones (votes recorded from the update streams, quiz answers given by voting
+# in the poll the post carries), and Telegram's reaction totals, which count only
+# anonymous reactions (named ones come as "reaction" acts).
+_ANONYMOUS = (
+    "case when f.poll_votes > 0 then max(0, f.poll_votes"
+    " - (select count(*) from interactions i where i.publication_id = b.publication_id"
+    "    and i.kind = 'vote')"
+    " - (select coalesce(sum(coalesce(q.answers, (select count(*) from quiz_answers x"
+    "    where x.question_id = q.id))), 0) from publications p join quiz_questions q"
+    "    on q.network = p.network and q.target = p.target and q.remote_id = p.remote_id"
+    "    where p.id = b.publication_id)) else 0 end"
+    " + case when b.network = 'telegram' then coalesce(f.reactions, 0) else 0 end"
+)
 
 
 def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
@@ -33,6 +64,14 @@ def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
     conn.executemany(
         "insert into temp._span values (?, ?, ?)",
         [(lib, to_db(start), to_db(end)) for lib, (start, end) in spans.items()],
+    )
+    conn.execute(
+        "create temp table _chat (network text, target text, primary key (network, target))"
+    )
+    conn.execute(
+        "insert or ignore into temp._chat select a.network, a.target from actions a "
+        "join temp._span s on s.library_id = a.library_id where a.kind = 'question' "
+        "and json_extract(a.payload, '$.spec.where') in ('group', 'chat')"
     )
     # Candidates: events with a publish post planned, or a question opened, in the span.
     conn.execute("create temp table _cand (event_id text primary key)")
@@ -54,15 +93,23 @@ def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
         " (select min(q.opened_at) from quiz_questions q where q.event_id = c.event_id)) as occ "
         "from temp._cand c"
     )
-    # Each post with its occurrence: a reminder belongs to the first publish at or after it.
+    # Each post with its occurrence: a reminder belongs to the first publish at or after
+    # it; a quiz's or poll's own posts (questions, standings, results) to the last publish
+    # at or before them, else (a comments quiz has no intro) to the event's first one.
     conn.execute(
         "create temp table _post as select a.event_id, a.network, a.target, a.kind, "
-        "p.id as pid, coalesce(p.url, '') as url, case when a.kind = 'publish' then a.due_at "
-        " else (select min(o.due_at) from actions o where o.event_id = a.event_id "
-        " and o.kind = 'publish' and o.state = 'sent' and o.due_at >= a.due_at) end as occ "
-        "from temp._cand c join actions a on a.event_id = c.event_id "
+        "p.id as pid, coalesce(p.url, '') as url, "
+        f"{is_chat_sql('a.network', 'a.target')} as chat, "
+        "case when a.kind = 'publish' then a.due_at "
+        " when a.kind = 'reminder' then (select min(o.due_at) from actions o "
+        " where o.event_id = a.event_id and o.kind = 'publish' and o.state = 'sent' "
+        " and o.due_at >= a.due_at) "
+        " else coalesce((select max(o.due_at) from actions o where o.event_id = a.event_id "
+        " and o.kind = 'publish' and o.state = 'sent' and o.due_at <= a.due_at), f.occ) "
+        "end as occ "
+        "from temp._first f join actions a on a.event_id = f.event_id "
         "join publications p on p.action_id = a.id "
-        "where a.state = 'sent' and a.kind in ('publish', 'reminder')"
+        "where a.state = 'sent' and a.kind not in ('snapshot', 'community')"
     )
     # Rows: (event, occurrence, network) held in the library's span, numbered in the order
     # the report lists them (library, time, title, network).
@@ -83,10 +130,11 @@ def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
     conn.execute("create index temp._row_key on _row (event_id, occ, network)")
     conn.execute(
         "create temp table _pubrow (publication_id integer primary key, n integer, kind text, "
-        "target text, url text)"
+        "target text, url text, chat integer, network text)"
     )
     conn.execute(
-        "insert into temp._pubrow select p.pid, r.n, p.kind, p.target, p.url from temp._post p "
+        "insert into temp._pubrow select p.pid, r.n, p.kind, p.target, p.url, p.chat, "
+        "p.network from temp._post p "
         "join temp._row r on r.event_id = p.event_id and r.occ = p.occ and r.network = p.network"
     )
     conn.execute("create index temp._pubrow_n on _pubrow (n, kind, target)")
@@ -104,18 +152,27 @@ def rows(conn):
     """One tuple per row, in report order: what it is, its posts' sums, its acts.
 
     (n, event_id, library_id, network, occ, kind, title, url, posts, reminders,
-    *COUNTERS sums, engagement, deleted, participations, people, answers)
+    *COUNTERS sums, engagement, deleted, participations, people, answers, anonymous,
+    chat, rated, rated_engagement)
+
+    The link is a web link of a post (in a channel or on a wall before a chat message; the
+    announcement's first, else a question's, else any): a VK chat message has none. A
+    chat message is never "deleted" (it is not read).
     """
     sums = ", ".join(f"sum(f.{m})" for m in COUNTERS)
     # Per-row sums go to keyed tables first: joined as subqueries, SQLite would rescan them
     # for every row.
     conn.execute(
         f"create temp table _rowpost (n integer primary key, posts, reminders, "
-        f"{', '.join(COUNTERS)}, engagement, deleted)"
+        f"{', '.join(COUNTERS)}, engagement, deleted, anonymous, chat, rated, "
+        "rated_engagement)"
     )
     conn.execute(
         f"insert into temp._rowpost select b.n, count(*), sum(b.kind = 'reminder'), {sums}, "
-        "sum(f.engagement), max(coalesce(f.deleted, 0) <> 0) "
+        "sum(f.engagement), max(b.chat = 0 and coalesce(f.deleted, 0) <> 0), "
+        f"cast(sum({_ANONYMOUS}) as integer), min(b.chat), "
+        "count(case when b.chat = 0 then f.engagement end), "
+        "sum(case when b.chat = 0 then f.engagement end) "
         "from temp._pubrow b left join post_figures f on f.publication_id = b.publication_id group by b.n"
     )
     conn.execute("create temp table _rowacts (n integer primary key, acts, people, answers)")
@@ -125,11 +182,13 @@ def rows(conn):
     )
     return conn.execute(
         "select r.n, r.event_id, r.library_id, r.network, r.occ, r.kind, r.title, "
-        " coalesce((select u.url from temp._pubrow u where u.n = r.n and u.kind = 'publish'"
-        "  and u.url <> '' order by u.target limit 1), ''), "
+        " coalesce((select u.url from temp._pubrow u where u.n = r.n"
+        "  and u.url like 'http%' order by u.chat, u.kind <> 'publish', u.kind <> 'question', "
+        "  u.target, u.publication_id limit 1), ''), "
         " p.posts, p.reminders, " + ", ".join(f"p.{m}" for m in COUNTERS) + ", p.engagement, "
-        " coalesce(p.deleted, 0), coalesce(a.acts, 0), coalesce(a.people, 0), "
-        " coalesce(a.answers, 0) "
+        " coalesce(p.deleted, 0), coalesce(a.acts, 0) + coalesce(p.anonymous, 0), "
+        " coalesce(a.people, 0), coalesce(a.answers, 0), coalesce(p.anonymous, 0), "
+        " coalesce(p.chat, 0), coalesce(p.rated, 0), p.rated_engagement "
         "from temp._row r left join temp._rowpost p on p.n = r.n "
         "left join temp._rowacts a on a.n = r.n order by r.n"
     )
@@ -144,7 +203,11 @@ def tallies(conn) -> dict[tuple[str, str], Tally]:
         "sum(f.engagement), count(f.engagement), "
         "sum(case when f.views is not null then f.engagement end), "
         "sum(case when f.engagement is not null then f.views end), "
-        "count(case when f.engagement is not null then f.views end) "
+        "count(case when f.engagement is not null then f.views end), "
+        "count(case when b.chat = 0 then f.engagement end), "
+        "sum(case when b.chat = 0 then f.engagement end), "
+        "count(case when b.chat = 0 then f.views end), "
+        "sum(case when b.chat = 0 then f.views end) "
         "from temp._pubrow b join temp._row r on r.n = b.n "
         "left join post_figures f on f.publication_id = b.publication_id group by r.library_id, r.network"
     ):
@@ -155,10 +218,15 @@ def tallies(conn) -> dict[tuple[str, str], Tally]:
             if known:
                 tally.sums[name] = total
                 tally.known[name] = known
-        engagement, engaged, viewed_engagement, viewed_views, viewed = rest[2 * len(COUNTERS) :]
+        engagement, engaged, viewed_engagement, viewed_views, viewed = rest[
+            2 * len(COUNTERS) : 2 * len(COUNTERS) + 5
+        ]
         tally.engagement, tally.engaged = engagement or 0.0, engaged
         tally.viewed_engagement, tally.viewed_views = viewed_engagement or 0.0, viewed_views or 0.0
         tally.viewed = viewed
+        rated, rated_engagement, seen, seen_views = rest[2 * len(COUNTERS) + 5 :]
+        tally.rated, tally.rated_engagement = rated, rated_engagement or 0.0
+        tally.seen, tally.seen_views = seen, seen_views or 0.0
         found[(library, network)] = tally
     return found
 
@@ -185,8 +253,9 @@ def pairs(conn) -> None:
     )
 
 
-def acts(conn) -> dict[str, dict[str, tuple[int, int, int, int]]]:
-    """(participations, people, answers, acts outside posts) per library and network."""
+def acts(conn) -> dict[str, dict[str, tuple[int, int, int, int, int]]]:
+    """(participations, people, answers, acts outside posts, anonymous acts) per library
+    and network; participations include the anonymous acts (after ``rows``)."""
     sql = (
         "select library_id, network, sum(acts), count(distinct person), sum(answers), "
         "sum(outside) from ("
@@ -198,14 +267,25 @@ def acts(conn) -> dict[str, dict[str, tuple[int, int, int, int]]]:
         "  and i.at >= s.s and i.at < s.e"
         ") group by library_id, network"
     )
-    found: dict[str, dict[str, tuple[int, int, int, int]]] = {}
+    anonymous: dict[tuple[str, str], int] = {}
+    for library, network, count in conn.execute(
+        "select r.library_id, r.network, sum(p.anonymous) from temp._rowpost p "
+        "join temp._row r on r.n = p.n group by r.library_id, r.network"
+    ):
+        if count:
+            anonymous[(library, network)] = int(count)
+    found: dict[str, dict[str, tuple[int, int, int, int, int]]] = {}
     for library, network, count, people, answers, outside in conn.execute(sql):
+        extra = anonymous.pop((library, network), 0)
         found.setdefault(library, {})[network] = (
-            count,
+            count + extra,
             people,
             int(answers or 0),
             int(outside or 0),
+            extra,
         )
+    for (library, network), extra in anonymous.items():  # no named act at all
+        found.setdefault(library, {})[network] = (extra, 0, 0, 0, extra)
     return found
 
 

@@ -2,6 +2,11 @@
 
 No script, no font, no image from elsewhere: the file opens offline, prints, and can
 be mailed as it is. Figures a network does not show read "н/д" / "n/a".
+
+Printed (from any browser), it is laid out for A4 landscape: smaller type, every table
+as wide as the page at most (long words in headers hyphenate, links break anywhere),
+each table's header repeated on every page it runs onto, each section on a new page,
+no chart cut, the page number at the foot.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from reports.tables import (
     diary_table,
 )
 from reports.text import cut_note, heading, sections, show, shown_rows
-from reports.words import Words
+from reports.words import Words, break_points
 
 STYLE = """
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;margin:24px;
@@ -34,8 +39,23 @@ td.na{color:#808080;font-style:italic;text-align:right}
 svg.chart{width:100%;max-width:720px;height:auto;display:block;margin:8px 0 20px}
 svg text{font:11px system-ui,Arial,sans-serif;fill:#1d2733}svg .t{font-size:13px;font-weight:600}
 svg .g{stroke:#e3e8ee}
-@media print{h2{break-before:page}}
+td a{overflow-wrap:anywhere}
+@page{size:A4 landscape;margin:10mm 10mm 14mm;
+@bottom-center{content:counter(page) " / " counter(pages);font:8pt system-ui,Arial,sans-serif}}
+@media print{
+body{font-size:9pt;margin:0}h1{font-size:15pt;margin:0 0 4pt}
+h2{font-size:12pt;margin:0 0 6pt;break-before:page;break-after:avoid}
+h3{font-size:10pt;margin:10pt 0 3pt;break-after:avoid}.meta{margin:2pt 0}
+.note{font-size:8pt}
+table{font-size:7.5pt;line-height:1.25;max-width:100%;margin:3pt 0 8pt}
+th,td{padding:1.5pt 3pt;overflow-wrap:break-word}
+thead{display:table-header-group}tr{break-inside:avoid}
+a{color:inherit;text-decoration:none}
+.meta+h2{break-before:auto;margin-top:10pt}
+svg.chart{width:190mm;max-width:100%;height:auto;break-inside:avoid;margin:0 0 6pt}
+}
 """
+_SOFT_HYPHEN = "\u00ad"
 _NUMERIC = {"int", "num", "pct", "datetime", "date", "time"}
 
 
@@ -81,13 +101,14 @@ def html_parts(report: Report) -> Iterator[str]:
 
 
 def charts(report: Report, words: Words) -> list[str]:
-    """The four charts as inline SVG."""
+    """The four charts as inline SVG (one without data says so)."""
     rows = report.rows
     weeks = weekly(rows)
     date_format = "%d.%m" if words.language == "ru" else "%m-%d"
     kinds = by_kind(rows, words)
     series = followers_series(report.libraries)
-    best = top(rows)
+    best = top(rows, words)
+    none = words["none"]
     return [
         svg.bars(
             words["activity"],
@@ -96,16 +117,24 @@ def charts(report: Report, words: Words) -> list[str]:
                 (words["events"], [float(e) for _, e, _ in weeks]),
                 (words["participants"], [float(a) for _, _, a in weeks]),
             ],
-        ),
+        )
+        if weeks
+        else svg.empty(words["activity"], none),
         svg.bars(
             words["by_kind"], [k for k, _ in kinds], [(words["engagement"], [v for _, v in kinds])]
-        ),
+        )
+        if kinds
+        else svg.empty(words["by_kind"], none),
         svg.line(
             words["followers_chart"],
             [day.strftime(date_format) for day, _ in series],
             [v for _, v in series],
-        ),
-        svg.hbars(words["top"], [label for label, _ in best], [v for _, v in best]),
+        )
+        if series
+        else svg.empty(words["followers_chart"], none),
+        svg.hbars(words["top"], [label for label, _ in best], [v for _, v in best])
+        if best
+        else svg.empty(words["top"], none),
     ]
 
 
@@ -117,10 +146,11 @@ def _table(table: Table, words: Words) -> Iterator[str]:
     if not table.rows:
         yield f'<p class="note">{escape(words["none"])}</p>\n'
         return
-    head = "".join(f"<th>{escape(h)}</th>" for h in table.headers)
+    head = "".join(f"<th>{_hyphenated(escape(h))}</th>" for h in table.headers)
     yield f"<table><thead><tr>{head}</tr></thead><tbody>\n"
     na = f'<td class="na">{escape(words["na"])}</td>'
     kinds = table.kinds
+    thousands = "\u202f" if words.language == "ru" else ","  # 12 345 / 12,345
     chunk: list[str] = []
     seen: dict[str, str] = {}  # titles, names and kinds repeat down a table: escape once
     for row in table.rows:
@@ -134,14 +164,21 @@ def _table(table: Table, words: Words) -> Iterator[str]:
                 else:
                     safe = seen.get(value)
                     if safe is None:
-                        safe = seen[value] = escape(value, quote=False)
+                        safe = escape(value, quote=False)
+                        if value.startswith(" "):  # an indented line (a kind under its total)
+                            safe = "\u2003" + safe.lstrip()
+                        seen[value] = safe
                     cells.append(f"<td>{safe}</td>")
             elif of is int:
-                cells.append(f'<td class="n">{value}</td>')
+                cells.append(f'<td class="n">{value:,}</td>'.replace(",", thousands))
             elif value is None:
                 cells.append(na)
             elif of is float:  # digits, a sign and a point: nothing to escape
-                cells.append(f'<td class="n">{show(value, kind, words)}</td>')
+                if value.is_integer() and kind != "pct":
+                    shown = f"{value:,.0f}".replace(",", thousands)
+                else:
+                    shown = show(value, kind, words)
+                cells.append(f'<td class="n">{shown}</td>')
             elif kind in _NUMERIC:
                 cells.append(f'<td class="n">{escape(show(value, kind, words))}</td>')
             else:
@@ -151,3 +188,15 @@ def _table(table: Table, words: Words) -> Iterator[str]:
             yield "".join(chunk)
             chunk = []
     yield "".join(chunk) + "</tbody></table>\n"
+
+
+def _hyphenated(header: str) -> str:
+    """A header whose long words may break, with a hyphen, where the rules allow: a
+    narrow column on paper stays narrow."""
+    out = []
+    for word in header.split(" "):
+        points = [p for p in break_points(word) if 3 <= p <= len(word) - 3 and len(word) >= 8]
+        for point in reversed(points):
+            word = word[:point] + _SOFT_HYPHEN + word[point:]
+        out.append(word)
+    return " ".join(out)

@@ -3,6 +3,11 @@
 A figure a network does not show (Telegram views to a bot) is None, never 0;
 a rate that needs a None figure is None too. ``reports.figures`` fills these
 from the database; the writers (xlsx, html, text) only lay them out.
+
+Rates per follower count only posts that followers see: posts in a channel or on a
+community wall, not the bot's messages in a chat or group (a quiz's). Every total of a
+rate (a library's networks, a network of libraries) lies between its parts: ERpost and
+ERR are means over posts of each post's value, ERview, ER and ERday divide sums.
 """
 
 from __future__ import annotations
@@ -55,9 +60,23 @@ class Tally:
     viewed_engagement: float = 0.0
     viewed_views: float = 0.0
     viewed: int = 0
+    # Posts followers see (in a channel or on a wall, not in a chat) with engagement shown,
+    # and those with views shown: what the rates per follower are made of.
+    rated: int = 0
+    rated_engagement: float = 0.0
+    seen: int = 0
+    seen_views: float = 0.0
+    # Per-follower sums, set by ``per_follower`` once the followers are known. They add
+    # up across networks and libraries, so a total rate is a mean of its posts' rates.
+    er_post_sum: float = 0.0  # Σ engagement of a post ÷ followers × 100
+    er_posts: int = 0
+    err_sum: float = 0.0  # Σ views of a post ÷ followers × 100
+    err_posts: int = 0
+    day_engagement: float = 0.0  # engagement of the rated posts where followers are known
+    day_followers: float = 0.0  # their followers
 
-    def add_post(self, figures: dict[str, float | None]) -> None:
-        """Count one post's latest figures."""
+    def add_post(self, figures: dict[str, float | None], chat: bool = False) -> None:
+        """Count one post's latest figures (``chat``: a message in a chat or group)."""
         self.posts += 1
         for name in COUNTERS:
             value = figures.get(name)
@@ -72,6 +91,30 @@ class Tally:
                 self.viewed_engagement += engaged
                 self.viewed_views += figures["views"]
                 self.viewed += 1
+            if not chat:
+                self.rated += 1
+                self.rated_engagement += engaged
+        if not chat and figures.get("views") is not None:
+            self.seen += 1
+            self.seen_views += figures["views"]
+
+    def per_follower(self, followers: float | None) -> None:
+        """Set the per-follower sums of these posts, all of one network of one library.
+
+        Without followers (never measured) the posts have no rate per follower: the sums
+        stay 0, and the network's rates are None.
+        """
+        for name in SUMMED[4:]:
+            setattr(self, name, 0)
+        if not followers:
+            return
+        if self.rated:
+            self.er_post_sum = 100.0 * self.rated_engagement / followers
+            self.er_posts = self.rated
+            self.day_engagement, self.day_followers = self.rated_engagement, float(followers)
+        if self.seen:
+            self.err_sum = 100.0 * self.seen_views / followers
+            self.err_posts = self.seen
 
     def merge(self, other: Tally) -> None:
         """Add another tally into this one."""
@@ -84,12 +127,20 @@ class Tally:
         self.viewed_engagement += other.viewed_engagement
         self.viewed_views += other.viewed_views
         self.viewed += other.viewed
+        for name in SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def value(self, name: str) -> float | None:
         """The sum of a counter, or None when no post showed it."""
         if name == "engagement":
             return self.engagement if self.engaged else None
         return self.sums.get(name) if self.known[name] else None
+
+
+# The fields ``Tally.merge`` adds up besides the counters; from the fifth on, the sums
+# ``Tally.per_follower`` sets.
+SUMMED = ("rated", "rated_engagement", "seen", "seen_views", "er_post_sum", "er_posts")
+SUMMED += ("err_sum", "err_posts", "day_engagement", "day_followers")
 
 
 @dataclass(frozen=True)
@@ -100,25 +151,25 @@ class Rates:
     er_view: float | None
     er_day: float | None
     er_telegram: float | None  # (forwards + reactions + comments) / views, Telegram posts
-    err: float | None  # views per post / subscribers, Telegram posts
+    err: float | None  # views / subscribers, mean over Telegram channel posts
 
 
-def rates(tally: Tally, followers: float | None, days: int, telegram: Tally | None = None) -> Rates:
-    """The rates of DOMAIN.md, from period totals (averages divide by posts or days)."""
-    engagement = tally.value("engagement")
-    per_post = None if engagement is None or not tally.posts else engagement / tally.posts
+def rates(tally: Tally, days: int, telegram: Tally | None = None) -> Rates:
+    """The rates of DOMAIN.md from a tally whose ``per_follower`` sums are set.
+
+    ERpost and ERR: the mean over posts of each post's value; ERview and ER: engagement
+    of the posts with views ÷ their views; ERday: engagement ÷ days ÷ followers, summed
+    over the networks whose followers are known. Each total lies between its parts.
+    """
+    er_post = tally.er_post_sum / tally.er_posts if tally.er_posts else None
     er_view = percent(tally.viewed_engagement, tally.viewed_views) if tally.viewed else None
+    er_day = percent(tally.day_engagement / days, tally.day_followers) if tally.er_posts else None
     er_tg = err = None
     if telegram is not None and telegram.viewed:
         er_tg = percent(telegram.viewed_engagement, telegram.viewed_views)
-        err = percent(telegram.viewed_views / telegram.viewed, followers)
-    return Rates(
-        er_post=percent(per_post, followers),
-        er_view=er_view,
-        er_day=percent(None if engagement is None else engagement / days, followers),
-        er_telegram=er_tg,
-        err=err,
-    )
+    if telegram is not None and telegram.err_posts:
+        err = telegram.err_sum / telegram.err_posts
+    return Rates(er_post, er_view, er_day, er_tg, err)
 
 
 @dataclass(slots=True)
@@ -136,7 +187,7 @@ class EventRow:
     posts: int = 0
     reminders: int = 0
     figures: dict[str, float | None] = field(default_factory=dict)
-    participations: int = 0
+    participations: int = 0  # acts, the anonymous ones included
     people: int = 0
     answers: int = 0
     followers: float | None = None
@@ -145,6 +196,12 @@ class EventRow:
     # likes + reactions + reposts + comments over what the network shows: engagement_of(
     # figures), kept once rather than recomputed for every column and chart that shows it.
     engagement: float | None = None
+    # Acts whose authors the network does not name (votes in an anonymous poll, Telegram
+    # reaction totals): counted from its counters, in ``participations``, not in ``people``.
+    anonymous: int = 0
+    chat: bool = False  # every post of the row is a message in a chat or group
+    rated: int = 0  # posts followers see (not chat messages) with engagement shown
+    rated_engagement: float | None = None  # their engagement
 
     # ``at`` as the naive wall-clock time a spreadsheet shows, made once for every table.
     wall: datetime = field(init=False, repr=False, compare=False)
@@ -159,11 +216,10 @@ class EventRow:
 
     @property
     def er_post(self) -> float | None:
-        """Engagement per post / followers × 100 %."""
-        engagement = self.engagement
-        if engagement is None or not self.posts:
+        """Mean over the posts followers see of engagement / followers × 100 %."""
+        if self.rated_engagement is None or not self.rated:
             return None
-        return percent(engagement / self.posts, self.followers)
+        return percent(self.rated_engagement / self.rated, self.followers)
 
 
 @dataclass(frozen=True)
@@ -237,11 +293,14 @@ class Summary:
     events_by_kind: Counter = field(default_factory=Counter)  # kind → events (any network)
     tallies: dict[str, Tally] = field(default_factory=dict)  # network → posts' counters
     participations: Counter = field(default_factory=Counter)  # network → acts
+    anonymous: Counter = field(default_factory=Counter)  # network → acts of no known author
     people: Counter = field(default_factory=Counter)  # network → unique people
     outside_events: int = 0  # acts not tied to a post (chat messages, …), included above
     answers: int = 0
     followers: dict[str, float | None] = field(default_factory=dict)
     growth: dict[str, float | None] = field(default_factory=dict)
+    # network → members of the groups and chats where quizzes are held (not followers)
+    group_members: dict[str, float | None] = field(default_factory=dict)
     six_nk: SixNK | None = None
 
     def tally(self, network: str | None = None) -> Tally:
@@ -259,6 +318,12 @@ class Summary:
         known = [v for v in values if v is not None]
         return sum(known) if known else None
 
+    def total_group_members(self, network: str | None = None) -> float | None:
+        """Members of the quiz groups and chats at the end (None: never measured)."""
+        known = [v for n, v in self.group_members.items() if network in (None, n)]
+        known = [v for v in known if v is not None]
+        return sum(known) if known else None
+
     def total_growth(self, network: str | None = None) -> float | None:
         """Follower growth over the period (None: never measured)."""
         known = [v for n, v in self.growth.items() if network in (None, n) and v is not None]
@@ -267,12 +332,7 @@ class Summary:
     def rates(self, network: str | None = None) -> Rates:
         """ERpost, ERview, ERday (+ Telegram ER, ERR) of one network or all."""
         telegram = self.tally("telegram") if network in (None, "telegram") else None
-        tg_followers = self.total_followers("telegram")
-        base = rates(self.tally(network), self.total_followers(network), self.days, None)
-        if telegram is None:
-            return base
-        tg = rates(telegram, tg_followers, self.days, telegram)
-        return Rates(base.er_post, base.er_view, base.er_day, tg.er_telegram, tg.err)
+        return rates(self.tally(network), self.days, telegram)
 
     @property
     def events_total(self) -> int:
@@ -293,6 +353,7 @@ class LibraryReport:
     questions: list[QuestionFigures] = field(default_factory=list)
     polls: list[PollOption] = field(default_factory=list)
     followers_by_day: dict[date, float] = field(default_factory=dict)  # all targets, end of day
+    short_name: str = ""  # the config's short name (sheet names); "" = the id
 
 
 @dataclass

@@ -3,7 +3,8 @@
 One gathering serves every format asked for. Where forking is safe (``reports.forked``)
 the formats after the first are written by forked children while this process writes
 the first, so XLSX and HTML together take about as long as the XLSX alone. A file
-appears whole or not at all: it is written beside its place and then renamed.
+appears whole or not at all: it is written beside its place and then renamed, and
+only its owner may read it (0600).
 """
 
 from __future__ import annotations
@@ -11,15 +12,45 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import sqlite_utils
+
+from bot.config import Config
 from bot.errors import BibliobotError
 from reports import forked
 from reports.model import Report
+from reports.period import Period
 
 FORMATS = ("xlsx", "html", "csv", "md")
 
 
 class NotWritten(BibliobotError):
     """A report file could not be written."""
+
+
+def from_config(
+    db: sqlite_utils.Database,
+    config: Config,
+    period: Period,
+    *,
+    library_ids: list[str] | None = None,
+    with_names: bool = False,
+) -> Report:
+    """The report as ``bibliobot report`` and the demo make it: the config's counting
+    rules and language, and each library's short name (its sheet's name)."""
+    from reports.figures import build_report
+
+    report = build_report(
+        db,
+        period,
+        config.report,
+        library_ids=library_ids,
+        language=config.language,
+        with_names=with_names,
+    )
+    for lib in report.libraries:
+        configured = config.library(lib.library_id)
+        lib.short_name = configured.short_name if configured else ""
+    return report
 
 
 def render(report: Report, fmt: str) -> str | bytes:
@@ -42,11 +73,10 @@ def write(report: Report, fmt: str, path: Path) -> None:
     data = render(report, fmt)
     part = path.with_name(path.name + ".part")
     try:
-        if isinstance(data, bytes):
-            part.write_bytes(data)
-        else:
-            # newline="" keeps the CSV's CRLF as written
-            part.write_text(data, encoding="utf-8", newline="")
+        # For the owner only (0600), like the database: a report may name winners.
+        with open(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as file:
+            os.fchmod(file.fileno(), 0o600)  # a .part left from before may be wider
+            file.write(data if isinstance(data, bytes) else data.encode("utf-8"))
         os.replace(part, path)
     except OSError as exc:
         part.unlink(missing_ok=True)

@@ -53,9 +53,17 @@ def followers_series(libraries: list[LibraryReport]) -> list[tuple[date, float]]
     return series
 
 
-def top(rows: list[EventRow], count: int = 10) -> list[tuple[str, float]]:
-    """The events with the most response (participations + engagement)."""
+def top(rows: list[EventRow], words: Words, count: int = 10) -> list[tuple[str, float]]:
+    """The events with the most response (participations + engagement), each labelled
+    with its title, day and network (as the report's language names it)."""
     # Only the best few are wanted: a full sort of a year's rows cost a third of a second.
     scored = [(r.participations + (r.engagement or 0.0), r) for r in rows]
     best = heapq.nsmallest(count, scored, key=lambda pair: (-pair[0], pair[1].at))
-    return [(f"{r.title[:40]} ({r.at:%d.%m}, {r.network})", score) for score, r in best]
+    return [
+        (f"{_cut(r.title, 40)} ({r.at:%d.%m}, {words.name(r.network)})", score) for score, r in best
+    ]
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters long, an ellipsis saying where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

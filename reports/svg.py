@@ -1,11 +1,14 @@
 """Small inline SVG charts for the HTML report: bars, horizontal bars and a line.
 
 Hand-made so that the HTML needs no script and no external file; every chart
-scales to its box (viewBox) and carries its title and values as text.
+scales to its box (viewBox) and carries its title and values as text. Axis ticks are
+round numbers (1, 2 or 5 times a power of ten: 0, 5, 10, 15, never 7.5 or 22.5 for
+counts); a line of one day is a dot with its value.
 """
 
 from __future__ import annotations
 
+import math
 from html import escape
 
 WIDTH, HEIGHT = 720, 260
@@ -23,45 +26,75 @@ def _frame(title: str, body: list[str], height: int = HEIGHT) -> str:
     )
 
 
-def _nice(top: float) -> float:
-    """A round axis maximum at or above ``top``."""
-    if top <= 0:
-        return 1.0
-    step = 10 ** (len(str(int(top))) - 1)
-    return float(((int(top) // step) + 1) * step)
+def ticks(low: float, high: float, whole: bool = True, most: int = 6) -> list[float]:
+    """Round ticks from at most ``low`` to at least ``high``: a step of 1, 2 or 5 times a
+    power of ten (never below 1 for counts), no more than ``most`` of them."""
+    if high <= low:  # a flat series: a little room around it (none below a zero)
+        pad = max(abs(high) * 0.01, 1.0 if whole else 0.1)
+        low, high = (low - pad if low else low), high + pad
+    raw = (high - low) / (most - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(f * power for f in (1, 2, 5, 10) if f * power >= raw)
+    if whole:
+        step = max(step, 1.0)
+    first = math.floor(low / step) * step
+    count = math.ceil(high / step - first / step - 1e-9)
+    return [round(first + i * step, 10) for i in range(count + 1)]
 
 
-def _axis(top: float, height: int) -> list[str]:
+def _label(value: float) -> str:
+    """A tick or a value as text: whole numbers with thin spaces between thousands."""
+    if float(value).is_integer():
+        return f"{value:,.0f}".replace(",", "\u2009")
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _axis(marks: list[float], height: int) -> list[str]:
+    """Grid lines and their labels, the first mark at the bottom of the plot."""
     plot = height - TOP - BOTTOM
+    low, span = marks[0], (marks[-1] - marks[0]) or 1.0
     out = []
-    for i in range(5):
-        value = top * i / 4
-        y = height - BOTTOM - plot * i / 4
+    for value in marks:
+        y = height - BOTTOM - plot * (value - low) / span
         out.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:g}</text>'
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_label(value)}</text>'
         )
     return out
+
+
+def empty(title: str, message: str) -> str:
+    """A chart without data: its title, and the message saying so."""
+    return _frame(
+        title,
+        [
+            f'<text x="{WIDTH / 2}" y="{HEIGHT / 4 + 8}" text-anchor="middle">'
+            f"{escape(message)}</text>"
+        ],
+        HEIGHT // 2,
+    )
 
 
 def bars(title: str, labels: list[str], series: list[tuple[str, list[float]]]) -> str:
     """Grouped vertical bars: one group per label, one bar per series."""
     if not labels:
         return _frame(title, [])
-    top = _nice(max((v for _, values in series for v in values), default=0))
+    marks = ticks(0, max((v for _, values in series for v in values), default=0))
+    top = marks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    group = plot_w / len(labels)
+    group = min(plot_w / len(labels), 160)  # a week or two: bars of a sensible width
+    start = LEFT + (plot_w - group * len(labels)) / 2
     bar = group * 0.8 / max(len(series), 1)
-    body = _axis(top, HEIGHT)
+    body = _axis(marks, HEIGHT)
     every = max(1, len(labels) // 12)  # label every n-th group so they do not overlap
     for i, label in enumerate(labels):
-        x0 = LEFT + i * group + group * 0.1
+        x0 = start + i * group + group * 0.1
         for s, (name, values) in enumerate(series):
             h = plot_h * values[i] / top
             body.append(
                 f'<rect x="{x0 + s * bar:.1f}" y="{HEIGHT - BOTTOM - h:.1f}" '
                 f'width="{max(bar - 1, 1):.1f}" height="{h:.1f}" fill="{COLOURS[s % 4]}">'
-                f"<title>{escape(label)} — {escape(name)}: {values[i]:g}</title></rect>"
+                f"<title>{escape(label)} — {escape(name)}: {_label(values[i])}</title></rect>"
             )
         if i % every == 0:
             body.append(
@@ -75,7 +108,7 @@ def bars(title: str, labels: list[str], series: list[tuple[str, list[float]]]) -
 def hbars(title: str, labels: list[str], values: list[float]) -> str:
     """Horizontal bars with their labels: for long names (top events)."""
     height = TOP + 22 * max(len(labels), 1) + 12
-    top = _nice(max(values, default=0))
+    top = ticks(0, max(values, default=0))[-1]
     left = 300
     body = []
     for i, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -84,7 +117,7 @@ def hbars(title: str, labels: list[str], values: list[float]) -> str:
         body.append(
             f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(_short(label))}</text>'
             f'<rect x="{left}" y="{y + 2}" width="{w:.1f}" height="16" fill="{COLOURS[0]}"/>'
-            f'<text x="{left + w + 4:.1f}" y="{y + 14}">{value:g}</text>'
+            f'<text x="{left + w + 4:.1f}" y="{y + 14}">{_label(value)}</text>'
         )
     return _frame(title, body, height)
 
@@ -93,41 +126,50 @@ def line(title: str, labels: list[str], values: list[float]) -> str:
     """A line over evenly spaced labels (followers by day)."""
     if not values:
         return _frame(title, [])
-    low, high = min(values), max(values)
-    # Whole-number ticks that differ: a flat or nearly flat line gets a range of at least 4.
-    span = max(high - low, 4 / 1.2)
-    bottom = low - (span - (high - low)) / 2 - span * 0.1
+    marks = ticks(min(values), max(values))
+    bottom, span = marks[0], marks[-1] - marks[0]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(values) - 1, 1)
-    points = " ".join(
-        f"{LEFT + i * step:.1f},{HEIGHT - BOTTOM - plot_h * (v - bottom) / (span * 1.2):.1f}"
+    inset = 24  # the first and last dot clear of the axis' labels
+    step = (plot_w - 2 * inset) / max(len(values) - 1, 1)
+    # One day is one dot, in the middle (at the left edge it would read as an axis mark).
+    start = LEFT + (plot_w / 2 if len(values) == 1 else inset)
+    spots = [
+        (start + i * step, HEIGHT - BOTTOM - plot_h * (v - bottom) / span)
         for i, v in enumerate(values)
-    )
-    body = []
-    for i in range(5):
-        value = bottom + span * 1.2 * i / 4
-        y = HEIGHT - BOTTOM - plot_h * i / 4
-        body.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:.0f}</text>'
-        )
+    ]
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in spots)
+    body = _axis(marks, HEIGHT)
     body.append(f'<polyline points="{points}" fill="none" stroke="{COLOURS[0]}" stroke-width="2"/>')
     if len(values) <= 31:  # a dot per day; a single day is otherwise invisible
-        for point in points.split():
-            x, y = point.split(",")
-            body.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{COLOURS[0]}"/>')
+        for x, y in spots:
+            body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLOURS[0]}"/>')
+    if len(values) <= 3:  # a day or two: their values written beside them
+        for (x, y), value in zip(spots, values, strict=True):
+            body.append(
+                f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle">{_label(value)}</text>'
+            )
     every = max(1, len(labels) // 8)
     for i in range(0, len(labels), every):
         body.append(
-            f'<text x="{LEFT + i * step:.1f}" y="{HEIGHT - BOTTOM + 16}" '
+            f'<text x="{start + i * step:.1f}" y="{HEIGHT - BOTTOM + 16}" '
             f'text-anchor="middle">{escape(labels[i])}</text>'
         )
     return _frame(title, body)
 
 
 def _short(label: str, limit: int = 38) -> str:
-    """A label that fits left of the bars (the full one is in the tables)."""
-    return label if len(label) <= limit else label[: limit - 1] + "…"
+    """A label that fits left of the bars (the full one is in the tables).
+
+    The title is cut, not its "(day, network)" tail: two networks' posts of one event
+    would otherwise read the same.
+    """
+    if len(label) <= limit:
+        return label
+    title, bracket, tail = label.rpartition(" (")
+    if bracket and len(tail) + 2 < limit - 4:
+        room = limit - len(tail) - 3
+        return title[: room - 1].rstrip() + "… (" + tail
+    return label[: limit - 1] + "…"
 
 
 def _legend(names: list[str]) -> list[str]:

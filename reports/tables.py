@@ -27,6 +27,15 @@ class Table:
     note: str = ""  # shown under the title (e.g. that only some rows are listed)
 
 
+class Percent(float):
+    """A rate in per cent among plain numbers (a summary's ER rows): shown as one."""
+
+
+def as_percent(value: float | None) -> Percent | None:
+    """``value`` marked as a rate in per cent (None stays None)."""
+    return None if value is None else Percent(value)
+
+
 def local(moment: datetime) -> datetime:
     """A local aware datetime as the naive wall-clock time a spreadsheet shows."""
     return moment.replace(tzinfo=None)
@@ -67,6 +76,11 @@ def summary_table(summary: Summary, words: Words, title: str) -> Table:
         lambda n: summary.participations[n] if n else sum(summary.participations.values()),
         words.formula("participations"),
     )
+    line(
+        words["anonymous"],
+        lambda n: summary.anonymous[n] if n else sum(summary.anonymous.values()),
+        words.formula("anonymous"),
+    )
     line(words["outside"], lambda n: summary.outside_events if n is None else None)
     line(
         words["people"],
@@ -81,15 +95,23 @@ def summary_table(summary: Summary, words: Words, title: str) -> Table:
         lambda n: summary.tally(n).value("engagement"),
         words.formula("engagement"),
     )
-    line(words["followers"], summary.total_followers)
+    line(words["followers"], summary.total_followers, words.formula("followers"))
+    if any(v is not None for v in summary.group_members.values()):
+        line(words["group_members"], summary.total_group_members, words.formula("group_members"))
     line(words["growth"], summary.total_growth, words.formula("growth"))
     for rate in ("er_post", "er_view", "er_day"):
-        line(words[rate], lambda n, rate=rate: getattr(summary.rates(n), rate), words.formula(rate))
+        line(
+            words[rate],
+            lambda n, rate=rate: as_percent(getattr(summary.rates(n), rate)),
+            words.formula(rate),
+        )
     if "telegram" in nets:
         for rate in ("er_telegram", "err"):
             line(
                 words[rate],
-                lambda n, rate=rate: getattr(summary.rates(n), rate) if n != "vk" else None,
+                lambda n, rate=rate: (
+                    as_percent(getattr(summary.rates(n), rate)) if n != "vk" else None
+                ),
                 words.formula(rate),
             )
     # Rows that are not per network leave those cells empty rather than n/a.
@@ -117,9 +139,14 @@ def six_nk_table(summary: Summary, report: Report, words: Words) -> Table:
         if report.rules.views_are_visits
         else ("участия" if ru else "participations")
     )
+    per_person = report.rules.participation == "per_person_per_event"
+    if ru:
+        counted = "читатель — один раз на мероприятие" if per_person else "каждое действие читателя"
+    else:
+        counted = "a reader once per event" if per_person else "every act of a reader"
     table.rows += [
         [words["nk_events"], nk.events, ""],
-        [words["nk_participations"], nk.participations, report.rules.participation],
+        [words["nk_participations"], nk.participations, counted],
         [words["nk_visits"], nk.visits, visits],
         [words["rules"], "", ""],
     ]
@@ -191,7 +218,7 @@ def event_cells(row: EventRow, words: Words) -> list:
         row.engagement,
         row.er_view,
         row.er_post,
-        words["deleted"] if row.deleted else "",
+        words["deleted"] if row.deleted else (words["in_chat"] if row.chat and not row.url else ""),
     ]
 
 
@@ -250,7 +277,7 @@ def roll_up_table(report: Report, words: Words) -> Table:
             words["nk_participations"],
             words["nk_visits"],
         ],
-        ["text", *(["num"] * (len(keys) + 3))],
+        ["text", *(["num"] * (len(keys) - 3)), "pct", "pct", "pct", "num", "num", "num"],
         widths=[30, *([13] * (len(keys) + 3))],
     )
     summaries = [(lib.name, lib.summary) for lib in report.libraries]

@@ -2,18 +2,25 @@
 
 CSV: UTF-8 with a BOM, ``;`` between fields and a header row — what Excel in a Russian
 locale opens correctly by double click. It holds the per-event table (one row per event
-and network: the diary's columns and the engagement figures); numbers use a dot.
+and network: the diary's columns and the engagement figures); with ``language = "ru"``
+decimals have a comma, as Excel and LibreOffice with Russian settings read numbers (with
+a dot they take ``0.17`` for text), in English a dot.
 Markdown: the whole report as readable text.
+
+Numbers read the same in every format: counts whole, rates in per cent with one
+decimal, other fractions (points, seconds) with one or two.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, tzinfo
+from zoneinfo import ZoneInfo
 
 from reports.model import EventRow, Report
 from reports.tables import (
+    Percent,
     Table,
     diary_table,
     events_table,
@@ -40,36 +47,63 @@ def show(value: object, kind: str, words: Words) -> str:
     if isinstance(value, time):
         return value.strftime("%H:%M")
     if isinstance(value, float):
-        if kind == "pct":
-            return f"{value:.2f}"
-        return str(int(value)) if value.is_integer() else f"{value:.1f}"
+        if kind == "pct" or isinstance(value, Percent):
+            return f"{value:.1f}"
+        if value.is_integer():
+            return str(int(value))
+        shown = f"{value:.2f}"  # one or two decimals: 1.5, 1.37
+        return shown[:-1] if shown.endswith("0") else shown
     return str(value)
 
 
 def to_csv(report: Report) -> str:
-    """The per-event table as CSV (BOM, ';', header row)."""
+    """The per-event table as CSV (BOM, ';', header row; a decimal comma in Russian)."""
     words = Words(report.language)
     table = events_table(report.rows, words, "")
+    comma = words.language == "ru"
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(table.headers)
     for row in table.rows:
-        writer.writerow([show(v, k, words) for v, k in zip(row, table.kinds, strict=True)])
+        cells = []
+        for value, kind in zip(row, table.kinds, strict=True):
+            cell = show(value, kind, words)
+            if comma and isinstance(value, float):
+                cell = cell.replace(".", ",")
+            cells.append(cell)
+        writer.writerow(cells)
     return "\ufeff" + buffer.getvalue()
 
 
 def heading(report: Report, words: Words) -> tuple[str, list[str]]:
-    """The report's title and its lines of context (period, libraries, time made)."""
+    """The report's title and its lines of context (period, libraries, time made).
+
+    The time it was made is the first library's local time (a network's libraries are
+    in id order), with its zone named.
+    """
     names = ", ".join(lib.name for lib in report.libraries)
     zones = ", ".join(sorted({lib.timezone for lib in report.libraries}))
     title = f"{words['report']}: {report.period.label}"
+    zone: tzinfo = ZoneInfo(report.libraries[0].timezone) if report.libraries else UTC
+    made = report.generated_at.astimezone(zone)
     lines = [
         f"{words['period']}: {show(report.period.first, 'date', words)} — "
         f"{show(report.period.last, 'date', words)} ({zones})",
         f"{words['libraries']}: {names}",
-        f"{words['generated']}: {report.generated_at:%Y-%m-%d %H:%M} UTC",
+        f"{words['generated']}: {words.when(made)} ({zone_name(made)})",
     ]
     return title, lines
+
+
+def zone_name(moment: datetime) -> str:
+    """A moment's time zone as a reader knows it: "Europe/Moscow, UTC+3"."""
+    offset = moment.utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    sign = "+" if minutes >= 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    utc = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "") if minutes else "UTC"
+    key = getattr(moment.tzinfo, "key", None)
+    return f"{key}, {utc}" if key and key != "UTC" else utc
 
 
 # A browser struggles with tens of MB of table: per library the HTML lists the events with

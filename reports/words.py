@@ -6,6 +6,7 @@ Markdown say the same thing in the same words.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from bot.config import ReportRules
@@ -23,8 +24,9 @@ LABELS: dict[str, dict[str, str]] = {
         "formula": "Формула",
         "all": "Всего",
         "events_held": "Онлайн-мероприятий проведено",
-        "posts": "Публикаций (с напоминаниями)",
+        "posts": "Публикаций (с напоминаниями и постами викторин и опросов)",
         "participations": "Участий (действий читателей)",
+        "anonymous": "в т. ч. действий без имени (анонимные голоса, реакции в Telegram)",
         "outside": "в т. ч. вне мероприятий (сообщения в чатах и т. п.)",
         "people": "Уникальных участников",
         "answers": "Ответов",
@@ -36,6 +38,7 @@ LABELS: dict[str, dict[str, str]] = {
         "poll_votes": "Голоса в опросах",
         "engagement": "Вовлечённость",
         "followers": "Подписчики на конец периода",
+        "group_members": "Участники групп и бесед викторин на конец периода",
         "growth": "Прирост подписчиков",
         "er_post": "ERpost, %",
         "er_view": "ERview, %",
@@ -56,6 +59,7 @@ LABELS: dict[str, dict[str, str]] = {
         "people_short": "Участников",
         "note": "Примечание",
         "deleted": "пост удалён",
+        "in_chat": "сообщения в беседе",
         "diary": "Дневник",
         "diary_title": "Выгрузка для дневника работы библиотеки",
         "six_nk": "6-НК",
@@ -98,6 +102,8 @@ LABELS: dict[str, dict[str, str]] = {
         "yes": "да",
         "no": "нет",
         "none": "нет данных за период",
+        "page": "Страница",
+        "of": "из",
     },
     "en": {
         "report": "Online events report",
@@ -111,8 +117,9 @@ LABELS: dict[str, dict[str, str]] = {
         "formula": "Formula",
         "all": "Total",
         "events_held": "Online events held",
-        "posts": "Posts (with reminders)",
+        "posts": "Posts (with reminders and quiz and poll posts)",
         "participations": "Participations (readers' acts)",
+        "anonymous": "of which acts of no named author (anonymous votes, Telegram reactions)",
         "outside": "of which outside events (chat messages etc.)",
         "people": "Unique participants",
         "answers": "Answers",
@@ -124,6 +131,7 @@ LABELS: dict[str, dict[str, str]] = {
         "poll_votes": "Poll votes",
         "engagement": "Engagement",
         "followers": "Followers at the end",
+        "group_members": "Members of the quiz groups and chats at the end",
         "growth": "Follower growth",
         "er_post": "ERpost, %",
         "er_view": "ERview, %",
@@ -144,6 +152,7 @@ LABELS: dict[str, dict[str, str]] = {
         "people_short": "Participants",
         "note": "Note",
         "deleted": "post deleted",
+        "in_chat": "messages in the community chat",
         "diary": "Diary",
         "diary_title": "Export for the library's work diary",
         "six_nk": "6-NK",
@@ -186,6 +195,8 @@ LABELS: dict[str, dict[str, str]] = {
         "yes": "yes",
         "no": "no",
         "none": "no data for the period",
+        "page": "Page",
+        "of": "of",
     },
 }
 
@@ -206,27 +217,48 @@ FORMULAS = {
     "ru": {
         "engagement": "лайки + реакции + репосты + комментарии (что сеть показывает; "
         "пересылки в Telegram боту не видны)",
-        "er_post": "вовлечённость ÷ число публикаций ÷ подписчики × 100 %",
-        "er_view": "вовлечённость ÷ просмотры × 100 % (по публикациям с известными просмотрами)",
-        "er_day": "вовлечённость ÷ дней в периоде ÷ подписчики × 100 %",
-        "er_telegram": "(пересылки + реакции + комментарии) ÷ просмотры × 100 %",
-        "err": "просмотры на публикацию ÷ подписчики × 100 %",
+        "er_post": "среднее по публикациям в каналах и на стене (не в беседах): "
+        "вовлечённость публикации ÷ подписчики её сети × 100 %; «Всего» — среднее по всем "
+        "таким публикациям",
+        "er_view": "вовлечённость ÷ просмотры × 100 % (по публикациям с известными "
+        "просмотрами; «Всего» — по суммам)",
+        "er_day": "вовлечённость публикаций в каналах и на стене ÷ дней в периоде ÷ "
+        "подписчики × 100 %; «Всего» — по суммам сетей с известными подписчиками",
+        "er_telegram": "(пересылки + реакции + комментарии) ÷ просмотры × 100 % (по суммам)",
+        "err": "среднее по публикациям канала: просмотры ÷ подписчики × 100 %",
         "growth": "подписчики на конец − подписчики на начало периода",
-        "people": "разные псевдонимы; ВКонтакте и Telegram считаются отдельно",
-        "participations": "ответы, комментарии, голоса, реакции и т. п.; "
-        "вступления и выходы не считаются",
+        "followers": "подписчики каналов и участники сообществ; без групп и бесед викторин",
+        "group_members": "группы и беседы, где идут викторины; в подписчики и ER не входят",
+        "people": "разные псевдонимы; ВКонтакте и Telegram считаются отдельно; "
+        "действия без имени участников не дают",
+        "participations": "ответы, комментарии, голоса в опросах, реакции в Telegram, лайки "
+        "ВКонтакте, сообщения; голоса и реакции, авторов которых сеть не называет, — по "
+        "счётчикам сети; вступления и выходы не считаются",
+        "anonymous": "голоса в анонимных опросах сверх названных и анонимные реакции в "
+        "Telegram: число действий известно, авторы — нет; при любом правиле participation "
+        "считаются по числу действий",
     },
     "en": {
         "engagement": "likes + reactions + reposts + comments (what the network shows; "
         "Telegram forwards are not visible to a bot)",
-        "er_post": "engagement ÷ posts ÷ followers × 100 %",
-        "er_view": "engagement ÷ views × 100 % (posts whose views are shown)",
-        "er_day": "engagement ÷ days in the period ÷ followers × 100 %",
-        "er_telegram": "(forwards + reactions + comments) ÷ views × 100 %",
-        "err": "views per post ÷ subscribers × 100 %",
+        "er_post": "mean over the posts in channels and on walls (not in chats): a post's "
+        "engagement ÷ its network's followers × 100 %; Total: the mean over all such posts",
+        "er_view": "engagement ÷ views × 100 % (posts whose views are shown; Total: of the sums)",
+        "er_day": "engagement of the posts in channels and on walls ÷ days in the period ÷ "
+        "followers × 100 %; Total: of the sums over the networks whose followers are known",
+        "er_telegram": "(forwards + reactions + comments) ÷ views × 100 % (of the sums)",
+        "err": "mean over the channel's posts: views ÷ subscribers × 100 %",
         "growth": "followers at the end − followers at the start of the period",
-        "people": "distinct pseudonyms; VK and Telegram counted apart",
-        "participations": "answers, comments, votes, reactions etc.; joins and leaves excluded",
+        "followers": "channel subscribers and community members; quiz groups and chats excluded",
+        "group_members": "groups and chats where quizzes are held; not in followers or ER",
+        "people": "distinct pseudonyms; VK and Telegram counted apart; acts of no named "
+        "author give no participants",
+        "participations": "answers, comments, poll votes, Telegram reactions, VK likes, "
+        "messages; votes and reactions whose authors the network does not name are taken "
+        "from its counters; joins and leaves excluded",
+        "anonymous": "votes in anonymous polls beyond the named ones and Telegram's anonymous "
+        "reactions: the number of acts is known, their authors are not; counted as acts "
+        "under either participation rule",
     },
 }
 
@@ -270,9 +302,10 @@ class Words:
             ),
             "participation": (
                 (
-                    "читатель считается один раз на мероприятие"
+                    "читатель считается один раз на мероприятие; действия без имени — "
+                    "по числу действий"
                     if ru
-                    else "a reader counts once per event"
+                    else "a reader counts once per event; acts of no named author, as acts"
                 )
                 if per_person
                 else ("каждое действие — участие" if ru else "every act is a participation")
@@ -300,3 +333,60 @@ class Words:
                 meaning["kinds"],
             ),
         ]
+
+
+_VOWELS = frozenset("аеёиоуыэюяaeiouy")
+_LETTERS = re.compile(r"[^\W\d_]+")
+# Consonant pairs that begin a syllable together ("про", "бла"): not split.
+_ONSETS = frozenset(a + b for a in "бвгдкптфbcdfgkpt" for b in "рлrl")
+
+
+def break_points(word: str) -> list[int]:
+    """Where a word may be hyphenated: the usual Russian rules (which serve English
+    well enough). Each part keeps two letters and a vowel; ь, ъ and й stay with the
+    letter before them; a single consonant before a vowel starts its syllable (ли-те),
+    two consonants are split (ком-мен) unless they begin a syllable together (про)."""
+    core = word.strip("()«»\"'.,:;!?%")
+    start = word.find(core)
+    lower = core.lower()
+    if len(core) < 5 or not _LETTERS.fullmatch(core):
+        return []
+    kinds = "".join("g" if c in _VOWELS else "x" if c in "ьъй" else "s" for c in lower)
+    points = []
+    for i in range(2, len(core) - 1):
+        left, right = kinds[:i], kinds[i:]
+        if "g" not in left or "g" not in right or right[0] in "gx":
+            continue
+        if (
+            left[-1] == "x"  # напоминань-ями
+            or (left[-1] == "g" and right[:2] == "sg")  # ли-те
+            or (left[-1] == "g" and right[:3] == "ssg" and lower[i : i + 2] in _ONSETS)  # ме-ро-при
+            or (left[-2:] == "gs" and right[:2] == "sg" and lower[i - 1 : i + 1] not in _ONSETS)
+            or (left[-2:] == "gs" and right[:3] == "ssg")  # об-слу
+            or (left[-3:] == "gss" and right[:2] == "sg")  # участ-ни
+        ):
+            points.append(start + i)
+    return points
+
+
+def hyphenate(text: str, width: int) -> str:
+    """``text`` with its words longer than ``width`` letters broken by hyphens and line
+    breaks where the rules allow (for a narrow column's header)."""
+    words = []
+    for word in text.split(" "):
+        pieces = []
+        for part in re.findall(r"[^-]+-?|-", word):  # a compound breaks at its own hyphen
+            lines = []
+            while len(part) > width:
+                fits = [i for i in break_points(part.rstrip("-")) if i + 1 <= width]
+                if not fits:
+                    break
+                lines.append(part[: fits[-1]] + "-")
+                part = part[fits[-1] :]
+            pieces.append("\n".join([*lines, part]))
+        joined = pieces[0] if pieces else ""
+        for piece in pieces[1:]:
+            fits = len(joined.rsplit("\n", 1)[-1]) + len(piece.split("\n", 1)[0]) <= width
+            joined += piece if fits else "\n" + piece
+        words.append(joined)
+    return " ".join(words)

@@ -9,6 +9,8 @@ must be a PNG or JPEG inside, not only by its name.
 ``load_events`` reads the folder: one problem per bad file, per file whose name
 only looks like an event file (``club.toml.txt``), per copy of another file's
 event, and, given the time, per event that has passed and is not in the plan yet.
+A bad file costs only itself: whatever goes wrong while reading it (even a bug of
+ours) becomes its problem (``as_problem``), and the other files load.
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import Config, LibraryConfig, parse_duration
+from bot.config import Config, LibraryConfig, parse_duration, say_duration
 from bot.errors import EventFileError, InputError
 from bot.texts import TextError, check_template
-from bot.tomlfile import line_of, nearest, read_toml, unknown_key
+from bot.tomlfile import key_name, line_of, nearest, read_toml, unknown_key
 from scheduler.quiz_model import Question, QuizSettings
-from scheduler.recurrence import Recurrence, RepeatError, occurrences, parse_repeat
+from scheduler.recurrence import YEARS, Recurrence, RepeatError, occurrences, parse_repeat
 
 NETWORKS = ("telegram", "vk")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_REMINDER = timedelta(days=366)  # the longest a reminder may come before its event
 _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 ANNOUNCEMENT_KEYS = (
     *("kind", "library", "title", "text", "at", "networks", "image", "text_by_network"),
@@ -87,7 +90,7 @@ class _Fields:
     def fail(self, key: str, message: str, *sub: str) -> EventFileError:
         # A key of an inline table ({ vk = "..." }) has no line of its own: name the table's.
         line = line_of(self.text, (key, *sub)) or (line_of(self.text, (key,)) if sub else None)
-        return EventFileError(self.path, ".".join((key, *sub)), message, line)
+        return EventFileError(self.path, ".".join(map(key_name, (key, *sub))), message, line)
 
     def refuse_unknown(self, known: Collection[str], what: str) -> None:
         """Fail on the first key that ``what`` (e.g. "a poll") does not read."""
@@ -125,8 +128,9 @@ def load_event(path: Path, config: Config) -> Event:
     data, text = read_toml(path, EventFileError)
     fields = _Fields(path, text, data)
     kind = data.get("kind")
-    if kind not in PARSERS:
-        raise fields.fail("kind", f"unknown kind {kind!r}; known: {', '.join(sorted(PARSERS))}")
+    if not isinstance(kind, str) or kind not in PARSERS:
+        what = f"unknown kind {kind!r}" if isinstance(kind, str | None) else "must be text"
+        raise fields.fail("kind", f"{what}; known: {', '.join(sorted(PARSERS))}")
     if not _STEM.match(path.stem):
         raise EventFileError(path, "", "file name must be latin letters, digits, '-', '_' or '.'")
     library_id = data.get("library")
@@ -154,17 +158,21 @@ def load_events(
     Of two files with the same event, the planned one (else the first by name) loads.
     """
     folder = folder or config.events_dir
-    if not folder.is_dir():
+    try:
+        paths = sorted(folder.iterdir())
+    except (FileNotFoundError, NotADirectoryError):
         return [], [EventFileError(folder, "events_dir", "events folder not found")]
+    except OSError as exc:
+        return [], [EventFileError(folder, "events_dir", f"cannot read: {exc.strerror}")]
     events, problems = [], []
-    for path in sorted(folder.iterdir()):
+    for path in paths:
         if not path.is_file():
             continue  # a subfolder (an archive of past events, say) is not read
         if path.name.endswith(".toml"):
             try:
                 events.append(load_event(path, config))
-            except InputError as exc:
-                problems.append(exc)
+            except Exception as exc:  # whatever it is, it costs only this file
+                problems.append(as_problem(path, exc))
         elif ".toml" in path.name.lower() and not path.name.startswith("."):
             problems.append(_not_read(path))  # hidden files: an editor's swap files
     if now is not None:
@@ -174,6 +182,22 @@ def load_events(
     events, copies = _refuse_copies(events, planned)
     problems += copies
     return events, sorted(problems, key=lambda problem: problem.path)
+
+
+def as_problem(source: str | Path, exc: Exception) -> InputError:
+    """What went wrong with one event file, as its problem: the error itself if it is one.
+
+    Anything else (a bug of ours, a file that makes a library fail) is named by its kind
+    and message, on one line, so a librarian can report it and the other files still load.
+    """
+    if isinstance(exc, InputError):
+        return exc
+    if isinstance(exc, TextError):
+        return EventFileError(source, "text", str(exc))
+    message = " ".join(str(exc).split())[:300] or "no details"
+    return EventFileError(
+        source, "", f"cannot be read ({type(exc).__name__}: {message}); please report this"
+    )
 
 
 def _not_read(path: Path) -> EventFileError:
@@ -305,6 +329,13 @@ def _reminders(fields: _Fields) -> tuple[timedelta, ...]:
     parsed = [parse_duration(v) for v in value] if isinstance(value, list) else [None]
     if any(p is None or p.total_seconds() <= 0 for p in parsed) or len(parsed) > 5:
         raise fields.fail("remind_before", 'must list up to 5 durations such as "1d", "2h"')
+    for raw, before in zip(value, parsed, strict=True):
+        if before > MAX_REMINDER:
+            raise fields.fail(
+                "remind_before",
+                f"{raw!r} is too long: a reminder comes at most "
+                f"{say_duration(MAX_REMINDER)} before the event",
+            )
     return tuple(sorted(set(parsed), reverse=True))
 
 
@@ -343,6 +374,9 @@ def _local_time(fields: _Fields, key: str, library: LibraryConfig) -> datetime:
             key,
             f"write local time without an offset; the library's zone ({library.timezone.key}) applies",
         )
+    first, last = YEARS
+    if not first <= value.year <= last:
+        raise fields.fail(key, f"must be in the years {first} to {last}, not {value.isoformat()}")
     return value.replace(tzinfo=library.timezone)
 
 

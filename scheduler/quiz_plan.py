@@ -26,7 +26,7 @@ from pathlib import Path
 from bot.config import Config, LibraryConfig
 from bot.errors import EventFileError
 from bot.platforms.vk_quiz import INLINE_BUTTONS
-from bot.texts import TextError, human_time, render_post
+from bot.texts import TextError, human_time, render_post, render_text
 from bot.tomlfile import line_of
 from scheduler.events import Event
 from scheduler.quiz_model import Question, QuizSettings
@@ -189,12 +189,14 @@ def _question_payload(
         extra = {**context, "number": question.number, "total": total}
         extra["options"] = list(question.options)
         extra["mode"] = settings.mode
-        extra["intro"] = event.text if settings.mode == "comments" else ""
+        extra["intro"] = ""
+        if settings.mode == "comments":  # the one post carries the librarian's intro
+            extra["intro"] = _render_intro(event, context)
         field = f"questions[{question.number}].text"
-        source = question.text
+        source = question.text  # plain text, not a template: shown as written
         if len(question.correct) > 1:
             source += "\n\n" + SEVERAL[config.language][style]
-        text = _render(event, "quiz_question", network, config, source, extra, field)
+        text = _render(event, "quiz_question", network, config, source, extra, field, False)
     spec = question.spec()
     spec.update(
         speed_bonus=settings.speed_bonus,
@@ -215,12 +217,26 @@ def _question_payload(
 
 
 def _render(
-    event: Event, kind: str, network: str, config: Config, source: str, context: dict, field: str
+    event: Event,
+    kind: str,
+    network: str,
+    config: Config,
+    source: str,
+    context: dict,
+    field: str,
+    template: bool = True,
 ) -> str:
     try:
-        return render_post(kind, network, config.language, source, context)
+        return render_post(kind, network, config.language, source, context, template=template)
     except TextError as exc:
         raise EventFileError(event.source, field, str(exc)) from None
+
+
+def _render_intro(event: Event, context: dict) -> str:
+    try:
+        return render_text(event.text, context)
+    except TextError as exc:
+        raise EventFileError(event.source, "text", str(exc)) from None
 
 
 def question_times(event: Event) -> list[datetime]:

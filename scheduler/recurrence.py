@@ -3,6 +3,10 @@
 ``parse_repeat`` checks the table (RepeatError names the field); ``occurrences``
 expands a rule into aware local times, keeping the wall-clock time across DST
 changes; ``describe`` says a rule in Russian or English for ``bibliobot plan``.
+
+Every time an event file gives lies within ``YEARS`` (2000 to 2100): far from the ends
+of the calendar (years 1 and 9999), where a reminder before a time, or a time zone
+conversion, would overflow.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KEYS = ("every", "interval", "weekdays", "nth_weekday", "until", "count", "skip")
 MAX_OCCURRENCES = 1000
 MAX_INTERVAL = 100
+YEARS = (2000, 2100)  # the first and the last year an event may be in
 _FREQ = {"day": rr.DAILY, "week": rr.WEEKLY, "month": rr.MONTHLY}
 _FIRST = "; `at` must be the first occurrence"
 _NTH = re.compile(r"^(-?[1-5])(mon|tue|wed|thu|fri|sat|sun)$")
@@ -135,6 +140,13 @@ def parse_repeat(table: Any, first: datetime) -> Recurrence:
     dates = [moment.date() for moment in itertools.islice(_times(start, rule), MAX_OCCURRENCES + 1)]
     if len(dates) > MAX_OCCURRENCES:
         raise RepeatError("repeat.until", f"gives more than {MAX_OCCURRENCES} occurrences")
+    late = next((day for day in dates if day.year > YEARS[1]), None)
+    if late is not None:
+        raise RepeatError(
+            "repeat.until" if count is None else "repeat.count",
+            f"goes on past the year {YEARS[1]} (to {late}); "
+            f"the bot plans for the years {YEARS[0]} to {YEARS[1]}",
+        )
     for day in skipped:
         if day not in dates:
             raise RepeatError("repeat.skip", f"{day} is not one of the dates this rule gives")

@@ -14,16 +14,25 @@ start and kept in step with it by ``sync()``. Delivery rules:
   Telegram has no such key, so the action becomes uncertain and admins are told
   (unless the library set ``resend_uncertain``);
 * any other platform error fails the action at once, with its reason.
+
+Once a send is over its outcome is known here; if the database refuses to record it (a
+full disk, a lock held too long), the outcome is kept in memory and written again with
+backoff until it is stored, so a published post still ends ``sent`` with its
+publication. Only a stop gives up, with an ERROR naming the outcome (the action then
+stays ``sending`` and the next start treats it as interrupted).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
+import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import sqlite_utils
@@ -46,6 +55,7 @@ log = logging.getLogger(__name__)
 
 Notify = Callable[[str, str], Awaitable[None]]
 MAX_BACKOFF = 300.0
+STORE_BACKOFF = 60.0  # seconds: the longest pause between attempts to record an outcome
 
 
 class Runner:
@@ -71,6 +81,9 @@ class Runner:
         self._armed: dict[int, str] = {}  # action id → the time its job was armed for
         # Further action kinds (quiz questions, closes, results): kind → handler(row).
         self.handlers: dict[str, Callable[[dict], Awaitable[Published | None]]] = {}
+        self.store_delay = 1.0  # first pause before recording an outcome again; doubles
+        self.store_pause: Callable[[float], Awaitable[None]] = self._pause  # tests record it
+        self._stopping = asyncio.Event()
 
     # -- arming ------------------------------------------------------------
 
@@ -83,6 +96,7 @@ class Runner:
 
     async def stop(self) -> None:
         """Stop firing; let the actions being sent finish."""
+        self._stopping.set()  # outcomes the database refuses are tried once more, then left
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self._tasks:
@@ -179,7 +193,10 @@ class Runner:
             log.exception("action %s crashed", action_id)
             row = self.db["actions"].get(action_id)
             if row["state"] == SENDING:
-                self._finish(row, FAILED, "internal error; see the log", to_db(self.clock.now()))
+                reason = "internal error; see the log"
+                await self._store(
+                    row, reason, lambda: self._finish(row, FAILED, reason, to_db(self.clock.now()))
+                )
         finally:
             if task:
                 self._tasks.discard(task)
@@ -233,18 +250,14 @@ class Runner:
         )
         try:
             published = await platform.publish(post)
-        except RetryLater as exc:
-            self._retry(row, exc, exc.delay)
-        except AmbiguousOutcome as exc:
-            if row["network"] == "vk" or self._resend(row):
-                self._retry(row, exc, 1.0)  # VK: the same guid makes the repeat harmless
-            else:
-                reason = f"{exc}; not re-sent to avoid a double post"
-                self._finish(row, UNCERTAIN, reason, to_db(self.clock.now()))
         except PlatformError as exc:
-            self._finish(row, FAILED, str(exc), to_db(self.clock.now()))
+            await self._store(row, str(exc), partial(self._failed, row, exc))
         else:
-            self._record_publication(row, published)
+            await self._store(
+                row,
+                f"published as {published.url}",
+                partial(self._record_publication, row, published),
+            )
 
     async def _handle(self, row: dict) -> None:
         """A kind with its own handler; errors are treated as for posts."""
@@ -255,22 +268,67 @@ class Runner:
         try:
             with dispatching(lambda: self._mark_dispatched(row["id"])):
                 published = await self.handlers[row["kind"]](row)
-        except RetryLater as exc:
+        except PlatformError as exc:
+            await self._store(row, str(exc), partial(self._failed, row, exc))
+        else:
+            if published is not None:
+                await self._store(
+                    row,
+                    f"published as {published.url}",
+                    partial(self._record_publication, row, published),
+                )
+            else:
+                await self._store(row, "done", partial(self._done, row))
+
+    def _failed(self, row: dict, exc: PlatformError) -> None:
+        """Record a send that did not succeed: retried, uncertain or failed by its kind."""
+        if isinstance(exc, RetryLater):
             self._retry(row, exc, exc.delay)
-        except AmbiguousOutcome as exc:
+        elif isinstance(exc, AmbiguousOutcome):
             if row["network"] == "vk" or self._resend(row):
                 self._retry(row, exc, 1.0)  # VK: guid / random_id make the repeat harmless
             else:
                 reason = f"{exc}; not re-sent to avoid a double post"
                 self._finish(row, UNCERTAIN, reason, to_db(self.clock.now()))
-        except PlatformError as exc:
-            self._finish(row, FAILED, str(exc), to_db(self.clock.now()))
         else:
-            if published is not None:
-                self._record_publication(row, published)
-            else:
-                done = {"state": SENT, "finished_at": to_db(self.clock.now()), "error": None}
-                self.db["actions"].update(row["id"], done)
+            self._finish(row, FAILED, str(exc), to_db(self.clock.now()))
+
+    def _done(self, row: dict) -> None:
+        done = {"state": SENT, "finished_at": to_db(self.clock.now()), "error": None}
+        self.db["actions"].update(row["id"], done)
+
+    async def _store(self, row: dict, outcome: str, write: Callable[[], None]) -> None:
+        """Record an outcome already known; while the database refuses the write (a full
+        disk, a lock), keep it and try again with backoff, until stored or stopped."""
+        delay = self.store_delay
+        while True:
+            try:
+                write()
+                return
+            except sqlite3.OperationalError as exc:
+                if self._stopping.is_set():
+                    log.error(
+                        "action %s: %s; the database did not record it (%s), so it stays "
+                        "'sending' and is treated as interrupted at the next start",
+                        row["key"],
+                        outcome,
+                        exc,
+                    )
+                    return
+                log.warning(
+                    "action %s: %s; not recorded yet (%s), trying again in %.0f s",
+                    row["key"],
+                    outcome,
+                    exc,
+                    delay,
+                )
+            await self.store_pause(delay)
+            delay = min(delay * 2, STORE_BACKOFF)
+
+    async def _pause(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if the runner is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
     def _mark_dispatched(self, action_id: int) -> None:
         with self.db.atomic():

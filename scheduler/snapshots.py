@@ -4,6 +4,8 @@ One snapshot firing claims every other due snapshot of the same network, so a
 thousand posts of ten communities cost a handful of requests (VK ``execute``),
 not a thousand. Samples are append-only: a report can always be recomputed.
 What a network does not show is stored as not available, never as zero.
+Messages in a VK community chat (a live quiz's) are neither wall posts nor a community:
+nothing is read for them, as asking VK would fail for every community read with them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sqlite_utils
 
 from bot.interactions import latest_poll_totals, latest_reactions
 from bot.platforms.base import Platform, PostMetrics
+from bot.platforms.vk_quiz import is_chat
 from bot.samples import store_samples
 from bot.storage import PENDING, SENDING, SENT, to_db
 from scheduler.plan import COMMUNITY, SNAPSHOT
@@ -107,6 +110,10 @@ def rows_to_work(
 
 async def _collect_vk(db, platform, publications, targets, now, source: str) -> int:
     """Store each request's figures as its answer comes in: writing overlaps rate waits."""
+    # wall.getById would find no such post (stored as deleted), and groups.getById refuses
+    # the whole call (error 100) for a chat's peer id, leaving every community unmeasured.
+    publications = [p for p in publications if not is_chat(p["target"])]
+    targets = [(library, target) for library, target in targets if not is_chat(target)]
     by_post = {(-int(p["target"]), int(p["remote_id"])): p for p in publications}
     by_poll = {(-int(p["target"]), int(p["poll_id"])): p for p in publications if p.get("poll_id")}
     groups = sorted({int(target) for _, target in targets})

@@ -1,12 +1,16 @@
 """Exactly-once through crashes: the bot is SIGKILLed again and again while it posts.
 
 The bot runs as a separate process against the stand-ins (which live in this
-test process and survive every kill). After the schedule of 200+ actions over
-four libraries, the stand-ins' state must show: every VK post exactly once;
-every Telegram post at most once, and each one missing marked uncertain or
-failed in the database — none lost without a trace. A second run adds about
-20 % injected faults (429, 5xx, timeouts, dropped connections, answers lost
-after the post was made).
+test process and survive every kill), and is killed at seeded random moments
+while several libraries post to VK and to two Telegram channels each. Then the
+stand-ins and the database must agree: every VK post exactly once; every
+Telegram post at most once, and each one missing marked uncertain or failed —
+none lost without a trace; each publication row names a post the stand-in holds,
+with its text, and each ``sent`` action has one. A second run adds about 20 %
+injected faults (429, 5xx, slow answers, dropped connections, answers lost after
+the post was made). The sizes are ``tests.reliability``'s: short in ``make test``,
+full in ``make reliability``; each run prints its figures (kills, posts, doubled,
+lost, uncertain).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,10 +31,13 @@ import sqlite_utils
 
 from sandbox.fleet import build_fleet
 from sandbox.server import Sandbox
+from tests.reliability import figures, size
 
-LIBRARIES = 4
-EVENTS_PER_LIBRARY = 17
-CHATS_PER_LIBRARY = 2  # each event: one VK post + two Telegram posts → 204 actions
+LIBRARIES = size(3, 8)
+EVENTS_PER_LIBRARY = size(8, 17)  # at most 19 a minute per Telegram chat: no waiting
+CHATS_PER_LIBRARY = 2  # each event: one VK post + two Telegram posts
+KILLS = size(3, 20)
+SPREAD = size(5, 36)  # seconds over which a library's events are due
 FAULTS = (
     "sendMessage:429:0.04,sendMessage:5xx:0.04,sendMessage:ambiguous:0.05,"
     "sendMessage:slow:0.03:2,sendMessage:reset:0.04,"
@@ -39,7 +47,7 @@ FAULTS = (
 
 
 def build(tmp_path: Path, box: Sandbox, start: datetime, spread: float) -> tuple[Path, dict]:
-    """Four libraries on the stand-ins, each with 17 events a few hundred ms apart."""
+    """The libraries on the stand-ins, each with its events spread over ``spread`` seconds."""
     fleet = build_fleet(
         box,
         tmp_path,
@@ -89,7 +97,7 @@ def run_with_kills(config: Path, env: dict, seed: int, kills: int, log: Path) ->
                 process.wait()
                 done_kills += 1
                 continue
-            deadline = time.monotonic() + 90
+            deadline = time.monotonic() + size(90, 240)
             db_path = config.parent / "fleet.db"
             while open_actions(db_path) != 0 and time.monotonic() < deadline:
                 time.sleep(0.2)
@@ -98,42 +106,72 @@ def run_with_kills(config: Path, env: dict, seed: int, kills: int, log: Path) ->
             return done_kills
 
 
-def check(box: Sandbox, db_path: Path) -> dict[str, int]:
-    """The invariants; returns counts by outcome for the report."""
+@dataclass
+class Tally:
+    """What the stand-ins and the database say about every planned post."""
+
+    posts: int = 0
+    doubled: list[str] = field(default_factory=list)  # actions with two posts or more
+    lost: list[str] = field(default_factory=list)  # neither on the stand-in nor marked so
+    disagree: list[str] = field(default_factory=list)  # database and stand-in differ
+    outcomes: dict[str, int] = field(default_factory=dict)  # "network:state" → actions
+
+    def count(self, key: str) -> None:
+        self.outcomes[key] = self.outcomes.get(key, 0) + 1
+
+
+def tally(box: Sandbox, db_path: Path) -> Tally:
+    """Each planned post against the stand-ins: once, marked, or lost; rows against posts."""
     db = sqlite_utils.Database(db_path)
-    actions = list(db["actions"].rows_where("kind = 'publish'"))
-    assert len(actions) == LIBRARIES * EVENTS_PER_LIBRARY * (1 + CHATS_PER_LIBRARY)
-    vk_posts: dict[str, list[dict]] = {}
+    result = Tally()
+    vk_posts: dict[str, list[dict]] = {}  # first line (the title) → posts
+    vk_by_id: dict[tuple[str, str], dict] = {}  # (community, post id) → post
     for community in box.info()["vk"]["communities"]:
         for post in box.vk.posts(community["group_id"]):
             vk_posts.setdefault(post["text"].split("\n")[0], []).append(post)
-    outcomes: dict[str, int] = {}
-    for action in actions:
+            vk_by_id[(str(community["group_id"]), str(post["id"]))] = post
+    tg_messages: dict[str, list[dict]] = {}  # chat → its messages
+    for action in db["actions"].rows_where("kind = 'publish'"):
+        result.posts += 1
         title = db["events"].get(action["event_id"])["title"]
-        state = action["state"]
-        outcomes[f"{action['network']}:{state}"] = (
-            outcomes.get(f"{action['network']}:{state}", 0) + 1
-        )
-        assert state not in ("pending", "sending"), action["key"]
-        publication = next(db["publications"].rows_where("action_id = ?", [action["id"]]), None)
+        state, key = action["state"], action["key"]
+        result.count(f"{action['network']}:{state}")
+        publications = list(db["publications"].rows_where("action_id = ?", [action["id"]]))
         if action["network"] == "vk":
-            posts = vk_posts.get(title, [])
-            assert len(posts) == 1, (action["key"], state, len(posts))
-            assert state == "sent" and publication["remote_id"] == str(posts[0]["id"])
+            found = vk_posts.get(title, [])
         else:
-            found = [
-                m
-                for m in box.telegram.messages(int(action["target"]))
-                if title in m.get("text", "")
-            ]
-            assert len(found) <= 1, (action["key"], len(found))
-            if not found:
-                assert state in ("uncertain", "failed"), (action["key"], state)
-            elif state == "sent":
-                assert publication["remote_id"] == str(found[0]["message_id"])
+            chat = action["target"]
+            if chat not in tg_messages:
+                tg_messages[chat] = box.telegram.messages(int(chat))
+            found = [m for m in tg_messages[chat] if title in m.get("text", "")]
+        if len(found) > 1:
+            result.doubled.append(key)
+        if state in ("pending", "sending") or (not found and state == "sent"):
+            result.lost.append(f"{key} ({state}, {len(found)} on the stand-in)")
+        elif not found and state not in ("uncertain", "failed"):
+            result.lost.append(f"{key} ({state}, none on the stand-in)")
+        if state == "sent" and len(publications) != 1:
+            result.disagree.append(f"{key}: sent with {len(publications)} publication rows")
+        if state != "sent" and publications:
+            result.disagree.append(f"{key}: {state} with a publication row")
+        for publication in publications:
+            if action["network"] == "vk":
+                post = vk_by_id.get((publication["target"], publication["remote_id"]))
+                text = post["text"] if post else None
             else:
-                assert state == "uncertain", (action["key"], state)
-    return outcomes
+                message = next(
+                    (
+                        m
+                        for m in tg_messages[action["target"]]
+                        if str(m["message_id"]) == publication["remote_id"]
+                    ),
+                    None,
+                )
+                text = message.get("text") if message else None
+            if text is None or title not in text:
+                result.disagree.append(f"{key}: publication {publication['remote_id']} not found")
+    db.close()
+    return result
 
 
 @pytest.mark.parametrize("faults", [False, True], ids=["kills", "kills+faults"])
@@ -143,11 +181,25 @@ def test_posts_survive_repeated_sigkill(tmp_path: Path, faults: bool) -> None:
         if faults:
             box.set_faults(FAULTS, seed=5)
         start = datetime.now(UTC) + timedelta(seconds=3)
-        config, env = build(tmp_path, box, start, spread=10.0)
+        config, env = build(tmp_path, box, start, spread=SPREAD)
         kills = run_with_kills(
-            config, env, seed=9 if faults else 8, kills=6, log=tmp_path / "bot.log"
+            config, env, seed=9 if faults else 8, kills=KILLS, log=tmp_path / "bot.log"
         )
-        outcomes = check(box, tmp_path / "fleet.db")
-    assert kills == 6
-    assert outcomes.get("vk:sent") == LIBRARIES * EVENTS_PER_LIBRARY
-    print(f"outcomes after {kills} kills (faults={faults}): {outcomes}")
+        found = tally(box, tmp_path / "fleet.db")
+        fired = sum(len(box.state()[n]["faults"]["fired"]) for n in ("telegram", "vk"))
+    uncertain = found.outcomes.get("telegram:uncertain", 0)
+    figures(
+        f"crash[{'kills+faults' if faults else 'kills'}]",
+        kills=kills,
+        posts=found.posts,
+        doubled=len(found.doubled),
+        lost=len(found.lost),
+        uncertain=uncertain,
+        failed=sum(n for k, n in found.outcomes.items() if k.endswith(":failed")),
+        disagreements=len(found.disagree),
+        faults_fired=fired,
+    )
+    assert kills == KILLS
+    assert found.posts == LIBRARIES * EVENTS_PER_LIBRARY * (1 + CHATS_PER_LIBRARY)
+    assert found.doubled == [] and found.lost == [] and found.disagree == []
+    assert found.outcomes.get("vk:sent") == LIBRARIES * EVENTS_PER_LIBRARY  # guid: no doubt

@@ -1,24 +1,32 @@
-"""The demo: the sample announcement reaches both stand-ins and the report shows its metrics."""
+"""The demo: the sample announcement reaches both stand-ins, and the report of the day is
+the one `bibliobot report` writes (the same code, all four formats)."""
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 from pathlib import Path
 
-from bot.demo import AUDIENCE, run_demo
+import openpyxl
+
+from bot.demo import AUDIENCE, DemoResult, run_demo
+from reports.tables import EVENT_KEYS
+from reports.words import Words
 
 
 async def test_demo_posts_measures_and_reports(tmp_path: Path) -> None:
     lines: list[str] = []
     result = await run_demo(tmp_path / "out", "ru", say=lines.append, lead=1.0)
+    assert result.ok
     rows = {r.network: r for r in result.rows if r.title.startswith("Встреча книжного клуба")}
-    assert {n: r.state for n, r in rows.items()} == {"telegram": "sent", "vk": "sent"}
-    assert (rows["vk"].views, rows["vk"].likes) == (AUDIENCE["views"], AUDIENCE["likes"])
-    assert rows["vk"].members == AUDIENCE["vk_members"]
-    assert rows["telegram"].reactions == AUDIENCE["thumbs"] + AUDIENCE["hearts"]
-    assert rows["telegram"].comments == 1  # the reader's reply in the discussion group
-    assert rows["telegram"].views is None
+    assert set(rows) == {"telegram", "vk"}
+    vk, telegram = rows["vk"].figures, rows["telegram"].figures
+    assert (vk["views"], vk["likes"]) == (AUDIENCE["views"], AUDIENCE["likes"])
+    assert rows["vk"].followers == AUDIENCE["vk_members"]
+    assert telegram["reactions"] == AUDIENCE["thumbs"] + AUDIENCE["hearts"]
+    assert telegram["comments"] == 1  # the reader's reply in the discussion group
+    assert telegram.get("views") is None
     posts = {p["text"].split("\n", 1)[0]: p for p in result.stand_in_state["vk"]["posts"]}
     assert len(posts) == 3
     assert posts["Встреча книжного клуба «Читаем вместе»"]["views"] == AUDIENCE["views"]
@@ -29,12 +37,35 @@ async def test_demo_posts_measures_and_reports(tmp_path: Path) -> None:
     assert "Анна Смирнова" in results["text"] and "Глеб Лисицын" in results["text"]
     assert "Вера Ким" not in results["text"]  # a wrong answer does not win
     assert any("ответов 5, верных 3" in line for line in lines), lines
-    table = list(
-        csv.reader(io.StringIO(result.report_csv.read_text(encoding="utf-8-sig")), delimiter=";")
-    )
-    assert table[0][0] == "Дата и время" and len(table) == 3
-    assert "Встреча книжного клуба" in result.report_md.read_text(encoding="utf-8")
-    assert any("Отчёт записан" in line for line in lines)
     assert (tmp_path / "out" / "config.toml").is_file() and (
         tmp_path / "out" / "events" / "announcement.toml"
     ).is_file()
+    _the_report_of_bibliobot_report_in_four_formats(result, lines)
+
+
+def _the_report_of_bibliobot_report_in_four_formats(result: DemoResult, lines: list[str]) -> None:
+    assert sorted(result.files) == ["csv", "html", "md", "xlsx"]
+    assert all(path.stat().st_size > 500 for path in result.files.values())
+    assert any("как его пишет `bibliobot report`" in line for line in lines), lines
+    # The CSV, the XLSX's events and the Markdown list the same events, in the same columns:
+    # the quiz too, not only the announcements as the old demo report did.
+    headers = [Words("ru")[key] for key in EVENT_KEYS]
+    table = list(
+        csv.reader(io.StringIO(result.files["csv"].read_text(encoding="utf-8-sig")), delimiter=";")
+    )
+    assert table[0] == headers and len(table) == len(result.rows) + 1 == 4
+    assert {row[2] for row in table[1:]} == {
+        "Встреча книжного клуба «Читаем вместе»",
+        "Угадай книгу по первой строке",
+    }
+    book = openpyxl.load_workbook(result.files["xlsx"])
+    assert "ЦГБ" in book.sheetnames  # the demo library's short name
+    events = book["Мероприятия"]
+    header = next(r for r in events.iter_rows(values_only=True) if r[0] == headers[0])
+    assert [h.replace("-\n", "") for h in header] == headers  # (long headers hyphenated)
+    markdown = result.files["md"].read_text(encoding="utf-8")
+    assert "| " + " | ".join(headers) + " |" in markdown
+    assert "## Центральная городская библиотека" in markdown and "Помощник 6-НК" in markdown
+    assert "</html>" in result.files["html"].read_text(encoding="utf-8")
+    # One pipeline: the older one is gone.
+    assert importlib.util.find_spec("reports.basic") is None

@@ -17,7 +17,9 @@ from bot.app import load_plan
 from bot.config import load_config
 from bot.platforms import build_platforms
 from bot.storage import open_db
-from reports.basic import build_rows, to_csv
+from reports.output import from_config
+from reports.period import date_range
+from reports.text import to_csv
 from sandbox.server import Sandbox
 from scheduler.runner import Runner
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event
@@ -116,23 +118,26 @@ async def test_announcement_posted_to_both_networks_and_reported(
     )
 
     # The report's numbers are what the stand-ins hold.
-    rows = {r.network: r for r in build_rows(db, at.date(), at.date())}
+    report = from_config(db, config, date_range(at.date(), at.date()))
+    rows = {r.network: r for r in report.rows}
+    vk = rows["vk"].figures
     vk_state = sandbox.state()["vk"]
-    assert (rows["vk"].views, rows["vk"].likes, rows["vk"].reposts, rows["vk"].comments) == (
+    assert (vk["views"], vk["likes"], vk["reposts"], vk["comments"]) == (
         vk_post["views"],
         vk_post["likes"],
         vk_post["reposts"],
         len(vk_post["comments"]),
     )
-    assert (rows["vk"].views, rows["vk"].likes, rows["vk"].reposts) == (250, 4, 2)
-    assert rows["vk"].members == vk_state["community"]["members_count"]
+    assert (vk["views"], vk["likes"], vk["reposts"]) == (250, 4, 2)
+    assert rows["vk"].followers == vk_state["community"]["members_count"]
     tg_chat = next(
         c for c in sandbox.state()["telegram"]["chats"] if c["id"] == info["telegram"]["channel_id"]
     )
-    assert rows["telegram"].members == tg_chat["member_count"]
-    assert rows["telegram"].views is None  # bots cannot see views: not available, not zero
-    csv_text = to_csv(list(rows.values()))
-    assert csv_text.startswith("\ufeffДата и время;") and ";250;4;2;" in csv_text
+    assert rows["telegram"].followers == tg_chat["member_count"]
+    # Bots cannot see views: not available, not zero.
+    assert rows["telegram"].figures.get("views") is None
+    csv_text = to_csv(report)
+    assert csv_text.startswith("\ufeffДата и время;") and ";250;4;н/д;2;" in csv_text
 
 
 async def test_restart_rearms_pending_and_never_reposts(tmp_path: Path, sandbox: Sandbox) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -88,3 +89,42 @@ async def test_a_rejected_token_never_reaches_the_log_at_debug(
         assert token not in record.getMessage()
         assert token not in (record.exc_text or "")
     assert token not in caplog.text
+
+
+async def test_updates_that_do_not_parse_leave_no_reader_in_the_log(
+    tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in (None, "httpx", "telegram"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    protect()  # the filter on the root handlers, as `run` puts it there
+    zone = ZoneInfo("Europe/Moscow")
+    with Sandbox(seed=9) as box:
+        info = box.info()["telegram"]
+        library = LibraryConfig(
+            "central",
+            "Central",
+            zone,
+            telegram=TelegramConfig("TG", (str(info["group_id"]),), info["api_url"]),
+        )
+        db = open_db(tmp_path / "bibliobot.db")
+        db["libraries"].insert({"id": "central", "name": "Central", "timezone": zone.key})
+        bot = ExtBot(info["token"], base_url=info["api_url"], request=make_request())
+        intake = TelegramIntake(db, bot, [library], poll_timeout=0)
+        await intake.poll_once()
+        reader = box.telegram.add_user("Анастасия", "Широкова", username="shirokova_reads")
+        box.telegram.post_as_user(reader["id"], info["group_id"], "Мой телефон 8-900-000-00-00")
+        broken = {"chat": {"id": info["group_id"], "type": "supergroup"}}  # no message_id
+        box.telegram._locked(lambda world: world.push_update("message_reaction_count", broken))
+        assert await intake.poll_once() == 2  # read one by one; the bad one skipped
+        await bot.shutdown()
+    [parsing] = [r for r in caplog.records if r.levelno == logging.CRITICAL]
+    assert re.fullmatch(
+        r"Error while parsing updates! \(\w+Error\) "
+        r"The received data is not logged: it names readers\.",
+        parsing.getMessage(),
+    )
+    assert parsing.exc_info is None and parsing.exc_text is None
+    for personal in ("Анастасия", "Широкова", "shirokova_reads", str(reader["id"]), "8-900"):
+        assert personal not in caplog.text
+        for record in caplog.records:
+            assert personal not in record.getMessage() + (record.exc_text or "")

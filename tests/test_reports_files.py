@@ -42,9 +42,10 @@ def test_xlsx_has_typed_cells_russian_headers_widths_and_charts(quarter: Path) -
     report = _report(quarter)
     book = openpyxl.load_workbook(io.BytesIO(to_xlsx(report)))
     names = book.sheetnames
-    assert names[0] == "Сеть библиотек" and "Библиотека central" in names
-    assert {"Дневник", "Викторины", "Опросы", "Графики"} <= set(names)
-    sheet = book["Библиотека central"]
+    assert names[:3] == ["Сеть библиотек", "Библиотеки", "central"]  # a library: its short name
+    assert {"Мероприятия", "Дневник", "Победители", "Вопросы", "Опросы", "Графики"} <= set(names)
+    assert _header_row(book["central"], "Показатель")  # each library's summary
+    sheet = book["Мероприятия"]  # every event of every library, one table
     top = _header_row(sheet, "Дата и время")
     headers = [c.value for c in sheet[top]]
     assert headers[:6] == ["Дата и время", "Библиотека", "Мероприятие", "Формат", "Сеть", "Ссылка"]
@@ -55,14 +56,14 @@ def test_xlsx_has_typed_cells_russian_headers_widths_and_charts(quarter: Path) -
     rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=top + 1, max_row=top + 20)]
     telegram = [r for r in rows if r[4] == "Telegram"]
     assert telegram and all(r[9] == "н/д" for r in telegram)  # views: not shown, not 0
-    assert sheet.column_dimensions["C"].width >= 40
+    assert sheet.column_dimensions["C"].width >= 25
     diary = book["Дневник"]
     top = _header_row(diary, "Дата")
     row = [c.value for c in diary[top + 1]]
     assert isinstance(row[0], datetime) and row[0].hour == 0  # a date cell
     assert isinstance(row[1], time | datetime)  # a time cell
     assert len(book["Графики"]._charts) == 4
-    summary = book["Сеть библиотек"]
+    summary = book["Библиотеки"]
     top = _header_row(summary, "Библиотека")
     assert [c.value for c in summary[top + 4]][0] == "Всего"
     assert isinstance(summary.cell(row=top + 4, column=2).value, int | float)
@@ -71,8 +72,8 @@ def test_xlsx_has_typed_cells_russian_headers_widths_and_charts(quarter: Path) -
 def test_xlsx_in_english(quarter: Path) -> None:  # noqa: F811
     book = openpyxl.load_workbook(io.BytesIO(to_xlsx(_report(quarter, "en"))))
     assert book.sheetnames[0] == "Library network" and "Diary" in book.sheetnames
-    sheet = book["Библиотека west"]
-    assert _header_row(sheet, "Date and time")
+    assert _header_row(book["west"], "Figure")
+    assert _header_row(book["Events"], "Date and time")
 
 
 class _Tags(HTMLParser):

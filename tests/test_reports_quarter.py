@@ -354,14 +354,19 @@ def test_november_totals_and_er_match_hand_computed_values(quarter: Path) -> Non
     assert tg_rates.er_post == pytest.approx(10 / 2 / 1000 * 100)
     assert tg_rates.er_view is None and tg_rates.er_telegram is None and tg_rates.err is None
     total = s.rates()
-    assert total.er_post == pytest.approx(34 / 4 / 3000 * 100)
+    # The mean of the four posts' ERpost: two VK posts (24 in all, of 2000 followers),
+    # two Telegram ones (10, of 1000); it lies between the networks' 0.6 % and 1 %.
+    assert total.er_post == pytest.approx((24 / 2000 + 10 / 1000) / 4 * 100)  # 0.55 %
+    assert total.er_day == pytest.approx(34 / 30 / 3000 * 100)
     assert total.er_view == pytest.approx(8.0)  # only posts whose views are shown
-    # Acts: 3 comments + 1 vote on the poll, 6 quiz answers, 1 chat message (join excluded).
-    assert sum(s.participations.values()) == 11 and s.outside_events == 1
+    # Acts: 3 comments + 1 vote on the poll, 6 quiz answers, 1 chat message (join excluded),
+    # and the 10 anonymous 👍 under the Telegram posts (counted, without people).
+    assert sum(s.participations.values()) == 21 and s.outside_events == 1
+    assert s.anonymous == {"telegram": 10, "vk": 0}
     assert s.answers == 6
     # People: VK readers 1, 2 and 3 (the message); Telegram 101 (vote and quiz), 102, 103.
     assert s.people == {"vk": 3, "telegram": 3}
-    assert s.six_nk.events == 3 and s.six_nk.participations == 10 and s.six_nk.visits == 10
+    assert s.six_nk.events == 3 and s.six_nk.participations == 20 and s.six_nk.visits == 20
 
 
 def test_quiz_and_poll_details(quarter: Path) -> None:
@@ -431,14 +436,16 @@ def test_counting_rules_change_the_6nk_figures_and_nothing_else(quarter: Path) -
     ruled = _report(quarter, "2026-Q4", rules, library_ids=["central"]).libraries[0].summary
     # Q4 central: oct-club, nov-last, dec-first, poll, quiz; oct-club's reminder on 2 networks.
     assert plain.six_nk.events == 5 and ruled.six_nk.events == 7
-    # One reader per event and network: VK poll {1, 2}, Telegram poll {101}, quiz {101..103}.
-    assert ruled.six_nk.participations == 6
+    # One reader per event and network: VK poll {1, 2}, Telegram poll {101}, quiz {101..103};
+    # plus the anonymous 👍 under the Telegram posts, which name no reader: oct-club 2 × 2,
+    # nov-last 3 × 2, poll 2 × 2.
+    assert ruled.six_nk.participations == 6 + 4 + 6 + 4
     views = ruled.tally().value("views")
-    assert ruled.six_nk.views_added == views and ruled.six_nk.visits == 6 + views
+    assert ruled.six_nk.views_added == views and ruled.six_nk.visits == 20 + views
     assert ruled.tally().posts == plain.tally().posts  # the rest of the report is unchanged
     polls_only = ReportRules(event_kinds=("poll",))
     only = _report(quarter, "2026-Q4", polls_only, library_ids=["central"]).libraries[0].summary
-    assert only.six_nk.events == 1 and only.six_nk.participations == 4
+    assert only.six_nk.events == 1 and only.six_nk.participations == 4 + 4  # the poll's 👍
 
 
 def test_summary_recomputed_from_raw_rows_by_another_route(quarter: Path) -> None:
@@ -496,13 +503,24 @@ def test_summary_recomputed_from_raw_rows_by_another_route(quarter: Path) -> Non
         acts += [
             (a["network"], a["person"]) for a in db["quiz_answers"].rows if a["event_id"] in held
         ]
+        # Acts of no named author: Telegram's anonymous reaction totals, and poll votes
+        # beyond the named ones (none here: the VK poll had no votes).
+        named_votes = {}
+        for i in db["interactions"].rows_where("kind = 'vote'"):
+            named_votes[i["publication_id"]] = named_votes.get(i["publication_id"], 0) + 1
+        anonymous = 0
+        for p in pubs:
+            if p["network"] == "telegram":
+                anonymous += (samples.get((p["id"], "reactions")) or (None, None))[1] or 0
+            votes = (samples.get((p["id"], "poll_votes")) or (None, None))[1] or 0
+            anonymous += max(0, votes - named_votes.get(p["id"], 0))
         s = lib.summary
         assert s.events_total == len(held)
         assert {kind for kind in s.events_by_kind} == {events[e]["kind"] for e in held}
         assert s.tally().posts == len(pubs)
         assert (s.tally().value("views") or 0) == views
         assert s.tally().value("engagement") == engagement
-        assert sum(s.participations.values()) == len(acts)
+        assert sum(s.participations.values()) == len(acts) + anonymous
         assert sum(s.people.values()) == len(set(acts))
         members = {}
         for m in db["metric_samples"].rows_where(

@@ -46,7 +46,7 @@ from bot.config import LibraryConfig
 from bot.intake.telegram_quiz import TelegramQuizIntake
 from bot.intake.waits import pause, until
 from bot.platforms.telegram import refusal
-from bot.quiz.answers import AnswerBook
+from bot.quiz.answers import AnswerBook, in_batch
 from bot.storage import to_db
 from scheduler.clock import Clock, SystemClock
 
@@ -163,7 +163,8 @@ class TelegramIntake(TelegramQuizIntake):
             _log.debug("Telegram updates did not parse; reading them one by one", exc_info=True)
             updates = await self._one_by_one(offset)
         # One transaction per batch: a quiz with thousands of players is thousands of rows.
-        with self.db.atomic():
+        # If it fails, the quiz forgets what the batch marked: the batch comes again.
+        with in_batch(self.quiz), self.db.atomic():
             for update in updates:
                 try:
                     self.handle(update)

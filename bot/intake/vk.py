@@ -30,7 +30,7 @@ from bot.intake.vk_quiz import VkQuizIntake
 from bot.intake.waits import in_daemon
 from bot.interactions import get_offset, library_secret, pseudonym, record, set_offset
 from bot.platforms.vk_session import make_session
-from bot.quiz.answers import AnswerBook
+from bot.quiz.answers import AnswerBook, in_batch
 from scheduler.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
@@ -95,13 +95,16 @@ class VkIntake(VkQuizIntake):
             updates = answer.get("updates") or []
             if self.quiz is not None and self.quiz.waiting(NETWORK):
                 await self._learn_names(updates)
-            with self.db.atomic():  # one transaction per check: a quiz is many rows at once
+            ts = int(answer["ts"])
+            # One transaction per check (a quiz is many rows at once); if it fails, the
+            # quiz forgets what the check marked, and the same ts brings the events again.
+            with in_batch(self.quiz), self.db.atomic():
                 for position, event in enumerate(updates):
                     self._handle(event, self._ts + position)
                 if self.quiz is not None:
                     self.quiz.flush()
-                self._ts = int(answer["ts"])
-                set_offset(self.db, self.source, self._ts, self.clock.now())
+                set_offset(self.db, self.source, ts, self.clock.now())
+            self._ts = ts
             await self._answer_presses()
             return len(updates)
         return 0

@@ -6,13 +6,25 @@ so view counters are reported as not available rather than as zero.
 Whatever the client raises comes out in the project's vocabulary (``translating``), with
 the Bot API method named: its own errors, and an answer that does not parse (JSON, or a
 result python-telegram-bot cannot read), which for a send is an ambiguous outcome since
-the platform answered and may well have acted. The token is never part of a message, and
-is registered with ``bot.logredact`` before the client can log it. A rejected token is
-remembered: later calls fail at once, without asking Telegram again.
+the platform answered and may well have acted.
+
+A send is ambiguous only when its outcome is really unknown. The Bot API answers a call
+it did not carry out with its own error object (``{"ok": false, "error_code": 502,
+...}``, the HTTP status as its code): such an HTTP 5xx is a failure, retried later,
+except 504 (the request was handed on and its answer waited for in vain). A 5xx
+without that object comes from a proxy in front of the API, which may have passed the
+request on; it, a connection dropped after the request left, and a timeout while
+waiting for the answer leave a send ambiguous. A request that never left (no
+connection, a full local pool, the send not noted as leaving) is retried.
+
+The token is never part of a message, and is registered with ``bot.logredact`` before
+the client can log it. A rejected token is remembered: later calls fail at once,
+without asking Telegram again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,8 +65,13 @@ CAPTION_LIMIT = 1024
 # httpx logs every request URL at INFO, and a Bot API URL contains the token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 _log = logging.getLogger(__name__)
-# HTTP statuses of the answers that came back inside one ``translating`` block.
-_answers: ContextVar[list[int] | None] = ContextVar("telegram_answers", default=None)
+# The answers that came back inside one ``translating`` block: the HTTP status, and
+# whether the body is the Bot API's own error object (the API refused the call itself).
+_answers: ContextVar[list[tuple[int, bool]] | None] = ContextVar("telegram_answers", default=None)
+
+
+class NotDispatched(Exception):
+    """The send could not be noted as leaving (``dispatch_hook``), so it did not leave."""
 
 
 class DispatchingRequest(HTTPXRequest):
@@ -62,23 +79,39 @@ class DispatchingRequest(HTTPXRequest):
 
     Past the rate limiter's wait, right before the HTTP request: a post still waiting
     has not been sent, one past this point may have been. Knowing which lets a restart
-    re-send the first kind safely (``bot.platforms.base.dispatch_hook``). The status of
-    each answer is noted for ``translating``: past a 2xx, a failure is in reading it.
+    re-send the first kind safely (``bot.platforms.base.dispatch_hook``); if that note
+    cannot be written, the request does not leave. The status of each answer is noted for
+    ``translating``: past a 2xx, a failure is in reading it; a 5xx with the Bot API's own
+    error object is the API's refusal.
     """
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:  # type: ignore[override]
         hook = dispatch_hook.get()
         if hook is not None:
-            hook()
+            try:
+                hook()
+            except Exception as exc:
+                raise NotDispatched(f"the send could not be noted, so not sent: {exc}") from exc
         code, payload = await super().do_request(*args, **kwargs)
         answers = _answers.get()
         if answers is not None:
-            answers.append(code)
+            answers.append((code, code >= 500 and _api_error(code, payload)))
         return code, payload
 
 
+def _api_error(code: int, payload: bytes) -> bool:
+    """Whether ``payload`` is the Bot API's error object for HTTP status ``code``."""
+    try:
+        body = json.loads(payload)
+    except ValueError:  # UnicodeDecodeError too: an HTML page, an empty body
+        return False
+    return isinstance(body, dict) and body.get("ok") is False and body.get("error_code") == code
+
+
 # Errors raised before the request left this machine: safe to send again.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, NotDispatched)
+# The one 5xx by which the Bot API says it passed the request on and waited in vain.
+_GATEWAY_TIMEOUT = 504
 
 
 class TelegramPlatform(TelegramQuizMixin):
@@ -200,26 +233,32 @@ def translating(method: str, sending: bool) -> Iterator[None]:
     ``sending``: the call may change something on Telegram (a message, a poll), so an
     answer lost or unreadable leaves its outcome unknown.
     """
-    answers: list[int] = []
+    answers: list[tuple[int, bool]] = []
     mark = _answers.set(answers)
     try:
         yield
     except BibliobotError:
         raise
     except Exception as exc:
-        answered = any(200 <= code < 300 for code in answers)
-        raise translate(exc, sending, method, answered) from exc
+        answered = any(200 <= code < 300 for code, _ in answers)
+        refused = answers[-1][0] if answers and answers[-1][1] else None
+        raise translate(exc, sending, method, answered, refused) from exc
     finally:
         _answers.reset(mark)
 
 
 def translate(
-    exc: Exception, sending: bool, method: str = "", answered: bool = False
+    exc: Exception,
+    sending: bool,
+    method: str = "",
+    answered: bool = False,
+    refused: int | None = None,
 ) -> PlatformError:
     """python-telegram-bot's exception → the project's vocabulary.
 
     ``answered``: Telegram accepted the call (HTTP 2xx), so the exception came from reading
-    its answer.
+    its answer. ``refused``: the HTTP status of an error answer that carried the Bot API's
+    own error object, so the API itself answered the call and did not carry it out.
     """
     where = f"Telegram {method}" if method else "Telegram"
     if answered or not isinstance(exc, tg.TelegramError):
@@ -242,6 +281,8 @@ def translate(
     if isinstance(exc, tg.TimedOut | tg.NetworkError):
         if isinstance(exc.__cause__, _NOT_SENT) or "Pool timeout" in exc.message:
             return RetryLater(text, NETWORK, delay=2.0)
+        if refused is not None and refused >= 500 and refused != _GATEWAY_TIMEOUT:
+            return RetryLater(text, NETWORK, delay=2.0)  # the API's own "not done"
         # The request left; the platform may have acted on it.
         return AmbiguousOutcome(text, NETWORK) if sending else RetryLater(text, NETWORK, delay=2.0)
     return PlatformError(text, NETWORK)

@@ -15,11 +15,18 @@ being the answer. Marks are kept in memory: after a restart a player marks again
 In a group chat a message answers an option question only when it names options, so
 the chat goes on around the question; while a typed question is open, every message
 answers it.
+
+A player counts as answered only once their answer is stored. The intakes write a
+batch of updates in one transaction inside ``in_batch``: if it fails (a full disk), the
+players it marked as answered, and the buttons it marked, are taken back, because the
+intake reads the same updates again and they must count then, not as repeats.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -89,6 +96,7 @@ class AnswerBook:
         # VK votes of the batch not written yet: (question, player) → row in _pending, options
         self._votes: dict[tuple[int, str], tuple[int, list[int]]] = {}
         self._marks: dict[tuple[int, str], set[int]] = {}  # buttons marked, not sent yet
+        self._taken: list[tuple[int, str]] | None = None  # marked in the batch under way
         for question in store.open_questions(db):
             self.opened(question)
         # After a restart the database knows who answered: the memory must too, as it
@@ -342,6 +350,8 @@ class AnswerBook:
         if row is None:
             return Verdict(False, reason=store.CLOSED)
         self._answered.add((question.id, person))
+        if self._taken is not None:
+            self._taken.append((question.id, person))
         self._pending.append(row)
         if not self.db.conn.in_transaction:
             self.flush()  # not within an intake's batch: write at once
@@ -351,4 +361,34 @@ class AnswerBook:
         """Write the answers taken since the last flush (the intake calls it per batch)."""
         rows, self._pending = self._pending, []
         self._votes.clear()
-        return store.write_answers(self.db, rows)
+        try:
+            return store.write_answers(self.db, rows)
+        except BaseException:
+            # Not stored: the players may answer again (or their update comes again).
+            self._answered.difference_update((row[0], row[5]) for row in rows)
+            raise
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """One intake batch; its transaction is opened inside, so that its end is seen here.
+
+        If the block fails, at any point up to and including the commit, what the batch
+        did to the memory is undone: its players count as not answered, the buttons
+        marked before it are as they were, and answers not written yet are dropped.
+        """
+        marks = {key: set(options) for key, options in self._marks.items()}
+        self._taken = []
+        try:
+            yield
+        except BaseException:
+            self._answered.difference_update(self._taken)
+            self._marks = marks
+            self._pending, self._votes = [], {}
+            raise
+        finally:
+            self._taken = None
+
+
+def in_batch(book: AnswerBook | None) -> AbstractContextManager[None]:
+    """``book.batch()``, or nothing to do when the intake takes no quiz answers."""
+    return nullcontext() if book is None else book.batch()

@@ -15,7 +15,8 @@ with several such sheets needs the sheet named (``--sheet``):
 
 Every question goes through ``scheduler.quiz_events.build_question``, the same rules as a
 hand-written event file; every bad row is reported (row and column), and nothing is written
-unless all rows are good.
+unless all rows are good. A table is read row by row, whatever size it declares, and may
+fill at most ``MAX_ROWS`` rows and ``MAX_COLUMNS`` columns.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import json
 import os
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -47,6 +48,7 @@ COLUMNS = {
 }
 LABELS = {"text": "Вопрос", "correct": "Правильный", "answers": "Ответы", "options": "Вариант 1"}
 _OPTION = re.compile(r"^(?:вариант|option)\s*(\d{1,2})$")
+MAX_ROWS, MAX_COLUMNS = 1000, 30  # far more than a quiz needs; a table beyond is refused
 
 
 class ImportFailed(BibliobotError):
@@ -99,6 +101,7 @@ def read_sheet(path: Path, sheet: str | None = None) -> Sheet:
     if not numbered:
         raise ImportFailed([f"{name}: the table is empty"])
     (header_row, headers), *rows = numbered
+    headers = [" ".join(header.split()) for header in headers]  # a line break: a space
     return Sheet(name, header_row, headers, rows, title)
 
 
@@ -139,27 +142,65 @@ def _xlsx_tables(path: Path) -> list[tuple[str, list[Sequence[object]]]]:
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
         raise ImportFailed([f"{path.name}: not a readable .xlsx file ({exc})"]) from None
     try:
-        return [
-            (sheet.title, [tuple(row) for row in sheet.iter_rows(values_only=True)])
-            for sheet in book.worksheets
-        ]
+        tables = []
+        for sheet in book.worksheets:
+            # The declared size may be a million rows by 16384 columns (one stray cell at
+            # XFD1048576): forget it and read only the cells there are, row by row.
+            sheet.reset_dimensions()
+            where = f"{path.name}, sheet «{sheet.title}»" if len(book.worksheets) > 1 else path.name
+            tables.append((sheet.title, _bounded(sheet.iter_rows(values_only=True), where)))
+        return tables
     finally:
         book.close()
 
 
+def _bounded(rows: Iterable[Sequence[object]], where: str) -> list[Sequence[object]]:
+    """The rows, read one by one; ImportFailed at a filled cell past MAX_ROWS or MAX_COLUMNS."""
+    from openpyxl.utils import get_column_letter
+
+    table: list[Sequence[object]] = []
+    for number, row in enumerate(rows, start=1):
+        filled = [index for index, value in enumerate(row) if _cell(value)]
+        if filled and number > MAX_ROWS:
+            raise ImportFailed(
+                [
+                    f"{where}: more than {MAX_ROWS} rows (row {number} is filled); "
+                    f"a quiz has at most {MAX_QUESTIONS} questions"
+                ]
+            )
+        if filled and filled[-1] >= MAX_COLUMNS:
+            column = get_column_letter(filled[-1] + 1)
+            where += f": more than {MAX_COLUMNS} columns"
+            raise ImportFailed([f"{where} (row {number}, column {column} is filled)"])
+        if number <= MAX_ROWS:  # blank rows below are skipped, not kept
+            table.append(tuple(row[:MAX_COLUMNS]))
+    return table
+
+
 def _csv_rows(path: Path) -> list[Sequence[object]]:
     raw = path.read_bytes()
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = raw.decode("utf-16")  # Excel's "Unicode text"
-    else:
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1251")  # Russian Excel's plain "CSV" is Windows-1251
+    try:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = raw.decode("utf-16")  # Excel's "Unicode text"
+        else:
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1251")  # Russian Excel's plain "CSV" is Windows-1251
+    except UnicodeDecodeError:
+        raise ImportFailed(
+            [
+                f"{path.name}: the text is not UTF-8, UTF-16 or Windows-1251 (cp1251); "
+                "save the table as «CSV UTF-8»"
+            ]
+        ) from None
     first = text.split("\n", 1)[0]
     # the header line shows the separator: more `;` than `,` in it means `;`
     delimiter = max(";,\t", key=first.count)
-    return list(csv.reader(text.splitlines(), delimiter=delimiter))
+    try:
+        return _bounded(csv.reader(text.splitlines(), delimiter=delimiter), path.name)
+    except csv.Error as exc:
+        raise ImportFailed([f"{path.name}: not a readable .csv file ({exc})"]) from None
 
 
 def _cell(value: object) -> str:
