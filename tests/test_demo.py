@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import io
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -67,5 +68,33 @@ def _the_report_of_bibliobot_report_in_four_formats(result: DemoResult, lines: l
     assert "| " + " | ".join(headers) + " |" in markdown
     assert "## Центральная городская библиотека" in markdown and "Помощник 6-НК" in markdown
     assert "</html>" in result.files["html"].read_text(encoding="utf-8")
+    _the_four_formats_give_the_same_figures(result, table)
     # One pipeline: the older one is gone.
     assert importlib.util.find_spec("reports.basic") is None
+
+
+def _same(value: object) -> str:
+    """A cell as the text files print it: decimals to one place with a dot, н/д as is."""
+    if isinstance(value, float):
+        return f"{value:.1f}".removesuffix(".0") if value != int(value) else str(int(value))
+    return "" if value is None else str(value).replace(",", ".")
+
+
+def _the_four_formats_give_the_same_figures(result: DemoResult, table: list[list[str]]) -> None:
+    """Each event's title, network, link and figures read the same in CSV, XLSX, MD and HTML."""
+    figures = slice(2, 17)  # from the title to ERpost
+    from_csv = sorted([_same(cell) for cell in row[figures]] for row in table[1:])
+    events = openpyxl.load_workbook(result.files["xlsx"])["Мероприятия"]
+    rows = [r for r in events.iter_rows(values_only=True) if isinstance(r[0], datetime)]
+    from_xlsx = sorted([_same(cell) for cell in row[figures]] for row in rows)
+    assert from_xlsx == from_csv
+    markdown = result.files["md"].read_text(encoding="utf-8").splitlines()
+    from_md = sorted(
+        [cell.strip() for cell in line.strip("|").split("|")][figures]
+        for line in markdown
+        if line.startswith(f"| {rows[0][0]:%d.%m.%Y}") and len(line.split("|")) > 17
+    )
+    assert from_md == from_csv
+    page = result.files["html"].read_text(encoding="utf-8")
+    for row in from_csv:
+        assert row[3] in page  # the link, and so the event and its network
