@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-oldest bench lint clean
+.PHONY: demo test test-oldest bench lint clean reliability
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -18,6 +18,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(ARGS)
+
+# The reliability suite at full size, a few minutes (`make test` runs it short): crashes,
+# a hostile audience, secrets, database faults, and the parsers' fuzzing at 10,000 examples.
+# Each check prints a line of figures ("reliability ...").
+reliability: $(STAMP)
+	BIBLIOBOT_RELIABILITY=full BIBLIOBOT_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -s \
+		tests/test_crash_soak.py tests/test_reliability_*.py tests/test_fuzz_*.py $(ARGS)
 
 # The tests against the oldest versions pyproject.toml allows (oldest-versions.txt).
 test-oldest:

@@ -14,7 +14,10 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.config import Config, library_tokens
+from bot.contest.engine import ContestEngine
 from bot.errors import AuthFailed, InputError, PlatformError
+from bot.giveaway.engine import GiveawayEngine
+from bot.giveaway.engine import forget_names as forget_winner_names
 from bot.logredact import protect_config
 from bot.platforms import build_platforms
 from bot.platforms.base import Platform
@@ -89,9 +92,11 @@ def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = N
     events, problems = load_events(config, now=clock.now(), planned=known)
     result = LoadResult(problems=problems)
     salt = _plan_salt(config)
+    settings = {library.id: str(library) for library in config.libraries}  # once, not per event
     for event in events:
         file_digest = event.digest  # tells an edit of the file from a change of settings
-        event = replace(event, digest=_plan_digest(event, config, salt))
+        library = settings.get(event.library, str(None))
+        event = replace(event, digest=_plan_digest(event, library, salt))
         if known.get(event.id) == (event.digest, "active"):
             result.unchanged += 1  # same file, same settings: its plan stands (fast restarts)
             continue
@@ -118,16 +123,18 @@ def _plan_salt(config: Config) -> str:
     return digest.hexdigest()
 
 
-def _plan_digest(event: Event, config: Config, salt: str) -> str:
-    """Changes whenever re-planning the event could give a different plan."""
-    library = config.library(event.library)
+def _plan_digest(event: Event, library: str, salt: str) -> str:
+    """Changes whenever re-planning the event could give a different plan (``library``:
+    the settings of the event's library, as text)."""
     return hashlib.sha256(f"{event.digest}|{library}|{salt}".encode()).hexdigest()[:24]
 
 
 def forget_old_names(db: sqlite_utils.Database, config: Config, now) -> int:
     """Players' names are kept only ``keep_names`` after their quiz (personal data)."""
     return sum(
-        forget_names(db, library.id, now - library.keep_names) for library in config.libraries
+        forget_names(db, library.id, now - library.keep_names)
+        + forget_winner_names(db, library.id, now - library.keep_names)
+        for library in config.libraries
     )
 
 
@@ -217,14 +224,26 @@ async def run_bot(
     runner = Runner(db, config, platforms, notify=notify)
     quiz = QuizEngine(db, config, platforms, runner.clock)
     runner.handlers.update(quiz.handlers())
+    giveaway = GiveawayEngine(db, config, platforms, runner.clock, notify=notify)
+    runner.handlers.update(giveaway.handlers())
+    contest = ContestEngine(db, config, platforms, runner.clock)
+    contest.arm = runner.sync  # the gallery plans entry posts as it fires
+    runner.handlers.update(contest.handlers())
     armed = await runner.start()
     log.info("bibliobot running: %d actions armed", armed)
 
     every = config.schedule.refresh_every.total_seconds()
     refresh = make_refresh(db, config, runner, problems)
     runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
+    runner.scheduler.add_job(
+        contest.housekeeping, "interval", seconds=5, id="contest", coalesce=True, max_instances=1
+    )
     stop = stop or asyncio.Event()
     intakes = make_intakes(db, config, platforms, env, quiz.book, notify)
+    for intake in intakes:
+        if hasattr(intake, "giveaway"):
+            intake.giveaway = giveaway  # Telegram: comments on giveaway posts are entries
+        intake.contest = contest.book  # entries, and the admins' moderation buttons
     readers = [asyncio.create_task(i.run(stop)) for i in intakes]
     try:
         await stop.wait()

@@ -307,3 +307,11 @@ def demo(out: Path, language: str) -> None:
 from bot.cli_import import import_command  # noqa: E402  (its own module; registered here)
 
 main.add_command(import_command)
+
+from bot.cli_giveaway import verify_draw  # noqa: E402  (its own module; registered here)
+
+main.add_command(verify_draw)
+
+from bot.cli_contest import contest_command  # noqa: E402  (its own module; registered here)
+
+main.add_command(contest_command)

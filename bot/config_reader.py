@@ -30,7 +30,7 @@ from bot.config import (
     say_duration,
 )
 from bot.errors import ConfigError
-from bot.tomlfile import key_name, line_of, unknown_key
+from bot.tomlfile import key_name, line_of, shown, unknown_key
 
 DAY = timedelta(days=1)
 LONGEST = {  # the most each duration may be
@@ -82,7 +82,7 @@ class Reader:
         ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
         if not ok:
             self.fail(
-                (*key_path, key), f"{label}{key}", f"must be {_kind_name(kind)}, not {value!r}"
+                (*key_path, key), f"{label}{key}", f"must be {_kind_name(kind)}, not {shown(value)}"
             )
             return default
         return value
@@ -230,15 +230,15 @@ class Reader:
             if kind not in GRACE_KINDS or parsed is None:
                 self.fail(
                     ("schedule", "grace", kind),
-                    f"schedule.grace.{kind}",
+                    f"schedule.grace.{key_name(kind)}",
                     f'needs an action kind ({", ".join(GRACE_KINDS)}) and a duration such as "10m"',
                 )
                 continue
             if parsed > LONGEST["grace"]:
                 self.fail(
                     ("schedule", "grace", kind),
-                    f"schedule.grace.{kind}",
-                    f"must be at most {say_duration(LONGEST['grace'])}, not {value!r}",
+                    f"schedule.grace.{key_name(kind)}",
+                    f"must be at most {say_duration(LONGEST['grace'])}, not {shown(value)}",
                 )
                 continue
             by_kind[kind] = parsed
@@ -253,11 +253,11 @@ class Reader:
         parsed = parse_duration(table[key])
         most = LONGEST[key]
         if parsed is None:
-            problem = f'must be a duration such as "15m" or "2h", not {table[key]!r}'
+            problem = f'must be a duration such as "15m" or "2h", not {shown(table[key])}'
         elif parsed < least:
-            problem = f"must be at least {say_duration(least)}, not {table[key]!r}"
+            problem = f"must be at least {say_duration(least)}, not {shown(table[key])}"
         elif parsed > most:
-            problem = f"must be at most {say_duration(most)}, not {table[key]!r}"
+            problem = f"must be at most {say_duration(most)}, not {shown(table[key])}"
         else:
             return parsed
         self.fail(("schedule", key), f"schedule.{key}", problem)

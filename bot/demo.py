@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import demo_quiz
+from bot import demo_giveaway, demo_quiz
 from bot.app import load_plan, make_notifier
 from bot.config import load_config
+from bot.giveaway.engine import GiveawayEngine
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
 from bot.platforms import build_platforms
@@ -131,6 +132,7 @@ async def run_demo(
         starts = due.replace(tzinfo=None) + timedelta(seconds=1)
         place_sample_event(out / "events", language, starts)
         demo_quiz.place_quiz(out / "events", language, starts)
+        demo_giveaway.place_giveaway(out / "events", language, starts + timedelta(seconds=2))
         config = load_config(config_path)
         env = {
             TOKEN_VARS["telegram"]: info["telegram"]["token"],
@@ -145,6 +147,7 @@ async def run_demo(
         runner = Runner(db, config, platforms, notify=make_notifier(config, platforms))
         quiz = QuizEngine(db, config, platforms)
         runner.handlers.update(quiz.handlers())
+        runner.handlers.update(GiveawayEngine(db, config, platforms, proof_dir=out).handlers())
         intake = TelegramIntake(
             db, platforms[("central", "telegram")].bot, list(config.libraries), poll_timeout=0
         )
@@ -167,7 +170,10 @@ async def run_demo(
         try:
             await _audience(db, sandbox, info, say, t)
             await intake.poll_once()  # the reactions and the comment, before the snapshot
-            await demo_quiz.play(db, sandbox, community, language)
+            await asyncio.gather(
+                demo_quiz.play(db, sandbox, community, language),
+                demo_giveaway.play(db, sandbox, vk["group_id"], language),
+            )
             done = await runner.wait_until_done(timeout=40)
         finally:
             stop.set()
@@ -197,6 +203,8 @@ async def run_demo(
             )
         answers, right, winners = demo_quiz.outcome(db)
         say(t["quiz"].format(answers=answers, right=right, winners=", ".join(winners) or "—"))
+        if drawn := demo_giveaway.outcome(db, language):
+            say(drawn)
         say(t["report"].format(files=", ".join(str(path) for path in files.values())))
         return DemoResult(files, report.rows, sandbox.state())
 
@@ -238,7 +246,7 @@ def _texts(language: str) -> dict[str, str]:
     if language == "en":
         return {
             "sandbox": "Stand-ins are up: Telegram {tg}, VK {vk}",
-            "planned": "Planned: {n} actions (the sample announcement and a quiz) at {at} ({zone}).",
+            "planned": "Planned: {n} actions (the sample announcement, a quiz and a giveaway) at {at} ({zone}).",
             "quiz": "Quiz in the VK comments: {answers} answers, {right} right; winners: {winners}.",
             "published": "  published in {net}: {url}",
             "audience": "Simulated readers: {views} views, {likes} likes, {reposts} reposts, {comments} comments on the VK post; {thumbs} 👍 and {hearts} ❤ and one comment under the Telegram post.",
@@ -251,7 +259,7 @@ def _texts(language: str) -> dict[str, str]:
         }
     return {
         "sandbox": "Запущены локальные заменители: Telegram {tg}, VK {vk}",
-        "planned": "Запланировано действий: {n} (пример анонса и викторина), на {at} ({zone}).",
+        "planned": "Запланировано действий: {n} (пример анонса, викторина и розыгрыш), на {at} ({zone}).",
         "quiz": "Викторина в комментариях ВКонтакте: ответов {answers}, верных {right}; победители: {winners}.",
         "published": "  опубликовано в {net}: {url}",
         "audience": "Читатели (имитация): под постом ВКонтакте {views} просмотров, {likes} лайков, {reposts} репоста, {comments} комментария; в Telegram {thumbs} 👍, {hearts} ❤ и один комментарий.",

@@ -304,6 +304,113 @@ def m008_quiz_counts(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m009_giveaways(db: sqlite_utils.Database) -> None:
+    """Giveaways: each draw's seed, commitment and proof, entries seen, and winners."""
+    db["giveaways"].create(
+        {
+            "id": int,
+            "event_id": str,
+            "library_id": str,
+            "network": str,
+            "target": str,
+            "seed": str,  # hex; secret until the draw publishes it
+            "commitment": str,  # SHA-256 of the seed, published with the announcement
+            "announced_at": str,
+            "drawn_at": str,
+            "participants": int,
+            "proof": str,  # JSON, as published (bot.giveaway.draw.make_proof)
+            "proof_path": str,
+        },
+        pk="id",
+        foreign_keys=[("event_id", "events", "id")],
+    )
+    db["giveaways"].create_index(["event_id", "network", "target"], unique=True)
+    db["giveaway_entries"].create(
+        {
+            "id": int,
+            "event_id": str,
+            "network": str,
+            "person": str,  # pseudonymous id
+            "user_id": str,  # the platform's id, needed to check membership; erased at the draw
+            "name": str,  # display name; erased at the draw unless the person won
+            "text": str,  # the comment; erased at the draw
+            "chat": str,  # where the comment is (Telegram: the discussion group), to reply
+            "message_id": str,
+            "at": str,
+            "dedup": str,
+        },
+        pk="id",
+    )
+    db["giveaway_entries"].create_index(["dedup"], unique=True)
+    db["giveaway_entries"].create_index(["event_id", "network"])
+    db["giveaway_winners"].create(
+        {
+            "id": int,
+            "event_id": str,
+            "library_id": str,
+            "network": str,
+            "place": int,
+            "person": str,
+            "name": str,  # cleared after keep_names, like quiz winners' names
+            "reserve": int,
+            "drawn_at": str,
+        },
+        pk="id",
+    )
+    db["giveaway_winners"].create_index(["library_id", "network", "drawn_at"])
+
+
+@migrations()
+def m010_contests(db: sqlite_utils.Database) -> None:
+    """Contest entries (pseudonymous, names and reply addresses erased later) and the
+    messages the contest still has to send (receipts, moderation, winners)."""
+    db["contest_entries"].create(
+        {
+            "id": int,
+            "event_id": str,
+            "library_id": str,
+            "network": str,
+            "number": int,  # 1, 2, ... per contest, in the order of arrival
+            "person": str,  # pseudonymous id (per-library HMAC)
+            "name": str,  # display name; erased keep_names after the results
+            "reply": str,  # JSON: where to answer; erased keep_names after the results
+            "via": str,  # "comment" or "message"
+            "type": str,  # "photo", "video", "text"
+            "text": str,  # the entry's text or caption; erased keep_entries after the results
+            "media": str,  # the platform's file reference; erased with the text
+            "received_at": str,
+            "state": str,  # pending, approved, rejected
+            "decided_at": str,
+            "decided_by": str,
+            "votes": int,  # counted at voting_until, over the entry's posts
+            "place": int,
+            "erased_at": str,
+            "dedup": str,
+        },
+        pk="id",
+    )
+    db["contest_entries"].create_index(["dedup"], unique=True)
+    db["contest_entries"].create_index(["event_id", "number"], unique=True)
+    db["contest_notices"].create(
+        {
+            "id": int,
+            "library_id": str,
+            "network": str,
+            "kind": str,  # "reply", "moderate", "winner"
+            "payload": str,  # JSON
+            "created_at": str,
+            "sent_at": str,
+            "attempts": int,
+            "error": str,
+            "dedup": str,
+        },
+        pk="id",
+    )
+    db["contest_notices"].create_index(["dedup"], unique=True)
+    db["contest_notices"].create_index(["sent_at"])
+
+
 class ReadOnlyDatabase(BibliobotError):
     """The database cannot be written: its file, its folder or the disk is read-only."""
 

@@ -10,10 +10,14 @@ plain text, never templates: ``render_post(..., template=False)``.
 The sandbox also bounds what a text may cost, with no threads and no timeouts:
 ``range`` gives at most ``MAX_ITEMS`` numbers; a string built by ``*``, ``+``,
 ``%``, ``~``, a call or a filter holds at most ``MAX_TEXT`` characters, a list
-``MAX_ITEMS`` items; a width or count given to a filter or a string method is at
-most ``MAX_ITEMS``; loop turns, calls and filters share ``MAX_STEPS`` steps; and
-rendering stops once the text passes ``MAX_TEXT`` characters. Past a bound the
-text is refused (TextError), so a template costs at most a moment and a few MB.
+``MAX_ITEMS`` items and, with the lists and texts inside it, ``MAX_WEIGHT``
+(so that a list of lists of lists cannot print as gigabytes); a width or count
+given to a filter or a string method is at most ``MAX_ITEMS``; the work of a
+rendering is at most ``MAX_WORK``, where a loop turn, a call or a filter costs
+``STEP`` and each character or item it handles one more (10,000 loop turns, or a
+filter over a long text a few dozen times); and rendering stops once the text
+passes ``MAX_TEXT`` characters. Past a bound the text is refused (TextError), so a
+template costs at most a moment and a few MB.
 """
 
 from __future__ import annotations
@@ -60,34 +64,72 @@ def human_time(moment: datetime, language: str = "ru") -> str:
 
 MAX_TEXT = 20_000  # characters of a rendered text, and of any string made on the way
 MAX_ITEMS = 1_000  # items of a range or a list; the largest width or count a call takes
-MAX_STEPS = 10_000  # loop turns, calls and filters of one rendering
+MAX_WORK, STEP = 1_000_000, 100  # of one rendering; a loop turn, call or filter costs STEP
+MAX_WEIGHT = 20_000  # items of a list, counting those of the lists and texts inside it
 MAX_BITS = 10_000  # of a number made by * or **
 _WIDE_FILTERS = {"batch", "center", "indent", "slice", "truncate", "wordwrap"}
 _PRINTF_WIDTH = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
-_steps_left: ContextVar[int] = ContextVar("steps_left", default=MAX_STEPS)
+_CONTAINERS = list | tuple | dict | set | frozenset
+_work_left: ContextVar[int] = ContextVar("work_left", default=MAX_WORK)
+# of the rendering: id → (list, its weight); the list is kept so that its id is not reused
+_weights: ContextVar[dict[int, tuple[Any, int]] | None] = ContextVar("weights", default=None)
 
 
 def _refuse(message: str) -> SecurityError:
     return SecurityError(f"{message}; a post text may not cost more")
 
 
-def _spend() -> None:
-    """One more loop turn, call or filter of the text being rendered."""
-    left = _steps_left.get() - 1
+def _spend(cost: int = STEP) -> None:
+    """Work done for the text being rendered: a loop turn, a call, the characters handled."""
+    left = _work_left.get() - cost
     if left < 0:
-        raise _refuse(f"more than {MAX_STEPS} loop turns and calls")
-    _steps_left.set(left)
+        raise _refuse(
+            f"more than {MAX_WORK // STEP} loop turns and calls, or long texts handled "
+            "again and again"
+        )
+    _work_left.set(left)
+
+
+def _size(value: Any) -> int:
+    """What handling ``value`` costs: its characters, or its items with those inside."""
+    return _weight(value) if isinstance(value, str | _CONTAINERS) else 1
 
 
 def _checked(value: Any) -> Any:
     """``value`` if it is not too big a string, list or number."""
     if isinstance(value, str) and len(value) > MAX_TEXT:
         raise _refuse(f"a text of more than {MAX_TEXT} characters")
-    if isinstance(value, list | tuple | dict | set | frozenset) and len(value) > MAX_ITEMS:
-        raise _refuse(f"a list of more than {MAX_ITEMS} items")
+    if isinstance(value, _CONTAINERS):
+        if len(value) > MAX_ITEMS:
+            raise _refuse(f"a list of more than {MAX_ITEMS} items")
+        if _weight(value) > MAX_WEIGHT:
+            raise _refuse(f"a list of more than {MAX_WEIGHT} items and characters inside")
     if isinstance(value, int) and value.bit_length() > MAX_BITS:
         raise _refuse("a number too big")
     return value
+
+
+def _weight(value: Any) -> int:
+    """The items of a list with those of the lists inside it, and the characters of its texts.
+
+    A list made of the same list a thousand times is weighed in a thousand steps, not a
+    million: the weight of each list already checked in this rendering is remembered.
+    """
+    if isinstance(value, str):
+        return len(value)
+    if not isinstance(value, _CONTAINERS):
+        return 1
+    known = _weights.get()
+    if known is not None and (seen := known.get(id(value))) and seen[0] is value:
+        return seen[1]
+    total = len(value)
+    for item in value.items() if isinstance(value, dict) else value:
+        total += _weight(item)
+        if total > MAX_WEIGHT:
+            break  # too big already: no need to weigh the rest
+    if known is not None:
+        known[id(value)] = (value, total)
+    return total
 
 
 def _check_sizes(args: Iterable[Any]) -> None:
@@ -124,8 +166,8 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
 
     @functools.wraps(function)  # keeps jinja_pass_arg: the filter gets its context as before
     def bounded(*args: Any, **kwargs: Any) -> Any:
-        _spend()
         value, rest = (args[1], args[2:]) if passes else (args[0], args[1:])
+        _spend(STEP + _size(value))
         if name in _WIDE_FILTERS:
             _check_sizes((*rest, *kwargs.values()))
         elif name == "sum" and not isinstance(kwargs.get("start", (*rest, 0, 0)[1]), Number):
@@ -137,7 +179,9 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
             grows = (value.count(old) if old else len(value) + 1) * len(new)
             if len(value) + grows > MAX_TEXT:
                 raise _refuse(f"a text of more than {MAX_TEXT} characters")
-        return _checked(function(*args, **kwargs))
+        result = _checked(function(*args, **kwargs))
+        _spend(_size(result))
+        return result
 
     return bounded
 
@@ -151,7 +195,9 @@ def _loop_steps(iterable: Iterable[Any]) -> Iterator[Any]:
 
 def _concat(parts: tuple[Any, ...]) -> str:
     """``a ~ b``, bounded: doubling a string in a loop stops at MAX_TEXT."""
-    return _checked("".join(map(str, parts)))
+    joined = _checked("".join(map(str, parts)))
+    _spend(len(joined))
+    return joined
 
 
 class _Bounding(NodeTransformer):
@@ -168,6 +214,15 @@ class _Bounding(NodeTransformer):
         self.generic_visit(node)
         return nodes.Filter(nodes.Tuple(node.nodes, "load"), "_concat", [], [], None, None)
 
+    def visit_List(self, node: nodes.List | nodes.Dict | nodes.Tuple) -> nodes.Node:
+        """``[a, a, a]`` written out is weighed like a list made any other way."""
+        self.generic_visit(node)
+        if getattr(node, "ctx", "load") != "load":  # {% set a, b = ... %}: names, not a list
+            return node
+        return nodes.Filter(node, "_checked", [], [], None, None)
+
+    visit_Dict = visit_Tuple = visit_List
+
 
 class _BoundedSandbox(ImmutableSandboxedEnvironment):
     """The sandbox for librarians' texts: no list is changed in place, and every cost is bounded."""
@@ -179,7 +234,7 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
         del self.globals["lipsum"]  # writes as much text as it is asked for
         self.globals["range"] = _bounded_range
         self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
-        self.filters.update(_loop_steps=_loop_steps, _concat=_concat)
+        self.filters.update(_loop_steps=_loop_steps, _concat=_concat, _checked=_checked)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         numbers = isinstance(left, Number) and isinstance(right, Number)
@@ -197,13 +252,18 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
                 raise _refuse("a number too big")
         elif operator == "%" and isinstance(left, str):
             _check_printf(left)
-        return _checked(super().call_binop(context, operator, left, right))
+        result = _checked(super().call_binop(context, operator, left, right))
+        _spend(_size(result))
+        return result
 
     def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
-        _spend()
-        if isinstance(getattr(__obj, "__self__", None), str):
+        receiver = getattr(__obj, "__self__", None)
+        _spend(STEP + _size(receiver) + sum(map(_size, (*args, *kwargs.values()))))
+        if isinstance(receiver, str):
             _check_sizes((*args, *kwargs.values()))  # "x".center(10**9), "\t".expandtabs(...)
-        return _checked(super().call(__context, __obj, *args, **kwargs))
+        result = _checked(super().call(__context, __obj, *args, **kwargs))
+        _spend(_size(result))
+        return result
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         wrapper = super().wrap_str_format(value)
@@ -238,7 +298,7 @@ def _compiled(source: str) -> jinja2.Template:
 
 def render_text(source: str, context: dict[str, Any]) -> str:
     """A librarian's template, rendered within the bounds; TextError says what is wrong."""
-    token = _steps_left.set(MAX_STEPS)
+    token, weights = _work_left.set(MAX_WORK), _weights.set({})
     try:
         pieces, length = [], 0
         for piece in _compiled(source).generate(**context):
@@ -265,7 +325,8 @@ def render_text(source: str, context: dict[str, Any]) -> str:
             message = f"{type(exc).__name__}: {message}"
         raise TextError(f"template error: {message}") from None
     finally:
-        _steps_left.reset(token)
+        _work_left.reset(token)
+        _weights.reset(weights)
 
 
 def render_post(

@@ -4,7 +4,8 @@
 line of the key ourselves by walking the file's table headers. A byte order mark
 (Notepad writes one) is accepted, and a date-time without seconds, which TOML
 refuses, is named as such. ``unknown_key`` words the refusal of a key no one reads;
-``key_name`` writes a key as the file must spell it (``""`` for an empty one).
+``key_name`` writes a key as the file must spell it (``""`` for an empty one), and
+``shown`` quotes a value, cut short.
 """
 
 from __future__ import annotations
@@ -57,6 +58,12 @@ def read_toml(path: Path, error: type[InputError]) -> tuple[dict[str, Any], str]
 def key_name(key: str) -> str:
     """A key as a file spells it: ``remind_before``, or quoted: ``""``, ``"my key"``."""
     return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False)
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """A value as a message quotes it (its repr), cut short: "99999…" is enough to find it."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _unquoted(raw: str) -> str:

@@ -1,4 +1,5 @@
-"""Quiz and poll details of the events in a report: winners, questions, votes per option.
+"""Quiz, poll, contest and giveaway details of the events in a report: winners,
+questions, votes per option, a contest's entries and a giveaway's draw.
 
 Reads the temporary tables ``reports.figures`` fills (``_pubrow``: the posts of each row,
 ``_quizrow``: the quiz of each row), so only the period's events are touched.
@@ -12,7 +13,9 @@ import json
 import re
 from collections.abc import Callable
 
-from reports.model import EventRow, PollOption, QuestionFigures, Winner
+from bot.contest.figures import contest_figures
+from bot.storage import from_db
+from reports.model import ContestRow, EventRow, GiveawayRow, PollOption, QuestionFigures, Winner
 
 Lookup = Callable[[int], EventRow]
 _MENTION = re.compile(r"\[(?:id|club|public)\d+\|([^\]]*)\]")
@@ -125,6 +128,104 @@ def polls(conn, row: Lookup) -> list[PollOption]:
                 )
             )
     return options
+
+
+def _first_rows(conn, kind: str) -> list[tuple[int, str, str]]:
+    """(row number, event, network) of the period's events of ``kind``, each event and
+    network once (its first occurrence in the period)."""
+    return conn.execute(
+        "select min(n), event_id, network from temp._row where kind = ? "
+        "group by event_id, network order by min(n)",
+        [kind],
+    ).fetchall()
+
+
+def contests(conn, row: Lookup, with_names: bool) -> list[ContestRow]:
+    """Each contest of the period on each network: ``bot.contest.figures`` and the places."""
+    held = _first_rows(conn, "contest")
+    events = sorted({event for _, event, _ in held})
+    figures = {}
+    for start in range(0, len(events), 500):  # (SQLite's limit on bound values)
+        for one in contest_figures(conn, events[start : start + 500]):
+            figures[(one.event_id, one.network)] = one
+    places: dict[tuple[str, str], list] = {}
+    for event, network, place, number, person, name in conn.execute(
+        "select c.event_id, c.network, c.place, c.number, c.person, c.name "
+        "from contest_entries c where c.place is not null and c.event_id in "
+        "(select event_id from temp._row where kind = 'contest') "
+        "order by c.event_id, c.network, c.place, c.number"
+    ):
+        shown = (plain_name(name) or None) if with_names else None
+        places.setdefault((event, network), []).append(
+            (int(place), int(number), (person or "")[:8], shown)
+        )
+    found = []
+    for n, event, network in held:
+        one = figures.get((event, network))
+        base = row(n)
+        found.append(
+            ContestRow(
+                base.title,
+                base.at,
+                event,
+                network,
+                one.entries if one else 0,
+                one.approved if one else 0,
+                one.votes if one else None,
+                one.entrants if one else 0,
+                tuple(places.get((event, network), ())),
+            )
+        )
+    return found
+
+
+def giveaways(conn, row: Lookup) -> list[GiveawayRow]:
+    """Each giveaway of the period on each network: its draw, as stored (none yet: n/a)."""
+    held = _first_rows(conn, "giveaway")
+    draws: dict[tuple[str, str], list] = {}
+    for event, network, drawn_at, participants, commitment, proof_path in conn.execute(
+        "select g.event_id, g.network, g.drawn_at, g.participants, g.commitment, g.proof_path "
+        "from giveaways g where g.event_id in "
+        "(select event_id from temp._row where kind = 'giveaway') order by g.target, g.id"
+    ):
+        draws.setdefault((event, network), []).append(
+            (drawn_at, participants, commitment, proof_path)
+        )
+    picked: dict[tuple[str, str], tuple[int, int]] = {}
+    for event, network, winners, reserves in conn.execute(
+        "select w.event_id, w.network, sum(coalesce(w.reserve, 0) = 0), sum(w.reserve = 1) "
+        "from giveaway_winners w where w.event_id in "
+        "(select event_id from temp._row where kind = 'giveaway') group by w.event_id, w.network"
+    ):
+        picked[(event, network)] = (int(winners or 0), int(reserves or 0))
+    found = []
+    for n, event, network in held:
+        base = row(n)
+        mine = draws.get((event, network), [])
+        drawn = [d for d in mine if d[0]]
+        last = max((from_db(d[0]) for d in drawn), default=None)
+        counted = [d[1] for d in drawn if d[1] is not None]
+        winners, reserves = picked.get((event, network), (0, 0))
+        found.append(
+            GiveawayRow(
+                base.title,
+                base.at,
+                event,
+                network,
+                last.astimezone(base.at.tzinfo) if last else None,
+                sum(counted) if counted else None,
+                winners,
+                reserves,
+                tuple(d[2] for d in mine if d[2]),
+                tuple(_file_name(d[3]) for d in mine if d[3]),
+            )
+        )
+    return found
+
+
+def _file_name(path: str) -> str:
+    """The last part of a stored path, whichever system wrote it."""
+    return re.split(r"[\\/]", path)[-1]
 
 
 def plain_name(name: str | None) -> str:

@@ -3,7 +3,8 @@
 What counts (definitions the report prints and tests recompute by another route):
 
 * An **online event** is one occurrence of an event (a repeating event has many) with at
-  least one sent ``publish`` post, or a quiz whose questions were asked. It belongs to the
+  least one sent ``publish`` post (or a giveaway's announcement), or a quiz whose
+  questions were asked. It belongs to the
   period when its planned time (the earliest publish post of the occurrence, else the first
   question) falls between the library's local midnights. A row is an event on one network.
 * An event's **posts** are everything the bot put in front of readers for it: its publish
@@ -17,7 +18,10 @@ What counts (definitions the report prints and tests recompute by another route)
   reaction totals): those count as acts under either ``participation`` rule, and give no
   people. People are counted once per network, as a reader's VK and Telegram accounts
   cannot be linked. Acts not tied to a post (a chat message) count for the library when
-  made within the period.
+  made within the period. A contest entry is such an act already (a comment on the call
+  post, or a message to the bot or the community), and so are a giveaway participant's
+  like, comment and repost on the announcement: the contest and giveaway figures are shown
+  apart and add nothing to the participations.
 * **Followers** are the last members count of the library's channels and community walls
   before the period's end; growth is that minus the last count before its start (or the
   first one within it). Members of the groups and chats where quizzes are held are kept
@@ -39,7 +43,7 @@ from bot.config import ReportRules
 from bot.errors import BibliobotError
 from bot.storage import from_db
 from reports import forked, gather
-from reports.details import polls, quizzes
+from reports.details import contests, giveaways, polls, quizzes
 from reports.model import (
     COUNTERS,
     EventRow,
@@ -83,6 +87,8 @@ def build_report(
     home = {row.event_id: row.library_id for row in found.rows}
     winners, questions = _by_library(found.winners, home), _by_library(found.questions, home)
     options = _by_library(found.options, home)
+    held = _by_library(found.contests, home)
+    drawn = _by_library(found.giveaways, home)
     tallies, acts, followers, growth = found.tallies, found.acts, found.followers, found.growth
     by_day = found.by_day
     for (library, network), tally in tallies.items():
@@ -99,6 +105,10 @@ def build_report(
         summary.group_members = {
             n: v for (i, n), v in found.group_members.items() if i == lib["id"]
         }
+        for contest in held.get(lib["id"], []):
+            summary.contest_entries[contest.network] += contest.entries
+        for giveaway in drawn.get(lib["id"], []):
+            summary.giveaway_participants[giveaway.network] += giveaway.participants or 0
         reports.append(
             LibraryReport(
                 library_id=lib["id"],
@@ -109,6 +119,8 @@ def build_report(
                 winners=winners.get(lib["id"], []),
                 questions=questions.get(lib["id"], []),
                 polls=options.get(lib["id"], []),
+                contests=held.get(lib["id"], []),
+                giveaways=drawn.get(lib["id"], []),
                 followers_by_day=by_day.get(lib["id"], {}),
             )
         )
@@ -140,13 +152,15 @@ class Gathered:
     winners: list = field(default_factory=list)
     questions: list = field(default_factory=list)
     options: list = field(default_factory=list)
+    contests: list = field(default_factory=list)
+    giveaways: list = field(default_factory=list)
     lines: list[tuple] = field(default_factory=list)  # the rows as ``gather.rows`` gave them
 
     def add(self, other: Gathered, libraries: list[dict]) -> None:
         """Take in another group's figures (groups never share a library)."""
         if other.lines and not other.rows:
             other.rows = list(_event_rows(other.lines, libraries).values())
-        for name in ("rows", "winners", "questions", "options"):
+        for name in ("rows", "winners", "questions", "options", "contests", "giveaways"):
             getattr(self, name).extend(getattr(other, name))
         for name in ("tallies", "acts", "followers", "growth", "by_day", "group_members"):
             getattr(self, name).update(getattr(other, name))
@@ -213,6 +227,8 @@ def gather_group(conn, libraries: list[dict], spans, with_names: bool) -> Gather
         found.followers, found.growth, found.by_day, found.group_members = people
         found.winners, found.questions = quizzes(conn, rows.__getitem__, with_names)
         found.options = polls(conn, rows.__getitem__)
+        found.contests = contests(conn, rows.__getitem__, with_names)
+        found.giveaways = giveaways(conn, rows.__getitem__)
     finally:
         gather.drop(conn)
         if ours and conn.in_transaction:
@@ -390,6 +406,8 @@ def roll_up(summaries: list[Summary], days: int, rules: ReportRules) -> Summary:
         total.participations.update(one.participations)
         total.anonymous.update(one.anonymous)
         total.people.update(one.people)  # pseudonyms are per library: people add up
+        total.contest_entries.update(one.contest_entries)
+        total.giveaway_participants.update(one.giveaway_participants)
         total.answers += one.answers
         total.outside_events += one.outside_events
         pairs = (total.followers, one.followers), (total.growth, one.growth)

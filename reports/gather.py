@@ -22,6 +22,9 @@ TEMP_TABLES += ("_pairs", "_rowpost", "_rowacts")
 # publications, but followers do not see them: they stay out of the rates, and the
 # members of such a place are not followers.
 CHAT_PEERS = 2_000_000_000
+# The action kinds of the posts that hold an event: a plain post (``publish``) and a
+# giveaway's announcement (``giveaway``: a post whose commitment is filled in as it goes).
+HELD = "('publish', 'giveaway')"
 
 
 def is_chat_sql(network: str, target: str) -> str:
@@ -78,7 +81,7 @@ def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
     conn.execute(
         "insert or ignore into temp._cand select a.event_id from actions a "
         "join temp._span s on s.library_id = a.library_id "
-        "where a.state = 'sent' and a.kind = 'publish' and a.due_at >= s.s and a.due_at < s.e"
+        f"where a.state = 'sent' and a.kind in {HELD} and a.due_at >= s.s and a.due_at < s.e"
     )
     conn.execute(
         "insert or ignore into temp._cand select q.event_id from quiz_questions q "
@@ -89,7 +92,7 @@ def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
     conn.execute(
         "create temp table _first as select c.event_id, coalesce("
         " (select min(a.due_at) from actions a where a.event_id = c.event_id"
-        "  and a.kind = 'publish' and a.state = 'sent'),"
+        f"  and a.kind in {HELD} and a.state = 'sent'),"
         " (select min(q.opened_at) from quiz_questions q where q.event_id = c.event_id)) as occ "
         "from temp._cand c"
     )
@@ -100,12 +103,12 @@ def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
         "create temp table _post as select a.event_id, a.network, a.target, a.kind, "
         "p.id as pid, coalesce(p.url, '') as url, "
         f"{is_chat_sql('a.network', 'a.target')} as chat, "
-        "case when a.kind = 'publish' then a.due_at "
+        f"case when a.kind in {HELD} then a.due_at "
         " when a.kind = 'reminder' then (select min(o.due_at) from actions o "
-        " where o.event_id = a.event_id and o.kind = 'publish' and o.state = 'sent' "
+        f" where o.event_id = a.event_id and o.kind in {HELD} and o.state = 'sent' "
         " and o.due_at >= a.due_at) "
         " else coalesce((select max(o.due_at) from actions o where o.event_id = a.event_id "
-        " and o.kind = 'publish' and o.state = 'sent' and o.due_at <= a.due_at), f.occ) "
+        f" and o.kind in {HELD} and o.state = 'sent' and o.due_at <= a.due_at), f.occ) "
         "end as occ "
         "from temp._first f join actions a on a.event_id = f.event_id "
         "join publications p on p.action_id = a.id "
@@ -183,7 +186,7 @@ def rows(conn):
     return conn.execute(
         "select r.n, r.event_id, r.library_id, r.network, r.occ, r.kind, r.title, "
         " coalesce((select u.url from temp._pubrow u where u.n = r.n"
-        "  and u.url like 'http%' order by u.chat, u.kind <> 'publish', u.kind <> 'question', "
+        f"  and u.url like 'http%' order by u.chat, u.kind not in {HELD}, u.kind <> 'question', "
         "  u.target, u.publication_id limit 1), ''), "
         " p.posts, p.reminders, " + ", ".join(f"p.{m}" for m in COUNTERS) + ", p.engagement, "
         " coalesce(p.deleted, 0), coalesce(a.acts, 0) + coalesce(p.anonymous, 0), "

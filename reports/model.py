@@ -269,6 +269,40 @@ class PollOption:
 
 
 @dataclass(frozen=True)
+class ContestRow:
+    """A contest on one network: entries, votes, entrants and the winners' places.
+
+    ``winners``: (place, entry number, pseudonym, name) — the name only with --with-names.
+    """
+
+    title: str
+    at: datetime  # local time of the event (its call post)
+    event_id: str
+    network: str
+    entries: int
+    approved: int
+    votes: int | None  # None until the votes are counted
+    entrants: int  # distinct people
+    winners: tuple[tuple[int, int, str, str | None], ...] = ()
+
+
+@dataclass(frozen=True)
+class GiveawayRow:
+    """A giveaway on one network: its draw (None while not drawn), commitment and proof."""
+
+    title: str
+    at: datetime  # local time of the event (its announcement)
+    event_id: str
+    network: str
+    drawn_at: datetime | None  # local time of the draw
+    participants: int | None  # those who met the conditions, as the draw counted them
+    winners: int
+    reserves: int
+    commitments: tuple[str, ...]  # one a draw (a network may draw in several channels)
+    proofs: tuple[str, ...]  # the proof files' names
+
+
+@dataclass(frozen=True)
 class SixNK:
     """The online part of the 6-НК form, with the rules that produced it."""
 
@@ -301,6 +335,10 @@ class Summary:
     growth: dict[str, float | None] = field(default_factory=dict)
     # network → members of the groups and chats where quizzes are held (not followers)
     group_members: dict[str, float | None] = field(default_factory=dict)
+    # network → contest entries and giveaway participants: shown apart, already counted in
+    # ``participations`` as the comments, messages, likes and reposts they are made of.
+    contest_entries: Counter = field(default_factory=Counter)
+    giveaway_participants: Counter = field(default_factory=Counter)
     six_nk: SixNK | None = None
 
     def tally(self, network: str | None = None) -> Tally:
@@ -352,6 +390,8 @@ class LibraryReport:
     winners: list[Winner] = field(default_factory=list)
     questions: list[QuestionFigures] = field(default_factory=list)
     polls: list[PollOption] = field(default_factory=list)
+    contests: list[ContestRow] = field(default_factory=list)
+    giveaways: list[GiveawayRow] = field(default_factory=list)
     followers_by_day: dict[date, float] = field(default_factory=dict)  # all targets, end of day
     short_name: str = ""  # the config's short name (sheet names); "" = the id
 

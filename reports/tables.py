@@ -82,6 +82,16 @@ def summary_table(summary: Summary, words: Words, title: str) -> Table:
         words.formula("anonymous"),
     )
     line(words["outside"], lambda n: summary.outside_events if n is None else None)
+    # Contest entries and giveaway participants are acts counted above already: shown
+    # for reference, added to nothing.
+    for name in ("contest_entries", "giveaway_participants"):
+        counts = getattr(summary, name)
+        if counts:
+            line(
+                words[name],
+                lambda n, counts=counts: counts[n] if n else sum(counts.values()),
+                words.formula(name),
+            )
     line(
         words["people"],
         lambda n: summary.people[n] if n else sum(summary.people.values()),
@@ -384,6 +394,68 @@ def polls_table(
         for p in _of(lib.polls, only):
             table.rows.append(
                 [local(p.at), p.title, words.name(p.network), p.number, p.text, p.votes]
+            )
+    return table
+
+
+def contests_table(
+    libraries: list[LibraryReport], words: Words, with_names: bool, only: set[str] | None = None
+) -> Table:
+    """Per contest and network: entries, approved, votes, entrants and the places."""
+    keys = ("date", "title", "net", "entries", "approved", "votes", "entrants", "places")
+    table = Table(
+        words["contests"],
+        [words[k] for k in keys],
+        ["date", "text", "text", "int", "int", "int", "int", "text"],
+        widths=[11, 36, 11, 8, 9, 8, 8, 44],
+    )
+    for lib in libraries:
+        for c in _of(lib.contests, only):
+            places = "; ".join(
+                f"{place} — {words['entry_no']}{number} "
+                + (name if with_names and name else person)
+                for place, number, person, name in c.winners
+            )
+            table.rows.append(
+                [
+                    local(c.at).date(),
+                    c.title,
+                    words.name(c.network),
+                    c.entries,
+                    c.approved,
+                    c.votes,
+                    c.entrants,
+                    places,
+                ]
+            )
+    return table
+
+
+def giveaways_table(
+    libraries: list[LibraryReport], words: Words, only: set[str] | None = None
+) -> Table:
+    """Per giveaway and network: the draw's date, participants, winners, commitment, proof."""
+    keys = ("draw_date", "title", "net", "eligible", "winners_count", "reserves")
+    table = Table(
+        words["giveaways"],
+        [words[k] for k in (*keys, "commitment", "proof")],
+        ["date", "text", "text", "int", "int", "int", "text", "text"],
+        widths=[11, 36, 11, 12, 10, 9, 20, 40],
+    )
+    for lib in libraries:
+        for g in _of(lib.giveaways, only):
+            drawn = g.drawn_at is not None
+            table.rows.append(
+                [
+                    local(g.drawn_at).date() if drawn else None,
+                    g.title,
+                    words.name(g.network),
+                    g.participants,
+                    g.winners if drawn else None,
+                    g.reserves if drawn else None,
+                    ", ".join(c[:16] for c in g.commitments),
+                    ", ".join(g.proofs) if g.proofs else ("" if drawn else words["not_drawn"]),
+                ]
             )
     return table
 

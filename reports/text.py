@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -22,8 +23,10 @@ from reports.model import EventRow, Report
 from reports.tables import (
     Percent,
     Table,
+    contests_table,
     diary_table,
     events_table,
+    giveaways_table,
     polls_table,
     questions_table,
     roll_up_table,
@@ -184,11 +187,15 @@ def sections(
         winners_table(report.libraries, words, report.with_names, only),
         questions_table(report.libraries, words, only),
         polls_table(report.libraries, words, only),
+        contests_table(report.libraries, words, report.with_names, only),
+        giveaways_table(report.libraries, words, only),
     ]
     if only is not None:
         for table in extra:
             table.note = details_note(words)
-    parts.append((f"{words['quizzes']} / {words['polls']}", [t for t in extra if t.rows]))
+    title = [words["quizzes"], words["polls"]]
+    title += [t.title for t in extra[3:] if t.rows]  # contests, giveaways: when held
+    parts.append((" / ".join(title), [t for t in extra if t.rows]))
     return parts
 
 
@@ -221,6 +228,23 @@ def _md_table(table: Table, words: Words) -> list[str]:
         return [f"_{words['none']}_", ""]
     lines = ["| " + " | ".join(table.headers) + " |", "|" + "---|" * len(table.headers)]
     for row in table.rows:
-        cells = [show(v, k, words) for v, k in zip(row, table.kinds, strict=True)]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        cells = [_md_cell(show(v, k, words), k) for v, k in zip(row, table.kinds, strict=True)]
+        lines.append("| " + " | ".join(cells) + " |")
     return [*lines, ""]
+
+
+# Readers' names and texts are shown as text: a Markdown viewer renders HTML and markup
+# in them (``<script>``, ``*bold*``, ``[x](javascript:…)``). Entities for HTML (every
+# Markdown renderer passes them on), backslashes for Markdown; an underscore inside a
+# word (``views_are_visits``) is no markup and stays; links stay clickable.
+_MD_TEXT = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", **{c: "\\" + c for c in "\\`*[]|~"}}
+)
+_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+
+
+def _md_cell(text: str, kind: str) -> str:
+    """A cell's text as Markdown shows it: as written, never as markup."""
+    if kind == "link":
+        return text.replace("|", "\\|")
+    return _MD_UNDERSCORE.sub(r"\\_", text.translate(_MD_TEXT))

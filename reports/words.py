@@ -86,6 +86,22 @@ LABELS: dict[str, dict[str, str]] = {
         "polls": "Опросы",
         "option": "Вариант",
         "votes": "Голоса",
+        "contests": "Конкурсы",
+        "giveaways": "Розыгрыши",
+        "entries": "Заявок",
+        "approved": "Одобрено",
+        "entrants": "Авторов",
+        "places": "Места (№ работы — автор)",
+        "entry_no": "№",
+        "draw_date": "Дата розыгрыша",
+        "eligible": "Участников (выполнили условия)",
+        "winners_count": "Победителей",
+        "reserves": "Запасных",
+        "commitment": "Обязательство (SHA-256 зерна, начало)",
+        "proof": "Файл доказательства",
+        "not_drawn": "ещё не разыгран",
+        "contest_entries": "Заявок на конкурсы (уже в участиях)",
+        "giveaway_participants": "Участников розыгрышей (уже в участиях)",
         "charts": "Графики",
         "week": "Неделя с",
         "activity": "Активность по неделям",
@@ -179,6 +195,22 @@ LABELS: dict[str, dict[str, str]] = {
         "polls": "Polls",
         "option": "Option",
         "votes": "Votes",
+        "contests": "Contests",
+        "giveaways": "Giveaways",
+        "entries": "Entries",
+        "approved": "Approved",
+        "entrants": "Entrants",
+        "places": "Places (entry No. — author)",
+        "entry_no": "No. ",
+        "draw_date": "Draw date",
+        "eligible": "Participants (met the conditions)",
+        "winners_count": "Winners",
+        "reserves": "Reserves",
+        "commitment": "Commitment (SHA-256 of the seed, start)",
+        "proof": "Proof file",
+        "not_drawn": "not drawn yet",
+        "contest_entries": "Contest entries (already in participations)",
+        "giveaway_participants": "Giveaway participants (already in participations)",
         "charts": "Charts",
         "week": "Week of",
         "activity": "Activity by week",
@@ -233,7 +265,15 @@ FORMULAS = {
         "действия без имени участников не дают",
         "participations": "ответы, комментарии, голоса в опросах, реакции в Telegram, лайки "
         "ВКонтакте, сообщения; голоса и реакции, авторов которых сеть не называет, — по "
-        "счётчикам сети; вступления и выходы не считаются",
+        "счётчикам сети; вступления и выходы не считаются; заявка на конкурс — одно действие "
+        "(это комментарий к посту конкурса или сообщение боту), голос за работу — лайк или "
+        "реакция; участник розыгрыша — его лайки, комментарии и репосты; каждое действие "
+        "считается один раз, заявки и участники розыгрышей сверх них не прибавляются",
+        "contest_entries": "заявки, полученные в срок (с отклонёнными); каждая — комментарий "
+        "или сообщение, уже учтённые в участиях одним действием; здесь — для справки",
+        "giveaway_participants": "выполнившие условия к розыгрышу, как их посчитал розыгрыш; "
+        "их лайки, комментарии и репосты уже учтены в участиях, человек — в участниках; "
+        "здесь — для справки, не прибавляются",
         "anonymous": "голоса в анонимных опросах сверх названных и анонимные реакции в "
         "Telegram: число действий известно, авторы — нет; при любом правиле participation "
         "считаются по числу действий",
@@ -255,7 +295,15 @@ FORMULAS = {
         "author give no participants",
         "participations": "answers, comments, poll votes, Telegram reactions, VK likes, "
         "messages; votes and reactions whose authors the network does not name are taken "
-        "from its counters; joins and leaves excluded",
+        "from its counters; joins and leaves excluded; a contest entry is one act (it is a "
+        "comment on the contest's post or a message to the bot), a vote for an entry a like "
+        "or reaction; a giveaway participant, their likes, comments and reposts; each act "
+        "counts once, entries and giveaway participants are not added on top",
+        "contest_entries": "entries received in time (rejected ones included); each is a "
+        "comment or a message already counted as one act in participations; for reference",
+        "giveaway_participants": "those who met the giveaway's conditions, as the draw "
+        "counted them; their likes, comments and reposts are already in participations, "
+        "the people in participants; for reference, not added",
         "anonymous": "votes in anonymous polls beyond the named ones and Telegram's anonymous "
         "reactions: the number of acts is known, their authors are not; counted as acts "
         "under either participation rule",

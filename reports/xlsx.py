@@ -1,6 +1,7 @@
 """The report as an Excel workbook that prints as it reads: a sheet per summary (the
 network's, then each library's, named by its short name), one sheet per long table
-(the libraries, every event, the diary, quiz winners and questions, polls), and native
+(the libraries, every event, the diary, quiz winners and questions, polls, contests,
+giveaways), and native
 (editable) charts.
 
 Every sheet prints on A4 landscape, one page wide (any number of pages down), its table's
@@ -35,10 +36,12 @@ from reports.model import LibraryReport, Report
 from reports.series import by_kind, followers_series, top, weekly
 from reports.tables import (
     Table,
+    contests_table,
     diary_cells,
     diary_table,
     event_cells,
     events_table,
+    giveaways_table,
     polls_table,
     questions_table,
     roll_up_table,
@@ -133,6 +136,8 @@ def to_xlsx(report: Report) -> bytes:
         winners_table(report.libraries, words, report.with_names),
         questions_table(report.libraries, words),
         polls_table(report.libraries, words),
+        contests_table(report.libraries, words, report.with_names),
+        giveaways_table(report.libraries, words),
     ):
         if table.rows:
             plans.append(Plan(table.title, [title], [table], count=len(table.rows)))

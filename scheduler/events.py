@@ -26,7 +26,7 @@ from typing import Any
 from bot.config import Config, LibraryConfig, parse_duration, say_duration
 from bot.errors import EventFileError, InputError
 from bot.texts import TextError, check_template
-from bot.tomlfile import key_name, line_of, nearest, read_toml, unknown_key
+from bot.tomlfile import key_name, line_of, nearest, read_toml, shown, unknown_key
 from scheduler.quiz_model import Question, QuizSettings
 from scheduler.recurrence import YEARS, Recurrence, RepeatError, occurrences, parse_repeat
 
@@ -333,7 +333,7 @@ def _reminders(fields: _Fields) -> tuple[timedelta, ...]:
         if before > MAX_REMINDER:
             raise fields.fail(
                 "remind_before",
-                f"{raw!r} is too long: a reminder comes at most "
+                f"{shown(raw)} is too long: a reminder comes at most "
                 f"{say_duration(MAX_REMINDER)} before the event",
             )
     return tuple(sorted(set(parsed), reverse=True))
@@ -506,4 +506,6 @@ PARSERS: dict[str, Callable[[_Fields, LibraryConfig], Event]] = {
     "poll": _parse_poll,
 }
 
+import scheduler.contest_events  # noqa: E402, F401  (registers PARSERS["contest"])
+import scheduler.giveaway_events  # noqa: E402, F401  (registers PARSERS["giveaway"])
 import scheduler.quiz_events  # noqa: E402, F401  (registers PARSERS["quiz"]; imports this module)

@@ -28,13 +28,16 @@ from bot.platforms import vk as vk_limits
 from bot.storage import CANCELLED, PENDING, SENDING, SENT, UNCERTAIN, to_db
 from bot.texts import human_time, render_post
 from scheduler.clock import Clock
+from scheduler.contest_plan import CONTEST_KINDS, expand_contest
 from scheduler.events import Event
+from scheduler.giveaway_plan import GIVEAWAY_KINDS, expand_giveaway
 from scheduler.quiz_plan import CLOSE, QUIZ_KINDS, expand_poll_close, expand_quiz
 from scheduler.recurrence import occurrences
 
 PUBLISH, REMINDER, SNAPSHOT, COMMUNITY = "publish", "reminder", "snapshot", "community"
 POSTS = (PUBLISH, REMINDER)  # kinds that put something in front of readers
-PLANNED = (*POSTS, *QUIZ_KINDS)  # kinds an event file decides (re-planning compares them)
+# Kinds an event file decides (re-planning compares them).
+PLANNED = (*POSTS, *QUIZ_KINDS, *GIVEAWAY_KINDS, *CONTEST_KINDS)
 SEEN = tuple(kind for kind in PLANNED if kind != CLOSE)  # kinds readers see
 WENT_OUT = (SENT, SENDING, UNCERTAIN)  # states of an action that went out, or may have
 _TAG = re.compile(r"<[^>]+>")
@@ -98,6 +101,10 @@ def expand(event: Event, config: Config) -> list[PlannedAction]:
     assert library is not None  # load_event checked it
     if event.kind == "quiz":
         return expand_quiz(event, config, library)
+    if event.kind == "giveaway":
+        return expand_giveaway(event, config, library)
+    if event.kind == "contest":
+        return expand_contest(event, config, library)
     times = occurrence_times(event)
     repeating = event.repeat is not None
     image = str(event.image) if event.image else None

@@ -17,7 +17,7 @@ from typing import Any
 from bot.config import LibraryConfig, parse_duration
 from bot.errors import EventFileError
 from bot.quiz.matching import normalize
-from bot.tomlfile import line_of, unknown_key
+from bot.tomlfile import key_name, line_of, unknown_key
 from scheduler import events
 from scheduler.events import (
     IMAGE_SUFFIXES,
@@ -230,7 +230,7 @@ def parse_quiz(fields: _Fields, library: LibraryConfig) -> Event:
         try:
             questions.append(build_question(question, number, rules))
         except QuestionProblem as problem:
-            field = f"questions[{number}].{problem.key}"
+            field = f"questions[{number}].{key_name(problem.key)}"
             line = (
                 line_of(fields.text, ("questions", number - 1, problem.key))
                 or line_of(fields.text, ("questions", number - 1))

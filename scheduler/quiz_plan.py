@@ -16,6 +16,9 @@ mark options with one more to send them (a VK chat question with 10 options has 
 for it: answers are typed there); where answers are buttons or typed, its text says so.
 
 A poll with ``close_at`` gets a close action per network, then a results post.
+
+Question texts are shown as written: unlike the librarian's intro text, they are not
+templates (a spreadsheet of questions may hold anything, ``{{`` included).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as rr
 
-from bot.tomlfile import unknown_key
+from bot.tomlfile import key_name, unknown_key
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KEYS = ("every", "interval", "weekdays", "nth_weekday", "until", "count", "skip")
@@ -92,7 +92,7 @@ def parse_repeat(table: Any, first: datetime) -> Recurrence:
         raise RepeatError("repeat", 'must be a table such as [repeat] every = "week"')
     for key in table:
         if key not in KEYS:
-            raise RepeatError(f"repeat.{key}", unknown_key(key, KEYS, " in [repeat]"))
+            raise RepeatError(f"repeat.{key_name(key)}", unknown_key(key, KEYS, " in [repeat]"))
     every = table.get("every")
     if every is None:
         raise RepeatError("repeat.every", 'is required: "day", "week" or "month"')

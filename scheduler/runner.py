@@ -15,9 +15,10 @@ start and kept in step with it by ``sync()``. Delivery rules:
   (unless the library set ``resend_uncertain``);
 * any other platform error fails the action at once, with its reason.
 
-Once a send is over its outcome is known here; if the database refuses to record it (a
-full disk, a lock held too long), the outcome is kept in memory and written again with
-backoff until it is stored, so a published post still ends ``sent`` with its
+An action the database refuses to claim (a full disk, a read-only file, a lock held too
+long) is armed again ``CLAIM_RETRY`` later. Once a send is over its outcome is known
+here; if the database refuses to record it, the outcome is kept in memory and written
+again with backoff until it is stored, so a published post still ends ``sent`` with its
 publication. Only a stop gives up, with an ERROR naming the outcome (the action then
 stays ``sending`` and the next start treats it as interrupted).
 """
@@ -43,19 +44,25 @@ from bot.config import Config
 from bot.errors import AmbiguousOutcome, PlatformError, RetryLater
 from bot.platforms.base import Platform, PollSpec, Post, Published, dispatching
 from bot.storage import FAILED, MISSED, PENDING, SENDING, SENT, UNCERTAIN, from_db, to_db
-from scheduler import snapshots
+from scheduler import contest_plan, snapshots
 from scheduler.clock import Clock, SystemClock
+from scheduler.giveaway_plan import GIVEAWAY_KINDS
 from scheduler.plan import COMMUNITY, POSTS, guid_for, plan_snapshots
 from scheduler.quiz_plan import QUESTION, RESULTS
 
 # Kinds that put a new message in front of readers: repeated, they would show twice.
-NEW_MESSAGES = (*POSTS, QUESTION, RESULTS)
+NEW_MESSAGES = (
+    *(*POSTS, QUESTION, RESULTS),
+    *(contest_plan.GALLERY, contest_plan.ENTRY, contest_plan.POLL, contest_plan.RESULTS),
+    *GIVEAWAY_KINDS,  # a giveaway's announcement and its draw's results post
+)
 
 log = logging.getLogger(__name__)
 
 Notify = Callable[[str, str], Awaitable[None]]
 MAX_BACKOFF = 300.0
 STORE_BACKOFF = 60.0  # seconds: the longest pause between attempts to record an outcome
+CLAIM_RETRY = 5.0  # seconds until an action the database refused to claim is tried again
 
 
 class Runner:
@@ -129,16 +136,26 @@ class Runner:
         now = self.clock.now()
         paused = {r["id"] for r in self.db["libraries"].rows_where("paused = 1")}
         wanted: dict[int, str] = {}
-        for row in self.db["actions"].rows_where("state = ?", [PENDING], order_by="due_at"):
-            if row["library_id"] in paused:
+        late: list[int] = []
+        # This reads every pending action (100,000 for 1,000 libraries) at each refresh, on
+        # the event loop: only the columns it needs, as plain tuples.
+        pending = self.db.execute(
+            "select id, library_id, kind, due_at, retry_at from actions where state = ? "
+            "order by due_at",
+            [PENDING],
+        )
+        for action_id, library_id, kind, due_at, retry_at in pending:
+            if library_id in paused:
                 continue
-            if self._too_late(row, now):
-                self._miss(row, now)
+            if self._too_late({"kind": kind, "due_at": due_at, "retry_at": retry_at}, now):
+                late.append(action_id)  # marked once the reading is over
                 continue
-            when = row["retry_at"] or row["due_at"]
-            wanted[row["id"]] = when
-            if self._armed.get(row["id"]) != when:
-                self._arm(row["id"], when)
+            when = retry_at or due_at
+            wanted[action_id] = when
+            if self._armed.get(action_id) != when:
+                self._arm(action_id, when)
+        for action_id in late:
+            self._miss(self.db["actions"].get(action_id), now)
         for action_id in set(self._armed) - set(wanted):
             self._disarm(action_id)
         return len(wanted)
@@ -180,7 +197,17 @@ class Runner:
         if task:
             self._tasks.add(task)
         try:
-            row = self._claim(action_id)
+            try:
+                row = self._claim(action_id)
+            except sqlite3.OperationalError as exc:
+                # Nothing was done: armed again here, not left to the next refresh (which
+                # may be an hour away, past the grace).
+                retry = to_db(self.clock.now() + timedelta(seconds=CLAIM_RETRY))
+                log.warning(
+                    "action %s: not claimed (%s); trying again at %s", action_id, exc, retry
+                )
+                self._arm(action_id, retry)
+                return
             if row is None:
                 return
             if row["kind"] in POSTS:
@@ -400,7 +427,9 @@ class Runner:
             row["id"], {"state": PENDING, "retry_at": retry_at, "error": str(exc)}
         )
         self._arm(row["id"], retry_at)
-        log.warning("action %s: %s; retry at %s", row["key"], exc, retry_at)
+        # A first retry is routine (a rate limit, a question asked late); a third is news.
+        level = logging.INFO if attempts < 3 else logging.WARNING
+        log.log(level, "action %s: %s; retry at %s", row["key"], exc, retry_at)
 
     def _finish(self, row: dict, state: str, reason: str, stamp: str) -> None:
         self.db["actions"].update(

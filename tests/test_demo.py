@@ -29,7 +29,12 @@ async def test_demo_posts_measures_and_reports(tmp_path: Path) -> None:
     assert telegram["comments"] == 1  # the reader's reply in the discussion group
     assert telegram.get("views") is None
     posts = {p["text"].split("\n", 1)[0]: p for p in result.stand_in_state["vk"]["posts"]}
-    assert len(posts) == 3
+    assert len(posts) == 5  # the announcement, the quiz's two posts, the giveaway's two
+    # The giveaway: the commitment in its announcement, the seed in its results, checked.
+    drawn = posts["🎁 Розыгрыш книги: итоги розыгрыша"]["text"]
+    assert "участников 6" in next(line for line in lines if "Розыгрыш ВКонтакте" in line)
+    assert any(line.endswith("→ OK") for line in lines), lines
+    assert "SHA-256 списка участников" in drawn
     assert posts["Встреча книжного клуба «Читаем вместе»"]["views"] == AUDIENCE["views"]
     # The quiz: its question post, answered in the comments, and the results post.
     question = posts["🧩 Угадай книгу по первой строке"]
@@ -54,10 +59,11 @@ def _the_report_of_bibliobot_report_in_four_formats(result: DemoResult, lines: l
     table = list(
         csv.reader(io.StringIO(result.files["csv"].read_text(encoding="utf-8-sig")), delimiter=";")
     )
-    assert table[0] == headers and len(table) == len(result.rows) + 1 == 4
+    assert table[0] == headers and len(table) == len(result.rows) + 1 == 5
     assert {row[2] for row in table[1:]} == {
         "Встреча книжного клуба «Читаем вместе»",
         "Угадай книгу по первой строке",
+        "Розыгрыш книги",
     }
     book = openpyxl.load_workbook(result.files["xlsx"])
     assert "ЦГБ" in book.sheetnames  # the demo library's short name
@@ -74,10 +80,15 @@ def _the_report_of_bibliobot_report_in_four_formats(result: DemoResult, lines: l
 
 
 def _same(value: object) -> str:
-    """A cell as the text files print it: decimals to one place with a dot, н/д as is."""
-    if isinstance(value, float):
-        return f"{value:.1f}".removesuffix(".0") if value != int(value) else str(int(value))
-    return "" if value is None else str(value).replace(",", ".")
+    """A cell as a number to one decimal (1, 1.0 and "1,0" alike), or its text (н/д)."""
+    if value is None:
+        return ""
+    text = str(value).replace(",", ".").replace("\u2009", "").replace("\xa0", "")
+    try:
+        number = float(text)
+    except ValueError:
+        return str(value)
+    return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
 def _the_four_formats_give_the_same_figures(result: DemoResult, table: list[list[str]]) -> None:

@@ -9,9 +9,10 @@ others send forged button data. Then:
 * nothing crashes, and every other player's answer is stored and scored as if there had
   been no flood (the same points, judged at the moment of the press);
 * the flood costs no extra poll cycles (Telegram hands out 100 updates a call: the cycles
-  are exactly the queue's length over 100), and at most one button answer per player per
-  cycle (a press answered costs a request each: a thousand presses would hold every other
-  player's presses back by a thousand requests);
+  are exactly the queue's length over 100), and at most ``REPLIES_PER_READER`` (5)
+  button answers per player per cycle (each
+  answer is a request: a thousand presses answered would hold every other player's
+  presses back by a thousand requests, on VK by a minute);
 * the standings and results posts show the names as text: on Telegram (HTML parse mode)
   the only entities are the template's own bold ones; on VK the names cannot break the
   mention markup; the HTML and Markdown reports show them as text too, and the XLSX as
@@ -32,6 +33,7 @@ from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
 from bot.interactions import pseudonym
 from bot.quiz import store
+from bot.quiz.buttons import REPLIES_PER_READER
 from reports.output import from_config, write_all
 from reports.period import date_range
 from tests.images import png
@@ -46,14 +48,16 @@ TITLE = "Знатоки Пушкина"
 RIGHT = "Арина Родионовна"
 NAMES = [
     ("<script>alert(1)</script>", "<b>Жирный</b>"),
+    ('=HYPERLINK("http://x.test","y")', "<a href='javascript:alert(1)'>x</a>"),  # a winner
     ("[id1|Админ]", "*bold* _курсив_"),
     ("\u202eнимдА", "\u200bАнна\u200d"),  # right-to-left override; zero-width characters
     ("📚🔥", "Z\u0336a\u0337l\u0338g\u0335o"),  # emoji; combining marks
     ("А\x00Б", "&lt;i&gt; &amp;"),  # NUL; entities as text
-    ('=HYPERLINK("http://x.test","y")', "<a href='javascript:alert(1)'>x</a>"),
     ("`code`", "[ссылка](javascript:alert(1))"),
 ]
-MARKUP = ("<script", "<b>", "<a ", "<i>")
+# Entities Telegram detects in plain text by itself.
+DETECTED = {"mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number"}
+MARKUP = ("<script", "<b>Жирный", "<a href='javascript")  # the names' markup, unescaped
 FORGED = [
     "q:1:0:forged",
     "' or 1=1 --",
@@ -103,7 +107,7 @@ class Crowd:
         self.person = {u: pseudonym(secret, network, u) for u in ids}
         self.expected = Expected(window=120, bonus=2)
         self.cycles = 0  # poll cycles that brought updates
-        self.bound = 0  # button answers allowed: one per player per cycle
+        self.bound = 0  # button answers allowed: a few per player per cycle
         self.updates = 0
 
 
@@ -157,7 +161,7 @@ async def test_a_hostile_audience_during_a_live_quiz(tmp_path: Path) -> None:
                     for u in queue[start : start + 100]
                     if "callback_query" in u
                 }
-                tg.bound += len(pressers)
+                tg.bound += REPLIES_PER_READER * len(pressers)
             before = tg.cycles
             while await tg_intake.poll_once():
                 tg.cycles += 1
@@ -168,7 +172,7 @@ async def test_a_hostile_audience_during_a_live_quiz(tmp_path: Path) -> None:
             events = await vk_intake.poll_once()
             vk.updates += events
             vk.cycles += 1 if events else 0
-            vk.bound += len(pressers)
+            vk.bound += REPLIES_PER_READER * len(pressers)
 
         # Question 1: answer buttons in both chats.
         await world.fire_due(shift(at, 240))
@@ -216,7 +220,10 @@ async def test_a_hostile_audience_during_a_live_quiz(tmp_path: Path) -> None:
                 crowd.expected.answer(1, crowd.person[player], elapsed, choice == 0, stamped=False)
             await drain_telegram()
             await drain_vk({vk.flooder, vk_player})
-        assert answered("answerCallbackQuery") <= tg.bound, (answered("answerCallbackQuery"), tg.bound)
+        assert answered("answerCallbackQuery") <= tg.bound, (
+            answered("answerCallbackQuery"),
+            tg.bound,
+        )
         vk_answers = answered("messages.sendMessageEventAnswer")
         assert vk_answers <= vk.bound, (vk_answers, vk.bound)
         await world.fire_due(shift(at, 240 + 122))
@@ -267,14 +274,17 @@ async def test_a_hostile_audience_during_a_live_quiz(tmp_path: Path) -> None:
         first, last = _name(n)
         assert stored[tg.person[user]] == f"{first} {last}"
 
-    # Telegram: the names are text; the only entities are the template's bold lines.
+    # Telegram: the names are text; the only formatting is the template's bold lines
+    # (links, commands and mentions Telegram finds in any plain text are not formatting).
     assert len(telegram_posts) == 2, [m.get("text") for m in telegram_posts]
     bold = {TITLE, RIGHT, "Пушкин", f"{TITLE}: итоги"}
     for post in telegram_posts:
-        text = post["text"]
+        text = post["text"].encode("utf-16-le")
         for entity in post.get("entities", []):
-            shown = text.encode("utf-16-le")[2 * entity["offset"] : 2 * (entity["offset"] + entity["length"])]
-            assert entity["type"] == "bold" and shown.decode("utf-16-le") in bold, entity
+            if entity["type"] in DETECTED:
+                continue
+            start, end = 2 * entity["offset"], 2 * (entity["offset"] + entity["length"])
+            assert entity["type"] == "bold" and text[start:end].decode("utf-16-le") in bold, entity
     assert "<script>alert(1)</script>" in "".join(m["text"] for m in telegram_posts)
     # VK: each player's mention stays one mention, whatever the name.
     for post in vk_posts:
@@ -295,7 +305,7 @@ async def test_a_hostile_audience_during_a_live_quiz(tmp_path: Path) -> None:
     for document in (html, markdown):
         for markup in MARKUP:
             assert markup not in document, (markup, files)
-    assert "](javascript:" not in markdown and "*bold*" not in markdown
+    assert not re.search(r"(?<!\\)\]\(javascript:", markdown) and "*bold*" not in markdown
     book = openpyxl.load_workbook(files["xlsx"])
     cells = [c for sheet in book for row in sheet.iter_rows() for c in row if c.value]
     formulas = [c.value for c in cells if c.data_type == "f"]
@@ -304,14 +314,15 @@ async def test_a_hostile_audience_during_a_live_quiz(tmp_path: Path) -> None:
 
     figures(
         "audience",
-        players=PLAYERS * 2,
-        flood_presses=per_round * PLAYERS * 2,
-        flood_messages=per_round * PLAYERS * 2,
+        fair_players_per_network=PLAYERS,
+        flood_presses_per_network=per_round * PLAYERS,
+        flood_messages_per_network=per_round * PLAYERS,
+        of_100KB=len(range(0, per_round, 50)) * PLAYERS,
         telegram_updates=tg.updates,
         telegram_cycles=tg.cycles,
         telegram_button_answers=answered("answerCallbackQuery"),
         vk_events=vk.updates,
         vk_checks=vk.cycles,
         vk_button_answers=vk_answers,
-        others_scored_as_without_flood=f"{2 * PLAYERS}/{2 * PLAYERS}",
+        fair_answers_scored_as_without_flood=f"{4 * PLAYERS}/{4 * PLAYERS}",
     )

@@ -218,3 +218,18 @@ async def test_resend_uncertain_lets_telegram_repeat_after_an_unknown_outcome(wo
     clock.current = datetime.fromisoformat(db["actions"].get(action)["retry_at"])
     await runner.fire(action)
     assert db["actions"].get(action)["state"] == "sent" and not notices
+
+
+@pytest.mark.parametrize(
+    "kind", ["contest_gallery", "contest_entry", "contest_poll", "contest_results"]
+)
+async def test_a_contest_message_that_may_have_left_telegram_is_not_sent_again(world, kind) -> None:
+    runner, db, clock, platforms, _ = world
+    action = publish_ids(db)["telegram"]
+    left = "2026-12-05T15:00:00.500+00:00"
+    db["actions"].update(
+        action, {"kind": kind, "state": "sending", "attempts": 1, "dispatched_at": left}
+    )
+    restarted = Runner(db, runner.config, platforms, clock=clock, seed=2)
+    restarted.recover()
+    assert db["actions"].get(action)["state"] == "uncertain"

@@ -91,6 +91,8 @@ class TelegramIntake(TelegramQuizIntake):
     ) -> None:
         self.db = db
         self.quiz = quiz  # takes answers to open quiz questions before anything else
+        self.giveaway = None  # bot.giveaway.engine.GiveawayEngine: keeps giveaway entries
+        self.contest = None  # bot.contest.entries.ContestBook: contest entries, moderation
         self.bot = bot
         self.libraries = [lib for lib in libraries if lib.telegram is not None]
         self.clock = clock or SystemClock()
@@ -109,7 +111,8 @@ class TelegramIntake(TelegramQuizIntake):
         self._secrets: dict[str, bytes] = {}
         self._source: str | None = None
         self._refs: dict[int, str] = {}  # chat id -> the chat as the config names it
-        self._presses: list[tuple[str, str]] = []  # button presses to answer: (query id, text)
+        # Button presses to answer, per reader: (query id, text).
+        self._presses: dict[int, list[tuple[str, str]]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
 
@@ -164,8 +167,10 @@ class TelegramIntake(TelegramQuizIntake):
             updates = await self._one_by_one(offset)
         # One transaction per batch: a quiz with thousands of players is thousands of rows.
         # If it fails, the quiz forgets what the batch marked: the batch comes again.
-        with in_batch(self.quiz), self.db.atomic():
+        with in_batch(self.quiz, (NETWORK, source)), self.db.atomic():
             for update in updates:
+                if self.quiz is not None:
+                    self.quiz.arriving(update.update_id)  # judged by when it first came
                 try:
                     self.handle(update)
                 except sqlite3.Error:
@@ -273,6 +278,8 @@ class TelegramIntake(TelegramQuizIntake):
         if update.poll is not None:
             return self._poll_totals(update.poll)
         if update.callback_query is not None:
+            if self.contest is not None and self.contest.takes_press(update.callback_query):
+                return self.contest.telegram_press(self, update.callback_query)
             return self._press(update.callback_query)
         return False  # channel posts: not counted here
 
@@ -324,6 +331,8 @@ class TelegramIntake(TelegramQuizIntake):
         if not (message.text or message.caption or message.effective_attachment):
             return False  # service messages: joins and leaves come as chat_member
         if chat.type == ChatType.PRIVATE:
+            if self.contest is not None:  # an entry to a contest of this bot's libraries
+                self.contest.telegram_message(self, message, None)
             library_id = self._private_library(message)
             if library_id is None:
                 return False
@@ -343,6 +352,14 @@ class TelegramIntake(TelegramQuizIntake):
             return verdict.counted
         if post is not None:
             self._comments[(chat.id, message.message_id)] = post
+            if self.giveaway is not None:  # a comment on a giveaway post is an entry
+                text = message.text or message.caption or ""
+                self.giveaway.on_comment(
+                    NETWORK, library_id, *post, user.id, user.full_name, text, message.date,
+                    chat.id, message.message_id,
+                )  # fmt: skip
+            if self.contest is not None:  # a comment on a contest's call post is an entry
+                self.contest.telegram_message(self, message, post)
             return self._record(library_id, *post, "reply", user.id, message.date, dedup)
         return self._record(
             library_id, chat.id, message.message_id, "message", user.id, message.date, dedup

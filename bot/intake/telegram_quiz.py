@@ -12,6 +12,7 @@ import logging
 import telegram as tg
 from telegram.error import TelegramError
 
+from bot.quiz import buttons
 from bot.quiz.answers import AnswerBook
 
 NETWORK = "telegram"
@@ -25,12 +26,16 @@ class TelegramQuizIntake:
     quiz: AnswerBook | None
     _library_of: dict[int, str]
     _refs: dict[int, str]
-    _presses: list[tuple[str, str]]
+    _presses: dict[int, list[tuple[str, str]]]
 
     async def _answer_presses(self) -> None:
-        """Tell each reader who pressed an answer button what became of it."""
-        presses, self._presses = self._presses, []
-        for query_id, text in presses:
+        """Tell each reader who pressed an answer button what became of it.
+
+        At most ``buttons.REPLIES_PER_READER`` presses of a reader per batch: a press left
+        unanswered only leaves that reader's button spinning a few seconds.
+        """
+        presses, self._presses = self._presses, {}
+        for query_id, text in (press for reader in presses.values() for press in reader):
             try:
                 await self.bot.answer_callback_query(query_id, text=text)
             except TelegramError as exc:  # the press expired: the answer is stored anyway
@@ -45,7 +50,9 @@ class TelegramQuizIntake:
         verdict, words = self.quiz.on_button(
             NETWORK, library_id, query.from_user.id, query.from_user.full_name, query.data
         )
-        self._presses.append((query.id, words))
+        replies = self._presses.setdefault(query.from_user.id, [])
+        if len(replies) < buttons.REPLIES_PER_READER:
+            replies.append((query.id, words))
         return verdict.counted
 
     def _quiz_text(self, message: tg.Message, post: tuple[int, int] | None):
@@ -68,4 +75,5 @@ class TelegramQuizIntake:
             text,
             message.date,
             "comment" if post is not None else "message",
+            original=message.edit_date is None,
         )

@@ -60,7 +60,9 @@ class VkIntake(VkQuizIntake):
     ) -> None:
         self.db = db
         self.quiz = quiz  # takes answers to open quiz questions before anything else
-        self._presses: list[dict[str, Any]] = []  # callback presses to answer after the batch
+        self.contest = None  # bot.contest.entries.ContestBook: contest entries
+        # Callback presses to answer after the batch, per reader (see vk_quiz).
+        self._presses: dict[int, list[dict[str, Any]]] = {}
         self.library_id = library_id
         self.group_id = int(group_id)
         self.clock = clock or SystemClock()
@@ -98,8 +100,10 @@ class VkIntake(VkQuizIntake):
             ts = int(answer["ts"])
             # One transaction per check (a quiz is many rows at once); if it fails, the
             # quiz forgets what the check marked, and the same ts brings the events again.
-            with in_batch(self.quiz), self.db.atomic():
+            with in_batch(self.quiz, (NETWORK, self.source)), self.db.atomic():
                 for position, event in enumerate(updates):
+                    if self.quiz is not None:
+                        self.quiz.arriving(self._ts + position)  # judged by when it first came
                     self._handle(event, self._ts + position)
                 if self.quiz is not None:
                     self.quiz.flush()
@@ -241,9 +245,12 @@ class VkIntake(VkQuizIntake):
                 text,
                 at or self.clock.now(),
                 "comment",
+                original=at is not None and not detail.get("edit"),
             )
             if verdict is not None:
                 return
+        if self.contest is not None:  # a comment on a contest's call post is an entry
+            self.contest.vk_comment(self, obj)
         detail = {"comment_id": int(obj["id"]), "length": len(text), "text": text, **detail}
         if obj.get("reply_to_comment"):
             detail["reply_to_comment"] = int(obj["reply_to_comment"])
@@ -315,9 +322,12 @@ class VkIntake(VkQuizIntake):
                 detail["text"],
                 datetime.fromtimestamp(int(date), UTC) if date else self.clock.now(),
                 "message",
+                original=bool(date),
             )
             if verdict is not None:
                 return
+        if self.contest is not None and peer < CHAT_PEERS:  # an entry sent to the community
+            self.contest.vk_message(self, message)
         if message.get("payload"):
             detail["payload"] = message["payload"]
         if detail["message_id"]:

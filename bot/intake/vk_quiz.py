@@ -16,6 +16,7 @@ from vk_api.exceptions import ApiError, VkApiError
 
 from bot.intake.vk_names import VkNames
 from bot.intake.waits import in_daemon
+from bot.quiz import buttons
 from bot.quiz.answers import AnswerBook
 
 NETWORK = "vk"
@@ -30,7 +31,7 @@ class VkQuizIntake:
     group_id: int
     _api: vk_api.VkApi
     _names: VkNames
-    _presses: list[dict[str, Any]]
+    _presses: dict[int, list[dict[str, Any]]]
 
     async def _learn_names(self, updates: list[dict[str, Any]]) -> None:
         """Players' names for the standings; without them, players are named by id."""
@@ -60,20 +61,25 @@ class VkQuizIntake:
         _, words = self.quiz.on_button(
             NETWORK, self.library_id, user, self._names.mention(user), data
         )
-        self._presses.append(
-            {
-                "event_id": str(obj["event_id"]),
-                "user_id": user,
-                "peer_id": int(obj["peer_id"]),
-                "event_data": json.dumps(
-                    {"type": "show_snackbar", "text": words[:90]}, ensure_ascii=False
-                ),
-            }
-        )
+        replies = self._presses.setdefault(user, [])
+        if len(replies) < buttons.REPLIES_PER_READER:
+            replies.append(
+                {
+                    "event_id": str(obj["event_id"]),
+                    "user_id": user,
+                    "peer_id": int(obj["peer_id"]),
+                    "event_data": json.dumps(
+                        {"type": "show_snackbar", "text": words[:90]}, ensure_ascii=False
+                    ),
+                }
+            )
 
     async def _answer_presses(self) -> None:
-        presses, self._presses = self._presses, []
-        for params in presses:
+        """A snackbar for at most ``buttons.REPLIES_PER_READER`` presses of a reader per
+        check: each is a request, at most 20 a second, and a reader pressing a thousand
+        times must not hold the other players' presses back by a minute."""
+        presses, self._presses = self._presses, {}
+        for params in (press for reader in presses.values() for press in reader):
             try:
                 await in_daemon(self._api.method, "messages.sendMessageEventAnswer", params)
             except (VkApiError, requests.RequestException) as exc:  # the answer is stored

@@ -148,6 +148,9 @@ class TelegramPlatform(TelegramQuizMixin):
             else None
         )
         self.bot = ExtBot(token=token, base_url=api_url, request=request, rate_limiter=limiter)
+        # Reads that are not messages (getChatMember for a giveaway's entrants) skip the
+        # limiter's 20-a-minute per chat, which Telegram sets for messages only.
+        self.reader = ExtBot(token=token, base_url=api_url, request=request)
         self._ready = False
         self._rejected: AuthFailed | None = None  # the token was refused: no more asking
 

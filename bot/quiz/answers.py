@@ -97,6 +97,13 @@ class AnswerBook:
         self._votes: dict[tuple[int, str], tuple[int, list[int]]] = {}
         self._marks: dict[tuple[int, str], set[int]] = {}  # buttons marked, not sent yet
         self._taken: list[tuple[int, str]] | None = None  # marked in the batch under way
+        # A batch the database refused is read again: its updates are judged by when they
+        # first came (``arriving``), and until it is stored, its stream is ``behind``.
+        self._source: tuple[str, str] | None = None  # (network, stream) of the batch
+        self._keys: list[object] = []  # the batch's updates, as ``arriving`` named them
+        self._first_read: dict[tuple[tuple[str, str], object], datetime] = {}
+        self.arrived: datetime | None = None  # when the update being handled first came
+        self.behind: set[tuple[str, str]] = set()  # streams with answers still to store
         for question in store.open_questions(db):
             self.opened(question)
         # After a restart the database knows who answered: the memory must too, as it
@@ -227,7 +234,7 @@ class AnswerBook:
         person = self._person(question.library_id, question.network, user_id)
         key = (question.id, person)
         refused = self._refusal(question, user_id, person)
-        if refused is None and self.clock.now() > question.closes_at + ARRIVAL_LAG:
+        if refused is None and self._arrival() > question.closes_at + ARRIVAL_LAG:
             refused = store.CLOSED
         if refused is not None:
             return Verdict(False, reason=refused), words[refused]
@@ -255,12 +262,15 @@ class AnswerBook:
         text: str,
         at: datetime,
         via: str,
+        original: bool = False,
     ) -> Verdict | None:
         """A message or comment: an answer if it replies to (or is in the chat of) a question.
 
         ``at`` is when the platform says it was written: an edited message keeps its
         first date, so an edit made before the close counts as if first written, and
-        one made after the close is refused by its arrival below.
+        one made after the close is refused by its arrival below. A message the intake
+        knows to be ``original`` (not an edit) is judged by its date alone: read late
+        (the database refused its batch, the intake waited), it is not late.
         """
         question, chosen = None, None
         if reply_to is not None:
@@ -270,8 +280,7 @@ class AnswerBook:
             # In a group or community chat, a message while a question is open answers it
             # if the question is typed, or if the message names options ("2", "1, 3");
             # on a wall or channel only replies to the question post do.
-            question_id = self._by_chat.get((network, str(target)))
-            candidate = self._by_id.get(question_id) if question_id else None
+            candidate = self._open_at(network, str(target), at)
             if candidate is not None and candidate.spec.get("where") in ("group", "chat"):
                 if candidate.options:
                     chosen = choices_from_text(text, candidate.options)
@@ -280,7 +289,7 @@ class AnswerBook:
                     question = candidate
         if question is None:
             return None
-        if self.clock.now() > question.closes_at + ARRIVAL_LAG:
+        if not original and self._arrival() > question.closes_at + ARRIVAL_LAG:
             return Verdict(False, reason=store.CLOSED)  # e.g. an edit after the close
         spec = question.spec
         if question.options:
@@ -290,6 +299,21 @@ class AnswerBook:
         threshold = int(spec.get("fuzzy", 85))
         correct = matches(text, spec.get("accepted", []), threshold)
         return self._record(question, user_id, name, text[:500], correct, at, via)
+
+    def _open_at(self, network: str, target: str, at: datetime) -> OpenQuestion | None:
+        """The chat's question a message written at ``at`` answers: the latest, unless an
+        open one was asked before it and the latest after it (a batch read late, after a
+        database fault, must not answer a question asked since). Platforms give seconds."""
+        question_id = self._by_chat.get((network, target))
+        latest = self._by_id.get(question_id) if question_id else None
+        if latest is None or latest.opened_at.replace(microsecond=0) <= at:
+            return latest
+        earlier = [
+            q
+            for q in self._by_id.values()
+            if (q.network, q.target) == (network, target) and q.opened_at <= at
+        ]
+        return max(earlier, key=lambda q: q.opened_at, default=latest)
 
     def _choose(
         self,
@@ -332,7 +356,7 @@ class AnswerBook:
         refused = self._refusal(question, user_id, person)
         if refused is not None:
             return Verdict(False, reason=refused)
-        now = self.clock.now()
+        now = self._arrival()
         if at is None:
             if now > question.closes_at + ARRIVAL_LAG:
                 return Verdict(False, reason=store.CLOSED)
@@ -368,27 +392,56 @@ class AnswerBook:
             self._answered.difference_update((row[0], row[5]) for row in rows)
             raise
 
+    def _arrival(self) -> datetime:
+        """When the update being handled came: now, or when a refused batch first brought it."""
+        return self.arrived or self.clock.now()
+
+    def arriving(self, key: object) -> None:
+        """The intake hands over the update ``key`` (its place in the stream) of the batch."""
+        self._keys.append(key)
+        self.arrived = self._first_read.get((self._source, key)) if self._source else None
+
+    def behind_on(self, network: str) -> bool:
+        """Whether answers of ``network`` were read but not stored yet (the database refused
+        their batch): a question is not closed nor a quiz summed up without them."""
+        return any(stream[0] == network for stream in self.behind)
+
     @contextmanager
-    def batch(self) -> Iterator[None]:
-        """One intake batch; its transaction is opened inside, so that its end is seen here.
+    def batch(self, source: tuple[str, str] | None = None) -> Iterator[None]:
+        """One intake batch of ``source`` (network, stream); its transaction is opened
+        inside, so that its end is seen here.
 
         If the block fails, at any point up to and including the commit, what the batch
         did to the memory is undone: its players count as not answered, the buttons
-        marked before it are as they were, and answers not written yet are dropped.
+        marked before it are as they were, and answers not written yet are dropped. Its
+        updates keep the time they first came, and the stream is behind until a batch
+        of it is stored: a database fault delays answers, it does not make them late.
         """
         marks = {key: set(options) for key, options in self._marks.items()}
-        self._taken = []
+        started = self.clock.now()
+        self._taken, self._source, self._keys = [], source, []
         try:
             yield
         except BaseException:
             self._answered.difference_update(self._taken)
             self._marks = marks
             self._pending, self._votes = [], {}
+            if source is not None:
+                for key in self._keys:
+                    self._first_read.setdefault((source, key), started)
+                self.behind.add(source)
             raise
+        else:
+            if source is not None:
+                for key in self._keys:
+                    self._first_read.pop((source, key), None)
+                self.behind.discard(source)
         finally:
-            self._taken = None
+            self._taken, self._source, self._keys, self.arrived = None, None, [], None
 
 
-def in_batch(book: AnswerBook | None) -> AbstractContextManager[None]:
-    """``book.batch()``, or nothing to do when the intake takes no quiz answers."""
-    return nullcontext() if book is None else book.batch()
+def in_batch(
+    book: AnswerBook | None, source: tuple[str, str] | None = None
+) -> AbstractContextManager[None]:
+    """``book.batch(source)``, or nothing to do when the intake takes no quiz answers."""
+    return nullcontext() if book is None else book.batch(source)

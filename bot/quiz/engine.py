@@ -27,9 +27,10 @@ from bot.errors import PlatformError, RetryLater
 from bot.platforms.base import Ask, Platform, Published
 from bot.quiz import buttons, store
 from bot.quiz.answers import AnswerBook
+from bot.storage import PENDING, SENDING
 from bot.texts import render_frame
 from scheduler.clock import Clock, SystemClock
-from scheduler.quiz_plan import CLOSE, QUESTION, RESULTS
+from scheduler.quiz_plan import CLOSE, QUESTION, RESULTS, SETTLE
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict], Awaitable[Published | None]]
@@ -127,12 +128,23 @@ class QuizEngine:
         if event["kind"] == "poll":
             await self._close_poll(row)
             return None
+        self._wait_for_answers(row)
         payload = json.loads(row["payload"])
         question = store.find_question(
             self.db, row["event_id"], row["network"], row["target"], payload["number"]
         )
         if question is None or not question.remote_id:
+            if self._waiting(row, QUESTION, row["key"].replace(f":{CLOSE}:", f":{QUESTION}:", 1)):
+                raise RetryLater(f"question {payload['number']} is not asked yet", row["network"])
             return None  # never asked (missed, or refused by the platform): nothing to close
+        left = question.closes_at + SETTLE - self.clock.now()
+        if left > timedelta(0):  # asked late (after a stop or a database fault): its full time
+            raise RetryLater(
+                f"question {question.number} was asked late; it is open until "
+                f"{question.closes_at:%H:%M:%S} UTC",
+                row["network"],
+                delay=left.total_seconds(),
+            )
         # Closed here first: answers stop whatever the platform makes of the close.
         store.close_question(self.db, question.id, self.clock.now())
         self.book.closed(question.id)
@@ -202,6 +214,9 @@ class QuizEngine:
         if event["kind"] == "poll":
             text = self._poll_results_text(row, event)
             return await self._platform(row).say(row["target"], text, row["key"])  # type: ignore[attr-defined]
+        self._wait_for_answers(row)
+        if self._waiting(row, QUESTION) or self._waiting(row, CLOSE):
+            raise RetryLater("questions are still to be asked or closed", row["network"])
         payload = json.loads(row["payload"])
         table = store.standings(self.db, row["event_id"], row["network"])
         winners = int(payload.get("winners", 3))
@@ -224,6 +239,26 @@ class QuizEngine:
             channel_figures=self._channel_figures(row),
         )
         return await self._platform(row).say(row["target"], text, row["key"])  # type: ignore[attr-defined]
+
+    def _waiting(self, row: dict, kind: str, key: str | None = None) -> bool:
+        """Whether an action of ``kind`` of this quiz here (or the one with ``key``) is still
+        to run: after a stop or a database fault, due actions run at once, in any order."""
+        where = "event_id = ? and network = ? and target = ? and kind = ? and state in (?, ?)"
+        params = [row["event_id"], row["network"], row["target"], kind, PENDING, SENDING]
+        if key is not None:
+            where, params = where + " and key = ?", [*params, key]
+        return bool(self.db["actions"].count_where(where, params))
+
+    def _wait_for_answers(self, row: dict) -> None:
+        """RetryLater while answers of the network were read but the database refused them:
+        they are read again, and count, once it takes them."""
+        if self.book.behind_on(row["network"]):
+            raise RetryLater(
+                f"{row['network']}: answers read but not stored yet (the database refused "
+                "them); waiting for them",
+                row["network"],
+                delay=5.0,
+            )
 
     def _channel_figures(self, row: dict) -> list[dict]:
         """Anonymous quiz polls: votes and the share of right answers per question."""

@@ -62,6 +62,28 @@ def post_as_user(
     return message
 
 
+def photo_as_user(
+    world: World,
+    user_id: int,
+    chat_id: int | str,
+    data: bytes,
+    caption: str = "",
+    reply_to_message_id: int | None = None,
+) -> dict[str, Any]:
+    """A reader sends a photo (PNG or JPEG bytes), with an optional caption: a message update."""
+    from sandbox.telegram.media import Upload, photo_size_wire
+
+    user = world.user(user_id)
+    chat = _chat_for_user(world, user_id, chat_id)
+    sizes = world.files.photo_from_upload(Upload("photo.jpg", "image/jpeg", data))
+    content = {**_reply(chat, reply_to_message_id), "photo": [photo_size_wire(s) for s in sizes]}
+    if caption:
+        content["caption"] = caption
+    message = world.post(chat, user, content)
+    world.push_update("message", message)
+    return message
+
+
 def comment_on_post(world: World, user_id: int, channel_post_id: int, text: str) -> dict[str, Any]:
     """A reader comments on a channel post: a reply to its copy in the discussion group."""
     channel = world.channel

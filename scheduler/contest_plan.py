@@ -1,0 +1,91 @@
+"""A contest expanded into timed actions.
+
+Per network and target: the call post at ``at`` (a ``publish``, so it is measured like
+any post); ``contest_gallery`` at ``gallery_at`` (a short intro post, then one
+``contest_entry`` action per approved entry, created by the engine when it fires, since the
+entries are not known when the plan is made); ``contest_tally`` at ``voting_until`` (the
+votes of every entry post are read and stored); ``contest_results`` at ``results_at``.
+
+The gallery's payload carries the contest's rules, so the update intakes learn from the
+plan alone which contests take entries, until when, and of what kind.
+"""
+
+from __future__ import annotations
+
+from bot.config import Config, LibraryConfig
+from bot.errors import EventFileError
+from bot.texts import TextError, human_time, render_post
+from scheduler.contest_events import settings_of
+from scheduler.events import Event
+
+GALLERY, TALLY, RESULTS, ENTRY, POLL = (
+    "contest_gallery",
+    "contest_tally",
+    "contest_results",
+    "contest_entry",
+    "contest_poll",
+)
+CONTEST_KINDS = (GALLERY, TALLY, RESULTS)  # planned from the file; entries come later
+TYPE_WORDS = {
+    "ru": {"photo": "фото", "video": "видео", "text": "текст"},
+    "en": {"photo": "photo", "video": "video", "text": "text"},
+}
+
+
+def rules_payload(event: Event) -> dict:
+    """What the intake and the engine need to know of a contest, as stored in the plan."""
+    settings = settings_of(event)
+    return {
+        "title": event.title,
+        "opens_at": event.at.isoformat(),
+        "entries_until": settings.entries_until.isoformat(),
+        "gallery_at": settings.gallery_at.isoformat(),
+        "voting_until": settings.voting_until.isoformat(),
+        "results_at": settings.results_at.isoformat(),
+        "types": list(settings.entry_types),
+        "per_person": settings.entries_per_person,
+        "winners": settings.winners,
+        "keep_entries": int(settings.keep_entries.total_seconds()),
+        "voting": settings.voting,
+    }
+
+
+def expand_contest(event: Event, config: Config, library: LibraryConfig) -> list:
+    """The call post, the gallery, the tally and the results, for every network and target."""
+    from scheduler.plan import PUBLISH, PlannedAction, _check_length, targets
+
+    settings = settings_of(event)
+    rules = rules_payload(event)
+    language = config.language
+    context = {
+        "title": event.title,
+        "when": human_time(event.at, language),
+        "library": library.name,
+        "until": human_time(settings.entries_until, language),
+        "types": ", ".join(TYPE_WORDS[language][t] for t in settings.entry_types),
+        "per_person": settings.entries_per_person,
+    }
+    image = str(event.image) if event.image else None
+    actions = []
+    for network in event.networks:
+        try:
+            text = render_post("contest", network, language, event.text_for(network), context)
+        except TextError as exc:
+            raise EventFileError(event.source, "text", str(exc)) from None
+        _check_length(event, network, text)
+        for target in targets(library, network):
+            base = f"{event.id}:{{kind}}:{network}:{target}"
+            call = {"text": text, "image": image}
+            actions.append(
+                PlannedAction(base.format(kind=PUBLISH), PUBLISH, network, target, event.at, call)
+            )
+            for kind, due in (
+                (GALLERY, settings.gallery_at),
+                (TALLY, settings.voting_until),
+                (RESULTS, settings.results_at),
+            ):
+                payload = dict(rules) if kind == GALLERY else {}
+                actions.append(
+                    PlannedAction(base.format(kind=kind), kind, network, target, due, payload)
+                )
+    return actions

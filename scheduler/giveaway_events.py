@@ -1,0 +1,188 @@
+"""Giveaway event files (``kind = "giveaway"``): the announcement, the conditions, the draw.
+
+``parse_giveaway`` is registered in ``scheduler.events.PARSERS``. What a network does not
+let a bot check is refused here, one line naming the condition and the network, never
+skipped at the draw: on Telegram a bot sees neither who reacted to a channel post nor who
+forwarded it, and cannot list a channel's subscribers, so there the entrants are those who
+commented (in the channel's discussion group), checked for membership if asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.config import LibraryConfig, parse_duration
+from bot.quiz.matching import normalize
+from scheduler import events
+from scheduler.events import Announcement, _announcement, _Fields, _local_time
+
+CONDITIONS = ("member", "like", "repost", "comment")
+TELLS = ("reply", "message")  # winners told in a reply under the results, or privately
+GIVEAWAY_KEYS = (
+    *("kind", "library", "title", "text", "at", "networks", "image", "text_by_network"),
+    *("draw_at", "winners", "reserve", "conditions", "comment_word"),
+    *("answers", "exclude_staff", "exclude_recent_winners", "prizes", "organiser"),
+    "tell_winners",
+)
+# What each network lets a bot check, and why not where it does not.
+CANNOT = {
+    ("telegram", "like"): "a bot does not see who reacted to a channel post",
+    ("telegram", "repost"): "a bot does not see who forwarded a channel post",
+}
+ENTRY = {"telegram": ("comment",), "vk": ("like", "repost", "comment")}  # who can be listed
+MAX_WINNERS, MAX_RESERVE = 100, 100
+LONGEST = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class GiveawaySettings:
+    """How a giveaway is drawn; the same for every network it runs on."""
+
+    draw_at: datetime
+    winners: int = 1
+    reserve: int = 0
+    conditions: tuple[str, ...] = ("comment",)
+    comment_word: str = ""
+    answers: tuple[str, ...] = ()
+    exclude_staff: bool = True
+    exclude_recent_winners: timedelta | None = None
+    prizes: tuple[str, ...] = ()
+    organiser: str = ""
+    tell_winners: str = "reply"
+
+    def spec(self) -> dict:
+        """What the draw action carries (JSON)."""
+        recent = self.exclude_recent_winners
+        return {
+            "winners": self.winners,
+            "reserve": self.reserve,
+            "conditions": list(self.conditions),
+            "comment_word": self.comment_word,
+            "answers": list(self.answers),
+            "exclude_staff": self.exclude_staff,
+            "exclude_recent_days": recent.total_seconds() / 86400 if recent else None,
+            "tell_winners": self.tell_winners,
+            "prizes": list(self.prizes),
+        }
+
+
+@dataclass(frozen=True)
+class Giveaway(Announcement):
+    """A giveaway: its announcement, and how the draw goes."""
+
+    giveaway: GiveawaySettings | None = None
+
+
+def parse_giveaway(fields: _Fields, library: LibraryConfig) -> Giveaway:
+    """A giveaway: the announcement (rules, commitment), then the draw at ``draw_at``."""
+    fields.refuse_unknown(GIVEAWAY_KEYS, "a giveaway")
+    base = _announcement(fields, library)
+    data = fields.data
+    draw_at = _local_time(fields, "draw_at", library)
+    if not timedelta(seconds=5) <= draw_at - base.at <= LONGEST:
+        raise fields.fail("draw_at", "must be between 5 seconds and 90 days after `at`")
+    conditions = _conditions(fields, base.networks)
+    word = fields.text_field("comment_word", required=False, limit=100) or ""
+    answers = _texts(fields, "answers", 20, 200)
+    if (word or answers) and "comment" not in conditions:
+        key = "comment_word" if word else "answers"
+        raise fields.fail(key, 'needs "comment" in `conditions`')
+    if word and answers:
+        raise fields.fail("answers", "use either `comment_word` or `answers`, not both")
+    if word and not normalize(word):
+        raise fields.fail("comment_word", "has no letters or digits")
+    recent = None
+    if "exclude_recent_winners" in data:
+        recent = parse_duration(data["exclude_recent_winners"])
+        if recent is None or recent <= timedelta(0) or recent > timedelta(days=366):
+            raise fields.fail(
+                "exclude_recent_winners", 'must be a duration up to a year, such as "30d"'
+            )
+    tell = data.get("tell_winners", "reply")
+    if tell not in TELLS:
+        raise fields.fail("tell_winners", f"must be one of {', '.join(TELLS)}")
+    exclude_staff = data.get("exclude_staff", True)
+    if not isinstance(exclude_staff, bool):
+        raise fields.fail("exclude_staff", "must be true or false")
+    settings = GiveawaySettings(
+        draw_at=draw_at,
+        winners=_whole(fields, "winners", 1, 1, MAX_WINNERS),
+        reserve=_whole(fields, "reserve", 0, 0, MAX_RESERVE),
+        conditions=conditions,
+        comment_word=word,
+        answers=answers,
+        exclude_staff=exclude_staff,
+        exclude_recent_winners=recent,
+        prizes=_texts(fields, "prizes", 20, 200, required=True),
+        organiser=fields.text_field("organiser", required=False, limit=300) or library.name,
+        tell_winners=tell,
+    )
+    fields_base = {f: getattr(base, f) for f in base.__dataclass_fields__}
+    return replace(Giveaway(**fields_base), kind="giveaway", giveaway=settings)
+
+
+def _conditions(fields: _Fields, networks: tuple[str, ...]) -> tuple[str, ...]:
+    raw = fields.data.get("conditions")
+    if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
+        raise fields.fail("conditions", 'must list conditions such as ["member", "comment"]')
+    for condition in raw:
+        if condition not in CONDITIONS:
+            raise fields.fail(
+                "conditions", f"unknown condition {condition!r}; use {', '.join(CONDITIONS)}"
+            )
+    if len(set(raw)) != len(raw):
+        raise fields.fail("conditions", "lists the same condition twice")
+    for network in networks:
+        for condition in raw:
+            if (network, condition) in CANNOT:
+                raise fields.fail(
+                    "conditions",
+                    f"`{condition}` cannot be checked on {_name(network)}: "
+                    f"{CANNOT[network, condition]}; drop it or set networks",
+                )
+        if not set(raw) & set(ENTRY[network]):
+            listed = " or ".join(f"`{c}`" for c in ENTRY[network])
+            raise fields.fail(
+                "conditions",
+                f"on {_name(network)} the entrants are found by {listed}: add one "
+                f"(a bot cannot list {'a channel' if network == 'telegram' else 'a community'}'s "
+                "members)",
+            )
+    return tuple(c for c in CONDITIONS if c in raw)
+
+
+def _name(network: str) -> str:
+    return {"telegram": "Telegram", "vk": "VK"}[network]
+
+
+def _texts(
+    fields: _Fields, key: str, most: int, limit: int, required: bool = False
+) -> tuple[str, ...]:
+    raw = fields.data.get(key)
+    if raw is None:
+        if required:
+            raise fields.fail(key, f'is required, e.g. {key} = ["…"]')
+        return ()
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not 1 <= len(raw) <= most:
+        raise fields.fail(key, f"must list 1 to {most} texts")
+    items = []
+    for number, item in enumerate(raw, start=1):
+        if not isinstance(item, str) or not item.strip():
+            raise fields.fail(key, f"item {number} must be non-empty text")
+        if len(item.strip()) > limit:
+            raise fields.fail(key, f"item {number} is longer than {limit} characters")
+        items.append(item.strip())
+    return tuple(items)
+
+
+def _whole(fields: _Fields, key: str, default: int, low: int, high: int) -> int:
+    value = fields.data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise fields.fail(key, f"must be a whole number from {low} to {high}")
+    return value
+
+
+events.PARSERS["giveaway"] = parse_giveaway

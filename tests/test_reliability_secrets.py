@@ -1,0 +1,250 @@
+"""No token anywhere it could be read, with every log at DEBUG.
+
+Two whole runs with the root logger at DEBUG: the demo (stand-ins, posts, a quiz,
+metrics, the report in four formats), and ``bibliobot run`` as its own process with a
+Telegram token the server rejects. No token (nor its secret part, nor its URL-encoded
+form) may appear in the log, in any table of the database or in the files written
+(reports, config); the database, its ``-wal``/``-shm`` files, the run lock and the
+report files are readable by their owner only (0600).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlite_utils
+
+import bot.demo
+from sandbox.server import Sandbox
+from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event
+from tests.reliability import figures
+
+REJECTED = "5550001:AAE-rejected-token-0123456789abcdefXYZ"  # well formed, but not the bot's
+
+
+def _forms(token: str) -> set[str]:
+    """A token as it could leak: whole, URL-encoded, and a Telegram token's secret part."""
+    forms = {token, quote(token, safe="")}
+    if ":" in token:
+        forms.add(token.split(":", 1)[1])
+    return forms
+
+
+def _leaks(text: str, tokens: list[str]) -> list[str]:
+    return sorted({form for token in tokens for form in _forms(token) if form in text})
+
+
+def _dump(path: Path) -> str:
+    """Every value of every table of the database, as text."""
+    db = sqlite_utils.Database(path)
+    try:
+        return "\n".join(
+            repr(row)
+            for table in db.table_names()
+            for row in db.execute(f"select * from [{table}]")
+        )
+    finally:
+        db.close()
+
+
+def _files_text(folder: Path) -> dict[str, str]:
+    """The text of every file in ``folder`` (an XLSX's parts unpacked)."""
+    texts = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if path.suffix == ".xlsx":
+            with zipfile.ZipFile(path) as book:
+                texts[path.name] = "".join(
+                    book.read(n).decode("utf-8", "replace") for n in book.namelist()
+                )
+        else:
+            texts[path.name] = path.read_bytes().decode("utf-8", "replace")
+    return texts
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@contextlib.contextmanager
+def _debug_log(path: Path):
+    """The root logger at DEBUG into ``path``, as a deployment's logging config would set it."""
+    root = logging.getLogger()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        handler.close()
+
+
+async def test_a_whole_demo_at_debug_leaves_no_token_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dict] = []
+
+    class Recorded(Sandbox):
+        """The demo's stand-ins, telling this test the tokens they hand out."""
+
+        def start(self) -> dict:
+            info = super().start()
+            seen.append(info)
+            return info
+
+    kept = tmp_path / "database"
+    kept.mkdir()
+    monkeypatch.setattr(bot.demo, "Sandbox", Recorded)
+    # The demo's database lives in a temporary folder: keep it, to read every table.
+    monkeypatch.setattr(
+        bot.demo,
+        "tempfile",
+        SimpleNamespace(TemporaryDirectory=lambda: contextlib.nullcontext(str(kept))),
+    )
+    log = tmp_path / "demo.log"
+    out = tmp_path / "out"
+    with _debug_log(log):
+        result = await bot.demo.run_demo(out, "ru", say=lambda line: None, lead=1.0)
+    assert result.ok
+    [info] = seen
+    tokens = [info["telegram"]["token"], info["vk"]["user_token"], info["vk"]["community_token"]]
+    text = log.read_text(encoding="utf-8")
+    debug_lines = sum(1 for line in text.splitlines() if " DEBUG " in line)
+    assert debug_lines > 100  # DEBUG really was on: python-telegram-bot, vk_api, APScheduler...
+    assert _leaks(text, tokens) == []
+    database = kept / "bibliobot.db"
+    assert _leaks(_dump(database), tokens) == []
+    files = _files_text(out)
+    assert {"report.csv", "report.html", "report.md", "report.xlsx", "config.toml"} <= set(files)
+    assert {name: _leaks(body, tokens) for name, body in files.items()} == dict.fromkeys(files, [])
+    private = [p for p in kept.iterdir()] + [
+        out / f"report.{f}" for f in ("csv", "html", "md", "xlsx")
+    ]
+    assert {p.name: _mode(p) for p in private} == {p.name: 0o600 for p in private}
+    figures(
+        "secrets[demo]",
+        log_lines=len(text.splitlines()),
+        debug_lines=debug_lines,
+        tables=len(sqlite_utils.Database(database).table_names()),
+        files=len(files),
+        tokens_found=0,
+    )
+
+
+DRIVER = """
+import logging, sys
+logging.basicConfig(level=logging.DEBUG, filename=sys.argv[1],
+                    format="%(asctime)s %(name)s %(levelname)s %(message)s")
+sys.argv = ["bibliobot", "run", "-c", sys.argv[2]]
+from bot.cli import main
+main()
+"""
+
+
+def test_a_rejected_token_at_debug_stays_out_of_log_database_and_files(tmp_path: Path) -> None:
+    with Sandbox(seed=41) as box:
+        info = box.info()
+        box.vk.set_rate_limits(enabled=False)
+        config = write_config(
+            tmp_path,
+            telegram_url=info["telegram"]["api_url"],
+            vk_url=info["vk"]["api_url"],
+            channel=str(info["telegram"]["channel_id"]),
+            group_id=info["vk"]["group_id"],
+            snapshots="[]",
+        )
+        at = (datetime.now(UTC) + timedelta(seconds=2)).astimezone(ZoneInfo("Europe/Moscow"))
+        write_event(tmp_path, at=at.replace(tzinfo=None, microsecond=0).isoformat())
+        env = {
+            **os.environ,
+            TG_ENV: REJECTED,
+            VK_USER_ENV: info["vk"]["user_token"],
+            VK_COMMUNITY_ENV: info["vk"]["community_token"],
+        }
+        log = tmp_path / "run.log"
+        process = subprocess.Popen(
+            [sys.executable, "-c", DRIVER, str(log), str(config)],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        database = tmp_path / "bibliobot.db"
+        try:
+            deadline = time.monotonic() + 40  # waits for the outcome, not for a schedule
+            while time.monotonic() < deadline:
+                done = database.exists() and _final(database) == {"telegram", "vk"}
+                if done and "token was rejected" in log.read_text(encoding="utf-8"):
+                    break
+                time.sleep(0.2)
+            modes = {
+                p.name: _mode(p) for p in tmp_path.iterdir() if p.name.startswith("bibliobot.db")
+            }
+        finally:
+            process.send_signal(signal.SIGTERM)
+            output, _ = process.communicate(timeout=30)
+        vk_posts = box.vk.posts(info["vk"]["group_id"])
+        # An event ends the long poll the stopped bot left waiting: the stand-ins stop at once.
+        box.vk.join(box.vk.add_reader("Последний", "Читатель"))
+    tokens = [REJECTED, info["vk"]["user_token"], info["vk"]["community_token"]]
+    text = log.read_text(encoding="utf-8") + output.decode("utf-8", "replace")
+    assert len(vk_posts) == 1  # VK went on
+    assert f"put the right token in {TG_ENV}" in text  # the intake's one ERROR names it
+    assert _leaks(text, tokens) == []
+    assert _leaks(_dump(database), tokens) == []
+    rows = list(sqlite_utils.Database(database)["actions"].rows_where("network = 'telegram'"))
+    assert [(r["state"], "rejected" in (r["error"] or "")) for r in rows] == [("failed", True)]
+    # The database, its -wal and -shm, and the run lock: the owner's only.
+    assert modes == dict.fromkeys(
+        ("bibliobot.db", "bibliobot.db-wal", "bibliobot.db-shm", "bibliobot.db.lock"), 0o600
+    )
+    report = tmp_path / "report"
+    report.mkdir()
+    made = subprocess.run(
+        [sys.executable, "-m", "bot", "report", "-c", str(config), "--period", f"{at:%Y-%m}",
+         "--format", "html", "--format", "md", "--format", "xlsx", "--format", "csv",
+         "--out", str(report / "month"), "--with-names"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    files = _files_text(report)
+    assert len(files) == 4 and all(_mode(p) == 0o600 for p in report.iterdir())
+    assert {name: _leaks(body, tokens) for name, body in files.items()} == dict.fromkeys(files, [])
+    figures(
+        "secrets[rejected token]",
+        log_lines=len(text.splitlines()),
+        debug_lines=sum(1 for line in text.splitlines() if " DEBUG " in line),
+        files=len(files),
+        tokens_found=0,
+    )
+
+
+def _final(database: Path) -> set[str]:
+    """The networks whose announcement is no longer pending or being sent."""
+    try:
+        db = sqlite_utils.Database(database)
+        rows = db.execute(
+            "select network from actions where kind = 'publish' "
+            "and state not in ('pending', 'sending')"
+        ).fetchall()
+        db.close()
+    except Exception:  # the bot is still creating it
+        return set()
+    return {network for (network,) in rows}
