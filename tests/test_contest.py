@@ -357,3 +357,81 @@ async def test_a_poll_among_the_finalists_decides_on_the_vk_wall(tmp_path: Path)
         results = vk.posts(world.vk["group_id"])[-1]["text"]
         assert "1 место — работа №2: 3 голоса" in results and "работа №1" not in results
         await world.close()
+
+
+async def test_a_video_entry_in_telegram_is_moderated_and_posted_by_its_file_id(
+    tmp_path: Path,
+) -> None:
+    with contest_world(tmp_path, 26) as (box, world):
+        tg = box.telegram
+        at = shift(world.clock.now(), 60)
+        world.write("readers", at, '["telegram"]', 'entry_types = ["video"]')
+        world.plan()
+        intake = world.telegram_intake()
+        await intake.start()
+        await intake.poll_once()
+        await world.fire_all(at)
+        reader = tg.add_user("Вера", "Чтецова")["id"]
+        world.tick(60)
+        sent = tg.video_as_user(reader, reader, b"\x00\x00\x00\x18ftypmp42", caption="Пушкин")
+        file_id = sent["video"]["file_id"]
+        await intake.poll_once()
+        (entry,) = world.entries()
+        assert (entry["type"], entry["media"], entry["text"]) == ("video", file_id, "Пушкин")
+        assert await world.contest.deliver() == 2  # the receipt, the entry to the admin
+        (to_admin,) = [m for m in tg.messages(world.admin) if _buttons(m)]
+        assert to_admin["video"]["file_id"] == file_id and "Пушкин" in to_admin["caption"]
+        tg.press_as_user(world.admin, world.admin, to_admin["message_id"], _buttons(to_admin)[0])
+        await intake.poll_once()
+        fired = await world.fire_all(shift(at, 7200 + 10))
+        assert [(row["kind"], row["state"]) for row in fired] == [
+            ("contest_gallery", "sent"),
+            ("contest_entry", "sent"),
+        ]
+        posted = tg.messages(world.tg["channel_id"])[-1]
+        assert posted["video"]["file_id"] == file_id and "Работа №1" in posted["caption"]
+        await world.close()
+
+
+async def test_vk_photo_and_video_entries_are_moderated_and_posted_with_their_media(
+    tmp_path: Path,
+) -> None:
+    with contest_world(tmp_path, 27) as (box, world):
+        vk, tg = box.vk, box.telegram
+        at = shift(world.clock.now(), 60)
+        world.write("drawings", at, '["vk"]', 'entry_types = ["photo", "video"]')
+        world.plan()
+        intake = world.vk_intake()
+        await intake.poll_once()
+        await world.fire_all(at)
+        group = world.vk["group_id"]
+        call = vk.posts(group)[-1]["ref"]
+        anna, boris = vk.add_reader("Анна", "Рисует"), vk.add_reader("Борис", "Снимает")
+        world.tick(30)
+        vk.comment(anna, call, "Мой рисунок", attachments=["photo"])  # a comment with a photo
+        world.tick(30)
+        vk.write(boris, "Моё видео", attachments=["video"])  # a community message with a video
+        await intake.poll_once()
+        photo, video = world.entries()
+        state = box.state()["vk"]
+        (comment,) = [c for p in state["posts"] if p["ref"] == call for c in p["comments"]]
+        (message,) = [m for m in state["messages"] if m["from_id"] == boris]
+        assert (photo["type"], photo["via"]) == ("photo", "comment")
+        assert (video["type"], video["via"]) == ("video", "message")
+        # The attachment strings VK takes back: type, owner, id and the access key.
+        assert photo["media"].startswith(comment["attachments"][0] + "_")
+        assert video["media"].startswith(message["attachments"][0] + "_")
+        await world.contest.deliver()
+        to_admin = [m for m in tg.messages(world.admin) if _buttons(m)]
+        assert len(to_admin) == 2  # as text with a link: Telegram cannot show VK's files
+        assert f"https://vk.com/{photo['media']}" in to_admin[0]["text"]
+        assert f"https://vk.com/{video['media']}" in to_admin[1]["text"]
+        for number in (1, 2):
+            moderation.decide(world.db, "central/drawings", number, True, "cli", world.clock.now())
+        fired = await world.fire_all(shift(at, 7200 + 10))
+        assert [row["state"] for row in fired] == ["sent"] * 3
+        posted = vk.posts(group)[-2:]
+        assert posted[0]["attachments"] == comment["attachments"]
+        assert posted[1]["attachments"] == message["attachments"]
+        assert "Работа №1" in posted[0]["text"] and "Работа №2" in posted[1]["text"]
+        await world.close()

@@ -32,7 +32,9 @@ organiser = "Центральная библиотека"
 """
 
 
-def _start(world, tmp_path: Path, networks: str, conditions: str, name: str = "give"):
+def _start(
+    world, tmp_path: Path, networks: str, conditions: str, name: str = "give", extra: str = ""
+):
     """Write the giveaway, wire its engine into the runner; returns (engine, at, draw_at)."""
     engine = GiveawayEngine(
         world.db, world.config, world.platforms, world.clock, proof_dir=tmp_path / "proofs"
@@ -40,12 +42,15 @@ def _start(world, tmp_path: Path, networks: str, conditions: str, name: str = "g
     world.runner.handlers.update(engine.handlers())
     at = shift(world.clock.now(), 60)
     draw_at = shift(at, 86400)
-    text = GIVEAWAY.format(
-        at=local(at),
-        draw_at=local(draw_at),
-        networks=networks,
-        conditions=conditions,
-        word='comment_word = "участвую"' if "comment" in conditions else "",
+    text = (
+        GIVEAWAY.format(
+            at=local(at),
+            draw_at=local(draw_at),
+            networks=networks,
+            conditions=conditions,
+            word='comment_word = "участвую"' if "comment" in conditions else "",
+        )
+        + extra
     )
     (tmp_path / "events" / f"{name}.toml").write_text(text, "utf-8")
     world.plan()
@@ -268,3 +273,74 @@ async def test_a_results_post_retried_later_keeps_the_draw(tmp_path: Path) -> No
     assert json.loads(world.db["giveaways"].get(1)["proof"]) == first
     assert first["participants_count"] == 100 and first["seed"] in results
     assert world.db["giveaway_winners"].count == 5
+
+
+async def test_vk_winners_get_a_message_or_else_a_comment(tmp_path: Path, caplog) -> None:
+    with quiz_world(tmp_path, 43) as (box, world):
+        vk = box.vk
+        extra = 'tell_winners = "message"\n'
+        engine, at, draw_at = _start(world, tmp_path, '["vk"]', '["comment"]', extra=extra)
+        await world.fire_due(at)
+        group = world.vk["group_id"]
+        ref = vk.posts(group)[-1]["ref"]
+        readers = [vk.add_reader(f"Победитель{n}", "В") for n in range(3)]
+        for reader in readers[:2]:
+            vk.write(reader, "Здравствуйте!")  # they allowed the community's messages
+        for reader in readers:
+            vk.comment(reader, ref, "Участвую")
+        with caplog.at_level("WARNING", logger="bot.giveaway.engine"):
+            fired = await world.fire_due(draw_at)
+        assert fired[-1]["kind"] == "draw" and fired[-1]["state"] == "sent"
+        for reader in readers[:2]:
+            told = [m["text"] for m in vk.messages(reader) if m["out"]]
+            assert len(told) == 1 and f"[id{reader}|Победитель" in told[0]
+            assert "поздравляем" in told[0] and "телефон" in told[0].lower()
+        assert not [m for m in vk.messages(readers[2]) if m["out"]]  # VK refused: 901
+        results = vk.posts(group)[-1]
+        (comment,) = [c for c in results["comments"] if c["from_id"] == -group]
+        assert (
+            f"[id{readers[2]}|Победитель2" in comment["text"] and "поздравляем" in comment["text"]
+        )
+        assert f"id{readers[0]}" not in comment["text"]
+        await world.close()
+    (warning,) = [r for r in caplog.records if "private message" in r.getMessage()]
+    assert "told in a reply instead" in warning.getMessage()
+    assert str(readers[2]) not in warning.getMessage()  # the log names the place, not the id
+
+
+async def test_telegram_winners_get_a_message_or_else_a_reply(tmp_path: Path, caplog) -> None:
+    with quiz_world(tmp_path, 47) as (box, world):
+        tg = box.telegram
+        extra = 'tell_winners = "message"\n'
+        engine, at, draw_at = _start(world, tmp_path, '["telegram"]', '["comment"]', extra=extra)
+        bot = world.platforms[("central", "telegram")].bot
+        intake = TelegramIntake(world.db, bot, list(world.config.libraries), world.clock, 0)
+        intake.giveaway = engine
+        await intake.start()
+        await world.fire_due(at)
+        announced = tg.messages(world.tg["channel_id"])[-1]
+        while await intake.poll_once():
+            pass
+        readers = [tg.add_user(f"Победитель{n}")["id"] for n in range(3)]
+        for reader in readers[:2]:
+            tg.post_as_user(reader, reader, "/start")  # they started the bot
+        for reader in readers:
+            tg.comment_on_post(reader, int(announced["message_id"]), "Участвую")
+            world.tick(10)
+        while await intake.poll_once():
+            pass
+        with caplog.at_level("WARNING", logger="bot.giveaway.engine"):
+            fired = await world.fire_due(draw_at)
+        assert fired[-1]["kind"] == "draw" and fired[-1]["state"] == "sent"
+        for n, reader in enumerate(readers[:2]):
+            told = [m["text"] for m in tg.messages(reader) if "поздравляем" in m.get("text", "")]
+            assert len(told) == 1 and told[0].startswith(f"Победитель{n},")
+        group = tg.messages(world.tg["group_id"])
+        (reply,) = [m for m in group if "поздравляем" in (m.get("text") or "")]
+        assert reply["text"].startswith("Победитель2,")  # Telegram refused: 403
+        assert reply["reply_to_message"]["from"]["id"] == readers[2]
+        await world.close()
+    (warning,) = [r for r in caplog.records if "private message" in r.getMessage()]
+    assert (
+        "winner No." in warning.getMessage() and "told in a reply instead" in warning.getMessage()
+    )

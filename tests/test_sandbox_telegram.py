@@ -1028,6 +1028,7 @@ CONTRACT: dict[str, Rows] = {
     "sendMessage": _reply,
     "sendPhoto": _static(lambda tg: {"chat_id": tg["group_id"], "photo": "https://lib.example/a.jpg", "caption": "<i>c</i>", "parse_mode": "HTML"}),
     "sendDocument": _static(lambda tg: {"chat_id": tg["group_id"], "document": "https://lib.example/rules.pdf", "caption": "Правила"}),
+    "sendVideo": _static(lambda tg: {"chat_id": tg["group_id"], "video": "https://lib.example/reading.mp4", "caption": "Чтения"}),
     "sendMediaGroup": _static(lambda tg: {"chat_id": tg["channel_id"], "media": [{"type": "photo", "media": "https://lib.example/1.jpg", "caption": "1"}, {"type": "photo", "media": "https://lib.example/2.jpg"}]}),
     "sendPoll": _static(lambda tg: {"chat_id": tg["group_id"], "question": "Q?", "options": ["a", "b"], "type": "quiz", "correct_option_ids": [1], "is_anonymous": False, "explanation": "e", "open_period": 60}),
     "stopPoll": _stop,
@@ -1067,3 +1068,22 @@ async def test_contract(method: str, raw: Any, tg: dict[str, Any], sb: Sandbox) 
         assert call_errors(method, params) == []
         result = await env.ok(method, **params)
         assert_result(method, result)
+
+
+async def test_a_reader_s_video_reaches_the_bot_and_can_be_sent_again(
+    bot: telegram.Bot, tg: dict[str, Any], sb: Sandbox
+) -> None:
+    await _drain(bot)
+    reader = sb.telegram.add_user("Вера")
+    sb.telegram.post_as_user(reader["id"], reader["id"], "/start")
+    sb.telegram.video_as_user(reader["id"], reader["id"], b"\x00\x00\x00\x18ftypmp42", "Стихи")
+    updates = await bot.get_updates()
+    video = updates[-1].message.video
+    assert updates[-1].message.caption == "Стихи" and video.duration > 0
+    for update in updates:
+        assert_value(update.to_dict(), "Update")
+    again = await bot.send_video(tg["channel_id"], video.file_id, caption="Работа №1")
+    assert again.video.file_id == video.file_id and again.caption == "Работа №1"
+    with pytest.raises(telegram.error.BadRequest):  # a photo's file_id is not a video
+        photo = await bot.send_photo(tg["group_id"], "https://lib.example/a.png")
+        await bot.send_video(tg["group_id"], photo.photo[-1].file_id)

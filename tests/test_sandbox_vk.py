@@ -807,3 +807,55 @@ def test_wall_edit_replaces_text_and_moves_a_postponed_post(sandbox, info, admin
     with pytest.raises(ApiError) as missing:
         admin("wall.edit", owner_id=-group_id, post_id=post_id + 100, message="x")
     assert missing.value.code == 210
+
+
+def test_readers_photos_and_videos_fit_the_schema(sandbox, info, admin, community):
+    post_id = publish(admin, info["group_id"])
+    reader = info["reader_ids"][0]
+    sandbox.vk.comment(reader, post_id, "Рисунок", attachments=["photo", "video"])
+    sandbox.vk.write(reader, "", attachments=["photo"])
+    sandbox.vk.write(reader, "Видео", attachments=["video"])
+    (comment,) = events_of(sandbox, "wall_reply_new")
+    assert [a["type"] for a in comment["attachments"]] == ["photo", "video"]
+    photo, video = (a[a["type"]] for a in comment["attachments"])
+    assert photo["owner_id"] == video["owner_id"] == reader and photo["access_key"]
+    vk_spec.validate_object(
+        "wall/objects.json#/definitions/wall_wall_comment", comment, strict=False
+    )
+    for item in comment["attachments"]:
+        vk_spec.validate_object("wall/objects.json#/definitions/wall_wallpost_attachment", item)
+    photo_message, video_message = (e["message"] for e in events_of(sandbox, "message_new"))
+    vk_spec.validate_object("messages/objects.json#/definitions/messages_message", photo_message)
+    # The schema's message attachment lacks the "video" field VK sends; the rest is checked.
+    vk_spec.validate_object(
+        "messages/objects.json#/definitions/messages_message", video_message, strict=False
+    )
+    assert video_message["attachments"][0]["video"]["access_key"]
+    vk_spec.validate_object(
+        "video/objects.json#/definitions/video_video", video_message["attachments"][0]["video"]
+    )
+    # wall.getComments shows them too, and the community can post them again by reference.
+    answer = admin("wall.getComments", owner_id=-info["group_id"], post_id=post_id)
+    assert answer["items"][0]["attachments"] == comment["attachments"]
+    refs = ",".join(f"{a['type']}{reader}_{a[a['type']]['id']}" for a in comment["attachments"])
+    posted = publish(admin, info["group_id"], attachments=refs, message="")
+    state = [p for p in sandbox.vk.posts(info["group_id"]) if p["id"] == posted]
+    assert state[0]["attachments"] == refs.split(",")
+
+
+def test_peer_ids_answer_each_peer_with_its_own_error(sandbox, info, community):
+    writer, stranger = info["reader_ids"][:2]
+    sandbox.vk.write(writer, "Здравствуйте")
+    answer = community(
+        "messages.send",
+        "userIdsResponse",
+        peer_ids=f"{writer},{stranger}",
+        random_id=5,
+        message="Вы выиграли",
+    )
+    assert [item["peer_id"] for item in answer] == [writer, stranger]
+    assert "error" not in answer[0] and answer[0]["message_id"] > 0
+    assert answer[1]["error"]["code"] == 901 and answer[1]["message_id"] == 0
+    vk_spec.validate_response("messages.send", {"response": answer}, "userIdsResponse")
+    assert [m["text"] for m in sandbox.vk.messages(writer) if m["out"]] == ["Вы выиграли"]
+    assert sandbox.vk.messages(stranger) == []

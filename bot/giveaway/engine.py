@@ -24,7 +24,7 @@ import sqlite_utils
 
 from bot import interactions
 from bot.config import Config
-from bot.errors import NotFound, PlatformError
+from bot.errors import AmbiguousOutcome, NotFound, PlatformError, RetryLater
 from bot.giveaway import draw as drawing
 from bot.giveaway import eligibility
 from bot.platforms.base import Platform, Post, Published
@@ -342,44 +342,99 @@ class GiveawayEngine:
     async def _tell_winners(self, row: dict, spec: dict, proof: dict, published: Published) -> None:
         """A reply (comment) or a private message to each winner: come or write to us.
 
-        Never a request for a phone, an address or a passport: the library is written to
-        or visited, and hands the prize over there.
+        A private message reaches only who allowed it (VK: wrote to the community first,
+        else error 901; Telegram: started the bot, else 403): a winner it cannot reach is
+        told in a reply instead (VK: a comment under the results post; Telegram: a reply to
+        their comment), and the log says so. Never a request for a phone, an address or a
+        passport: the library is written to or visited, and hands the prize over there.
         """
         private = self._private.pop((row["event_id"], row["network"], row["target"]), None)
         if private is None:
             return  # told already (a retried results post): not told twice
         count = spec["winners"]
         users, names = private["user_ids"][:count], private["names"][:count]
-        text = render_frame(
-            "giveaway_winner", row["network"], self.config.language,
-            title=spec["title"], names=names,
-        ).strip()  # fmt: skip
-        platform = self._platform(row)
-        try:
-            if row["network"] == "vk":
-                if spec["tell_winners"] == "message":
-                    for uid in users:
-                        await platform._chat_send(str(uid), text, f"{row['key']}:{uid}", None)
-                elif users:
-                    api = platform._community or platform._user
-                    params = {"owner_id": -platform.group_id, "post_id": int(published.remote_id)}
-                    params.update(message=text, from_group=platform.group_id)
-                    await platform._call(api, "wall.createComment", params, sending=True)
-            else:
-                from bot.platforms.telegram import translating
+        replies = private["replies"][:count]
+        if row["network"] == "vk" and spec["tell_winners"] != "message":
+            if users:  # one comment under the results post naming every winner
+                await self._try(row, spec, self._vk_comment(row, spec, published, names))
+            return
+        for place, (uid, name, reply) in enumerate(zip(users, names, replies, strict=True), 1):
+            await self._try(
+                row, spec, self._tell_one(row, spec, published, place, uid, name, reply)
+            )
 
-                for uid, reply in zip(users, private["replies"][:count], strict=True):
-                    with translating("sendMessage", sending=True):
-                        if spec["tell_winners"] == "message" or not reply:
-                            await platform.bot.send_message(uid, text, parse_mode="HTML")
-                        else:
-                            await platform.bot.send_message(
-                                reply[0], text, reply_to_message_id=int(reply[1]), parse_mode="HTML"
-                            )
+    async def _try(self, row: dict, spec: dict, telling: Awaitable[None]) -> None:
+        try:
+            await telling
         except PlatformError as exc:  # the results are out; a winner not told is for admins
             log.warning("%s: winners not told on %s: %s", row["event_id"], row["network"], exc)
             if self.notify is not None:
                 await self.notify(row["library_id"], f"🎁 «{spec['title']}»: {exc}")
+
+    def _winner_text(self, row: dict, spec: dict, names: list[str]) -> str:
+        return render_frame(
+            "giveaway_winner", row["network"], self.config.language,
+            title=spec["title"], names=names,
+        ).strip()  # fmt: skip
+
+    async def _tell_one(
+        self,
+        row: dict,
+        spec: dict,
+        published: Published,
+        place: int,
+        uid: int,
+        name: str,
+        reply: tuple[str, str] | list[str] | None,
+    ) -> None:
+        """One winner in private (``tell_winners = "message"``) or in a reply (Telegram)."""
+        text = self._winner_text(row, spec, [name])
+        platform = self._platform(row)
+        if spec["tell_winners"] == "message":
+            try:
+                if row["network"] == "vk":
+                    await platform._chat_send(str(uid), text, f"{row['key']}:{uid}", None)
+                else:
+                    await self._telegram_send(platform, uid, text, None)
+                return
+            except (RetryLater, AmbiguousOutcome):
+                raise
+            except PlatformError as exc:  # not allowed to write to them: a reply instead
+                log.warning(
+                    "%s: winner No. %d on %s cannot get a private message (%s); "
+                    "told in a reply instead",
+                    row["event_id"], place, row["network"], exc,
+                )  # fmt: skip
+        if row["network"] == "vk":
+            await self._vk_comment(row, spec, published, [name])
+        elif reply:
+            await self._telegram_send(platform, reply[0], text, int(reply[1]))
+        else:
+            await self._telegram_send(platform, uid, text, None)
+
+    async def _vk_comment(
+        self, row: dict, spec: dict, published: Published, names: list[str]
+    ) -> None:
+        """A comment under the results post, as the community."""
+        platform = self._platform(row)
+        api = platform._community or platform._user
+        params = {"owner_id": -platform.group_id, "post_id": int(published.remote_id)}
+        params.update(message=self._winner_text(row, spec, names))
+        params.update(from_group=platform.group_id)
+        await platform._call(api, "wall.createComment", params, sending=True)
+
+    @staticmethod
+    async def _telegram_send(platform, chat: int | str, text: str, reply_to: int | None) -> None:
+        from telegram import ReplyParameters
+
+        from bot.platforms.telegram import translating
+
+        await platform._start()
+        replying = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
+        with translating("sendMessage", sending=True):
+            await platform.bot.send_message(
+                chat, text, reply_parameters=replying, parse_mode="HTML"
+            )
 
 
 def forget_names(db: sqlite_utils.Database, library_id: str, before: datetime) -> int:

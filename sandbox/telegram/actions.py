@@ -91,6 +91,21 @@ class Actions:
             )
         )
 
+    def video_as_user(
+        self,
+        user_id: int,
+        chat_id: int | str,
+        data: bytes,
+        caption: str = "",
+        reply_to_message_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A reader sends a video in a group, or privately to the bot when chat_id == user_id."""
+        return self._locked(
+            lambda world: audience.video_as_user(
+                world, user_id, chat_id, data, caption, reply_to_message_id
+            )
+        )
+
     def comment_on_post(self, user_id: int, channel_post_id: int, text: str) -> dict[str, Any]:
         """A reader comments on a channel post (a reply in the discussion group)."""
         return self._locked(

@@ -84,6 +84,33 @@ def photo_as_user(
     return message
 
 
+def video_as_user(
+    world: World,
+    user_id: int,
+    chat_id: int | str,
+    data: bytes,
+    caption: str = "",
+    reply_to_message_id: int | None = None,
+) -> dict[str, Any]:
+    """A reader sends a video (any bytes: the stand-in does not decode it): a message update."""
+    from sandbox.telegram.media import VIDEO_SIZE, video_wire
+
+    user = world.user(user_id)
+    chat = _chat_for_user(world, user_id, chat_id)
+    if not data:
+        raise ValueError("a video needs some bytes")
+    stored = world.files.add(
+        "video", len(data), data=data, width=VIDEO_SIZE[0], height=VIDEO_SIZE[1],
+        file_name="video.mp4", mime_type="video/mp4",
+    )  # fmt: skip
+    content = {**_reply(chat, reply_to_message_id), "video": video_wire(stored)}
+    if caption:
+        content["caption"] = caption
+    message = world.post(chat, user, content)
+    world.push_update("message", message)
+    return message
+
+
 def comment_on_post(world: World, user_id: int, channel_post_id: int, text: str) -> dict[str, Any]:
     """A reader comments on a channel post: a reply to its copy in the discussion group."""
     channel = world.channel

@@ -24,7 +24,14 @@ from sandbox.telegram.world import World
 
 SENDING = frozenset(
     name.lower()
-    for name in ("sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup", "sendPoll")
+    for name in (
+        "sendMessage",
+        "sendPhoto",
+        "sendVideo",
+        "sendDocument",
+        "sendMediaGroup",
+        "sendPoll",
+    )
 )
 EDITING = frozenset(
     name.lower() for name in ("editMessageText", "editMessageCaption", "editMessageReplyMarkup")

@@ -16,6 +16,8 @@ from typing import Any
 from sandbox.telegram.errors import bad_request
 
 PHOTO_SIDES = (90, 320, 800, 1280, 2560)
+VIDEO_DURATION = 15  # seconds; the stand-in does not read video files
+VIDEO_SIZE = (1280, 720)
 
 
 @dataclass
@@ -175,6 +177,22 @@ def document_wire(stored: StoredFile) -> dict[str, Any]:
         wire["file_name"] = stored.file_name
     if stored.mime_type:
         wire["mime_type"] = stored.mime_type
+    return wire
+
+
+def video_wire(stored: StoredFile) -> dict[str, Any]:
+    """Video as the API returns it (width, height and duration are required)."""
+    wire: dict[str, Any] = {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "width": stored.width,
+        "height": stored.height,
+        "duration": VIDEO_DURATION,
+        "file_size": stored.size,
+        "mime_type": stored.mime_type or "video/mp4",
+    }
+    if stored.file_name:
+        wire["file_name"] = stored.file_name
     return wire
 
 

@@ -13,7 +13,7 @@ from sandbox.telegram.formatting import (
     parse_html,
     utf16_len,
 )
-from sandbox.telegram.media import Upload, document_wire, photo_size_wire
+from sandbox.telegram.media import VIDEO_SIZE, Upload, document_wire, photo_size_wire, video_wire
 from sandbox.telegram.params import Params
 from sandbox.telegram.registry import api_method
 from sandbox.telegram.world import ChatRecord, World
@@ -194,6 +194,22 @@ def document_content(world: World, given: Upload | str) -> dict[str, Any]:
     return document_wire(stored)
 
 
+def video_content(world: World, given: Upload | str) -> dict[str, Any]:
+    """A Video for an upload, a URL or a known video file_id."""
+    if isinstance(given, Upload) or given.startswith(("http://", "https://")):
+        data = given.data if isinstance(given, Upload) else None
+        size = len(given.data) if isinstance(given, Upload) else 1_000_000
+        stored = world.files.add(
+            "video", size, data=data, width=VIDEO_SIZE[0], height=VIDEO_SIZE[1],
+            mime_type="video/mp4",
+        )  # fmt: skip
+    else:
+        stored = world.files.get(given)
+        if stored.kind != "video":
+            raise bad_request("wrong file identifier/HTTP URL specified")
+    return video_wire(stored)
+
+
 # -- sending ---------------------------------------------------------------
 
 
@@ -212,6 +228,15 @@ def send_photo(world: World, p: Params) -> dict[str, Any]:
     content.update(caption_content(p))
     if p.flag("has_spoiler"):
         content["has_media_spoiler"] = True
+    return send(world, p, chat, content)
+
+
+@api_method("sendVideo")
+def send_video(world: World, p: Params) -> dict[str, Any]:
+    """Send a video (an upload, a URL or a known video file_id) with an optional caption."""
+    chat = world.chat(p.chat_id())
+    content: dict[str, Any] = {"video": video_content(world, media_file(p, "video"))}
+    content.update(caption_content(p))
     return send(world, p, chat, content)
 
 

@@ -13,7 +13,16 @@ from typing import Any
 from sandbox.vk import chats, render
 from sandbox.vk.chats import CLIENT_INFO, record_message
 from sandbox.vk.events import EventHub
-from sandbox.vk.world import Comment, Message, Poll, Post, Token, World
+from sandbox.vk.world import (
+    MESSAGE_ALBUM_USER,
+    WALL_ALBUM_USER,
+    Comment,
+    Message,
+    Poll,
+    Post,
+    Token,
+    World,
+)
 
 CROWD_COMMENTS = (
     "Спасибо за подборку!",
@@ -72,8 +81,11 @@ def comment(
     from_id: int,
     text: str,
     reply_to: int | None = None,
+    attachments: list[str] | None = None,
 ) -> Comment:
-    """Add a comment to a post (wall_reply_new); readers cannot once comments are closed."""
+    """Add a comment to a post (wall_reply_new); readers cannot once comments are closed.
+
+    ``attachments`` ("photo", "video") are media of the author's own, made for the comment."""
     if post.comments_closed and from_id > 0 and not world.admin_of(from_id, -post.owner_id):
         raise ValueError(f"comments on post {post.ref} are closed")
     replied = next((item for item in post.comments if item.id == reply_to), None)
@@ -87,8 +99,10 @@ def comment(
         reply_to_comment=reply_to if replied else None,
         reply_to_user=replied.from_id if replied else None,
     )
+    if attachments:
+        created.attachments = world.reader_media(from_id, list(attachments), WALL_ALBUM_USER)
     post.comments.append(created)
-    events.add(-post.owner_id, "wall_reply_new", _comment_event(created, post))
+    events.add(-post.owner_id, "wall_reply_new", _comment_event(world, created, post))
     return created
 
 
@@ -96,7 +110,7 @@ def edit_comment(world: World, events: EventHub, comment_id: int, text: str) -> 
     """Change a comment's text (wall_reply_edit)."""
     post, found = find_comment(world, comment_id)
     found.text = text
-    events.add(-post.owner_id, "wall_reply_edit", _comment_event(found, post))
+    events.add(-post.owner_id, "wall_reply_edit", _comment_event(world, found, post))
     return found
 
 
@@ -177,9 +191,17 @@ def leave(world: World, events: EventHub, user_id: int, group_id: int) -> None:
 
 
 def write(
-    world: World, events: EventHub, user_id: int, text: str, payload: Any, group_id: int
+    world: World,
+    events: EventHub,
+    user_id: int,
+    text: str,
+    payload: Any,
+    group_id: int,
+    attachments: list[str] | None = None,
 ) -> Message:
-    """A reader writes to a community (message_new); the community may then answer."""
+    """A reader writes to a community (message_new); the community may then answer.
+
+    ``attachments`` ("photo", "video") are media of the reader's own, sent with the message."""
     sent = record_message(
         world,
         group_id=group_id,
@@ -189,9 +211,13 @@ def write(
         out=False,
         payload=None if payload is None else json.dumps(payload, ensure_ascii=False),
     )
+    if attachments:
+        sent.attachments = world.reader_media(user_id, list(attachments), MESSAGE_ALBUM_USER)
     world.messaging_allowed.add((group_id, user_id))
     events.add(
-        group_id, "message_new", {"message": render.message(sent), "client_info": CLIENT_INFO}
+        group_id,
+        "message_new",
+        {"message": render.message(sent, world), "client_info": CLIENT_INFO},
     )
     return sent
 
@@ -237,8 +263,8 @@ def _announce_post(world: World, events: EventHub, record: Post) -> None:
         events.add(-record.owner_id, "wall_post_new", render.post(world, record, viewer))
 
 
-def _comment_event(item: Comment, post: Post) -> dict[str, Any]:
-    obj = render.comment(item, Token("group", -post.owner_id), post.from_id)
+def _comment_event(world: World, item: Comment, post: Post) -> dict[str, Any]:
+    obj = render.comment(item, Token("group", -post.owner_id), post.from_id, world)
     obj.pop("likes", None)
     obj.pop("thread", None)
     obj["post_owner_id"] = post.owner_id

@@ -5,10 +5,10 @@ GET  communities                               POST communities {"name", "screen
 POST views | likes | reposts | comments        {"post": "-GROUP_ID", "count": n}
 POST members                                   {"group_id": g, "count": n}
 POST reader                                    {"first_name": .., "last_name": ..}
-POST comment {"user_id", "post", "text", "reply_to"?}   POST comment_edit {"comment_id", "text"}
+POST comment {"user_id", "post", "text", "reply_to"?, "attachments"?: ["photo"|"video"]}   POST comment_edit {"comment_id", "text"}
 POST like | unlike | repost {"user_id", "post"}          POST vote {"user_id", "poll_id", "answer_ids"}
 POST join | leave {"user_id", "group_id"?}
-POST message {"user_id", "text", "payload"?, "group_id"?, "peer_id"?}
+POST message {"user_id", "text", "payload"?, "group_id"?, "peer_id"?, "attachments"?}
 POST button {"user_id", "payload", "message_id"?, "group_id"?, "peer_id"?,
              "conversation_message_id"?}                 GET  button_answer?event_id=
 GET  chats[?group_id=] | chat_messages?peer_id=[&group_id=]
@@ -44,7 +44,7 @@ POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "comments": ("add_comments", ("post", "count")),
     "members": ("set_members", ("group_id", "count")),
     "reader": ("add_reader", ("first_name", "last_name")),
-    "comment": ("comment", ("user_id", "post", "text", "reply_to")),
+    "comment": ("comment", ("user_id", "post", "text", "reply_to", "attachments")),
     "comment_edit": ("edit_comment", ("comment_id", "text")),
     "like": ("like", ("user_id", "post")),
     "unlike": ("unlike", ("user_id", "post")),
@@ -52,7 +52,7 @@ POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "vote": ("vote", ("user_id", "poll_id", "answer_ids")),
     "join": ("join", ("user_id", "group_id")),
     "leave": ("leave", ("user_id", "group_id")),
-    "message": ("write", ("user_id", "text", "payload", "group_id", "peer_id")),
+    "message": ("write", ("user_id", "text", "payload", "group_id", "peer_id", "attachments")),
     "button": (
         "press_button",
         ("user_id", "payload", "message_id", "group_id", "peer_id", "conversation_message_id"),

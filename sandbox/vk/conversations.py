@@ -31,14 +31,18 @@ class Conversations:
         payload: Any = None,
         group_id: int | None = None,
         peer_id: int | None = None,
+        attachments: list[str] | None = None,
     ) -> int:
-        """A reader writes to a community (message_new); returns the message id. With a chat's
-        ``peer_id`` it writes there instead and returns the conversation_message_id."""
+        """A reader writes to a community (message_new), with ``attachments`` of their own
+        ("photo", "video") if given; returns the message id. With a chat's ``peer_id`` it
+        writes there instead and returns the conversation_message_id."""
         if peer_id is not None and chats.is_chat(peer_id):
             return self.write_in_chat(user_id, peer_id, text, group_id=group_id)
         with self.lock:
             group = self._community(group_id).id
-            return audience.write(self.world, self.events, user_id, text, payload, group).id
+            return audience.write(
+                self.world, self.events, user_id, text, payload, group, attachments
+            ).id
 
     def add_chat(
         self,

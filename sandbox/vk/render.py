@@ -14,6 +14,7 @@ from sandbox.vk.world import (
     Post,
     Token,
     User,
+    Video,
     World,
 )
 
@@ -76,6 +77,8 @@ def attachment(world: World, item: tuple[str, Any], viewer: Token) -> dict[str, 
         return {"type": "photo", "photo": photo(world.photos[ref])}
     if kind == "poll":
         return {"type": "poll", "poll": poll(world, world.polls[ref[1]], viewer)}
+    if kind == "video":
+        return {"type": "video", "video": video(world.videos[ref])}
     return {
         "type": "link",
         "link": {"url": ref, "title": ref, "description": "", "target": "external"},
@@ -95,7 +98,27 @@ def photo(record: Photo) -> dict[str, Any]:
         # 100 is VK's marker for "uploaded on behalf of the community"
         "user_id": 100 if record.owner_id < 0 else record.user_id,
     }
+    if record.access_key:
+        result["access_key"] = record.access_key
     return result
+
+
+def video(record: Video) -> dict[str, Any]:
+    """A video (video_video) as an attachment shows it."""
+    return {
+        "id": record.id,
+        "owner_id": record.owner_id,
+        "title": record.title,
+        "description": "",
+        "duration": record.duration,
+        "date": record.date,
+        "access_key": record.access_key,
+        "width": record.width,
+        "height": record.height,
+        "type": "video",
+        "views": 0,
+        "comments": 0,
+    }
 
 
 def photo_sizes(record: Photo) -> list[dict[str, Any]]:
@@ -116,8 +139,10 @@ def photo_sizes(record: Photo) -> list[dict[str, Any]]:
     return sizes
 
 
-def comment(record: Comment, viewer: Token, post_author: int) -> dict[str, Any]:
-    """A wall comment (wall_wall_comment)."""
+def comment(
+    record: Comment, viewer: Token, post_author: int, world: World | None = None
+) -> dict[str, Any]:
+    """A wall comment (wall_wall_comment); its attachments need ``world``."""
     viewer_id = viewer.owner if viewer.kind == "user" else 0
     result: dict[str, Any] = {
         "id": record.id,
@@ -135,6 +160,8 @@ def comment(record: Comment, viewer: Token, post_author: int) -> dict[str, Any]:
         },
         "thread": {"count": 0, "items": [], "can_post": True, "show_reply_button": True},
     }
+    if record.attachments and world is not None:
+        result["attachments"] = [attachment(world, item, viewer) for item in record.attachments]
     if record.from_id == post_author:
         result["is_from_post_author"] = True
     if record.reply_to_comment:
@@ -222,9 +249,10 @@ def user(record: User, fields: set[str] = frozenset(), base_url: str = "") -> di
     return result
 
 
-def message(record: Message) -> dict[str, Any]:
+def message(record: Message, world: World | None = None) -> dict[str, Any]:
     """A community message (messages_message); in a group chat its ``id`` is 0, as a community
-    bot sees messages of chats it does not own (it goes by conversation_message_id there)."""
+    bot sees messages of chats it does not own (it goes by conversation_message_id there).
+    Its attachments need ``world``."""
     result: dict[str, Any] = {
         "id": 0 if record.peer_id > CHAT_PEER_BASE else record.id,
         "date": record.date,
@@ -240,6 +268,9 @@ def message(record: Message) -> dict[str, Any]:
         "is_hidden": False,
         "random_id": 0,
     }
+    if record.attachments and world is not None:
+        viewer = Token("group", record.group_id)
+        result["attachments"] = [attachment(world, item, viewer) for item in record.attachments]
     if record.payload is not None:
         result["payload"] = record.payload
     if record.keyboard is not None:

@@ -36,7 +36,13 @@ def post_state(record: Post) -> dict[str, Any]:
         "likes": len(record.likes),
         "reposts": len(record.reposts),
         "comments": [
-            {"id": c.id, "from_id": c.from_id, "text": c.text, "reply_to": c.reply_to_comment}
+            {
+                "id": c.id,
+                "from_id": c.from_id,
+                "text": c.text,
+                "reply_to": c.reply_to_comment,
+                "attachments": [attachment_ref(kind, ref) for kind, ref in c.attachments],
+            }
             for c in record.comments
             if not c.deleted
         ],
@@ -93,4 +99,5 @@ def message_state(record: Message) -> dict[str, Any]:
         "conversation_message_id": record.conversation_message_id,
         "update_time": record.update_time,
         "reply_to": record.reply_to.conversation_message_id if record.reply_to else None,
+        "attachments": [attachment_ref(kind, ref) for kind, ref in record.attachments],
     }

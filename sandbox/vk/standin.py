@@ -239,11 +239,21 @@ class VkStandIn(Conversations):
         with self.lock:
             return self.world.add_user(first_name, last_name).id
 
-    def comment(self, user_id: int, post: str | int, text: str, reply_to: int | None = None) -> int:
-        """A reader comments on a post (wall_reply_new); returns the comment id."""
+    def comment(
+        self,
+        user_id: int,
+        post: str | int,
+        text: str,
+        reply_to: int | None = None,
+        attachments: list[str] | None = None,
+    ) -> int:
+        """A reader comments on a post (wall_reply_new), with ``attachments`` of their own
+        ("photo", "video") if given; returns the comment id."""
         with self.lock:
             record = self._post(post)
-            return audience.comment(self.world, self.events, record, user_id, text, reply_to).id
+            return audience.comment(
+                self.world, self.events, record, user_id, text, reply_to, attachments
+            ).id
 
     def edit_comment(self, comment_id: int, text: str) -> None:
         """A reader edits their comment (wall_reply_edit)."""

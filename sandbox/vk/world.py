@@ -36,6 +36,8 @@ NAMED_READERS = 8
 USER_SCOPES = frozenset({"wall", "photos", "groups", "stats", "offline"})
 WALL_ALBUM_GROUP = -14
 WALL_ALBUM_USER = -7
+MESSAGE_ALBUM_USER = -3  # the album of photos a person sent in messages
+READER_MEDIA_URL = "https://sun9-1.userapi.com"  # readers' files: only their addresses
 # A chat's peer_id is this plus its chat_id; chat_ids count from 1 in each community.
 CHAT_PEER_BASE = 2_000_000_000
 
@@ -76,6 +78,21 @@ class Photo:
     extension: str
     base_url: str
     text: str = ""
+    access_key: str = ""
+
+
+@dataclass
+class Video:
+    """A video a reader has (the stand-in keeps no file: only what VK tells about it)."""
+
+    id: int
+    owner_id: int
+    date: int
+    title: str
+    access_key: str
+    duration: int = 15
+    width: int = 1280
+    height: int = 720
 
 
 @dataclass
@@ -92,6 +109,8 @@ class Comment:
     reply_to_user: int | None = None
     likes: list[int] = field(default_factory=list)
     deleted: bool = False
+    # what the reader attached: ("photo", (owner_id, id)) or ("video", (owner_id, id))
+    attachments: list[tuple[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -176,6 +195,7 @@ class Message:
     group_id: int = 0
     reply_to: Message | None = None
     update_time: int = 0
+    attachments: list[tuple[str, Any]] = field(default_factory=list)  # as Comment's
 
 
 @dataclass
@@ -240,6 +260,7 @@ class World:
         self.posts: dict[tuple[int, int], Post] = {}
         self.photos: dict[tuple[int, int], Photo] = {}
         self.polls: dict[int, Poll] = {}
+        self.videos: dict[tuple[int, int], Video] = {}
         self.messages: list[Message] = []
         # (community, peer_id) -> the last conversation_message_id given out there
         self.last_cmid: dict[tuple[int, int], int] = {}
@@ -362,6 +383,31 @@ class World:
         """The next photo id."""
         self.next_photo_id += 1
         return self.next_photo_id - 1
+
+    def reader_media(self, user_id: int, kinds: list[str], album_id: int) -> list[tuple[str, Any]]:
+        """Photos / videos of a reader's own (``kinds``: "photo" or "video"), to attach to a
+        comment or a message; each has an access key, as VK gives media sent by people."""
+        self.user(user_id)
+        made: list[tuple[str, Any]] = []
+        for kind in kinds:
+            key = hashlib.sha256(f"{self.seed}:{kind}:{len(made)}:{self.now()}".encode())
+            access_key = key.hexdigest()[:18]
+            if kind == "photo":
+                photo = Photo(
+                    id=self.new_photo_id(), owner_id=user_id, album_id=album_id,
+                    user_id=user_id, date=self.now(), width=800, height=600, data=b"",
+                    extension="jpg", base_url=READER_MEDIA_URL, access_key=access_key,
+                )  # fmt: skip
+                self.photos[(user_id, photo.id)] = photo
+                made.append(("photo", (user_id, photo.id)))
+            elif kind == "video":
+                video_id = self.first_photo_id + 10_000 + len(self.videos)
+                video = Video(video_id, user_id, self.now(), "Видео", access_key)
+                self.videos[(user_id, video_id)] = video
+                made.append(("video", (user_id, video_id)))
+            else:
+                raise ValueError(f"a reader attaches a photo or a video, not {kind!r}")
+        return made
 
     def new_poll_id(self) -> int:
         """The next poll id."""

@@ -29,15 +29,11 @@ def messages_send(call: Call) -> Any:
     if not call.text("message") and not call.text("attachment"):
         raise invalid("message is empty or invalid")
     if call.items("peer_ids"):
-        peers = [parse_user_id(raw) for raw in call.items("peer_ids")]
-        sent = [_send_one(call, peer, random_id, keyboard) for peer in peers]
+        # Each peer is answered on its own: a reader who never wrote gets an item with
+        # VK's error (901) inside, and the others are sent all the same.
         return [
-            {
-                "peer_id": m.peer_id,
-                "message_id": 0 if chats.is_chat(m.peer_id) else m.id,
-                "conversation_message_id": m.conversation_message_id,
-            }
-            for m in sent
+            _send_item(call, parse_user_id(raw), random_id, keyboard)
+            for raw in call.items("peer_ids")
         ]
     peer = call.integer("peer_id") or call.integer("user_id")
     if not peer and call.integer("chat_id"):
@@ -132,6 +128,20 @@ def messages_send_message_event_answer(call: Call) -> int:
 
 
 # -- helpers ----------------------------------------------------------------------
+
+
+def _send_item(call: Call, peer: int, random_id: int, keyboard: dict | None) -> dict[str, Any]:
+    """One item of a peer_ids answer: the message sent, or the error for this peer."""
+    try:
+        sent = _send_one(call, peer, random_id, keyboard)
+    except ApiFailure as refused:
+        error = {"code": refused.code, "description": refused.message}
+        return {"peer_id": peer, "message_id": 0, "conversation_message_id": 0, "error": error}
+    return {
+        "peer_id": sent.peer_id,
+        "message_id": 0 if chats.is_chat(sent.peer_id) else sent.id,
+        "conversation_message_id": sent.conversation_message_id,
+    }
 
 
 def _send_one(call: Call, peer: int, random_id: int, keyboard: dict | None) -> Message:

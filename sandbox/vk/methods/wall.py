@@ -130,7 +130,7 @@ def wall_get_comments(call: Call) -> dict[str, Any]:
     page = live[offset : offset + count]
     result: dict[str, Any] = {
         "count": len(live),
-        "items": [render.comment(item, call.token, record.from_id) for item in page],
+        "items": [render.comment(item, call.token, record.from_id, call.world) for item in page],
         "current_level_count": len(live),
         "can_post": not record.comments_closed,
         "show_reply_button": True,
@@ -266,6 +266,11 @@ def _attachments(call: Call, refs: list[str]) -> list[tuple[str, Any]]:
             if key not in call.world.photos:
                 raise invalid(f"attachments is invalid: no photo {ref}")
             found.append(("photo", key))
+        elif ref.startswith("video"):
+            key = parse_ref(ref.removeprefix("video"), "attachments")
+            if key not in call.world.videos:
+                raise invalid(f"attachments is invalid: no video {ref}")
+            found.append(("video", key))
         elif ref.startswith("poll"):
             owner_id, poll_id = parse_ref(ref.removeprefix("poll"), "attachments")
             poll = call.world.polls.get(poll_id)
