@@ -411,6 +411,13 @@ def m010_contests(db: sqlite_utils.Database) -> None:
     db["contest_notices"].create_index(["sent_at"])
 
 
+@migrations()
+def m011_giveaway_contacts(db: sqlite_utils.Database) -> None:
+    """How to reach a giveaway's winners, kept from the draw until they are told (a restart
+    in between must not leave them untold), then erased."""
+    db["giveaways"].add_column("winners_contact", str)
+
+
 class ReadOnlyDatabase(BibliobotError):
     """The database cannot be written: its file, its folder or the disk is read-only."""
 

@@ -344,3 +344,33 @@ async def test_telegram_winners_get_a_message_or_else_a_reply(tmp_path: Path, ca
     assert (
         "winner No." in warning.getMessage() and "told in a reply instead" in warning.getMessage()
     )
+
+
+async def test_winners_are_told_after_a_restart_between_the_draw_and_the_results(
+    tmp_path: Path,
+) -> None:
+    with quiz_world(tmp_path, 47) as (box, world):
+        engine, at, draw_at = _start(world, tmp_path, '["vk"]', '["comment"]')
+        await world.fire_due(at)
+        group = world.vk["group_id"]
+        ref = box.vk.posts(group)[-1]["ref"]
+        readers = [box.vk.add_reader(f"Читатель{n}", "Р") for n in range(4)]
+        for reader in readers:
+            box.vk.comment(reader, ref, "Участвую!")
+        box.vk.fail_next("wall.post", 10)  # the results post fails: drawn, not yet told
+        fired = await world.fire_due(draw_at)
+        assert fired[-1]["kind"] == "draw" and fired[-1]["state"] == "pending"
+        # The bot restarts: a new engine, nothing of the old one's memory.
+        restarted = GiveawayEngine(
+            world.db, world.config, world.platforms, world.clock, proof_dir=tmp_path / "proofs"
+        )
+        world.runner.handlers.update(restarted.handlers())
+        fired = await world.fire_due(shift(draw_at, 60))
+        assert fired[-1]["state"] == "sent"
+        results = box.vk.posts(group)[-1]
+        told = [c["text"] for c in results["comments"] if c["from_id"] == -group]
+        await world.close()
+    winners = [r["name"] for r in world.db["giveaway_winners"].rows_where("reserve = 0")]
+    assert len(told) == 1 and len(winners) == 3
+    assert all(name in told[0] for name in winners)
+    assert world.db["giveaways"].get(1)["winners_contact"] is None  # erased once told

@@ -57,8 +57,6 @@ class GiveawayEngine:
         self.clock = clock or SystemClock()
         self.proof_dir = proof_dir or Path(config.storage).parent / "proofs"
         self.notify = notify
-        # Winners' platform ids and where to reply, from the draw to the results post only.
-        self._private: dict[tuple[str, str, str], dict] = {}
 
     def handlers(self) -> dict[str, Handler]:
         """The runner's handlers for the giveaway action kinds."""
@@ -214,6 +212,8 @@ class GiveawayEngine:
                     "participants": proof["participants_count"],
                     "proof": json.dumps(proof, ensure_ascii=False),
                     "proof_path": str(proof_path),
+                    # Winners' platform ids and where to reply: kept until they are told.
+                    "winners_contact": json.dumps(private, ensure_ascii=False),
                 },
             )
             for place, (person, name) in enumerate(zip(picked, shown, strict=True), start=1):
@@ -235,7 +235,6 @@ class GiveawayEngine:
                 "where event_id = ? and network = ?",
                 [row["event_id"], row["network"]],
             )
-        self._private[(row["event_id"], row["network"], row["target"])] = private
         log.info(
             "%s: drawn among %d on %s; proof written to %s",
             row["event_id"], proof["participants_count"], row["network"], proof_path,
@@ -348,9 +347,13 @@ class GiveawayEngine:
         their comment), and the log says so. Never a request for a phone, an address or a
         passport: the library is written to or visited, and hands the prize over there.
         """
-        private = self._private.pop((row["event_id"], row["network"], row["target"]), None)
-        if private is None:
+        giveaway = self._giveaway(row["event_id"], row["network"], row["target"])
+        if giveaway is None or not giveaway.get("winners_contact"):
             return  # told already (a retried results post): not told twice
+        private = json.loads(giveaway["winners_contact"])
+        # Erased before telling: a winner told twice is worse than one the admins must call
+        # (a failure to tell is reported to them below).
+        self.db["giveaways"].update(giveaway["id"], {"winners_contact": None})
         count = spec["winners"]
         users, names = private["user_ids"][:count], private["names"][:count]
         replies = private["replies"][:count]
