@@ -19,12 +19,17 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(ARGS)
 
-# The reliability suite at full size, a few minutes (`make test` runs it short): crashes,
-# a hostile audience, secrets, database faults, and the parsers' fuzzing at 10,000 examples.
-# Each check prints a line of figures ("reliability ...").
+# The reliability suite at full size, about 12 minutes (`make test` runs it short): crashes,
+# a hostile audience, secrets and database faults, each printing a line of figures
+# ("reliability ..."), beside the parsers' fuzzing at 10,000 examples (on the other core).
 reliability: $(STAMP)
-	BIBLIOBOT_RELIABILITY=full BIBLIOBOT_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -s \
-		tests/test_crash_soak.py tests/test_reliability_*.py tests/test_fuzz_*.py $(ARGS)
+	@log=$$(mktemp); \
+	BIBLIOBOT_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q tests/test_fuzz_*.py >$$log 2>&1 & \
+	fuzz=$$!; \
+	BIBLIOBOT_RELIABILITY=full $(BIN)/python -m pytest -q -s \
+		tests/test_crash_soak.py tests/test_reliability_*.py $(ARGS); ours=$$?; \
+	wait $$fuzz; fuzzed=$$?; echo "--- the parsers' fuzzing, 10,000 examples each:"; \
+	cat $$log; rm -f $$log; test $$ours -eq 0 && test $$fuzzed -eq 0
 
 # The tests against the oldest versions pyproject.toml allows (oldest-versions.txt).
 test-oldest:

@@ -9,6 +9,10 @@ each check's one line of figures (``reliability <check>: name=value ...``) is sh
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sandbox.server import Sandbox
 
 FULL = os.environ.get("BIBLIOBOT_RELIABILITY", "").strip().lower() == "full"
 
@@ -25,3 +29,13 @@ def figures(check: str, **values: object) -> str:
     )
     print(line)
     return line
+
+
+def wake_long_polls(box: Sandbox) -> None:
+    """End the long polls a stopped bot left waiting on the stand-ins (a new update in each
+    stream), so that the stand-ins stop at once instead of waiting for them to time out."""
+    info = box.info()
+    reader = box.vk.add_reader("Последний", "Читатель")
+    for community in info["vk"]["communities"]:
+        box.vk.join(reader, community["group_id"])
+    box.telegram.post_as_admin(info["telegram"]["channel_id"], "·")

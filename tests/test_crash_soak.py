@@ -31,7 +31,7 @@ import sqlite_utils
 
 from sandbox.fleet import build_fleet
 from sandbox.server import Sandbox
-from tests.reliability import figures, size
+from tests.reliability import figures, size, wake_long_polls
 
 LIBRARIES = size(3, 8)
 EVENTS_PER_LIBRARY = size(8, 17)  # at most 19 a minute per Telegram chat: no waiting
@@ -187,6 +187,7 @@ def test_posts_survive_repeated_sigkill(tmp_path: Path, faults: bool) -> None:
         )
         found = tally(box, tmp_path / "fleet.db")
         fired = sum(len(box.state()[n]["faults"]["fired"]) for n in ("telegram", "vk"))
+        wake_long_polls(box)
     uncertain = found.outcomes.get("telegram:uncertain", 0)
     figures(
         f"crash[{'kills+faults' if faults else 'kills'}]",

@@ -3,15 +3,19 @@
 The bot is wired as ``bibliobot run`` wires it (runner, quiz engine, the refresh job,
 and the Telegram and VK intakes running their own loops against the stand-ins); only
 its scheduler's clock is the test's: the due jobs are fired as APScheduler fires them,
-the refresh job every ``refresh_every`` (an hour here: recovery must not wait for it). A library posts announcements and runs a live quiz in a
-Telegram group and a VK chat; the database refuses every write for a minute and a
-half, during which a post falls due, players answer, a question's close and the next
-question fall due. Then the fault ends, and:
+the refresh job every ``refresh_every`` (an hour here: recovery must not wait for it).
+A library posts announcements and runs a live quiz in a Telegram group and a VK chat;
+the database refuses every write for a minute and a half, during which a post falls
+due, players answer, a question's close and the next question fall due. Then the fault
+ends, and:
 
 * the bot ran on (its intakes' loops are alive) and nothing is stuck or doubled: every
   post is out once on the stand-ins and ``sent``, each with its publication;
 * every answer given, before, during or after the fault, is stored once and scored;
-  questions are closed, and the results post counts everyone.
+  each question was open its full time, is closed, and the results post counts everyone.
+
+Smaller tests pin down each piece: a question due while the bot was stopped, a close
+that waits for answers the database refused, an answer read late.
 
 The disk is full as ``tests.diskfull`` makes it; a read-only database is SQLite's own
 ``query_only`` on the bot's connection (the same refusal as a read-only file, which an
@@ -348,7 +352,6 @@ async def test_a_running_bot_loses_nothing_through_a_database_fault(
         answers=answers,
         answers_during_fault=2 * sum(1 for n in range(PLAYERS) if 121 + n * spread >= FAULT_FROM),
         jobs_fired=bot.fired,
-        refused_refreshes=bot.refused_refreshes,
         lost=0,
         doubled=0,
     )

@@ -31,7 +31,7 @@ import sqlite_utils
 import bot.demo
 from sandbox.server import Sandbox
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event
-from tests.reliability import figures
+from tests.reliability import figures, wake_long_polls
 
 REJECTED = "5550001:AAE-rejected-token-0123456789abcdefXYZ"  # well formed, but not the bot's
 
@@ -201,8 +201,7 @@ def test_a_rejected_token_at_debug_stays_out_of_log_database_and_files(tmp_path:
             process.send_signal(signal.SIGTERM)
             output, _ = process.communicate(timeout=30)
         vk_posts = box.vk.posts(info["vk"]["group_id"])
-        # An event ends the long poll the stopped bot left waiting: the stand-ins stop at once.
-        box.vk.join(box.vk.add_reader("Последний", "Читатель"))
+        wake_long_polls(box)
     tokens = [REJECTED, info["vk"]["user_token"], info["vk"]["community_token"]]
     text = log.read_text(encoding="utf-8") + output.decode("utf-8", "replace")
     assert len(vk_posts) == 1  # VK went on
