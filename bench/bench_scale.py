@@ -3,14 +3,15 @@
 Every library has the same work at every level: a daily series of 100 posts (1,000
 libraries: 100,000 pending actions), 100 published VK posts whose figures are read, and
 a year of reports (96 publications with 960 metric samples, 730 daily member counts,
-one quiz of ten questions with 1,000 answers; 1,000 libraries: the data of the
+one quiz of ten questions with 1,000 answers; 1,000 libraries: as much in all as the
 20-library report benchmark). Measured at each level, each on fresh stand-ins and a
 fresh database:
 
 * planning: ``load_plan`` of the event files into an empty plan;
 * start-up: adapters, recovery and arming every pending action (re-arm), in-process;
-* firing lateness: 100 one-off posts spread over 30 s (arrival at the stand-ins minus
-  the planned time) while `bibliobot run` holds everything else armed;
+* firing lateness: 100 one-off posts spread over 30 s (``--quick``: 10 over 3 s), each
+  measured as its arrival at the stand-ins minus its planned time, while `bibliobot run`
+  holds everything else armed (and reads every channel's and community's updates);
 * memory of that running bot: its peak PSS (and RSS) above an idle bot (one library,
   nothing planned) measured in the same run;
 * metrics: VK requests to read every post's counters and reach, against the fewest
@@ -51,8 +52,9 @@ from bench.result import Result
 
 LEVELS, QUICK_LEVELS = (10, 100, 1000), (10, 100)
 PER_LIBRARY = 100  # pending actions of each library: a daily series
-# One-off posts whose lateness is measured, and the seconds they are spread over (VK's
-# 3 posts a second per user token allow no denser spread: half of them go to VK).
+# One-off posts whose lateness is measured, and the seconds they are spread over: half go
+# to VK, well under its 3 posts a second per user token, so that lateness measures the
+# scheduler, not a queue in front of the rate limit.
 PROBES, QUICK_PROBES = (100, 30), (10, 3)
 GROWTH = 1.5  # the most the per-library cost may grow from the smallest level
 HERE = Path(__file__).resolve().parent.parent
@@ -119,7 +121,7 @@ async def _schedule(
         memory = await _bot_run(fleet, until=lambda: db["publications"].count >= count)
         db.close()
         late, missing = _lateness(box.arrivals, due)
-    late.sort()
+    late = sorted(late) or [math.inf]  # not one probe arrived
     return {
         "planning": planning,
         "actions": actions,
@@ -161,14 +163,12 @@ async def _bot_run(fleet, until, settle: float = 0.0) -> dict[str, float]:
         try:
             armed_at = await _wait(lambda: "actions armed" in _read(log), 600, process)
             pss = rss = 0.0
-            end, deadline = time.monotonic() + settle, time.monotonic() + 600
+            end, deadline = time.monotonic() + settle, time.monotonic() + 300
 
             def done() -> bool:
                 return until() if until else time.monotonic() > end
 
-            while not done():
-                if time.monotonic() > deadline:
-                    raise TimeoutError("the bot did not post every probe in time")
+            while not done() and time.monotonic() < deadline:  # else: probes missing
                 pss, rss = max(pss, tree_mb(process.pid)), max(rss, _rss_mb(process.pid))
                 await asyncio.sleep(0.5)
             pss, rss = max(pss, tree_mb(process.pid)), max(rss, _rss_mb(process.pid))
@@ -239,12 +239,20 @@ def _report(folder: Path, libraries: int, floors: dict[str, float]) -> dict[str,
     args = [sys.executable, "-m", "bench.bench_scale", str(path)]
     timed = subprocess.run(args, capture_output=True, text=True, check=True, cwd=HERE)
     found = json.loads(timed.stdout.strip().splitlines()[-1])
-    _, found["peak"] = run_sampled([*args, "sampled"], cwd=HERE, every=0.05)
+    # A report of a second or two gives the sampler few looks at its short-lived children:
+    # the highest of three runs misses less of the peak.
+    runs = 3 if found["total"] < 2 else 1
+    found["peak"] = _peak([*args, "sampled"], runs)
     if "report" not in floors:  # once, at the first level: a year with no data at all
-        floors["report"] = run_sampled([*args, "empty"], cwd=HERE, every=0.05)[1]
+        floors["report"] = _peak([*args, "empty"], 3)
     found["empty"] = floors["report"]
     found["mb"] = (found["peak"] - floors["report"]) / libraries
     return found
+
+
+def _peak(args: list[str], runs: int) -> float:
+    """The highest summed PSS of ``runs`` sampled runs of ``args``, in MB."""
+    return max(run_sampled(args, cwd=HERE, every=0.05)[1] for _ in range(runs))
 
 
 def _measure_report(path: str, mode: str) -> dict[str, float]:
