@@ -418,6 +418,16 @@ def m011_giveaway_contacts(db: sqlite_utils.Database) -> None:
     db["giveaways"].add_column("winners_contact", str)
 
 
+@migrations()
+def m012_telegram_copies(db: sqlite_utils.Database) -> None:
+    """Which channel post each copy in a discussion group is (Telegram's automatic
+    forwards): comments in its thread belong to that post, also after a restart."""
+    db["telegram_copies"].create(
+        {"chat_id": int, "message_id": int, "post_chat": int, "post_id": int},
+        pk=("chat_id", "message_id"),
+    )
+
+
 class ReadOnlyDatabase(BibliobotError):
     """The database cannot be written: its file, its folder or the disk is read-only."""
 

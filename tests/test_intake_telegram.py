@@ -280,3 +280,19 @@ async def test_run_survives_network_errors_and_stops_at_once(
     await asyncio.wait_for(task, timeout=1)
     assert [r["kind"] for r in scene.rows()] == ["message"]
     assert sum("Bad Gateway" in r.getMessage() for r in caplog.records) == 2
+
+
+async def test_a_reply_in_a_posts_thread_after_a_restart_is_still_a_comment_on_it(
+    scene: Scene,
+) -> None:
+    reader, other = scene.box.telegram.add_user(), scene.box.telegram.add_user()
+    comment = scene.box.telegram.comment_on_post(reader["id"], scene.post_id, "Я приду!")
+    await scene.intake().poll_once()
+    # The bot restarts: a new intake, nothing of the old one's memory.
+    scene.box.telegram.post_as_user(
+        other["id"], scene.info["group_id"], "И я!", comment["message_id"]
+    )
+    await scene.intake().poll_once()
+    replies = scene.rows("reply")
+    assert len(replies) == 2
+    assert all(r["publication_id"] == scene.publication_id for r in replies)

@@ -313,8 +313,9 @@ class TelegramIntake(TelegramQuizIntake):
         person = self._person(library_id, change.user.id)
         stamp = int(change.date.timestamp())
         dedup = f"tg:reaction:{change.chat.id}:{change.message_id}:{person}:{stamp}:{'|'.join(new)}"
-        target, remote_id = self._copies.get(
-            (change.chat.id, change.message_id), (change.chat.id, change.message_id)
+        target, remote_id = self._copy_of(change.chat.id, change.message_id) or (
+            change.chat.id,
+            change.message_id,
         )
         detail = {"new": new, "old": old}
         return self._record(
@@ -370,6 +371,10 @@ class TelegramIntake(TelegramQuizIntake):
         if message.chat.id in self._library_of and isinstance(origin, tg.MessageOriginChannel):
             copy, post = (message.chat.id, message.message_id), (origin.chat.id, origin.message_id)
             self._copies[copy] = post
+            # Kept, so the thread's comments still find their post after a restart.
+            self.db.execute(
+                "insert or replace into telegram_copies values (?, ?, ?, ?)", [*copy, *post]
+            )
 
     def _commented_post(self, message: tg.Message) -> tuple[int, int] | None:
         """The channel post a discussion-group message comments on, if any."""
@@ -382,7 +387,20 @@ class TelegramIntake(TelegramQuizIntake):
         if original is not None and (message.chat.id, original.message_id) in self._comments:
             return self._comments[(message.chat.id, original.message_id)]
         thread = message.message_thread_id
-        return None if thread is None else self._copies.get((message.chat.id, thread))
+        return None if thread is None else self._copy_of(message.chat.id, thread)
+
+    def _copy_of(self, chat_id: int, message_id: int) -> tuple[int, int] | None:
+        """The channel post a group message is the automatic copy of, if it is one."""
+        post = self._copies.get((chat_id, message_id))
+        if post is None:
+            row = self.db.execute(
+                "select post_chat, post_id from telegram_copies where chat_id = ? and "
+                "message_id = ?",
+                [chat_id, message_id],
+            ).fetchone()
+            if row is not None:
+                post = self._copies[(chat_id, message_id)] = (row[0], row[1])
+        return post
 
     def _private_library(self, message: tg.Message) -> str | None:
         words = (message.text or "").split()  # "/start <id>": a t.me/<bot>?start=<id> link

@@ -43,7 +43,14 @@ def _reply(chat: ChatRecord, reply_to_message_id: int | None) -> dict[str, Any]:
     original = chat.messages.get(reply_to_message_id)
     if original is None:
         raise ValueError(f"no message {reply_to_message_id} in chat {chat.id}")
-    return {"reply_to_message": {k: v for k, v in original.items() if k != "reply_to_message"}}
+    reply = {"reply_to_message": {k: v for k, v in original.items() if k != "reply_to_message"}}
+    # A channel post's comments form a thread named by its copy in the discussion group,
+    # as on Telegram: a reply to the copy, or to a comment in its thread, carries its id.
+    if original.get("is_automatic_forward"):
+        reply["message_thread_id"] = original["message_id"]
+    elif "message_thread_id" in original:
+        reply["message_thread_id"] = original["message_thread_id"]
+    return reply
 
 
 def post_as_user(
