@@ -18,6 +18,7 @@ from bot.contest.engine import ContestEngine
 from bot.errors import AuthFailed, InputError, PlatformError
 from bot.giveaway.engine import GiveawayEngine
 from bot.giveaway.engine import forget_names as forget_winner_names
+from bot.intake.waits import release_threads
 from bot.logredact import protect_config
 from bot.platforms import build_platforms
 from bot.platforms.base import Platform
@@ -27,7 +28,7 @@ from bot.quiz.store import forget_names
 from bot.storage import open_db, to_db
 from bot.texts import TEMPLATES_DIR
 from scheduler.clock import Clock, SystemClock
-from scheduler.events import Event, as_problem, load_events
+from scheduler.events import Event, ParsedFiles, as_problem, load_events
 from scheduler.plan import (
     PlanChange,
     PlannedAction,
@@ -80,16 +81,22 @@ def planned_event_ids(storage: Path) -> set[str]:
         return set()
 
 
-def load_plan(db: sqlite_utils.Database, config: Config, clock: Clock | None = None) -> LoadResult:
+def load_plan(
+    db: sqlite_utils.Database,
+    config: Config,
+    clock: Clock | None = None,
+    kept: ParsedFiles | None = None,
+) -> LoadResult:
     """Bring the database plan in line with the events folder; bad files change nothing.
 
     An event whose file was deleted is cancelled (its pending actions with it);
     a file that is present but invalid keeps its previous plan. A new event that has
     passed is refused; one already planned is not, however long ago its time was.
+    ``kept``: the events parsed at the last load, re-used for unchanged files.
     """
     clock = clock or SystemClock()
     known = {row["id"]: (row["digest"], row["status"]) for row in db["events"].rows}
-    events, problems = load_events(config, now=clock.now(), planned=known)
+    events, problems = load_events(config, now=clock.now(), planned=known, kept=kept)
     result = LoadResult(problems=problems)
     salt = _plan_salt(config)
     settings = {library.id: str(library) for library in config.libraries}  # once, not per event
@@ -193,17 +200,31 @@ def make_intakes(
 
 
 def make_refresh(
-    db: sqlite_utils.Database, config: Config, runner: Runner, problems: ProblemTeller
+    db: sqlite_utils.Database,
+    config: Config,
+    runner: Runner,
+    problems: ProblemTeller,
+    kept: ParsedFiles | None = None,
 ) -> Callable[[], Awaitable[None]]:
-    """The job that picks up edited event files and plan changes made by other commands."""
+    """The job that picks up edited event files and plan changes made by other commands.
+
+    Unchanged event files are not parsed again (``kept``), and the jobs are synced only
+    when the plan changed, an action was added, a library paused or resumed, or another
+    connection wrote; every ``kept.full_every``-th refresh re-reads everything (1,000
+    libraries: ~1 s of the event loop).
+    """
+    kept = kept or ParsedFiles()
 
     async def refresh() -> None:
         # A coroutine, so the scheduler runs it on the event loop: a plain function would
         # run in a worker thread, where the loop's database connection may not be used.
-        result = load_plan(db, config, runner.clock)
+        result = load_plan(db, config, runner.clock, kept)
         await problems.tell(result.problems)
         await problems.tell_edits(result.changes)
-        runner.sync()
+        if kept.loads % kept.full_every == 0 or result.changes or result.cancelled:
+            runner.sync()  # re-parsed every file, or the plan changed
+        else:
+            runner.sync_if_changed()
         forget_old_names(db, config, runner.clock.now())
 
     return refresh
@@ -215,7 +236,8 @@ async def run_bot(
     """Load the plan and run until ``stop`` is set (or forever)."""
     protect_config(config, env)  # no token in any log line from here on
     db = open_db(config.storage)
-    result = load_plan(db, config)
+    kept = ParsedFiles()  # the refreshes re-use what this first load parsed
+    result = load_plan(db, config, kept=kept)
     platforms = build_platforms(config, env)
     notify = make_notifier(config, platforms)
     problems = ProblemTeller(config, notify)
@@ -233,7 +255,7 @@ async def run_bot(
     log.info("bibliobot running: %d actions armed", armed)
 
     every = config.schedule.refresh_every.total_seconds()
-    refresh = make_refresh(db, config, runner, problems)
+    refresh = make_refresh(db, config, runner, problems, kept)
     runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
     runner.scheduler.add_job(
         contest.housekeeping, "interval", seconds=5, id="contest", coalesce=True, max_instances=1
@@ -249,6 +271,7 @@ async def run_bot(
         await stop.wait()
     finally:
         await asyncio.gather(*readers, return_exceptions=True)
+        release_threads()  # the long polls' threads end once their checks return
         await runner.stop()
         for platform in platforms.values():
             await platform.close()

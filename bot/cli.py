@@ -145,6 +145,12 @@ def collect(config_path: Path, library_id: str | None, days: int) -> None:
         click.echo(f"\n{exc}", err=True)
         sys.exit(1)
     click.echo(f"\n{written} sample(s) stored")
+    if getattr(written, "unread", 0):
+        click.echo(
+            f"{written.unread} publication(s) or community(ies) not read: the platform kept "
+            "refusing; run collect again later",
+            err=True,
+        )
 
 
 @main.command()
@@ -227,6 +233,8 @@ def run(config_path: Path, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(message)s",
     )
     logging.getLogger("bot").setLevel(logging.INFO)
+    # -v adds the bot's own detail, not APScheduler's line per job (100,000 at start-up).
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     config = _load(config_path)
     _writable_db(config.storage).close()  # a read-only database: one line, not a traceback
     try:  # one bot per database: a second would send the same posts (see bot.runlock)

@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, is_dataclass, replace
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from time import time_ns
 from typing import Any
 
 from bot.config import Config, LibraryConfig, parse_duration, say_duration
@@ -143,12 +145,99 @@ def load_event(path: Path, config: Config) -> Event:
     return replace(event, id=f"{library.id}/{path.stem}", source=str(path), digest=digest)
 
 
+class ParsedFiles:
+    """Events parsed before, kept by their file's size and mtime_ns and their images'
+    (``load_events`` with it re-parses only what changed: 1,000 unchanged files took 0.6 s
+    of the event loop at every refresh).
+
+    Not trusted: a file or image changed in the last ``RECENT_NS`` (an edit within the
+    clock's granularity keeps the mtime), and everything at every ``full_every``-th load.
+    """
+
+    RECENT_NS = 2_000_000_000
+
+    def __init__(self, full_every: int = 10) -> None:
+        self.full_every = full_every
+        self.loads = 0
+        self._config: Config | None = None
+        # file → (the file and its images, their stamp, the event)
+        self._events: dict[Path, tuple[list[Path], tuple[int, ...], Event]] = {}
+
+    def begin(self, config: Config) -> bool:
+        """Start one load; False when this load re-parses everything."""
+        if config is not self._config:  # events are checked against the config
+            self._config, self._events = config, {}
+        self.loads += 1
+        return self.loads % self.full_every != 0
+
+    def get(self, path: Path) -> Event | None:
+        kept = self._events.get(path)
+        if kept is not None and _stamp(kept[0]) == kept[1]:
+            return kept[2]
+        return None
+
+    def keep(self, path: Path, files: list[Path], stamp: tuple[int, ...], event: Event) -> None:
+        self._events[path] = (files, stamp, event)
+
+    def drop(self, path: Path) -> None:
+        self._events.pop(path, None)
+
+    def forget(self, seen: set[Path]) -> None:
+        for path in set(self._events) - seen:
+            del self._events[path]
+
+
+def _stamp(files: list[Path]) -> tuple[int, ...] | None:
+    """Size, mtime_ns and inode of each file (an event file, its images); None if one is
+    missing or was changed too recently to be told from an edit in the same tick."""
+    stamp: list[int] = []
+    recent = time_ns() - ParsedFiles.RECENT_NS
+    for file in files:
+        try:
+            found = file.stat()
+        except OSError:
+            return None
+        if found.st_mtime_ns > recent:
+            return None
+        stamp += [found.st_size, found.st_mtime_ns, found.st_ino]
+    return tuple(stamp)
+
+
+def _images(value: Any) -> list[Path]:
+    """Every path inside an event (its image, its questions' images)."""
+    if isinstance(value, Path):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [path for item in value for path in _images(item)]
+    if is_dataclass(value) and not isinstance(value, type):
+        return [
+            path for item in dataclass_fields(value) for path in _images(getattr(value, item.name))
+        ]
+    return []
+
+
+def _load_kept(path: Path, config: Config, kept: ParsedFiles | None, trust: bool) -> Event:
+    if kept is None:
+        return load_event(path, config)
+    if trust and (event := kept.get(path)) is not None:
+        return event
+    before = _stamp([path])  # before reading: an edit while parsing shows next time
+    kept.drop(path)
+    event = load_event(path, config)  # a file that does not load is read again next time
+    files = [path, *(path.parent / image for image in _images(event))]
+    after = _stamp(files)
+    if before is not None and after is not None and after[: len(before)] == before:
+        kept.keep(path, files, after, event)
+    return event
+
+
 def load_events(
     config: Config,
     folder: Path | None = None,
     *,
     now: datetime | None = None,
     planned: Collection[str] = (),
+    kept: ParsedFiles | None = None,
 ) -> tuple[list[Event], list[InputError]]:
     """Every ``*.toml`` in the events folder: the good events and the problems, by file name.
 
@@ -165,16 +254,19 @@ def load_events(
     except OSError as exc:
         return [], [EventFileError(folder, "events_dir", f"cannot read: {exc.strerror}")]
     events, problems = [], []
+    trust = kept.begin(config) if kept is not None else False
     for path in paths:
         if not path.is_file():
             continue  # a subfolder (an archive of past events, say) is not read
         if path.name.endswith(".toml"):
             try:
-                events.append(load_event(path, config))
+                events.append(_load_kept(path, config, kept, trust))
             except Exception as exc:  # whatever it is, it costs only this file
                 problems.append(as_problem(path, exc))
         elif ".toml" in path.name.lower() and not path.name.startswith("."):
             problems.append(_not_read(path))  # hidden files: an editor's swap files
+    if kept is not None:
+        kept.forget(set(paths))
     if now is not None:
         grace = config.schedule.grace("publish") or timedelta(0)
         events, passed = _refuse_passed(events, now - grace, planned)

@@ -260,6 +260,7 @@ class _Writes:
     deleted: list[tuple] = field(default_factory=list)
 
     def apply(self, db: sqlite_utils.Database) -> None:
+        """Write them, inside the caller's transaction."""
         conn = db.conn
         if self.inserted:
             conn.executemany(

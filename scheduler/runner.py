@@ -86,6 +86,7 @@ class Runner:
         self._random = random.Random(seed)
         self._tasks: set[asyncio.Task] = set()
         self._armed: dict[int, str] = {}  # action id → the time its job was armed for
+        self._synced: tuple | None = None  # what the last sync read (see sync_if_changed)
         # Further action kinds (quiz questions, closes, results): kind → handler(row).
         self.handlers: dict[str, Callable[[dict], Awaitable[Published | None]]] = {}
         self.store_delay = 1.0  # first pause before recording an outcome again; doubles
@@ -131,8 +132,43 @@ class Runner:
         """Arm every pending action of active libraries; missed ones are marked. Returns the count."""
         return self.sync()
 
+    def sync_if_changed(self) -> int | None:
+        """``sync`` unless nothing it depends on may have changed since the last one;
+        None: skipped (a refresh that changed nothing need not read 100,000 rows).
+
+        Changes from this connection that reach ``sync`` only: new actions not armed yet
+        (those a publication plans are armed as they are made) and paused libraries.
+        Whatever else this process does to actions, it arms or disarms itself (fire,
+        retries), or ``load_plan`` reports it (its caller syncs). Any write from another
+        connection (a `bibliobot cancel`, `pause`...) counts.
+        """
+        if self._synced is None or self._synced[:2] != self._state():
+            return self.sync()
+        paused = set((self._synced[1] or "").split(","))
+        added = self.db.execute(
+            "select id, library_id, coalesce(retry_at, due_at) from actions "
+            "where id > ? and state = ?",
+            [self._synced[2], PENDING],
+        ).fetchall()
+        for action_id, library_id, when in added:
+            if library_id not in paused and self._armed.get(action_id) != when:
+                return self.sync()
+        return None
+
+    def _state(self) -> tuple:
+        """Other connections' writes (SQLite's data_version) and the paused libraries."""
+        version = self.db.execute("pragma data_version").fetchone()[0]
+        paused = self.db.execute(
+            "select group_concat(id, ',') from (select id from libraries where paused = 1 "
+            "order by id)"
+        ).fetchone()[0]
+        return (version, paused)
+
     def sync(self) -> int:
         """Bring the jobs in line with the database (after a reload, cancel, pause, resume)."""
+        # Taken before reading: whatever changes after it shows at the next sync_if_changed.
+        newest = self.db.execute("select coalesce(max(id), 0) from actions").fetchone()[0]
+        self._synced = (*self._state(), newest)
         now = self.clock.now()
         paused = {r["id"] for r in self.db["libraries"].rows_where("paused = 1")}
         wanted: dict[int, str] = {}
@@ -400,7 +436,13 @@ class Runner:
         for platform, batch in grouped:
             publications, targets = snapshots.rows_to_work(self.db, batch)
             try:
-                await snapshots.collect(self.db, platform, publications, targets, self.clock.now)
+                got = await snapshots.collect(
+                    self.db, platform, publications, targets, self.clock.now
+                )
+                if got.unread:  # still refused after the retries within the read: later
+                    raise RetryLater(
+                        f"{got.unread} publication(s) or community(ies) not read", platform.network
+                    )
             except (RetryLater, AmbiguousOutcome) as exc:
                 for r in batch:
                     self._retry(r, exc, getattr(exc, "delay", 5.0))

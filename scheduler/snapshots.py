@@ -26,6 +26,18 @@ from scheduler.plan import COMMUNITY, SNAPSHOT
 KINDS = (SNAPSHOT, COMMUNITY)
 
 
+class Collected(int):
+    """The number of samples written; ``unread``: publications and communities whose figures
+    the platform kept refusing (after retries), so not read this time (nothing stored)."""
+
+    unread: int
+
+    def __new__(cls, written: int, unread: int = 0) -> Collected:
+        self = super().__new__(cls, written)
+        self.unread = unread
+        return self
+
+
 def claim_due(db: sqlite_utils.Database, row: dict, now: datetime) -> list[dict]:
     """Claim the other due snapshots of ``row``'s network, all libraries (one UPDATE)."""
     stamp = to_db(now)
@@ -64,10 +76,11 @@ async def collect(
     targets: list[tuple[str, str]],
     now: Callable[[], datetime],
     source: str = "snapshot",
-) -> int:
+) -> Collected:
     """Read and store the figures of ``publications`` and members of ``targets``.
 
-    ``targets`` are (library_id, target) pairs. Returns the number of samples written.
+    ``targets`` are (library_id, target) pairs. Returns the number of samples written
+    (``unread``: how many publications and communities could not be read).
     """
     network = platform.network
     if network == "vk":
@@ -85,7 +98,7 @@ async def collect(
         value = members.get(target)
         samples.append(sample(None, library_id, network, target, "members", value, stamp, source))
     store_samples(db, samples)
-    return len(samples)
+    return Collected(len(samples))
 
 
 def finish(db: sqlite_utils.Database, rows: list[dict], stamp: str) -> None:
@@ -108,7 +121,7 @@ def rows_to_work(
     return list(publications.values()), sorted(targets)
 
 
-async def _collect_vk(db, platform, publications, targets, now, source: str) -> int:
+async def _collect_vk(db, platform, publications, targets, now, source: str) -> Collected:
     """Store each request's figures as its answer comes in: writing overlaps rate waits."""
     # wall.getById would find no such post (stored as deleted), and groups.getById refuses
     # the whole call (error 100) for a chat's peer id, leaving every community unmeasured.
@@ -119,8 +132,14 @@ async def _collect_vk(db, platform, publications, targets, now, source: str) -> 
     groups = sorted({int(target) for _, target in targets})
     library_of = {target: library for library, target in targets}
     seen_groups: set[int] = set()
+    unread: set[tuple[str, object]] = set()
     written = 0
     async for part in platform.read_parts(list(by_post), groups, polls=list(by_poll)):
+        unread.update(("post", by_post[key]["id"]) for key in part.unread_posts)
+        unread.update(("post", by_poll[key]["id"]) for key in part.unread_polls)
+        for group in part.unread_groups:
+            seen_groups.add(group)  # not read, which is not "VK gave no members_count"
+            unread.add(("group", group))
         stamp = to_db(now())
         samples = []
         for key, counters in part.counters.items():
@@ -148,7 +167,7 @@ async def _collect_vk(db, platform, publications, targets, now, source: str) -> 
         ]
         store_samples(db, rows)
         written += len(rows)
-    return written
+    return Collected(written, len(unread))
 
 
 def _counters(m: PostMetrics) -> dict[str, float | None]:
@@ -234,10 +253,12 @@ async def collect_recent(
     library_id: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     chunk: int = 10_000,
-) -> int:
+) -> Collected:
     """Read now the figures of every publication since ``since`` (``bibliobot collect``).
 
-    Returns the number of samples written; ``progress(done, total)`` is told as it goes.
+    Returns the number of samples written, with ``unread``: the publications and
+    communities the platform kept refusing (a refused request is retried, within a bound,
+    while the rest goes on); ``progress(done, total)`` is told as it goes.
     """
     where, params = "published_at >= ?", [to_db(since)]
     if library_id:
@@ -249,19 +270,21 @@ async def collect_recent(
         libraries &= {library_id}
     targets = _all_targets(db, platforms, libraries)
     work = publications + targets
-    total, done, written = len(publications), 0, 0
+    total, done, written, unread = len(publications), 0, 0, 0
     for platform, group in groups_of(work, platforms):
         pubs = [item for item in group if "remote_id" in item]
         group_targets = sorted({(item["library_id"], item["target"]) for item in group})
         for start in range(0, max(len(pubs), 1), chunk):
             part = pubs[start : start + chunk]
-            written += await collect(
+            got = await collect(
                 db, platform, part, group_targets if start == 0 else [], now, "collect"
             )
+            written += got
+            unread += got.unread
             done += len(part)
             if progress:
                 progress(done, total)
-    return written
+    return Collected(written, unread)
 
 
 def _all_targets(db, platforms, libraries: set[str]) -> list[dict]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import PlatformError
+from bot.intake.waits import release_threads
 from bot.platforms.base import Post, PostMetrics, Published
 
 TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV = (
@@ -15,6 +16,14 @@ TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV = (
     "TEST_VK_USER_TOKEN",
     "TEST_VK_COMMUNITY_TOKEN",
 )
+
+
+@pytest.fixture(autouse=True)
+def _no_reader_threads_left():
+    """Each test ends with the shared long-poll threads let go, as the bot does at stop:
+    an idle reader thread of one test must not be another test's (forking needs none)."""
+    yield
+    release_threads()
 
 
 def write_config(

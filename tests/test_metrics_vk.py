@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import load_config
-from bot.platforms import build_platforms
+from bot.platforms import build_platforms, vk
 from bot.platforms.vk_metrics import minimum_requests
 from bot.storage import open_db
 from sandbox.fleet import build_fleet, seed_publications
@@ -65,3 +65,59 @@ def test_a_deleted_post_is_recorded_as_deleted_not_zero(tmp_path: Path) -> None:
     deleted = list(db["metric_samples"].rows_where("metric = 'deleted'"))
     assert [(d["value"], d["available"]) for d in deleted] == [(1.0, 1)]
     assert db["metric_samples"].count_where("metric = 'views'") == 2
+
+
+def test_a_refused_request_is_asked_again_and_the_collect_goes_on(tmp_path: Path) -> None:
+    with Sandbox(seed=33) as box:
+        box.vk.set_rate_limits(enabled=False)
+        fleet = build_fleet(box, tmp_path, libraries=20, chats_per_library=0)
+        config = load_config(fleet.config)
+        db = open_db(config.storage)
+        for library in fleet.libraries:
+            ids = box.vk.add_posts(250, group_id=library.group_id)
+            seed_publications(db, library.id, library.group_id, ids, NOW - timedelta(hours=2))
+        platforms = build_platforms(config, fleet.env)
+        # Under this seed the 5th execute of the collect, and only it, is refused with error 6.
+        box.vk.set_faults("execute:429:0.1", seed=494)
+        written = asyncio.run(collect_recent(db, platforms, NOW - timedelta(days=1), lambda: NOW))
+        fired = box.vk.faults_state()["fired"]
+    assert [f["method"] for f in fired] == ["execute"]
+    assert written == 20 * 250 * 5 + 20 and written.unread == 0
+    for metric in ("views", "likes", "reposts", "comments", "reach"):
+        assert db["metric_samples"].count_where("metric = ? and available = 1", [metric]) == 5000
+    assert db["metric_samples"].count_where("metric = 'members' and available = 1") == 20
+
+
+def test_what_stays_refused_is_counted_not_raised(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(vk, "READ_ATTEMPTS", 2)
+    with Sandbox(seed=34) as box:
+        box.vk.set_rate_limits(enabled=False)
+        fleet = build_fleet(box, tmp_path, libraries=1, chats_per_library=0)
+        config = load_config(fleet.config)
+        db = open_db(config.storage)
+        library = fleet.libraries[0]
+        ids = box.vk.add_posts(10, group_id=library.group_id)
+        seed_publications(db, library.id, library.group_id, ids, NOW - timedelta(hours=2))
+        platforms = build_platforms(config, fleet.env)
+        box.vk.set_faults("execute:429:1")
+        written = asyncio.run(collect_recent(db, platforms, NOW - timedelta(days=1), lambda: NOW))
+        fired = box.vk.faults_state()["fired"]
+    assert len(fired) == 2  # asked once more, then given up
+    assert (written, written.unread) == (0, 10 + 1)  # ten posts and the community
+    assert db["metric_samples"].count == 0  # unread is not "not available"
+
+
+def test_a_transient_refusal_inside_execute_is_asked_again(tmp_path: Path) -> None:
+    with Sandbox(seed=35) as box:
+        box.vk.set_rate_limits(enabled=False)
+        fleet = build_fleet(box, tmp_path, libraries=1, chats_per_library=0)
+        config = load_config(fleet.config)
+        db = open_db(config.storage)
+        library = fleet.libraries[0]
+        ids = box.vk.add_posts(3, group_id=library.group_id)
+        seed_publications(db, library.id, library.group_id, ids, NOW - timedelta(hours=2))
+        platforms = build_platforms(config, fleet.env)
+        box.vk.fail_next("wall.getById", 10)  # VK's internal error, for the inner call only
+        written = asyncio.run(collect_recent(db, platforms, NOW - timedelta(days=1), lambda: NOW))
+    assert (written, written.unread) == (3 * 5 + 1, 0)
+    assert db["metric_samples"].count_where("metric = 'views' and available = 1") == 3

@@ -82,6 +82,10 @@ class VkIntake(VkQuizIntake):
         # Which post a poll is attached to, learnt from wall_post_new (votes name only the poll).
         self._poll_posts: dict[tuple[int, int], int] = {}
         self._names = VkNames()
+        # The first check waits only part of ``wait``, the part set by the community id:
+        # then the readers of many communities do not all return together every ``wait``
+        # seconds (and do not all take their worker threads back at once).
+        self._first_check = True
 
     async def poll_once(self) -> int:
         """One long-poll check (waiting up to ``wait`` s); returns the events it brought."""
@@ -90,7 +94,9 @@ class VkIntake(VkQuizIntake):
                 self._ts = get_offset(self.db, self.source)
             if self._server is None:
                 await self._fetch_server()
-            answer = await in_daemon(self._check, self._server, self._key, self._ts)
+            wait = self._spread() if self._first_check else self.wait
+            answer = await in_daemon(self._check, self._server, self._key, self._ts, wait)
+            self._first_check = False
             if "failed" in answer:
                 await self._recover(answer)
                 continue
@@ -163,12 +169,21 @@ class VkIntake(VkQuizIntake):
         if take_ts or self._ts is None:
             self._ts = int(answer["ts"])
 
-    def _check(self, server: str | None, key: str | None, ts: int | None) -> dict[str, Any]:
-        """The a_check request itself (in a worker thread)."""
+    def _spread(self) -> int:
+        """This community's share of ``wait``, 0 to ``wait`` - 1 s: the same at every start,
+        spread evenly over many communities (a multiplicative hash of the id)."""
+        share = (self.group_id * 2654435761) % 2**32 / 2**32
+        return int(share * self.wait)
+
+    def _check(
+        self, server: str | None, key: str | None, ts: int | None, wait: int | None = None
+    ) -> dict[str, Any]:
+        """The a_check request itself (in a worker thread); ``wait``: ``self.wait`` if None."""
+        wait = self.wait if wait is None else wait
         response = self._session.get(
             str(server),
-            params={"act": "a_check", "key": key, "ts": ts, "wait": self.wait},
-            timeout=self.wait + 10.0,
+            params={"act": "a_check", "key": key, "ts": ts, "wait": wait},
+            timeout=wait + 10.0,
         )
         response.raise_for_status()
         answer = response.json()

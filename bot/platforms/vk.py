@@ -37,6 +37,8 @@ from bot.platforms.vk_quiz import VkQuizMixin, is_chat
 NETWORK = "vk"
 TEXT_LIMIT = 16_000
 COMMUNITY_RPS = 20.0
+READ_ATTEMPTS = 5  # a refused metrics request is sent at most this many times …
+READ_RETRY_SECONDS = 60.0  # … and waited for at most this long in all
 
 _AUTH = {5, 1116}
 _RETRY = {1, 6, 10, 29, 603}
@@ -154,7 +156,7 @@ class VkPlatform(VkQuizMixin):
         for lane in self._readers:
             lanes.put_nowait(lane)
 
-        async def run(batch: list) -> ReadPart:
+        async def once(batch: list) -> ReadPart:
             lane = await lanes.get()  # one request per lane at a time; the limiter paces all
             try:
                 code = {"code": vk_metrics.script(batch)}
@@ -162,6 +164,21 @@ class VkPlatform(VkQuizMixin):
             finally:
                 lanes.put_nowait(lane)
             return _unpack(batch, answer)
+
+        async def run(batch: list) -> ReadPart:
+            # A refused request is asked again after its delay (doubling), within a bound;
+            # the other requests go on meanwhile. Past the bound its figures are unread.
+            waited = 0.0
+            for attempt in range(1, READ_ATTEMPTS + 1):
+                try:
+                    return await once(batch)
+                except RetryLater as exc:
+                    pause = exc.delay * 2 ** (attempt - 1)
+                    if attempt == READ_ATTEMPTS or waited + pause > READ_RETRY_SECONDS:
+                        return _unread(batch)
+                    waited += pause
+                    await asyncio.sleep(pause)
+            return _unread(batch)  # not reached: the loop returns
 
         batches = vk_metrics.executes(vk_metrics.plan_calls(posts, reach, groups, polls))
         tasks = [asyncio.ensure_future(run(batch)) for batch in batches]
@@ -241,6 +258,26 @@ class ReadPart:
     reach: dict[tuple[int, int], int | None]
     members: dict[int, int]
     polls: dict[tuple[int, int], tuple[int, ...] | None]  # (owner, poll id) → votes per answer
+    # What VK kept refusing (after retries): not read this time, which is not "not available".
+    unread_posts: frozenset[tuple[int, int]] = frozenset()
+    unread_polls: frozenset[tuple[int, int]] = frozenset()
+    unread_groups: frozenset[int] = frozenset()
+
+
+def _unread(batch: list) -> ReadPart:
+    """A request VK kept refusing: every post, poll and community it asked for, unread."""
+    posts, polls, groups = set(), set(), set()
+    for call in batch:
+        if call.method == "wall.getById":
+            posts.update(_asked_posts(call))
+        elif call.method == "stats.getPostReach":
+            owner = call.params["owner_id"]
+            posts.update((owner, int(p)) for p in call.params["post_ids"].split(","))
+        elif call.method == "polls.getById":
+            polls.add((call.params["owner_id"], call.params["poll_id"]))
+        elif call.method == "groups.getById":
+            groups.update(int(g) for g in call.params["group_ids"].split(","))
+    return ReadPart({}, {}, {}, {}, frozenset(posts), frozenset(polls), frozenset(groups))
 
 
 def _unpack(batch: list, answer: dict) -> ReadPart:
@@ -258,7 +295,11 @@ def _unpack(batch: list, answer: dict) -> ReadPart:
                     e for e in answer.get("execute_errors", []) if e.get("method") == call.method
                 ]
                 detail = errors[0].get("error_msg", "") if errors else ""
-                raise PlatformError(f"VK: wall.getById refused inside execute: {detail}", NETWORK)
+                text = f"VK: wall.getById refused inside execute: {detail}"
+                code = errors[0].get("error_code") if errors else None
+                if code in _RETRY or code in _FLOOD:  # transient: the request can be asked again
+                    raise RetryLater(text, NETWORK, delay=30.0 if code in _FLOOD else 5.0)
+                raise PlatformError(text, NETWORK)
             items = result.get("items", result) if isinstance(result, dict) else result
             found = {(item["owner_id"], item["id"]): item for item in items}
             for key in _asked_posts(call):
