@@ -113,7 +113,7 @@ def _bibliobot(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _writable_here(path: Path) -> bool:
-    """Whether a child process like the commands' can still write ``path`` (then: skip)."""
+    """Whether a child process like the commands' can still write ``path``."""
     probe = f"open({str(path)!r}, 'ab').close()"
     done = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, preexec_fn=_as_ordinary_user()
@@ -137,8 +137,8 @@ def test_a_read_only_database_stops_the_writing_commands_in_one_line(
     locked = storage if made_read_only == "file" else storage.parent
     locked.chmod(0o444 if made_read_only == "file" else 0o555)
     try:
-        if _writable_here(storage if made_read_only == "file" else storage.parent / "x"):
-            pytest.skip("permission bits cannot stop this user's writes here")
+        probe = storage if made_read_only == "file" else storage.parent / "x"
+        assert not _writable_here(probe), "the commands' process must not bypass permission bits"
         expected = (
             f"cannot write to the database {storage}: read-only {made_read_only}; "
             "check its permissions"

@@ -100,6 +100,36 @@ class ContestBook:
 
     def vk_comment(self, intake: Any, obj: dict) -> bool:
         """A comment on a post of the community's wall."""
+        return self._vk_take(
+            intake,
+            obj,
+            via="comment",
+            dedup=f"vk:comment:{int(obj['owner_id'])}:{int(obj['id'])}",
+            reply={"post": int(obj["post_id"]), "comment": int(obj["id"])},
+            post=(str(intake.group_id), str(obj["post_id"])),
+        )
+
+    def vk_message(self, intake: Any, message: dict) -> bool:
+        """A private message to the community."""
+        return self._vk_take(
+            intake,
+            message,
+            via="message",
+            dedup=f"vk:message:{intake.group_id}:{int(message.get('id') or 0)}:{{person}}",
+            reply={"peer": int(message["from_id"])},
+        )
+
+    def _vk_take(
+        self,
+        intake: Any,
+        obj: dict,
+        *,
+        via: str,
+        dedup: str,
+        reply: dict,
+        post: tuple[str, str] | None = None,
+    ) -> bool:
+        """A VK comment or message as a submission: its author, media, text and time."""
         author = int(obj["from_id"])
         kind, media = _vk_media(obj)
         return self.take(
@@ -112,30 +142,10 @@ class ContestBook:
                 text=str(obj.get("text") or ""),
                 media=media,
                 at=_vk_time(obj.get("date"), self.clock),
-                via="comment",
-                dedup=f"vk:comment:{int(obj['owner_id'])}:{int(obj['id'])}",
-                reply={"post": int(obj["post_id"]), "comment": int(obj["id"])},
-                post=(str(intake.group_id), str(obj["post_id"])),
-            )
-        )
-
-    def vk_message(self, intake: Any, message: dict) -> bool:
-        """A private message to the community."""
-        author = int(message["from_id"])
-        kind, media = _vk_media(message)
-        return self.take(
-            Submission(
-                network="vk",
-                libraries=(intake.library_id,),
-                user_id=author,
-                name=intake._names.mention(author),
-                type=kind,
-                text=str(message.get("text") or ""),
-                media=media,
-                at=_vk_time(message.get("date"), self.clock),
-                via="message",
-                dedup=f"vk:message:{intake.group_id}:{int(message.get('id') or 0)}:{{person}}",
-                reply={"peer": author},
+                via=via,
+                dedup=dedup,
+                reply=reply,
+                post=post,
             )
         )
 

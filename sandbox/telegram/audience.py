@@ -83,12 +83,8 @@ def photo_as_user(
     user = world.user(user_id)
     chat = _chat_for_user(world, user_id, chat_id)
     sizes = world.files.photo_from_upload(Upload("photo.jpg", "image/jpeg", data))
-    content = {**_reply(chat, reply_to_message_id), "photo": [photo_size_wire(s) for s in sizes]}
-    if caption:
-        content["caption"] = caption
-    message = world.post(chat, user, content)
-    world.push_update("message", message)
-    return message
+    media = {"photo": [photo_size_wire(s) for s in sizes]}
+    return _post_media(world, chat, user, media, caption, reply_to_message_id)
 
 
 def video_as_user(
@@ -110,7 +106,21 @@ def video_as_user(
         "video", len(data), data=data, width=VIDEO_SIZE[0], height=VIDEO_SIZE[1],
         file_name="video.mp4", mime_type="video/mp4",
     )  # fmt: skip
-    content = {**_reply(chat, reply_to_message_id), "video": video_wire(stored)}
+    return _post_media(
+        world, chat, user, {"video": video_wire(stored)}, caption, reply_to_message_id
+    )
+
+
+def _post_media(
+    world: World,
+    chat: ChatRecord,
+    user: Any,
+    media: dict[str, Any],
+    caption: str,
+    reply_to_message_id: int | None,
+) -> dict[str, Any]:
+    """A reader's photo or video message, with its caption: a message update."""
+    content = {**_reply(chat, reply_to_message_id), **media}
     if caption:
         content["caption"] = caption
     message = world.post(chat, user, content)
