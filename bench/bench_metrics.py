@@ -23,11 +23,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.result import Result
-from bot.config import load_config
-from bot.errors import PlatformError
 from bot.platforms import build_platforms
 from bot.platforms.vk_metrics import minimum_requests
-from bot.storage import open_db, to_db
+from core.config_file import load_config
+from core.errors import PlatformError
+from core.storage import open_db, to_db
 from scheduler.snapshots import collect_recent
 
 VK_PER_SECOND = 3

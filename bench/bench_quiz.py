@@ -27,13 +27,13 @@ from zoneinfo import ZoneInfo
 
 from bench.result import Result
 from bot.app import load_plan
-from bot.config import load_config
 from bot.intake.telegram import TelegramIntake
 from bot.platforms import build_platforms
 from bot.quiz.engine import QuizEngine
-from bot.storage import open_db
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.storage import open_db
 from sandbox.server import Sandbox
-from scheduler.clock import ManualClock
 from scheduler.runner import Runner
 
 CONFIG = """storage = "bench.db"

@@ -117,7 +117,7 @@ def baseline(db, period) -> None:
     """Run the plain SQL aggregate (every statement, every result row fetched)."""
     from zoneinfo import ZoneInfo
 
-    from bot.storage import to_db
+    from core.storage import to_db
 
     spans = [
         (lib["id"], *(to_db(t) for t in period.bounds(ZoneInfo(lib["timezone"]))))
@@ -160,8 +160,8 @@ def measure(path: str, rounds: int = 3) -> dict:
     """
     from statistics import median
 
-    from bot.config import ReportRules
-    from bot.storage import open_db
+    from core.config import ReportRules
+    from core.storage import open_db
     from reports.figures import build_report
     from reports.html import to_html
     from reports.output import write_all

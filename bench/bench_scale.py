@@ -75,9 +75,9 @@ async def _schedule(
     folder: Path, libraries: int, idle_mb: float, probes: tuple[int, int]
 ) -> dict[str, float]:
     from bot.app import load_plan
-    from bot.config import load_config
     from bot.platforms import build_platforms
-    from bot.storage import open_db
+    from core.config_file import load_config
+    from core.storage import open_db
     from sandbox.fleet import build_fleet
     from scheduler.runner import Runner
 
@@ -259,8 +259,8 @@ def _measure_report(path: str, mode: str) -> dict[str, float]:
     """In this fresh process: the SQL aggregate, then the report as `bibliobot report
     --all --format xlsx --format html` makes it (forked gatherers and writers)."""
     from bench.bench_reports import baseline
-    from bot.config import ReportRules
-    from bot.storage import open_db
+    from core.config import ReportRules
+    from core.storage import open_db
     from reports.figures import build_report
     from reports.output import write_all
     from reports.period import parse_period

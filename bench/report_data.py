@@ -23,8 +23,8 @@ def _stamp(moment: datetime) -> str:
 def generate(path: Path, libraries: int, publications: int, answers: int, samples: int) -> dict:
     """A network's year in ``path``; returns the sizes written."""
     from bot.quiz import store
-    from bot.samples import refresh
-    from bot.storage import open_db
+    from core.samples import refresh
+    from core.storage import open_db
 
     db = open_db(path)
     conn = db.conn

@@ -13,21 +13,21 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.config import Config, library_tokens
 from bot.contest.engine import ContestEngine
-from bot.errors import AuthFailed, InputError, PlatformError
 from bot.giveaway.engine import GiveawayEngine
 from bot.giveaway.engine import forget_names as forget_winner_names
 from bot.intake.waits import release_threads
 from bot.logredact import protect_config
 from bot.platforms import build_platforms
-from bot.platforms.base import Platform
 from bot.problems import ProblemTeller
 from bot.quiz.engine import QuizEngine
 from bot.quiz.store import forget_names
-from bot.storage import open_db, to_db
-from bot.texts import TEMPLATES_DIR
-from scheduler.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock
+from core.config import Config, library_tokens
+from core.errors import AuthFailed, InputError, PlatformError
+from core.platform import Platform
+from core.storage import open_db, to_db
+from core.texts import TEMPLATES_DIR
 from scheduler.events import Event, ParsedFiles, as_problem, load_events
 from scheduler.plan import (
     PlanChange,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from bot.errors import BibliobotError, InputError, MissingSecret, Problems
+from core.errors import BibliobotError, InputError, MissingSecret, Problems
 
 DEFAULT_CONFIG = "config.toml"
 config_option = click.option(
@@ -34,7 +34,7 @@ def main() -> None:
 
 
 def _load(config_path: Path):
-    from bot.config import load_config
+    from core.config_file import load_config
 
     try:
         return load_config(config_path)
@@ -60,7 +60,7 @@ def _known_library(config, library_id: str | None) -> None:
 def validate(config_path: Path) -> None:
     """Check the config and every event file; one line per problem."""
     from bot.app import check_events
-    from bot.config import library_tokens
+    from core.config import library_tokens
 
     config = _load(config_path)
     problems: list[str] = []
@@ -90,8 +90,8 @@ def validate(config_path: Path) -> None:
 def plan(config_path: Path, days: int, library_id: str | None, ics: Path | None) -> None:
     """Load the events into the plan and show the coming actions in local time."""
     from bot.app import load_plan
+    from core.clock import SystemClock
     from scheduler.agenda import calendar, coming, line
-    from scheduler.clock import SystemClock
 
     config = _load(config_path)
     _known_library(config, library_id)
@@ -119,7 +119,7 @@ def plan(config_path: Path, days: int, library_id: str | None, ics: Path | None)
 def collect(config_path: Path, library_id: str | None, days: int) -> None:
     """Read the metrics of recent posts now (e.g. just before a report)."""
     from bot.platforms import build_platforms
-    from scheduler.clock import SystemClock
+    from core.clock import SystemClock
     from scheduler.snapshots import collect_recent
 
     config = _load(config_path)
@@ -158,8 +158,8 @@ def collect(config_path: Path, library_id: str | None, days: int) -> None:
 @click.argument("event_id")
 def cancel(config_path: Path, event_id: str) -> None:
     """Cancel an event (LIBRARY/FILE-NAME): nothing more of it is posted."""
-    from bot.storage import to_db
-    from scheduler.clock import SystemClock
+    from core.clock import SystemClock
+    from core.storage import to_db
     from scheduler.plan import cancel_event
 
     db = _open_plan(config_path, event_id.split("/")[0] if "/" in event_id else None)
@@ -199,7 +199,7 @@ def _open_plan(config_path: Path, library_id: str | None = None):
 
 def _writable_db(path: Path):
     """The database, opened to be written; exits (code 2) in one line if it cannot be."""
-    from bot.storage import ReadOnlyDatabase, open_db
+    from core.storage import ReadOnlyDatabase, open_db
 
     try:
         return open_db(path, check_writable=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from bot.errors import BibliobotError
+from core.errors import BibliobotError
 
 
 @click.command("contest")
@@ -34,7 +34,7 @@ def contest_command(
 
     from bot.cli import DEFAULT_CONFIG, _open_plan
     from bot.contest import moderation, store
-    from scheduler.clock import SystemClock
+    from core.clock import SystemClock
 
     path = config_path or Path(os.environ.get("BIBLIOBOT_CONFIG", DEFAULT_CONFIG))
     library_id = event_id.split("/")[0] if "/" in event_id else None
@@ -66,7 +66,7 @@ def contest_command(
 
 def _list(db, found) -> None:
     from bot.contest import store
-    from bot.storage import from_db
+    from core.storage import from_db
 
     rows = store.entries(db, found.event_id)
     zone = found.entries_until.tzinfo

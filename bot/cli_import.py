@@ -11,9 +11,9 @@ from typing import NoReturn
 
 import click
 
-from bot.config import parse_duration
-from bot.errors import InputError, Problems
-from scheduler.quiz_model import MODES
+from core.config import parse_duration
+from core.errors import InputError, Problems
+from core.quiz_model import MODES
 
 _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # as event file names must be
 
@@ -116,7 +116,7 @@ def import_command(
 
 def _config(path: Path | None):
     """The config named by -c (must load), else $BIBLIOBOT_CONFIG or config.toml if present."""
-    from bot.config import load_config
+    from core.config_file import load_config
 
     if path is None:
         path = _default_config()

@@ -144,9 +144,9 @@ def report(
     one gathering, a file per format, named by --out without its suffix (else
     report-PERIOD.<format>).
     """
-    from bot.config import load_config
-    from bot.errors import BibliobotError, InputError, Problems
-    from bot.storage import open_db
+    from core.config_file import load_config
+    from core.errors import BibliobotError, InputError, Problems
+    from core.storage import open_db
     from reports.figures import NoSuchLibrary
     from reports.output import from_config
 

@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 
 from bot import demo_giveaway, demo_quiz
 from bot.app import load_plan, make_notifier
-from bot.config import load_config
 from bot.giveaway.engine import GiveawayEngine
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
 from bot.platforms import build_platforms
 from bot.quiz.engine import QuizEngine
-from bot.storage import open_db
+from core.config_file import load_config
+from core.storage import open_db
 from reports.model import EventRow
 from reports.output import FORMATS, from_config, write_all
 from reports.period import date_range

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 if TYPE_CHECKING:
-    from bot.config import Config
+    from core.config import Config
 
 MASK = "<token>"
 MIN_LENGTH = 6  # shorter "tokens" (test placeholders) would blank out ordinary words
@@ -94,8 +94,8 @@ def protect(*secrets: str | None) -> None:
 
 def protect_config(config: Config, env: Mapping[str, str] | None = None) -> None:
     """``protect`` every token the config names that is set (VK's as well as Telegram's)."""
-    from bot.config import library_tokens
-    from bot.errors import MissingSecret
+    from core.config import library_tokens
+    from core.errors import MissingSecret
 
     for library in config.libraries:
         try:

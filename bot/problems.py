@@ -18,8 +18,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Config
-from bot.errors import InputError
+from core.config import Config
+from core.errors import InputError
 
 if TYPE_CHECKING:
     from scheduler.plan import PlanChange

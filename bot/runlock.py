@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from bot.errors import BibliobotError
+from core.errors import BibliobotError
 
 
 class AlreadyRunning(BibliobotError):

@@ -13,8 +13,8 @@ import json
 import re
 from collections.abc import Callable
 
-from bot.contest.figures import contest_figures
-from bot.storage import from_db
+from core.storage import from_db
+from reports.contest_figures import contest_figures
 from reports.model import ContestRow, EventRow, GiveawayRow, PollOption, QuestionFigures, Winner
 
 Lookup = Callable[[int], EventRow]
@@ -141,7 +141,7 @@ def _first_rows(conn, kind: str) -> list[tuple[int, str, str]]:
 
 
 def contests(conn, row: Lookup, with_names: bool) -> list[ContestRow]:
-    """Each contest of the period on each network: ``bot.contest.figures`` and the places."""
+    """Each contest of the period on each network: ``reports.contest_figures`` and the places."""
     held = _first_rows(conn, "contest")
     events = sorted({event for _, event, _ in held})
     figures = {}

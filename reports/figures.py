@@ -39,9 +39,9 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from bot.config import ReportRules
-from bot.errors import BibliobotError
-from bot.storage import from_db
+from core.config import ReportRules
+from core.errors import BibliobotError
+from core.storage import from_db
 from reports import forked, gather
 from reports.details import contests, giveaways, polls, quizzes
 from reports.model import (

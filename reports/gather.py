@@ -1,7 +1,7 @@
 """The set-based queries behind ``reports.figures``: rows, posts' figures and acts.
 
 Everything heavy happens in SQLite over covering indexes (migration m006) and the posts'
-latest figures (``post_figures``, kept by ``bot.samples``): Python only receives one line
+latest figures (``post_figures``, kept by ``core.samples``): Python only receives one line
 per event row and one per library and network, never a line per sample or per answer. The temporary tables (``_span``, ``_pubrow``, ``_quizrow``, …)
 live for one report; ``reports.details`` reads ``_pubrow`` and ``_quizrow`` too.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.storage import to_db
+from core.storage import to_db
 from reports.model import COUNTERS, Tally
 
 TEMP_TABLES = ("_span", "_chat", "_cand", "_first", "_post", "_row", "_pubrow", "_quizrow")

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from bot.config import ReportRules
+from core.config import ReportRules
 from reports.period import Period
 
 NETWORKS = ("vk", "telegram")

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.config import Config
-from bot.errors import BibliobotError
+from core.config import Config
+from core.errors import BibliobotError
 from reports import forked
 from reports.model import Report
 from reports.period import Period

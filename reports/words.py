@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from bot.config import ReportRules
+from core.config import ReportRules
 
 LABELS: dict[str, dict[str, str]] = {
     "ru": {

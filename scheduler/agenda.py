@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot.config import Config
-from bot.storage import from_db, to_db
+from core.config import Config
+from core.storage import from_db, to_db
 from scheduler.ics import CalendarEntry, calendar_bytes
 from scheduler.plan import POSTS
 

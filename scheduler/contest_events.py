@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.config import LibraryConfig, parse_duration
+from core.config import LibraryConfig, parse_duration
 from scheduler import events
 from scheduler.events import Announcement, _announcement, _Fields, _local_time
 

@@ -12,9 +12,9 @@ plan alone which contests take entries, until when, and of what kind.
 
 from __future__ import annotations
 
-from bot.config import Config, LibraryConfig
-from bot.errors import EventFileError
-from bot.texts import TextError, human_time, render_post
+from core.config import Config, LibraryConfig
+from core.errors import EventFileError
+from core.texts import TextError, human_time, render_post
 from scheduler.contest_events import settings_of
 from scheduler.events import Event
 

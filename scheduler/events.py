@@ -25,11 +25,11 @@ from pathlib import Path
 from time import time_ns
 from typing import Any
 
-from bot.config import Config, LibraryConfig, parse_duration, say_duration
-from bot.errors import EventFileError, InputError
-from bot.texts import TextError, check_template
-from bot.tomlfile import key_name, line_of, nearest, read_toml, shown, unknown_key
-from scheduler.quiz_model import Question, QuizSettings
+from core.config import Config, LibraryConfig, parse_duration, say_duration
+from core.errors import EventFileError, InputError
+from core.quiz_model import Question, QuizSettings
+from core.texts import TextError, check_template
+from core.tomlfile import key_name, line_of, nearest, read_toml, shown, unknown_key
 from scheduler.recurrence import YEARS, Recurrence, RepeatError, occurrences, parse_repeat
 
 NETWORKS = ("telegram", "vk")

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot.config import LibraryConfig, parse_duration
-from bot.quiz.matching import normalize
+from core.config import LibraryConfig, parse_duration
+from core.matching import normalize
 from scheduler import events
 from scheduler.events import Announcement, _announcement, _Fields, _local_time
 

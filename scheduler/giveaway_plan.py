@@ -9,9 +9,9 @@ own winners, since a reader's VK and Telegram accounts cannot be linked.
 
 from __future__ import annotations
 
-from bot.config import Config, LibraryConfig
-from bot.errors import EventFileError
-from bot.texts import TextError, human_time, render_post
+from core.config import Config, LibraryConfig
+from core.errors import EventFileError
+from core.texts import TextError, human_time, render_post
 from scheduler.events import Event
 
 ANNOUNCE, DRAW = "giveaway", "draw"

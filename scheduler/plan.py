@@ -21,13 +21,13 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.config import Config, LibraryConfig
-from bot.errors import EventFileError
 from bot.platforms import telegram as tg_limits
 from bot.platforms import vk as vk_limits
-from bot.storage import CANCELLED, PENDING, SENDING, SENT, UNCERTAIN, to_db
-from bot.texts import human_time, render_post
-from scheduler.clock import Clock
+from core.clock import Clock
+from core.config import Config, LibraryConfig
+from core.errors import EventFileError
+from core.storage import CANCELLED, PENDING, SENDING, SENT, UNCERTAIN, to_db
+from core.texts import human_time, render_post
 from scheduler.contest_plan import CONTEST_KINDS, expand_contest
 from scheduler.events import Event
 from scheduler.giveaway_plan import GIVEAWAY_KINDS, expand_giveaway

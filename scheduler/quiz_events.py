@@ -14,10 +14,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.config import LibraryConfig, parse_duration
-from bot.errors import EventFileError
-from bot.quiz.matching import normalize
-from bot.tomlfile import key_name, line_of, unknown_key
+from core.config import LibraryConfig, parse_duration
+from core.errors import EventFileError
+from core.matching import normalize
+from core.quiz_model import MODES, Question, QuizSettings
+from core.tomlfile import key_name, line_of, unknown_key
 from scheduler import events
 from scheduler.events import (
     IMAGE_SUFFIXES,
@@ -27,7 +28,6 @@ from scheduler.events import (
     _Fields,
     image_problem,
 )
-from scheduler.quiz_model import MODES, Question, QuizSettings
 
 QUESTION_LIMIT = 300  # Telegram poll question
 FREE_TEXT_LIMIT = 1000  # a typed-answer question is a message, under an image ≤ 1024

@@ -26,13 +26,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.config import Config, LibraryConfig
-from bot.errors import EventFileError
 from bot.platforms.vk_quiz import INLINE_BUTTONS
-from bot.texts import TextError, human_time, render_post, render_text
-from bot.tomlfile import line_of
+from core.config import Config, LibraryConfig
+from core.errors import EventFileError
+from core.quiz_model import Question, QuizSettings
+from core.texts import TextError, human_time, render_post, render_text
+from core.tomlfile import line_of
 from scheduler.events import Event
-from scheduler.quiz_model import Question, QuizSettings
 
 QUESTION, CLOSE, RESULTS = "question", "close", "results"
 QUIZ_KINDS = (QUESTION, CLOSE, RESULTS)
@@ -93,7 +93,7 @@ def _mode_error(event: Event, message: str) -> EventFileError:
 
 
 def style_for(question: Question, network: str, where: str, mode: str) -> str:
-    """How a question is asked there (see ``bot.platforms.base.Ask``)."""
+    """How a question is asked there (see ``core.platform.Ask``)."""
     if question.free_text:
         return "text"
     if network == "telegram":

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as rr
 
-from bot.tomlfile import key_name, unknown_key
+from core.tomlfile import key_name, unknown_key
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 KEYS = ("every", "interval", "weekdays", "nth_weekday", "until", "count", "skip")

@@ -40,12 +40,12 @@ import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from bot.config import Config
-from bot.errors import AmbiguousOutcome, PlatformError, RetryLater
-from bot.platforms.base import Platform, PollSpec, Post, Published, dispatching
-from bot.storage import FAILED, MISSED, PENDING, SENDING, SENT, UNCERTAIN, from_db, to_db
+from core.clock import Clock, SystemClock
+from core.config import Config
+from core.errors import AmbiguousOutcome, PlatformError, RetryLater
+from core.platform import Platform, PollSpec, Post, Published, dispatching
+from core.storage import FAILED, MISSED, PENDING, SENDING, SENT, UNCERTAIN, from_db, to_db
 from scheduler import contest_plan, snapshots
-from scheduler.clock import Clock, SystemClock
 from scheduler.giveaway_plan import GIVEAWAY_KINDS
 from scheduler.plan import COMMUNITY, POSTS, guid_for, plan_snapshots
 from scheduler.quiz_plan import QUESTION, RESULTS

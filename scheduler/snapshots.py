@@ -16,11 +16,11 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot.interactions import latest_poll_totals, latest_reactions
-from bot.platforms.base import Platform, PostMetrics
 from bot.platforms.vk_quiz import is_chat
-from bot.samples import store_samples
-from bot.storage import PENDING, SENDING, SENT, to_db
+from core.interactions import latest_poll_totals, latest_reactions
+from core.platform import Platform, PostMetrics
+from core.samples import store_samples
+from core.storage import PENDING, SENDING, SENT, to_db
 from scheduler.plan import COMMUNITY, SNAPSHOT
 
 KINDS = (SNAPSHOT, COMMUNITY)

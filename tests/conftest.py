@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.errors import PlatformError
 from bot.intake.waits import release_threads
-from bot.platforms.base import Post, PostMetrics, Published
+from core.errors import PlatformError
+from core.platform import Post, PostMetrics, Published
 
 TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV = (
     "TEST_TG_TOKEN",

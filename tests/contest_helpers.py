@@ -7,12 +7,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from bot.config import load_config
 from bot.contest.engine import ContestEngine
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
 from bot.platforms import build_platforms
-from bot.storage import to_db
+from core.config_file import load_config
+from core.storage import to_db
 from sandbox.server import Sandbox
 from scheduler.runner import Runner
 from tests.quiz_helpers import QuizWorld, local, shift, start_time

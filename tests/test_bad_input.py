@@ -13,13 +13,13 @@ from openpyxl import Workbook
 
 from bot.app import check_events, load_plan
 from bot.cli import main
-from bot.config import load_config
-from bot.errors import Problems
 from bot.quiz.importer import ImportFailed, read_sheet
-from bot.storage import open_db
-from bot.texts import TextError, check_template, render_text
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.errors import Problems
+from core.storage import open_db
+from core.texts import TextError, check_template, render_text
 from scheduler import events
-from scheduler.clock import ManualClock
 from scheduler.events import load_events
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event
 

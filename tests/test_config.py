@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import library_tokens, load_config
-from bot.errors import ConfigError, MissingSecret, Problems
+from core.config import library_tokens
+from core.config_file import load_config
+from core.errors import ConfigError, MissingSecret, Problems
 from tests.conftest import TG_ENV, VK_USER_ENV, write_config
 
 ROOT = Path(__file__).resolve().parent.parent

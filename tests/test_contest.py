@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import load_config
 from bot.contest import moderation
-from bot.errors import EventFileError
+from core.config_file import load_config
+from core.errors import EventFileError
 from scheduler.events import load_event
 from tests.conftest import write_config
 from tests.contest_helpers import contest_world
@@ -257,7 +257,7 @@ def test_the_sample_contest_files_load(tmp_path: Path, language: str) -> None:
 
 
 async def test_editing_the_file_keeps_the_gallery_and_the_figures_count(tmp_path: Path) -> None:
-    from bot.contest.figures import ContestFigures, contest_figures
+    from reports.contest_figures import ContestFigures, contest_figures
 
     with contest_world(tmp_path, 23) as (box, world):
         vk = box.vk

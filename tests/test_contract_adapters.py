@@ -13,9 +13,9 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from bot.platforms.base import PollSpec, Post
 from bot.platforms.telegram import TelegramPlatform
 from bot.platforms.vk import VkPlatform
+from core.platform import PollSpec, Post
 from sandbox import telegram_spec, vk_spec
 from sandbox.server import Sandbox
 

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import load_plan
-from bot.config import load_config
 from bot.platforms import build_platforms
-from bot.storage import open_db
+from core.config_file import load_config
+from core.storage import open_db
 from reports.output import from_config
 from reports.period import date_range
 from reports.text import to_csv

@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from bot.app import check_events, load_plan
 from bot.cli import main
-from bot.config import load_config
-from bot.errors import EventFileError, Problems
 from bot.problems import ProblemTeller
-from bot.storage import open_db
-from scheduler.clock import ManualClock
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.errors import EventFileError, Problems
+from core.storage import open_db
 from scheduler.events import load_event, load_events
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event
 from tests.images import png

@@ -7,9 +7,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import load_plan
-from bot.config import load_config
 from bot.platforms import build_platforms
-from bot.storage import open_db
+from core.config_file import load_config
+from core.storage import open_db
 from sandbox.fleet import build_fleet
 from sandbox.server import Sandbox
 from scheduler.runner import Runner

@@ -25,13 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.app import load_plan
-from bot.config import Config, load_config
-from bot.config_reader import LONGEST, MAX_RATE
-from bot.errors import EventFileError, InputError, Problems
 from bot.quiz.importer import ImportFailed, QuizHeader, import_quiz, questions_from, read_sheet
-from bot.storage import open_db
-from bot.texts import TextError
-from scheduler.clock import ManualClock
+from core.clock import ManualClock
+from core.config import Config
+from core.config_file import LONGEST, MAX_RATE, load_config
+from core.errors import EventFileError, InputError, Problems
+from core.storage import open_db
+from core.texts import TextError
 from scheduler.events import ANNOUNCEMENT_KEYS, POLL_KEYS, load_event
 from scheduler.plan import expand
 from scheduler.quiz_events import QUESTION_KEYS, QUIZ_KEYS, QuestionRules

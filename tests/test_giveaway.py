@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import load_config
-from bot.errors import EventFileError
 from bot.giveaway import draw
+from core.config_file import load_config
+from core.errors import EventFileError
 from scheduler.events import load_event
 from scheduler.giveaway_plan import DRAW, MARK
 from scheduler.plan import expand

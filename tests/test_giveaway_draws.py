@@ -7,11 +7,11 @@ import json
 import random
 from pathlib import Path
 
-from bot import interactions
 from bot.giveaway import draw
 from bot.giveaway.engine import GiveawayEngine
 from bot.intake.telegram import TelegramIntake
-from bot.storage import to_db
+from core import interactions
+from core.storage import to_db
 from tests.quiz_helpers import local, quiz_world, shift
 
 READERS = 120

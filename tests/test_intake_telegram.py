@@ -18,12 +18,12 @@ import pytest
 from telegram import Update
 from telegram.ext import ExtBot
 
-from bot.config import LibraryConfig, TelegramConfig
 from bot.intake.telegram import TelegramIntake
-from bot.interactions import get_offset, latest_reactions, library_secret, pseudonym
-from bot.platforms.base import Post
 from bot.platforms.telegram import TelegramPlatform
-from bot.storage import open_db, to_db
+from core.config import LibraryConfig, TelegramConfig
+from core.interactions import get_offset, latest_reactions, library_secret, pseudonym
+from core.platform import Post
+from core.storage import open_db, to_db
 from sandbox.server import Sandbox
 from tests.telegram_clients import TLS, make_request
 

@@ -18,12 +18,13 @@ import pytest
 from telegram.ext import ExtBot
 
 from bot.app import make_intakes, make_notifier
-from bot.config import LibraryConfig, TelegramConfig, load_config
 from bot.intake import telegram as intake_module
 from bot.intake.telegram import TelegramIntake
-from bot.interactions import get_offset
 from bot.platforms import build_platforms
-from bot.storage import open_db
+from core.config import LibraryConfig, TelegramConfig
+from core.config_file import load_config
+from core.interactions import get_offset
+from core.storage import open_db
 from sandbox.server import Sandbox
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config
 from tests.telegram_clients import make_request

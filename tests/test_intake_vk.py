@@ -18,11 +18,11 @@ import sqlite_utils
 import vk_api
 
 from bot.intake.vk import VkIntake
-from bot.interactions import get_offset, library_secret, pseudonym, set_offset
 from bot.platforms.vk_session import make_session
-from bot.storage import open_db, to_db
+from core.clock import ManualClock
+from core.interactions import get_offset, library_secret, pseudonym, set_offset
+from core.storage import open_db, to_db
 from sandbox.server import Sandbox
-from scheduler.clock import ManualClock
 
 LIBRARY = "central"
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import ExtBot
 
-from bot.config import LibraryConfig, TelegramConfig
-from bot.errors import AuthFailed
 from bot.intake.telegram import TelegramIntake
 from bot.logredact import MASK, TokenFilter, protect, redact
-from bot.platforms.base import Post
 from bot.platforms.telegram import TelegramPlatform
-from bot.storage import open_db
+from core.config import LibraryConfig, TelegramConfig
+from core.errors import AuthFailed
+from core.platform import Post
+from core.storage import open_db
 from sandbox.server import Sandbox
 from tests.telegram_clients import TLS, make_request
 

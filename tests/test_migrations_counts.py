@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot.storage import migrations, open_db
+from core.storage import migrations, open_db
 
 STAMP = "2026-11-20T15:00:00.000+00:00"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.interactions import participation, pseudonym, record
-from bot.storage import open_db
+from core.interactions import participation, pseudonym, record
+from core.storage import open_db
 from sandbox.fleet import seed_publications
 
 T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from bot.app import load_plan
-from bot.config import load_config
-from bot.errors import AmbiguousOutcome, AuthFailed, BadContent, PlatformError
-from bot.platforms.base import Post
 from bot.platforms.telegram import TelegramPlatform
-from bot.storage import open_db
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.errors import AmbiguousOutcome, AuthFailed, BadContent, PlatformError
+from core.platform import Post
+from core.storage import open_db
 from sandbox.server import Sandbox
-from scheduler.clock import ManualClock
 from scheduler.runner import Runner
 from tests.conftest import write_config, write_event
 from tests.telegram_clients import TLS

@@ -8,12 +8,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import load_plan
-from bot.config import load_config
 from bot.intake.telegram import TelegramIntake
 from bot.platforms import build_platforms
-from bot.storage import open_db
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.storage import open_db
 from sandbox.server import Sandbox
-from scheduler.clock import ManualClock
 from scheduler.events import load_event
 from scheduler.runner import Runner
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import load_plan, make_notifier, make_refresh
-from bot.config import load_config
 from bot.platforms import build_platforms
 from bot.problems import ProblemTeller
-from bot.storage import open_db
+from core.config_file import load_config
+from core.storage import open_db
 from sandbox.server import Sandbox
 from scheduler.runner import Runner
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from bot.errors import EventFileError
+from core.config_file import load_config
+from core.errors import EventFileError
 from scheduler.events import load_event
 from tests.conftest import write_config
 from tests.images import png

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
 from bot.quiz import buttons, store
 from bot.quiz.answers import AnswerBook
-from bot.storage import open_db
-from scheduler.clock import ManualClock
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.storage import open_db
 from tests.conftest import write_config
 from tests.diskfull import disk_full
 from tests.quiz_helpers import QuizWorld, local, quiz_world, shift

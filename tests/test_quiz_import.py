@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
 from bot.cli import main
-from bot.config import load_config
 from bot.quiz.importer import (
     ImportFailed,
     QuizHeader,
@@ -20,6 +19,7 @@ from bot.quiz.importer import (
     quiz_toml,
     read_sheet,
 )
+from core.config_file import load_config
 from scheduler.events import load_event
 from scheduler.quiz_events import QuestionRules
 from tests.conftest import write_config

@@ -9,8 +9,8 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from bot.cli import main
-from bot.config import load_config
 from bot.quiz.importer import ImportFailed, read_sheet
+from core.config_file import load_config
 from scheduler.events import load_event
 from tests.conftest import write_config
 

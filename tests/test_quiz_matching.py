@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.quiz.matching import choice_from_text, matches, normalize, numbers_to_digits
+from core.matching import choice_from_text, matches, normalize, numbers_to_digits
 
 # answer, accepted answers, should it count (threshold 85)
 ROWS = [

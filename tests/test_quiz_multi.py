@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from bot.intake.telegram import TelegramIntake
-from bot.platforms.base import Ask
 from bot.platforms.vk_quiz import _keyboard as vk_keyboard
-from bot.quiz.matching import choices_from_text
-from scheduler.quiz_model import Question
+from core.matching import choices_from_text
+from core.platform import Ask
+from core.quiz_model import Question
 from scheduler.quiz_plan import style_for
 from tests.images import png
 from tests.quiz_helpers import local, quiz_world, shift

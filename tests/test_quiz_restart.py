@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.storage import SENDING, to_db
+from core.storage import SENDING, to_db
 from scheduler.runner import Runner
 from tests.quiz_helpers import local, quiz_world, shift
 from tests.test_quiz_modes import DAILY

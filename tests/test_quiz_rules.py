@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import forget_old_names
-from bot.config import load_config
 from bot.quiz import buttons, store
 from bot.quiz.answers import AnswerBook
-from bot.storage import open_db
-from scheduler.clock import ManualClock
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.storage import open_db
 from tests.conftest import write_config
 
 OPENED = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)

@@ -12,9 +12,9 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from bot.config import ReportRules
 from bot.intake.telegram import TelegramIntake
 from bot.quiz import store
+from core.config import ReportRules
 from reports.figures import build_report
 from reports.period import date_range
 from sandbox.server import Sandbox

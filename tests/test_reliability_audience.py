@@ -31,9 +31,9 @@ import openpyxl
 
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
-from bot.interactions import pseudonym
 from bot.quiz import store
 from bot.quiz.buttons import REPLIES_PER_READER
+from core.interactions import pseudonym
 from reports.output import from_config, write_all
 from reports.period import date_range
 from tests.images import png

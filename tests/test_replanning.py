@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.app import load_plan
-from bot.config import load_config
-from bot.storage import open_db
-from scheduler.clock import ManualClock
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.storage import open_db
 from scheduler.plan import cancel_event, set_paused
 from scheduler.runner import Runner
 from tests.conftest import FakePlatform, write_config, write_event

@@ -15,9 +15,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.config import ReportRules
-from bot.interactions import record
-from bot.storage import open_db, to_db
+from core.config import ReportRules
+from core.interactions import record
+from core.storage import open_db, to_db
 from reports import check_files
 from reports.figures import build_report
 from reports.html import to_html

@@ -13,9 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import ReportRules, load_config
-from bot.errors import Problems
-from bot.storage import open_db
+from core.config import ReportRules
+from core.config_file import load_config
+from core.errors import Problems
+from core.storage import open_db
 from reports.figures import build_report
 from reports.html import to_html
 from reports.period import PeriodError, parse_period

@@ -19,13 +19,15 @@ from pathlib import Path
 import pytest
 
 from bot.app import load_plan
-from bot.config import ReportRules, load_config
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
-from bot.interactions import record
 from bot.platforms import build_platforms
 from bot.quiz.engine import QuizEngine
-from bot.storage import open_db
+from core.clock import ManualClock
+from core.config import ReportRules
+from core.config_file import load_config
+from core.interactions import record
+from core.storage import open_db
 from reports.figures import build_report
 from reports.html import to_html
 from reports.period import parse_period
@@ -33,7 +35,6 @@ from reports.tables import event_cells, summary_table
 from reports.text import to_markdown
 from reports.words import Words
 from sandbox.server import Sandbox
-from scheduler.clock import ManualClock
 from scheduler.runner import Runner
 from scheduler.snapshots import collect_recent
 

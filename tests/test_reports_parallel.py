@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.config import ReportRules
-from bot.storage import open_db
+from core.config import ReportRules
+from core.storage import open_db
 from reports import forked
 from reports.figures import build_report, processes
 from reports.output import NotWritten, write_all

@@ -24,8 +24,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.config import ReportRules, load_config
-from bot.storage import open_db
+from core.config import ReportRules
+from core.config_file import load_config
+from core.storage import open_db
 from reports import check_files, svg
 from reports.figures import build_report
 from reports.html import to_html

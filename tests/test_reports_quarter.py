@@ -18,15 +18,16 @@ from pathlib import Path
 import pytest
 
 from bot.app import load_plan
-from bot.config import ReportRules, load_config
 from bot.intake.telegram import TelegramIntake
-from bot.interactions import library_secret, pseudonym, record, record_poll_totals
 from bot.platforms import build_platforms
-from bot.storage import open_db, to_db
+from core.clock import ManualClock
+from core.config import ReportRules
+from core.config_file import load_config
+from core.interactions import library_secret, pseudonym, record, record_poll_totals
+from core.storage import open_db, to_db
 from reports.figures import build_report
 from reports.period import parse_period
 from sandbox.server import Sandbox
-from scheduler.clock import ManualClock
 from scheduler.runner import Runner
 from scheduler.snapshots import collect_recent
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import load_plan
-from bot.config import load_config
-from bot.errors import AmbiguousOutcome, BadContent, RetryLater
-from bot.storage import open_db
-from scheduler.clock import ManualClock
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.errors import AmbiguousOutcome, BadContent, RetryLater
+from core.storage import open_db
 from scheduler.runner import Runner
 from tests.conftest import FakePlatform, write_config, write_event
 

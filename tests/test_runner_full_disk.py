@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 
 from bot.app import load_plan
-from bot.config import load_config
-from bot.errors import AmbiguousOutcome, BadContent, PlatformError, RetryLater
-from bot.platforms.base import Post, Published
-from bot.storage import open_db
-from scheduler.clock import ManualClock
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.errors import AmbiguousOutcome, BadContent, PlatformError, RetryLater
+from core.platform import Post, Published
+from core.storage import open_db
 from scheduler.runner import Runner
 from tests.conftest import FakePlatform, write_config, write_event
 from tests.diskfull import fill, free

@@ -4,8 +4,8 @@ import sqlite3
 
 import pytest
 
-from bot.samples import FIGURES, refresh, store_samples
-from bot.storage import open_db
+from core.samples import FIGURES, refresh, store_samples
+from core.storage import open_db
 from scheduler.snapshots import sample
 
 

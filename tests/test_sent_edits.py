@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import load_plan, make_refresh
-from bot.config import load_config
 from bot.problems import ProblemTeller
-from bot.storage import open_db
-from scheduler.clock import ManualClock
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.storage import open_db
 from scheduler.plan import SentEdit
 from scheduler.runner import Runner
 from tests.conftest import FakePlatform, write_config, write_event

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from bot.storage import open_db
-from scheduler.clock import ManualClock
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.storage import open_db
 from scheduler.events import load_event
 from scheduler.plan import apply_plan, expand
 from tests.conftest import write_config, write_event

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ReportRules, load_config
-from bot.storage import ReadOnlyDatabase, open_db, read_only
+from core.config import ReportRules
+from core.config_file import load_config
+from core.storage import ReadOnlyDatabase, open_db, read_only
 from reports.figures import build_report
 from reports.output import FORMATS, write_all
 from reports.period import parse_period

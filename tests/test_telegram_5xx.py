@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from bot.app import load_plan
-from bot.config import load_config
-from bot.errors import AmbiguousOutcome, PlatformError, RetryLater
-from bot.platforms.base import Post
 from bot.platforms.telegram import TelegramPlatform
-from bot.storage import open_db, to_db
+from core.clock import ManualClock
+from core.config_file import load_config
+from core.errors import AmbiguousOutcome, PlatformError, RetryLater
+from core.platform import Post
+from core.storage import open_db, to_db
 from sandbox.server import Sandbox
-from scheduler.clock import ManualClock
 from scheduler.runner import Runner
 from tests.conftest import write_config, write_event
 from tests.telegram_clients import TLS

@@ -19,15 +19,15 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot.config import Config
 from bot.contest import send, store, voting
 from bot.contest.entries import ContestBook, button_data
 from bot.contest.words import say
-from bot.errors import PlatformError, RetryLater
-from bot.platforms.base import Platform, PollSpec, Post, Published
-from bot.storage import PENDING, to_db
-from bot.texts import human_time, render_frame
-from scheduler.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock
+from core.config import Config
+from core.errors import PlatformError, RetryLater
+from core.platform import Platform, PollSpec, Post, Published
+from core.storage import PENDING, to_db
+from core.texts import human_time, render_frame
 from scheduler.contest_plan import ENTRY, GALLERY, POLL, RESULTS, TALLY, TYPE_WORDS
 from scheduler.plan import guid_for
 

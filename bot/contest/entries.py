@@ -22,13 +22,13 @@ from typing import Any
 
 import sqlite_utils
 
-from bot import interactions
-from bot.config import Config
 from bot.contest import moderation, store
 from bot.contest.words import per_person, say
-from bot.storage import to_db
-from bot.texts import human_time
-from scheduler.clock import Clock, SystemClock
+from core import interactions
+from core.clock import Clock, SystemClock
+from core.config import Config
+from core.storage import to_db
+from core.texts import human_time
 from scheduler.contest_plan import TYPE_WORDS
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from datetime import datetime
 import sqlite_utils
 
 from bot.contest import store
-from bot.errors import BibliobotError
-from bot.storage import to_db
+from core.errors import BibliobotError
+from core.storage import to_db
 
 
 class NoSuchEntry(BibliobotError):

@@ -14,10 +14,10 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
 
-from bot.platforms.base import Post, Published
 from bot.platforms.telegram import message_url, translating
 from bot.platforms.vk import post_url
 from bot.platforms.vk_client import POST
+from core.platform import Post, Published
 
 
 async def post_entry(platform: Any, target: str, entry: dict, text: str, guid: str) -> Published:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import sqlite_utils
 
-from bot.storage import PENDING, to_db
+from core.storage import PENDING, to_db
 from scheduler.contest_plan import ENTRY, GALLERY, POLL, RESULTS
 
 APPROVED, REJECTED = "approved", "rejected"

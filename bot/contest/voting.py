@@ -21,8 +21,8 @@ from collections import defaultdict
 
 import sqlite_utils
 
-from bot import interactions
 from bot.contest import store
+from core import interactions
 
 
 async def read_votes(

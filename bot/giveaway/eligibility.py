@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.quiz.matching import matches, normalize
+from core.matching import matches, normalize
 
 COMMENTS_PAGE, LIKES_PAGE, MEMBERS_BATCH = 100, 1000, 500
 TELEGRAM_MEMBER = ("creator", "administrator", "member")
@@ -33,7 +33,7 @@ def _reader(platform):
     """The VK client that reads walls and likes: the user token, else the community's."""
     api = platform._user or platform._community
     if api is None:
-        from bot.errors import Forbidden
+        from core.errors import Forbidden
 
         raise Forbidden("VK: a token is needed to check the giveaway's conditions", "vk")
     return api

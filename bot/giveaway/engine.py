@@ -22,15 +22,15 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot import interactions
-from bot.config import Config
-from bot.errors import AmbiguousOutcome, NotFound, PlatformError, RetryLater
 from bot.giveaway import draw as drawing
 from bot.giveaway import eligibility
-from bot.platforms.base import Platform, Post, Published
-from bot.storage import to_db
-from bot.texts import render_frame
-from scheduler.clock import Clock, SystemClock
+from core import interactions
+from core.clock import Clock, SystemClock
+from core.config import Config
+from core.errors import AmbiguousOutcome, NotFound, PlatformError, RetryLater
+from core.platform import Platform, Post, Published
+from core.storage import to_db
+from core.texts import render_frame
 from scheduler.giveaway_plan import ANNOUNCE, DRAW, MARK
 from scheduler.plan import guid_for
 

@@ -41,14 +41,14 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
-from bot import interactions
-from bot.config import LibraryConfig
 from bot.intake.telegram_quiz import TelegramQuizIntake
 from bot.intake.waits import pause, until
 from bot.platforms.telegram import refusal
 from bot.quiz.answers import AnswerBook, in_batch
-from bot.storage import to_db
-from scheduler.clock import Clock, SystemClock
+from core import interactions
+from core.clock import Clock, SystemClock
+from core.config import LibraryConfig
+from core.storage import to_db
 
 NETWORK = "telegram"
 ALLOWED_UPDATES = [

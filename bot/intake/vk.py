@@ -28,10 +28,10 @@ from vk_api.exceptions import ApiError, VkApiError
 from bot.intake.vk_names import VkNames
 from bot.intake.vk_quiz import VkQuizIntake
 from bot.intake.waits import in_daemon
-from bot.interactions import get_offset, library_secret, pseudonym, record, set_offset
 from bot.platforms.vk_session import make_session
 from bot.quiz.answers import AnswerBook, in_batch
-from scheduler.clock import Clock, SystemClock
+from core.clock import Clock, SystemClock
+from core.interactions import get_offset, library_secret, pseudonym, record, set_offset
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.config import Config, library_tokens
-from bot.platforms.base import Platform
+from core.config import Config, library_tokens
+from core.platform import Platform
 
 
 def build_platforms(

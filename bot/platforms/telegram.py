@@ -39,7 +39,8 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot import logredact
-from bot.errors import (
+from bot.platforms.telegram_quiz import TelegramQuizMixin
+from core.errors import (
     AmbiguousOutcome,
     AuthFailed,
     BadContent,
@@ -49,8 +50,7 @@ from bot.errors import (
     PlatformError,
     RetryLater,
 )
-from bot.platforms.base import Post, PostMetrics, Published, dispatch_hook
-from bot.platforms.telegram_quiz import TelegramQuizMixin
+from core.platform import Post, PostMetrics, Published, dispatch_hook
 
 NETWORK = "telegram"
 TEXT_LIMIT = 4096
@@ -79,7 +79,7 @@ class DispatchingRequest(HTTPXRequest):
 
     Past the rate limiter's wait, right before the HTTP request: a post still waiting
     has not been sent, one past this point may have been. Knowing which lets a restart
-    re-send the first kind safely (``bot.platforms.base.dispatch_hook``); if that note
+    re-send the first kind safely (``core.platform.dispatch_hook``); if that note
     cannot be written, the request does not leave. The status of each answer is noted for
     ``translating``: past a 2xx, a failure is in reading it; a 5xx with the Bot API's own
     error object is the API's refusal.

@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram import error as tg
 from telegram.constants import ParseMode
 
-from bot.platforms.base import Ask, Published
+from core.platform import Ask, Published
 
 if TYPE_CHECKING:
     from telegram.ext import ExtBot

@@ -20,7 +20,10 @@ import requests
 import vk_api
 from vk_api.exceptions import ApiError, ApiHttpError, Captcha, VkApiError
 
-from bot.errors import (
+from bot.platforms import vk_metrics
+from bot.platforms.vk_client import POST, READ, VkClients, with_priority
+from bot.platforms.vk_quiz import VkQuizMixin, is_chat
+from core.errors import (
     AmbiguousOutcome,
     AuthFailed,
     BadContent,
@@ -29,10 +32,7 @@ from bot.errors import (
     PlatformError,
     RetryLater,
 )
-from bot.platforms import vk_metrics
-from bot.platforms.base import PollSpec, Post, PostMetrics, Published
-from bot.platforms.vk_client import POST, READ, VkClients, with_priority
-from bot.platforms.vk_quiz import VkQuizMixin, is_chat
+from core.platform import PollSpec, Post, PostMetrics, Published
 
 NETWORK = "vk"
 TEXT_LIMIT = 16_000

@@ -13,9 +13,9 @@ from typing import Any
 
 import vk_api
 
-from bot.errors import BadContent
-from bot.platforms.base import Ask, PollSpec, Post, Published
 from bot.platforms.vk_client import POST, READ
+from core.errors import BadContent
+from core.platform import Ask, PollSpec, Post, Published
 
 CHAT_PEERS = 2_000_000_000
 BUTTON_LABEL = 40  # VK's limit on a button's label
@@ -127,7 +127,7 @@ class VkQuizMixin:
         await self._call(self._need_community(), "messages.edit", params, False, priority=POST)
 
     def _need_community(self) -> vk_api.VkApi:
-        from bot.errors import Forbidden
+        from core.errors import Forbidden
 
         if self._community is None:
             raise Forbidden("VK: a community token is needed for chats and buttons", "vk")

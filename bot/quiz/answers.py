@@ -31,13 +31,13 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot import interactions
-from bot.config import Config
 from bot.quiz import buttons, store
-from bot.quiz.matching import choices_from_text, matches
 from bot.quiz.store import OpenQuestion, Verdict
-from bot.storage import from_db
-from scheduler.clock import Clock, SystemClock
+from core import interactions
+from core.clock import Clock, SystemClock
+from core.config import Config
+from core.matching import choices_from_text, matches
+from core.storage import from_db
 
 log = logging.getLogger(__name__)
 

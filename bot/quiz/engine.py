@@ -21,15 +21,15 @@ from pathlib import Path
 
 import sqlite_utils
 
-from bot import interactions
-from bot.config import Config
-from bot.errors import PlatformError, RetryLater
-from bot.platforms.base import Ask, Platform, Published
 from bot.quiz import buttons, store
 from bot.quiz.answers import AnswerBook
-from bot.storage import PENDING, SENDING
-from bot.texts import render_frame
-from scheduler.clock import Clock, SystemClock
+from core import interactions
+from core.clock import Clock, SystemClock
+from core.config import Config
+from core.errors import PlatformError, RetryLater
+from core.platform import Ask, Platform, Published
+from core.storage import PENDING, SENDING
+from core.texts import render_frame
 from scheduler.quiz_plan import CLOSE, QUESTION, RESULTS, SETTLE
 
 log = logging.getLogger(__name__)

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
-from bot.config import Config
-from bot.errors import BibliobotError, InputError
-from bot.quiz.matching import normalize
+from core.config import Config
+from core.errors import BibliobotError, InputError
+from core.matching import normalize
+from core.quiz_model import Question
 from scheduler.quiz_events import MAX_QUESTIONS, QuestionProblem, QuestionRules, build_question
-from scheduler.quiz_model import Question
 
 COLUMNS = {
     "number": ("№", "n", "no", "nr", "номер", "number", "#"),

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot.storage import from_db, to_db
+from core.storage import from_db, to_db
 
 # Why an answer was not counted (None: it was).
 DUPLICATE, CLOSED, STAFF, UNKNOWN = "duplicate", "closed", "staff", "unknown"

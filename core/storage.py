@@ -22,7 +22,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils import Migrations
 
-from bot.errors import BibliobotError
+from core.errors import BibliobotError
 
 migrations = Migrations("bibliobot")
 
@@ -213,7 +213,7 @@ def m005_quizzes(db: sqlite_utils.Database) -> None:
             "library_id": str,
             "network": str,
             "number": int,
-            "person": str,  # pseudonymous id (bot.interactions.pseudonym)
+            "person": str,  # pseudonymous id (core.interactions.pseudonym)
             "name": str,  # display name for standings; cleared after the retention period
             "answer": str,  # the option numbers or the text, as given
             "correct": int,
@@ -273,8 +273,8 @@ def m006_report_indexes(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m007_post_figures(db: sqlite_utils.Database) -> None:
-    """Each post's latest figures in one row (kept by ``bot.samples``), filled from history."""
-    from bot.samples import FIGURES, refresh
+    """Each post's latest figures in one row (kept by ``core.samples``), filled from history."""
+    from core.samples import FIGURES, refresh
 
     db["post_figures"].create(
         {"publication_id": int, **{name: float for name in FIGURES}, "engagement": float},

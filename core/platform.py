@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -96,8 +96,45 @@ class Ask:
     guid: str = ""
 
 
+@dataclass(frozen=True)
+class PostRef:
+    """One publication to measure: where it is and its id there (and its poll's, if any)."""
+
+    target: str
+    remote_id: str
+
+
+@dataclass(frozen=True)
+class PollRef:
+    """One poll to count: where its post is and the poll's id."""
+
+    target: str
+    poll_id: str
+
+
+@dataclass(frozen=True)
+class FiguresPart:
+    """Figures of one request, as its answer comes in.
+
+    A publication or community the adapter cannot measure at all (a chat rather than a
+    wall, say) is in none of the fields; one it tried and could not read is ``unread_*``.
+    """
+
+    counters: Mapping[PostRef, PostMetrics] = field(default_factory=dict)
+    reach: Mapping[PostRef, int | None] = field(default_factory=dict)
+    polls: Mapping[PollRef, tuple[int, ...] | None] = field(default_factory=dict)
+    members: Mapping[str, int | None] = field(default_factory=dict)
+    unread_posts: frozenset[PostRef] = frozenset()
+    unread_polls: frozenset[PollRef] = frozenset()
+    unread_communities: frozenset[str] = frozenset()
+
+
 class Platform(Protocol):
-    """One network for one library. Errors raised are those of ``bot.errors``."""
+    """One network for one library. Errors raised are those of ``core.errors``.
+
+    What the network can do is in its registry entry (``core.networks``), looked up by
+    ``network``; callers decide from those capabilities, never from the name.
+    """
 
     network: str
 
@@ -105,12 +142,22 @@ class Platform(Protocol):
         """Publish ``post``; return its id and link."""
         ...
 
-    async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
-        """Current counters of many publications in ``target``, batched as the API allows."""
+    def read_figures(
+        self, posts: Sequence[PostRef], communities: Sequence[str], polls: Sequence[PollRef] = ()
+    ) -> AsyncIterator[FiguresPart]:
+        """Counters, poll votes and members, one part per request as answers come in.
+
+        Only networks whose capabilities say ``metrics_from_api`` are asked; others yield
+        members only (``audience_size``) and their counters come from the updates seen.
+        """
         ...
 
     async def audience_size(self, target: str) -> int:
         """Members / subscribers of ``target`` now."""
+        ...
+
+    async def send_notice(self, user_id: int, text: str) -> None:
+        """A private message to an admin (alerts); Forbidden if the admin never wrote first."""
         ...
 
     async def close(self) -> None:

@@ -14,8 +14,7 @@ from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.errors import ConfigError, MissingSecret, Problems
-from bot.tomlfile import read_toml
+from core.errors import MissingSecret
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 VK_API_URL = "https://api.vk.ru/method/"
@@ -189,16 +188,3 @@ def say_duration(span: timedelta) -> str:
             count = seconds // size
             return f"{count} {unit}{'' if count == 1 else 's'}"
     return "0 seconds"
-
-
-def load_config(path: str | Path) -> Config:
-    """Parse and validate ``path``; raise Problems listing every bad key."""
-    from bot.config_reader import Reader  # the validation details live there
-
-    path = Path(path)
-    data, text = read_toml(path, ConfigError)
-    reader = Reader(path, text)
-    config = reader.config(data)
-    if reader.problems:
-        raise Problems(reader.problems)
-    return config

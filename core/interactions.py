@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from bot.storage import to_db
+from core.storage import to_db
 
 KINDS = (
     "comment",

@@ -1,6 +1,6 @@
 """Validation of the config file: one ConfigError per bad key, with its line.
 
-``bot.config.load_config`` drives this; the typed result is defined there. Every value
+``core.config_file.load_config`` drives this; the typed result is defined there. Every value
 is bounded, so that nothing read here can overflow or stall the bot later: durations
 (``LONGEST``), numbers (finite, within their range), ids (``MAX_ID``) and paths.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config import (
+from core.config import (
     GRACE_KINDS,
     LANGUAGES,
     LIBRARY_ID,
@@ -29,8 +29,8 @@ from bot.config import (
     parse_duration,
     say_duration,
 )
-from bot.errors import ConfigError
-from bot.tomlfile import key_name, line_of, shown, unknown_key
+from core.errors import ConfigError, Problems
+from core.tomlfile import key_name, line_of, read_toml, shown, unknown_key
 
 DAY = timedelta(days=1)
 LONGEST = {  # the most each duration may be
@@ -477,3 +477,14 @@ def _kind_name(kind: type | tuple) -> str:
     }
     kinds = kind if isinstance(kind, tuple) else (kind,)
     return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def load_config(path: str | Path) -> Config:
+    """Parse and validate ``path``; raise Problems listing every bad key."""
+    path = Path(path)
+    data, text = read_toml(path, ConfigError)
+    reader = Reader(path, text)
+    config = reader.config(data)
+    if reader.problems:
+        raise Problems(reader.problems)
+    return config
