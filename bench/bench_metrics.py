@@ -23,10 +23,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.result import Result
-from bot.platforms import build_platforms
+from bot.app import build_app
 from bot.platforms.vk_metrics import minimum_requests
 from core.config_file import load_config
 from core.errors import PlatformError
+from core.platform import PostRef
 from core.storage import open_db, to_db
 from scheduler.snapshots import collect_recent
 
@@ -78,7 +79,7 @@ def _world(folder: Path, info: dict, communities: int, per_community: int, now: 
 
 
 def _seed(db, made: list[tuple[str, int, list[int]]], published_at: datetime) -> None:
-    """Publications as the runner records them (``sandbox.fleet.seed_publications``), with
+    """Publications as the runner records them (``bench.fleet.seed_publications``), with
     their libraries, events and actions, written with executemany: 100,000 take seconds."""
     stamp = to_db(published_at)
     libraries, events, actions, publications = [], [], [], []
@@ -114,6 +115,13 @@ def _seed(db, made: list[tuple[str, int, list[int]]], published_at: datetime) ->
         )
 
 
+async def _read_once(reader, posts: list[tuple[int, int]]) -> None:
+    """Counters of ``posts`` ((owner_id, post_id)), without reach, every part read."""
+    refs = [PostRef(str(-owner), str(post)) for owner, post in posts]
+    async for _ in reader.read_figures(refs, [], reach=False):
+        pass
+
+
 async def _timed(coroutine) -> float:
     began = time.perf_counter()
     await coroutine
@@ -135,10 +143,11 @@ def measure(communities: int, per_community: int, seed: int = 41) -> dict:
         info = json.loads(process.stdout.readline())
         with tempfile.TemporaryDirectory() as tmp:
             config, db, posts = _world(Path(tmp), info, communities, per_community, now)
-            platforms = build_platforms(config, {"BENCH_VK_USER": info["vk"]["user_token"]})
+            env = {"BENCH_VK_USER": info["vk"]["user_token"]}
+            platforms = build_app(config, db, env=env, tell_admins=False, intakes=False).platforms
             reader = next(iter(platforms.values()))
             # one execute of 25 × wall.getById (2,500 posts): the heaviest request of the run
-            service = asyncio.run(_timed(reader.read(posts[:2500], [], reach=False)))
+            service = asyncio.run(_timed(_read_once(reader, posts[:2500])))
             time.sleep(1.1)  # let the warm-up's rate window pass
             before = _requests(process)
             since = now - timedelta(days=1)

@@ -26,15 +26,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.result import Result
-from bot.app import load_plan
+from bot.app import build_app, load_plan
 from bot.intake.telegram import TelegramIntake
-from bot.platforms import build_platforms
-from bot.quiz.engine import QuizEngine
 from core.clock import ManualClock
 from core.config_file import load_config
 from core.storage import open_db
 from sandbox.server import Sandbox
-from scheduler.runner import Runner
 
 CONFIG = """storage = "bench.db"
 language = "ru"
@@ -98,12 +95,12 @@ async def _measure(players: int, rounds: int) -> list[Result]:
         problems = load_plan(db, config, clock).problems
         if problems:
             raise SystemExit(f"bench quiz: {problems[0]}")
-        platforms = build_platforms(config, {"TG": tg["token"]})
-        runner = Runner(db, config, platforms, clock=clock)
-        engine = QuizEngine(db, config, platforms, clock)
-        runner.handlers.update(engine.handlers())
-        bot = platforms[("central", "telegram")].bot
-        intake = TimedIntake(db, bot, list(config.libraries), clock, 0, quiz=engine.book)
+        app = build_app(
+            config, db, env={"TG": tg["token"]}, clock=clock, tell_admins=False, intakes=False
+        )
+        runner = app.runner
+        bot = app.platforms[("central", "telegram")].bot
+        intake = TimedIntake(db, bot, list(config.libraries), clock, 0, quiz=app.quiz.book)
         await intake.start()
         users = [u["id"] for u in box.telegram.add_users(players)]
         asks = [r for r in db["actions"].rows_where("kind in ('publish', 'question')")]
@@ -128,8 +125,7 @@ async def _measure(players: int, rounds: int) -> list[Result]:
         ours_numbers = [2 * n + 2 for n in range(rounds)]  # questions 1, 3, …: the baselines
         stored = db["quiz_answers"].count_where(f"number in ({', '.join(map(str, ours_numbers))})")
         print(f"bench quiz: {stored} of {players * rounds} answers stored", flush=True)
-        for platform in set(platforms.values()):
-            await platform.close()
+        await app.close()
     # Each round measures bare then ours back to back; the median round is reported, as
     # the machine's load (two cores, the stand-in in this process) moves both together.
     ours = statistics.median(our_rates)

@@ -22,6 +22,7 @@ from pathlib import Path
 from bench.memory import run_sampled
 from bench.report_data import YEAR, generate
 from bench.result import Result
+from core.formulas import engagement_sql
 from reports import forked
 
 # The plain SQL aggregate of the same figures the report shows, without any formatting:
@@ -32,10 +33,7 @@ from reports import forked
 # followers at the end and before the start; per-question figures, winners, poll votes.
 # It may use the schema's indexes, like the report.
 _COUNTERS = ("views", "likes", "reactions", "reposts", "comments", "poll_votes")
-_ENG = (
-    "case when coalesce(likes, reactions, reposts, comments) is null then null else "
-    "coalesce(likes, 0) + coalesce(reactions, 0) + coalesce(reposts, 0) + coalesce(comments, 0) end"
-)
+_ENG = engagement_sql()
 _SUMS = ", ".join(f"sum({m}), count({m})" for m in _COUNTERS)
 BASELINE = [
     "create temp table b_span (library_id text primary key, s text, e text)",

@@ -45,7 +45,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import bench_metrics
-from bench.bench_schedule import _event
+from bench.bench_schedule import write_announcement
 from bench.memory import run_sampled, tree_mb
 from bench.report_data import YEAR, generate
 from bench.result import Result
@@ -74,12 +74,10 @@ class Level:
 async def _schedule(
     folder: Path, libraries: int, idle_mb: float, probes: tuple[int, int]
 ) -> dict[str, float]:
-    from bot.app import load_plan
-    from bot.platforms import build_platforms
+    from bench.fleet import build_fleet
+    from bot.app import build_app, load_plan
     from core.config_file import load_config
     from core.storage import open_db
-    from sandbox.fleet import build_fleet
-    from scheduler.runner import Runner
 
     with _stand_ins(seed=18) as box:
         fleet = build_fleet(box, folder, libraries)
@@ -89,7 +87,9 @@ async def _schedule(
             at = tomorrow + timedelta(seconds=37 * n % 86_400)
             network = "vk" if n % 2 == 0 else "telegram"
             series = f'[repeat]\nevery = "day"\ncount = {PER_LIBRARY}\n'
-            _event(folder, f"series-{n:04d}", library.id, at, library.zone, network, series)
+            write_announcement(
+                folder, f"series-{n:04d}", library.id, at, library.zone, network, series
+            )
         config = load_config(fleet.config)
         db = open_db(config.storage)
         began = time.perf_counter()
@@ -97,13 +97,10 @@ async def _schedule(
         planning = time.perf_counter() - began
         actions = db["actions"].count_where("state = 'pending'")
         began = time.perf_counter()
-        platforms = build_platforms(config, fleet.env)
-        runner = Runner(db, config, platforms)
-        armed = await runner.start()
+        app = build_app(config, db, env=fleet.env, tell_admins=False, intakes=False)
+        armed = await app.start()
         startup = time.perf_counter() - began
-        await runner.stop()
-        for platform in platforms.values():
-            await platform.close()
+        await app.stop()
         # The probes: written now, planned by the bot as it starts (the series unchanged).
         # The bot re-reads the unchanged files (a third of planning) and re-arms.
         lead = 4 + 2 * (startup + 0.3 * planning)
@@ -114,7 +111,7 @@ async def _schedule(
             library = fleet.libraries[k * libraries // count]
             network = "vk" if k % 2 == 0 else "telegram"
             at = first + timedelta(seconds=window * k // count)  # event files: whole seconds
-            _event(folder, f"probe-{k:03d}", library.id, at, library.zone, network)
+            write_announcement(folder, f"probe-{k:03d}", library.id, at, library.zone, network)
             target = str(-library.group_id) if network == "vk" else str(library.chats[0])
             due[target].append(at.timestamp())
         box.recording = True
@@ -207,7 +204,7 @@ def _rss_mb(pid: int) -> float:
 
 async def _idle_bot(folder: Path) -> dict[str, float]:
     """The memory of a bot with one library and nothing planned, settled for 3 s."""
-    from sandbox.fleet import build_fleet
+    from bench.fleet import build_fleet
 
     with _stand_ins(seed=17) as box:
         fleet = build_fleet(box, folder, 1)

@@ -25,22 +25,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench.fleet import build_fleet
 from bench.result import Result
-from bot.app import load_plan
-from bot.platforms import build_platforms
+from bot.app import build_app, load_plan
 from core.config_file import load_config
 from core.storage import open_db
-from sandbox.fleet import build_fleet
 from sandbox.server import Sandbox
-from scheduler.runner import Runner
 
 VK_PER_SECOND = 3  # the stand-in's (and VK's) limit for a user token
 TG_PER_SECOND, TG_BURST = 30, 30
 
 
-def _event(
+def write_announcement(
     folder: Path, name: str, library: str, at: datetime, zone: str, network: str, extra: str = ""
 ) -> None:
+    """An announcement's event file ``name`` in ``folder/events``, due at ``at`` (``extra``:
+    more lines, e.g. a repeat)."""
     local = at.astimezone(ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
     (folder / "events" / f"{name}.toml").write_text(
         f'kind = "announcement"\nlibrary = "{library}"\ntitle = "{name}"\n'
@@ -63,7 +63,7 @@ async def _rearm(folder: Path, box: Sandbox, libraries: int, per_library: int) -
         # measures the scheduler, not a queue in front of the rate limit.
         at = start + timedelta(seconds=round(40 * n / libraries))
         series = f'[repeat]\nevery = "day"\ncount = {per_library}\n'
-        _event(folder, f"series-{n:03d}", library.id, at, library.zone, network, series)
+        write_announcement(folder, f"series-{n:03d}", library.id, at, library.zone, network, series)
         target = str(-library.group_id) if network == "vk" else str(library.chats[0])
         due[target] = at
     config = load_config(fleet.config)
@@ -73,11 +73,10 @@ async def _rearm(folder: Path, box: Sandbox, libraries: int, per_library: int) -
     planning = time.perf_counter() - planning
     assert datetime.now(UTC) < start, f"planning took {planning:.1f} s, past the first occurrence"
     began = time.perf_counter()
-    platforms = build_platforms(config, fleet.env)
-    runner = Runner(db, config, platforms)
-    armed = await runner.start()
+    app = build_app(config, db, env=fleet.env, tell_admins=False, intakes=False)
+    armed = await app.start()
     startup = time.perf_counter() - began
-    await runner.stop()
+    await app.stop()
     # Firing is measured with the bot in its own process, as in production: the stand-ins
     # here must not compete with it for this interpreter's lock.
     box.recording = True
@@ -127,7 +126,7 @@ async def _burst(folder: Path, box: Sandbox, libraries: int, posts_per_target: i
     for n, library in enumerate(fleet.libraries):
         for k in range(posts_per_target):
             for network in ("vk", "telegram"):
-                _event(
+                write_announcement(
                     folder,
                     f"burst-{n:03d}-{k:02d}-{network}",
                     library.id,

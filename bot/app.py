@@ -1,4 +1,11 @@
-"""Wiring: load the events into the plan, build the adapters, run the scheduler."""
+"""The bot put together: the plan loaded from the events folder, and the one application
+(adapters, runner, engines, update readers) that ``run``, the demo, the tests and the
+benchmarks build with ``build_app``.
+
+``validate`` and ``plan`` import this module for the plan alone: the adapters, the engines
+and the update readers (python-telegram-bot, vk_api) are imported once an application is
+built, not before.
+"""
 
 from __future__ import annotations
 
@@ -10,34 +17,41 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from bot.contest.engine import ContestEngine
-from bot.giveaway.engine import GiveawayEngine
 from bot.giveaway.engine import forget_names as forget_winner_names
 from bot.intake.waits import release_threads
 from bot.logredact import protect_config
-from bot.platforms import build_platforms
 from bot.problems import ProblemTeller
-from bot.quiz.engine import QuizEngine
 from bot.quiz.store import forget_names
 from core.clock import Clock, SystemClock
 from core.config import Config, library_tokens
 from core.errors import AuthFailed, InputError, PlatformError
+from core.model import PlannedAction
+from core.networks import registry
 from core.platform import Platform
 from core.storage import open_db, to_db
 from core.texts import TEMPLATES_DIR
 from scheduler.events import Event, ParsedFiles, as_problem, load_events
 from scheduler.plan import (
     PlanChange,
-    PlannedAction,
     apply_plan,
     cancel_event,
     expand,
     plan_community_snapshots,
 )
-from scheduler.runner import Runner
+
+if TYPE_CHECKING:  # imported when an application is built (see the module's docstring)
+    from bot.contest.engine import ContestEngine
+    from bot.contest.entries import ContestBook
+    from bot.giveaway.engine import GiveawayEngine
+    from bot.intake.telegram import TelegramIntake
+    from bot.intake.vk import VkIntake
+    from bot.quiz.answers import AnswerBook
+    from bot.quiz.engine import QuizEngine
+    from scheduler.runner import Runner
 
 log = logging.getLogger(__name__)
 
@@ -145,17 +159,23 @@ def forget_old_names(db: sqlite_utils.Database, config: Config, now) -> int:
     )
 
 
-def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform]):
-    """Tell a library's admins, through its Telegram bot, when a post did not go out."""
+Notify = Callable[[str, str], Awaitable[None]]
+
+
+def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform]) -> Notify:
+    """Tell a library's admins, through the network that reaches them, when a post did not
+    go out (the config's admin ids are of the networks with ``admin_notices``)."""
+    reaching = [name for name, found in registry().items() if found.capabilities.admin_notices]
 
     async def notify(library_id: str, text: str) -> None:
         library = config.library(library_id)
-        platform = platforms.get((library_id, "telegram"))
+        found = (platforms.get((library_id, name)) for name in reaching)
+        platform = next((p for p in found if p is not None), None)
         if library is None or platform is None:
             return
         for admin in library.admins:
             try:
-                await platform.send_notice(admin, text)  # type: ignore[attr-defined]
+                await platform.send_notice(admin, text)
             except AuthFailed:  # the bot's token was rejected: no other way to reach them
                 log.error("could not tell the admins of %s: %s", library_id, text)
                 return
@@ -166,21 +186,47 @@ def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform])
 
 
 def make_intakes(
-    db: sqlite_utils.Database, config: Config, platforms, env=None, quiz=None, notify=None
-) -> list:
-    """One update reader per Telegram bot and per VK community with a community token."""
+    db: sqlite_utils.Database,
+    config: Config,
+    platforms: Mapping[tuple[str, str], Platform],
+    env: Mapping[str, str] | None = None,
+    quiz: AnswerBook | None = None,
+    notify: Notify | None = None,
+    *,
+    clock: Clock | None = None,
+    wait: int = 25,
+    giveaway: GiveawayEngine | None = None,
+    contest: ContestBook | None = None,
+) -> list[TelegramIntake | VkIntake]:
+    """One update reader per Telegram bot and per VK community with a community token.
+
+    ``wait``: how long a long poll waits for updates (seconds); ``quiz``, ``giveaway`` and
+    ``contest`` take what readers send (answers, giveaway comments, contest entries and
+    the admins' moderation).
+    """
     from bot.intake.telegram import TelegramIntake
     from bot.intake.vk import VkIntake
     from bot.platforms.telegram import TelegramPlatform
 
-    intakes: list = []
+    intakes: list[TelegramIntake | VkIntake] = []
     bots: dict[int, tuple[TelegramPlatform, list]] = {}
     for library in config.libraries:
         platform = platforms.get((library.id, "telegram"))
         if isinstance(platform, TelegramPlatform):
             bots.setdefault(id(platform), (platform, []))[1].append(library)
     intakes += [
-        TelegramIntake(db, p.bot, libraries, quiz=quiz, notify=notify, language=config.language)
+        TelegramIntake(
+            db,
+            p.bot,
+            libraries,
+            clock=clock,
+            poll_timeout=wait,
+            quiz=quiz,
+            notify=notify,
+            language=config.language,
+            giveaway=giveaway,
+            contest=contest,
+        )
         for p, libraries in bots.values()
     ]
     for library in config.libraries:
@@ -193,7 +239,10 @@ def make_intakes(
                     library.vk.group_id,
                     tokens.vk_community,
                     library.vk.api_url,
+                    clock=clock,
+                    wait=wait,
                     quiz=quiz,
+                    contest=contest,
                 )
             )
     return intakes
@@ -230,6 +279,116 @@ def make_refresh(
     return refresh
 
 
+@dataclass
+class App:
+    """The bot wired once: adapters, the runner with every engine's handlers, update readers."""
+
+    db: sqlite_utils.Database
+    config: Config
+    platforms: dict[tuple[str, str], Platform]
+    runner: Runner
+    quiz: QuizEngine
+    giveaway: GiveawayEngine
+    contest: ContestEngine
+    intakes: list[TelegramIntake | VkIntake]
+    notify: Notify | None  # tells a library's admins (None: nobody is told)
+
+    @property
+    def clock(self) -> Clock:
+        """The clock every part reads."""
+        return self.runner.clock
+
+    async def start(self) -> int:
+        """Arm the plan's actions and the contests' housekeeping; returns the actions armed."""
+        armed = await self.runner.start()
+        self.runner.scheduler.add_job(
+            self.contest.housekeeping,
+            "interval",
+            seconds=5,
+            id="contest",
+            coalesce=True,
+            max_instances=1,
+        )
+        return armed
+
+    async def listen(self, stop: asyncio.Event) -> None:
+        """Read every intake's updates until ``stop`` is set."""
+        readers = [asyncio.create_task(intake.run(stop)) for intake in self.intakes]
+        try:
+            await stop.wait()
+        finally:
+            await asyncio.gather(*readers, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Stop the runner and close the adapters' connections."""
+        release_threads()  # the long polls' threads end once their checks return
+        await self.runner.stop()
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the adapters' connections (all an application never started needs)."""
+        for platform in set(self.platforms.values()):
+            await platform.close()
+
+
+def build_app(
+    config: Config,
+    db: sqlite_utils.Database,
+    *,
+    env: Mapping[str, str] | None = None,
+    clock: Clock | None = None,
+    rate_limit: bool = True,
+    tell_admins: bool = True,
+    intakes: bool = True,
+    wait: int = 25,
+    proof_dir: Path | None = None,
+    platforms: dict[tuple[str, str], Platform] | None = None,
+) -> App:
+    """The application for ``config`` on ``db``: every caller's wiring, once.
+
+    ``env``: where the tokens are read (the process environment by default); ``clock``: an
+    injected clock (tests, benchmarks); ``rate_limit``: whether the adapters hold to the
+    networks' limits; ``tell_admins``: whether failures are told to the libraries' admins;
+    ``intakes``: whether update readers are built (``wait``: their long polls' wait, s);
+    ``proof_dir``: where giveaway proofs go (next to the database by default); ``platforms``:
+    adapters already built (a restart in a test keeps its connections).
+    """
+    from bot.contest.engine import ContestEngine
+    from bot.giveaway.engine import GiveawayEngine
+    from bot.platforms import build_platforms
+    from bot.quiz.engine import QuizEngine
+    from scheduler.runner import Runner
+
+    clock = clock or SystemClock()
+    if platforms is None:
+        platforms = build_platforms(config, env, rate_limit=rate_limit)
+    notify = make_notifier(config, platforms) if tell_admins else None
+    runner = Runner(db, config, platforms, clock=clock, notify=notify)
+    quiz = QuizEngine(db, config, platforms, clock)
+    giveaway = GiveawayEngine(db, config, platforms, clock, proof_dir=proof_dir, notify=notify)
+    contest = ContestEngine(db, config, platforms, clock)
+    contest.arm = runner.sync  # the gallery plans entry posts as it fires
+    for engine in (quiz, giveaway, contest):
+        runner.handlers.update(engine.handlers())
+    readers = (
+        make_intakes(
+            db,
+            config,
+            platforms,
+            env,
+            quiz.book,
+            notify,
+            clock=clock,
+            wait=wait,
+            giveaway=giveaway,
+            contest=contest.book,
+        )
+        if intakes
+        else []
+    )
+    return App(db, config, platforms, runner, quiz, giveaway, contest, readers, notify)
+
+
 async def run_bot(
     config: Config, env: Mapping[str, str] | None = None, stop: asyncio.Event | None = None
 ) -> None:
@@ -238,40 +397,16 @@ async def run_bot(
     db = open_db(config.storage)
     kept = ParsedFiles()  # the refreshes re-use what this first load parsed
     result = load_plan(db, config, kept=kept)
-    platforms = build_platforms(config, env)
-    notify = make_notifier(config, platforms)
-    problems = ProblemTeller(config, notify)
+    app = build_app(config, db, env=env)
+    problems = ProblemTeller(config, app.notify)
     await problems.tell(result.problems)
     await problems.tell_edits(result.changes)
-    runner = Runner(db, config, platforms, notify=notify)
-    quiz = QuizEngine(db, config, platforms, runner.clock)
-    runner.handlers.update(quiz.handlers())
-    giveaway = GiveawayEngine(db, config, platforms, runner.clock, notify=notify)
-    runner.handlers.update(giveaway.handlers())
-    contest = ContestEngine(db, config, platforms, runner.clock)
-    contest.arm = runner.sync  # the gallery plans entry posts as it fires
-    runner.handlers.update(contest.handlers())
-    armed = await runner.start()
+    armed = await app.start()
     log.info("bibliobot running: %d actions armed", armed)
-
     every = config.schedule.refresh_every.total_seconds()
-    refresh = make_refresh(db, config, runner, problems, kept)
-    runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
-    runner.scheduler.add_job(
-        contest.housekeeping, "interval", seconds=5, id="contest", coalesce=True, max_instances=1
-    )
-    stop = stop or asyncio.Event()
-    intakes = make_intakes(db, config, platforms, env, quiz.book, notify)
-    for intake in intakes:
-        if hasattr(intake, "giveaway"):
-            intake.giveaway = giveaway  # Telegram: comments on giveaway posts are entries
-        intake.contest = contest.book  # entries, and the admins' moderation buttons
-    readers = [asyncio.create_task(i.run(stop)) for i in intakes]
+    refresh = make_refresh(db, config, app.runner, problems, kept)
+    app.runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
     try:
-        await stop.wait()
+        await app.listen(stop or asyncio.Event())
     finally:
-        await asyncio.gather(*readers, return_exceptions=True)
-        release_threads()  # the long polls' threads end once their checks return
-        await runner.stop()
-        for platform in platforms.values():
-            await platform.close()
+        await app.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from reports.output import FORMATS
+from reports.output import FORMATS, Target
 
 SUFFIXES = {"xlsx": "xlsx", "html": "html", "htm": "html", "csv": "csv", "md": "md"}  # → format
 
@@ -50,9 +50,7 @@ def _choose_period(period: str | None, start: str | None, end: str | None):
         _fail(str(exc))
 
 
-def _targets(
-    formats: tuple[str, ...], out: Path | None, label: str
-) -> list[tuple[str, Path | None]]:
+def _targets(formats: tuple[str, ...], out: Path | None, label: str) -> list[Target]:
     """Each format asked for with its file (None: the screen).
 
     --out's suffix and the formats agree, or the command stops: a format's suffix chooses
@@ -87,11 +85,11 @@ def _targets(
             out = Path(f"report-{label}.xlsx")
         elif out is not None and not out.suffix:
             out = out.with_name(f"{out.name}.{fmt}")
-        return [(fmt, out)]
+        return [Target(fmt, out)]
     base = (out.with_suffix("") if out.suffix else out) if out else Path(f"report-{label}")
     # The XLSX first: it takes longest, and the first is written by this process.
     chosen.sort(key=lambda f: f != "xlsx")
-    return [(fmt, base.with_name(f"{base.name}.{fmt}")) for fmt in chosen]
+    return [Target(fmt, base.with_name(f"{base.name}.{fmt}")) for fmt in chosen]
 
 
 @click.command()
@@ -176,10 +174,10 @@ def report(
         _fail(str(exc))
     except BibliobotError as exc:
         _fail(str(exc), 1)
-    if targets[0][1] is None:
+    if targets[0].path is None:
         from reports.output import render
 
-        click.echo(render(built, targets[0][0]))
+        click.echo(render(built, targets[0].format))
         return
     from reports.output import write_all
 
@@ -187,5 +185,5 @@ def report(
         write_all(built, targets)
     except BibliobotError as exc:
         _fail(str(exc), 1)
-    files = ", ".join(str(path) for _, path in targets)
+    files = ", ".join(str(target.path) for target in targets)
     click.echo(f"{len(built.rows)} event row(s), {len(built.libraries)} library(ies) → {files}")

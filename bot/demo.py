@@ -20,19 +20,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import demo_giveaway, demo_quiz
-from bot.app import load_plan, make_notifier
-from bot.giveaway.engine import GiveawayEngine
+from bot.app import build_app, load_plan
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
-from bot.platforms import build_platforms
-from bot.quiz.engine import QuizEngine
 from core.config_file import load_config
 from core.storage import open_db
 from reports.model import EventRow
-from reports.output import FORMATS, from_config, write_all
+from reports.output import FORMATS, Target, from_config, write_all
 from reports.period import date_range
 from sandbox.server import Sandbox
-from scheduler.runner import Runner
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ZONE = "Europe/Moscow"
@@ -143,27 +139,13 @@ async def run_demo(
         loaded = load_plan(db, config)
         for problem in loaded.problems:
             say(f"  ! {problem}")
-        platforms = build_platforms(config, env)
-        runner = Runner(db, config, platforms, notify=make_notifier(config, platforms))
-        quiz = QuizEngine(db, config, platforms)
-        runner.handlers.update(quiz.handlers())
-        runner.handlers.update(GiveawayEngine(db, config, platforms, proof_dir=out).handlers())
-        intake = TelegramIntake(
-            db, platforms[("central", "telegram")].bot, list(config.libraries), poll_timeout=0
-        )
+        # Updates are read here, a check at a time, as the simulated audience acts.
+        app = build_app(config, db, env=env, wait=0, proof_dir=out)
+        [intake] = [i for i in app.intakes if isinstance(i, TelegramIntake)]
+        [community] = [i for i in app.intakes if isinstance(i, VkIntake)]
         await intake.poll_once()  # asks for reaction updates before anything happens
-        vk = info["vk"]
-        community = VkIntake(
-            db,
-            "central",
-            vk["group_id"],
-            vk["community_token"],
-            vk["api_url"],
-            wait=0,
-            quiz=quiz.book,
-        )
         await community.poll_once()  # the long poll starts from now
-        armed = await runner.start()
+        armed = await app.start()
         say(t["planned"].format(n=armed, at=f"{due + timedelta(seconds=1):%H:%M:%S}", zone=ZONE))
         stop = asyncio.Event()
         listening = asyncio.ensure_future(demo_quiz.listen(community, stop))
@@ -172,21 +154,19 @@ async def run_demo(
             await intake.poll_once()  # the reactions and the comment, before the snapshot
             await asyncio.gather(
                 demo_quiz.play(db, sandbox, community, language),
-                demo_giveaway.play(db, sandbox, vk["group_id"], language),
+                demo_giveaway.play(db, sandbox, info["vk"]["group_id"], language),
             )
-            done = await runner.wait_until_done(timeout=40)
+            done = await app.runner.wait_until_done(timeout=40)
         finally:
             stop.set()
             await listening
-            await runner.stop()
-            for platform in platforms.values():
-                await platform.close()
+            await app.stop()
         if not done:
             say(t["timeout"])
         # The report of the demo's day, as a methodologist gets it from `bibliobot report`.
         report = from_config(db, config, date_range(due.date(), due.date()))
         files = {fmt: out / f"report.{fmt}" for fmt in FORMATS}
-        write_all(report, list(files.items()))
+        write_all(report, [Target(fmt, path) for fmt, path in files.items()])
         for row in report.rows:
             figures = row.figures
             say(

@@ -60,9 +60,11 @@ NETWORKS = {"telegram": "Telegram", "vk": "VK"}
 class ProblemTeller:
     """Tells each new problem once."""
 
-    def __init__(self, config: Config, notify: Callable[[str, str], Awaitable[None]]) -> None:
+    def __init__(
+        self, config: Config, notify: Callable[[str, str], Awaitable[None]] | None
+    ) -> None:
         self.config = config
-        self.notify = notify
+        self.notify = notify  # None: problems are logged only
         self.told: set[str] = set()
 
     def new(self, problems: list[InputError]) -> list[tuple[str, str]]:
@@ -81,7 +83,8 @@ class ProblemTeller:
     async def tell(self, problems: list[InputError]) -> None:
         """Log and send the new problems."""
         for library, notice in self.new(problems):
-            await self.notify(library, notice)
+            if self.notify is not None:
+                await self.notify(library, notice)
 
     def new_edits(self, changes: list[PlanChange]) -> list[tuple[str, str]]:
         """(library, notice) for each event edited after posts went out, not told yet."""
@@ -116,7 +119,8 @@ class ProblemTeller:
     async def tell_edits(self, changes: list[PlanChange]) -> None:
         """Log and send the new edits of posts already out."""
         for library, notice in self.new_edits(changes):
-            await self.notify(library, notice)
+            if self.notify is not None:
+                await self.notify(library, notice)
 
     def _libraries(self, problem: InputError) -> list[str]:
         """The library the file names, else every library."""

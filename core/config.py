@@ -40,6 +40,16 @@ class TelegramConfig:
     quiz_chat: str | None = None  # the group where live quizzes run
     staff: tuple[int, ...] = ()  # user ids who do not play (besides the admins)
 
+    @property
+    def post_targets(self) -> tuple[str, ...]:
+        """Where posts go: the channels."""
+        return self.chats
+
+    @property
+    def quiz_target(self) -> str | None:
+        """Where live quizzes run, as an action's target."""
+        return self.quiz_chat
+
 
 @dataclass(frozen=True)
 class VkConfig:
@@ -53,6 +63,21 @@ class VkConfig:
     timeout: float = 10.0
     quiz_chat: int | None = None  # peer_id of the community chat where live quizzes run
     staff: tuple[int, ...] = ()  # VK user ids who do not play
+
+    @property
+    def post_targets(self) -> tuple[str, ...]:
+        """Where posts go: the community's wall."""
+        return (str(self.group_id),)
+
+    @property
+    def quiz_target(self) -> str | None:
+        """Where live quizzes run, as an action's target."""
+        return str(self.quiz_chat) if self.quiz_chat else None
+
+    @property
+    def resend_uncertain(self) -> bool:
+        """Never set: a repeated send carries the same idempotency key (guid, random_id)."""
+        return False
 
 
 @dataclass(frozen=True)
@@ -72,6 +97,10 @@ class LibraryConfig:
     def networks(self) -> tuple[str, ...]:
         """Networks this library is connected to, in a fixed order."""
         return tuple(n for n in ("telegram", "vk") if getattr(self, n) is not None)
+
+    def settings(self, network: str) -> TelegramConfig | VkConfig | None:
+        """This library's section for ``network``; None if it is not connected there."""
+        return getattr(self, network) if network in ("telegram", "vk") else None
 
 
 @dataclass(frozen=True)

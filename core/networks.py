@@ -45,8 +45,18 @@ class Capabilities:
     markup: str
     # Admins are told of problems in a private chat with the bot (their ids in the config).
     admin_notices: bool
-    # Who a bot can list as a giveaway entrant: "member", "like", "repost", "comment".
+    # Whom a bot can list as a giveaway's entrants: those who "like", "repost", "comment"
+    # (a "member" condition is checked of an entrant, but members cannot be listed).
     giveaway_entries: tuple[str, ...]
+    # A poll in the channel (on the wall) names who voted, so a quiz there can be a poll;
+    # where it cannot, a daily quiz goes to the quiz chat, if set (players known there).
+    feed_polls_name_voters: bool = False
+    # What the reports count and show of it: reaction totals whose readers a bot is never
+    # told of (named reactions come as acts), whether a post's reposts can be read, and
+    # the ER and ERR of its channel posts, the rates its librarians know.
+    anonymous_reactions: bool = False
+    reposts_readable: bool = True
+    channel_rates: bool = False
 
 
 @dataclass(frozen=True)
@@ -59,10 +69,30 @@ class Network:
     capabilities: Capabilities
     # Why a giveaway condition cannot be checked here (shown in an event-file error).
     unseen_entries: Mapping[str, str] = field(default_factory=dict)
+    # Words of event-file errors and of a quiz question's stored spec ("where" it is asked):
+    audience: str = "a community"  # whose members a bot cannot list ("a channel")
+    post_noun: str = "a post"  # what a post without an image is ("a message", "a wall post")
+    likes: str = "likes"  # what readers press under a post ("reactions")
+    chat_place: str = "chat"  # the quiz chat, as a question's "where"
+    feed_place: str = "wall"  # the channel or the wall, as a question's "where"
+    live_quiz_needs: str = ""  # why a live quiz needs the quiz chat (before ": set quiz_chat")
+    # Words of reports: "on the network" in a sentence, per language (where missing, the
+    # title: "Telegram reactions"), and where its column stands (lower first).
+    titles_on: Mapping[str, str] = field(default_factory=dict)
+    report_order: int = 0
+    # Targets from this id on are chats (a community chat's peer id), not a channel or wall:
+    # a report keeps them out of the rates per follower, whatever was asked there.
+    chat_targets_from: int | None = None
+    # A name marked up as a mention in the standings (group 1: the name shown), if any.
+    mention: str = ""
 
     def title(self, language: str = "ru") -> str:
         """The network's name for a reader of ``language``."""
         return self.titles.get(language) or self.titles["en"]
+
+    def title_on(self, language: str = "ru") -> str:
+        """How a sentence of ``language`` says "on the network" ("в Telegram")."""
+        return self.titles_on.get(language) or self.title(language)
 
 
 _REGISTRY: dict[str, Network] = {}
@@ -120,11 +150,22 @@ register(
             markup="html",
             admin_notices=True,
             giveaway_entries=("comment",),
+            anonymous_reactions=True,  # a channel's reactions come as totals only
+            reposts_readable=False,  # forwards are not counted for a bot
+            channel_rates=True,
         ),
         unseen_entries={
             "like": "a bot does not see who reacted to a channel post",
             "repost": "a bot does not see who forwarded a channel post",
         },
+        audience="a channel",
+        post_noun="a message",
+        likes="reactions",
+        chat_place="group",
+        feed_place="channel",
+        live_quiz_needs="a live quiz needs a Telegram group",
+        titles_on={"ru": "в Telegram"},
+        report_order=2,
     )
 )
 
@@ -149,7 +190,18 @@ register(
             channel_quizzes=False,
             markup="text",
             admin_notices=False,  # the config's admin ids are Telegram users
-            giveaway_entries=("member", "like", "repost", "comment"),
+            giveaway_entries=("like", "repost", "comment"),
+            feed_polls_name_voters=True,  # a wall poll made for a quiz is open
         ),
+        audience="a community",
+        post_noun="a wall post",
+        likes="likes",
+        chat_place="chat",
+        feed_place="wall",
+        live_quiz_needs="a live quiz on VK needs a community chat",
+        titles_on={"ru": "ВКонтакте"},
+        report_order=1,
+        chat_targets_from=2_000_000_000,  # peer ids of community chats
+        mention=r"\[(?:id|club|public)\d+\|([^\]]*)\]",  # [id5|Ольга Петрова]
     )
 )

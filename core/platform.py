@@ -118,6 +118,8 @@ class FiguresPart:
 
     A publication or community the adapter cannot measure at all (a chat rather than a
     wall, say) is in none of the fields; one it tried and could not read is ``unread_*``.
+    A community read whose answer has no members count is in ``members`` as None (stored
+    as not available), in some part before the iterator ends.
     """
 
     counters: Mapping[PostRef, PostMetrics] = field(default_factory=dict)

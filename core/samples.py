@@ -13,20 +13,16 @@ import json
 
 import sqlite_utils
 
+from core.formulas import engagement_sql
+
 # The counters a report shows per post, and the "deleted" mark (1 once a post is gone).
 FIGURES = ("views", "likes", "reactions", "reposts", "comments", "poll_votes", "deleted")
 _PIVOT = ", ".join(f"max(case when metric = '{m}' then value end) as {m}" for m in FIGURES)
-_ENGAGED = ("likes", "reactions", "reposts", "comments")  # reports.model.ENGAGEMENT
-# A post's engagement: the sum of what the network shows, NULL when it shows none of them.
-_ENGAGEMENT = (
-    f"case when coalesce({', '.join(_ENGAGED)}) is null then null "
-    f"else {' + '.join(f'coalesce({m}, 0)' for m in _ENGAGED)} end"
-)
 _METRICS = ", ".join(f"'{m}'" for m in FIGURES)
 # SQLite returns the bare column ``value`` from the row holding max(collected_at).
 _LATEST = (
     f"insert or replace into post_figures (publication_id, {', '.join(FIGURES)}, engagement) "
-    f"select *, {_ENGAGEMENT} from (select pid, {_PIVOT} from ("
+    f"select *, {engagement_sql()} from (select pid, {_PIVOT} from ("
     " select publication_id as pid, metric, value, max(collected_at) from metric_samples"
     f" where metric in ({_METRICS}) and publication_id {{where}}"
     " group by publication_id, metric"

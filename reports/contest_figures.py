@@ -4,8 +4,8 @@ The entry posts, the gallery intro and the results post are publications of the 
 event, so their views, likes, reactions and comments already enter the event's row like
 any post's. What only the contest knows is here: entries received in time (late ones are
 never stored), how many the librarian approved, the votes counted at ``voting_until``
-(VK likes, Telegram reaction totals: counts, not people) and the entrants (distinct
-pseudonymous ids; the same person on VK and Telegram counts twice, as elsewhere).
+(likes or reaction totals: counts, not people) and the entrants (distinct pseudonymous
+ids; the same person on two networks counts twice, as elsewhere).
 """
 
 from __future__ import annotations

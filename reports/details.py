@@ -3,8 +3,8 @@ questions, votes per option, a contest's entries and a giveaway's draw.
 
 Reads the temporary tables ``reports.figures`` fills (``_pubrow``: the posts of each row,
 ``_quizrow``: the quiz of each row), so only the period's events are touched.
-Names (only with --with-names) are shown plain: VK's mention markup ``[id1|Name]``,
-which standings use as a link, becomes ``Name``.
+Names (only with --with-names) are shown plain: a network's mention markup, which
+standings use as a link (the registry's ``mention``), becomes the name it shows.
 """
 
 from __future__ import annotations
@@ -13,12 +13,24 @@ import json
 import re
 from collections.abc import Callable
 
+from core.formulas import right_share
+from core.networks import registry
+from core.quiz_model import QuestionSpec
 from core.storage import from_db
 from reports.contest_figures import contest_figures
-from reports.model import ContestRow, EventRow, GiveawayRow, PollOption, QuestionFigures, Winner
+from reports.model import (
+    ContestRow,
+    EventRow,
+    GiveawayRow,
+    Place,
+    PollOption,
+    QuestionFigures,
+    Winner,
+)
 
 Lookup = Callable[[int], EventRow]
-_MENTION = re.compile(r"\[(?:id|club|public)\d+\|([^\]]*)\]")
+# Every network's mention markup at once: one of its groups holds the name shown.
+_MENTION = re.compile("|".join(f"(?:{one.mention})" for one in registry().values() if one.mention))
 
 
 def quizzes(conn, row: Lookup, with_names: bool) -> tuple[list[Winner], list[QuestionFigures]]:
@@ -64,15 +76,14 @@ def quizzes(conn, row: Lookup, with_names: bool) -> tuple[list[Winner], list[Que
         "on a.question_id = q.id order by r.n, q.network, q.number"
     ):
         event = row(n)
-        details = _spec(spec)
+        details = QuestionSpec.from_json(_spec(spec))
         if answers:
-            figures = (players, answers, 100.0 * (right or 0) / answers, "answers")
+            figures = (players, answers, right_share(right or 0, answers), "answers")
         elif votes:  # an anonymous quiz poll: only totals per option
             totals = {int(k): v for k, v in json.loads(votes).items()}
             cast = sum(totals.values())
-            right_votes = sum(totals.get(i, 0) for i in details.get("correct", []))
-            share = 100.0 * right_votes / cast if cast else None
-            figures = (None, cast, share, "poll")
+            right_votes = sum(totals.get(i, 0) for i in details.correct)
+            figures = (None, cast, right_share(right_votes, cast), "poll")
         else:
             figures = (0, 0, None, "answers")
         questions.append(
@@ -82,7 +93,7 @@ def quizzes(conn, row: Lookup, with_names: bool) -> tuple[list[Winner], list[Que
                 event.event_id,
                 network,
                 number,
-                str(details.get("text", "")),
+                details.text,
                 mode or "",
                 *figures,
             )
@@ -157,7 +168,7 @@ def contests(conn, row: Lookup, with_names: bool) -> list[ContestRow]:
     ):
         shown = (plain_name(name) or None) if with_names else None
         places.setdefault((event, network), []).append(
-            (int(place), int(number), (person or "")[:8], shown)
+            Place(int(place), int(number), (person or "")[:8], shown)
         )
     found = []
     for n, event, network in held:
@@ -229,8 +240,15 @@ def _file_name(path: str) -> str:
 
 
 def plain_name(name: str | None) -> str:
-    """A player's name without VK's mention markup: ``[id5|Ольга Петрова]`` → ``Ольга Петрова``."""
-    return _MENTION.sub(lambda found: found.group(1), name or "").strip()
+    """A player's name without mention markup: ``[id5|Ольга Петрова]`` → ``Ольга Петрова``."""
+    if not _MENTION.pattern:  # no network marks mentions up
+        return (name or "").strip()
+    return _MENTION.sub(_shown, name or "").strip()
+
+
+def _shown(found: re.Match) -> str:
+    """The name a mention shows: the group its network's pattern matched."""
+    return next(group for group in found.groups() if group is not None)
 
 
 def poll_options(payload: str | None) -> list[str]:

@@ -14,10 +14,10 @@ What counts (definitions the report prints and tests recompute by another route)
   link; the rates per follower leave them out (``reports.model``).
 * **Participations** are the acts readers made on the event's posts (any kind but join and
   leave, whenever made) plus the quiz answers of the event, plus the acts a post's counters
-  show whose authors the network does not name (votes in an anonymous poll, Telegram's
-  reaction totals): those count as acts under either ``participation`` rule, and give no
-  people. People are counted once per network, as a reader's VK and Telegram accounts
-  cannot be linked. Acts not tied to a post (a chat message) count for the library when
+  show whose authors the network does not name (votes in an anonymous poll, reaction
+  totals where the network's are anonymous): those count as acts under either
+  ``participation`` rule, and give no people. People are counted once per network, as a
+  reader's accounts on two networks cannot be linked. Acts not tied to a post (a chat message) count for the library when
   made within the period. A contest entry is such an act already (a comment on the call
   post, or a message to the bot or the community), and so are a giveaway participant's
   like, comment and repost on the announcement: the contest and giveaway figures are shown
@@ -34,7 +34,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlite_utils
@@ -45,17 +45,23 @@ from core.storage import from_db
 from reports import forked, gather
 from reports.details import contests, giveaways, polls, quizzes
 from reports.model import (
-    COUNTERS,
+    ContestRow,
     EventRow,
+    GiveawayRow,
+    Library,
     LibraryReport,
+    PollOption,
+    QuestionFigures,
     Report,
     SixNK,
     Summary,
     Tally,
+    Winner,
 )
 from reports.period import Period
 
-PIVOTED = (*COUNTERS, "deleted")
+# (library id, network) → a figure of that library's channels and walls on that network
+ByNetwork = dict[tuple[str, str], float | None]
 
 
 class NoSuchLibrary(BibliobotError):
@@ -79,7 +85,7 @@ def build_report(
     side, where that is safe (see ``processes``).
     """
     libraries = _libraries(db, library_ids)
-    spans = {lib["id"]: period.bounds(ZoneInfo(lib["timezone"])) for lib in libraries}
+    spans = {lib.id: period.bounds(ZoneInfo(lib.timezone)) for lib in libraries}
     found = gather_all(db, libraries, spans, with_names, workers)
     by_library: dict[str, list[EventRow]] = defaultdict(list)
     for row in found.rows:  # in report order within each library: time, title, network
@@ -95,33 +101,31 @@ def build_report(
         tally.per_follower(followers.get((library, network)))
     reports = []
     for lib in libraries:
-        mine = by_library.get(lib["id"], [])
+        mine = by_library.get(lib.id, [])
         for row in mine:
-            row.followers = followers.get((lib["id"], row.network))
-        summary = _summary(lib["name"], period.days, mine, acts.get(lib["id"], {}), rules)
-        summary.tallies = {n: t for (i, n), t in tallies.items() if i == lib["id"]}
-        summary.followers = {n: v for (i, n), v in followers.items() if i == lib["id"]}
-        summary.growth = {n: v for (i, n), v in growth.items() if i == lib["id"]}
-        summary.group_members = {
-            n: v for (i, n), v in found.group_members.items() if i == lib["id"]
-        }
-        for contest in held.get(lib["id"], []):
+            row.followers = followers.get((lib.id, row.network))
+        summary = _summary(lib.name, period.days, mine, acts.get(lib.id, {}), rules)
+        summary.tallies = {n: t for (i, n), t in tallies.items() if i == lib.id}
+        summary.followers = {n: v for (i, n), v in followers.items() if i == lib.id}
+        summary.growth = {n: v for (i, n), v in growth.items() if i == lib.id}
+        summary.group_members = {n: v for (i, n), v in found.group_members.items() if i == lib.id}
+        for contest in held.get(lib.id, []):
             summary.contest_entries[contest.network] += contest.entries
-        for giveaway in drawn.get(lib["id"], []):
+        for giveaway in drawn.get(lib.id, []):
             summary.giveaway_participants[giveaway.network] += giveaway.participants or 0
         reports.append(
             LibraryReport(
-                library_id=lib["id"],
-                name=lib["name"],
-                timezone=lib["timezone"],
+                library_id=lib.id,
+                name=lib.name,
+                timezone=lib.timezone,
                 summary=summary,
                 rows=mine,
-                winners=winners.get(lib["id"], []),
-                questions=questions.get(lib["id"], []),
-                polls=options.get(lib["id"], []),
-                contests=held.get(lib["id"], []),
-                giveaways=drawn.get(lib["id"], []),
-                followers_by_day=by_day.get(lib["id"], {}),
+                winners=winners.get(lib.id, []),
+                questions=questions.get(lib.id, []),
+                polls=options.get(lib.id, []),
+                contests=held.get(lib.id, []),
+                giveaways=drawn.get(lib.id, []),
+                followers_by_day=by_day.get(lib.id, {}),
             )
         )
     network = (
@@ -143,30 +147,30 @@ class Gathered:
     """What the database gave for a group of libraries."""
 
     rows: list[EventRow] = field(default_factory=list)
-    tallies: dict = field(default_factory=dict)
-    acts: dict = field(default_factory=dict)
-    followers: dict = field(default_factory=dict)
-    growth: dict = field(default_factory=dict)
-    by_day: dict = field(default_factory=dict)
-    group_members: dict = field(default_factory=dict)
-    winners: list = field(default_factory=list)
-    questions: list = field(default_factory=list)
-    options: list = field(default_factory=list)
-    contests: list = field(default_factory=list)
-    giveaways: list = field(default_factory=list)
+    tallies: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    acts: dict[str, dict[str, gather.Acts]] = field(default_factory=dict)  # library → network
+    followers: ByNetwork = field(default_factory=dict)
+    growth: ByNetwork = field(default_factory=dict)
+    by_day: dict[str, dict[date, float]] = field(default_factory=dict)  # library → day → all
+    group_members: ByNetwork = field(default_factory=dict)
+    winners: list[Winner] = field(default_factory=list)
+    questions: list[QuestionFigures] = field(default_factory=list)
+    options: list[PollOption] = field(default_factory=list)
+    contests: list[ContestRow] = field(default_factory=list)
+    giveaways: list[GiveawayRow] = field(default_factory=list)
     lines: list[tuple] = field(default_factory=list)  # the rows as ``gather.rows`` gave them
 
-    def add(self, other: Gathered, libraries: list[dict]) -> None:
+    def add(self, other: Gathered, libraries: list[Library]) -> None:
         """Take in another group's figures (groups never share a library)."""
         if other.lines and not other.rows:
-            other.rows = list(_event_rows(other.lines, libraries).values())
+            other.rows = list(gather.event_rows(other.lines, libraries).values())
         for name in ("rows", "winners", "questions", "options", "contests", "giveaways"):
             getattr(self, name).extend(getattr(other, name))
         for name in ("tallies", "acts", "followers", "growth", "by_day", "group_members"):
             getattr(self, name).update(getattr(other, name))
 
 
-def gather_all(db, libraries: list[dict], spans, with_names: bool, workers: int | None):
+def gather_all(db, libraries: list[Library], spans, with_names: bool, workers: int | None):
     """Every library's figures; groups of libraries in child processes where it is safe."""
     path = _file_of(db)
     count = processes(len(libraries), workers)
@@ -196,7 +200,7 @@ def processes(libraries: int, workers: int | None) -> int:
     return max(1, min(workers or forked.cores(), libraries))
 
 
-def _gather_file(path: str, libraries: list[dict], spans, with_names: bool) -> Gathered:
+def _gather_file(path: str, libraries: list[Library], spans, with_names: bool) -> Gathered:
     """One group's figures on a connection of its own (in a child process)."""
     conn = sqlite3.connect(path)
     try:
@@ -210,17 +214,17 @@ def _gather_file(path: str, libraries: list[dict], spans, with_names: bool) -> G
     return found
 
 
-def gather_group(conn, libraries: list[dict], spans, with_names: bool) -> Gathered:
+def gather_group(conn, libraries: list[Library], spans, with_names: bool) -> Gathered:
     """The figures of these libraries, read through one connection."""
-    mine = {lib["id"]: spans[lib["id"]] for lib in libraries}
+    mine = {lib.id: spans[lib.id] for lib in libraries}
     # Filling temporary tables opens a transaction; close it after, unless it was the
     # caller's (nothing but temporary tables is written).
     ours = not conn.in_transaction
     try:
         gather.prepare(conn, mine)
         gather.pairs(conn)
-        lines = gather.rows(conn).fetchall()
-        rows = _event_rows(lines, libraries)
+        lines = gather.rows(conn)
+        rows = gather.event_rows(lines, libraries)
         found = Gathered(list(rows.values()), gather.tallies(conn), gather.acts(conn))
         found.lines = lines
         people = _followers(conn, libraries, mine)
@@ -252,13 +256,17 @@ def _by_library(items: list, home: dict[str, str]) -> dict[str, list]:
     return grouped
 
 
-def _libraries(db: sqlite_utils.Database, library_ids: list[str] | None) -> list[dict]:
-    known = list(db["libraries"].rows_where(order_by="id"))
+def _libraries(db: sqlite_utils.Database, library_ids: list[str] | None) -> list[Library]:
+    """The libraries a report covers (all of them when none is named), by id."""
+    known = [
+        Library(row["id"], row["name"], row["timezone"])
+        for row in db["libraries"].rows_where(order_by="id")
+    ]
     if not library_ids:
         if not known:
             raise NoSuchLibrary("no libraries in the database yet; run `bibliobot plan` first")
         return known
-    by_id = {lib["id"]: lib for lib in known}
+    by_id = {lib.id: lib for lib in known}
     missing = [i for i in library_ids if i not in by_id]
     if missing:
         names = ", ".join(sorted(by_id)) or "none"
@@ -266,46 +274,7 @@ def _libraries(db: sqlite_utils.Database, library_ids: list[str] | None) -> list
     return [by_id[i] for i in library_ids]
 
 
-def _event_rows(lines: list[tuple], libraries: list[dict]) -> dict[int, EventRow]:
-    """The period's rows by number, figures and acts filled, from ``gather.rows``."""
-    names = {lib["id"]: lib["name"] for lib in libraries}
-    zones = {lib["id"]: ZoneInfo(lib["timezone"]) for lib in libraries}
-    rows: dict[int, EventRow] = {}
-    width = len(COUNTERS)
-    for line in lines:
-        n, event_id, library, network, occurrence, kind, title, url, posts, reminders = line[:10]
-        sums = line[10 : 10 + width]
-        engagement, deleted, participations, people, answers = line[10 + width : 15 + width]
-        anonymous, chat, rated, rated_engagement = line[15 + width :]
-        row = EventRow(
-            library,
-            names[library],
-            event_id,
-            kind,
-            title,
-            network,
-            from_db(occurrence).astimezone(zones[library]),
-            url=url,
-            posts=posts or 0,
-            reminders=reminders or 0,
-            # A row without posts (a quiz asked without an announcement) shows no counters.
-            figures=dict(zip(COUNTERS, sums, strict=True)) if posts else {},
-            participations=participations,
-            people=people,
-            answers=int(answers),
-            deleted=bool(deleted),
-            occurrence=occurrence,
-            engagement=engagement,
-            anonymous=int(anonymous),
-            chat=bool(chat),
-            rated=rated,
-            rated_engagement=rated_engagement,
-        )
-        rows[n] = row
-    return rows
-
-
-def _followers(conn, libraries: list[dict], spans):
+def _followers(conn, libraries: list[Library], spans):
     """Followers at the end, growth over the period, followers by local day, and members
     of the quiz groups and chats at the end (not followers: kept apart)."""
     samples = conn.execute(
@@ -315,7 +284,7 @@ def _followers(conn, libraries: list[dict], spans):
         "where m.publication_id is null and m.metric = 'members' and m.available = 1 "
         "and m.collected_at < s.e order by m.collected_at, m.id"
     )
-    zones = {lib["id"]: ZoneInfo(lib["timezone"]) for lib in libraries}
+    zones = {lib.id: ZoneInfo(lib.timezone) for lib in libraries}
     before: dict[tuple, float] = {}
     first: dict[tuple, float] = {}
     last: dict[tuple, float] = {}
@@ -357,7 +326,9 @@ def _followers(conn, libraries: list[dict], spans):
     return followers, growth, by_day, group_members
 
 
-def _summary(name: str, days: int, rows: list[EventRow], acts: dict, rules: ReportRules):
+def _summary(
+    name: str, days: int, rows: list[EventRow], acts: dict[str, gather.Acts], rules: ReportRules
+) -> Summary:
     """A library's summary from its rows and acts."""
     summary = Summary(name=name, days=days)
     occurrences: dict[str, set] = defaultdict(set)
@@ -365,12 +336,12 @@ def _summary(name: str, days: int, rows: list[EventRow], acts: dict, rules: Repo
         summary.events[(row.kind, row.network)] += 1
         occurrences[row.kind].add((row.event_id, row.occurrence))
     summary.events_by_kind = Counter({kind: len(seen) for kind, seen in occurrences.items()})
-    for network, (count, people, answers, outside, anonymous) in acts.items():
-        summary.participations[network] = count
-        summary.anonymous[network] = anonymous
-        summary.people[network] = people
-        summary.answers += answers
-        summary.outside_events += outside
+    for network, one in acts.items():
+        summary.participations[network] = one.participations
+        summary.anonymous[network] = one.anonymous
+        summary.people[network] = one.people
+        summary.answers += one.answers
+        summary.outside_events += one.outside
     summary.six_nk = six_nk(rows, rules)
     return summary
 

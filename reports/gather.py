@@ -2,26 +2,30 @@
 
 Everything heavy happens in SQLite over covering indexes (migration m006) and the posts'
 latest figures (``post_figures``, kept by ``core.samples``): Python only receives one line
-per event row and one per library and network, never a line per sample or per answer. The temporary tables (``_span``, ``_pubrow``, ``_quizrow``, …)
-live for one report; ``reports.details`` reads ``_pubrow`` and ``_quizrow`` too.
+per event row and one per library and network, never a line per sample or per answer.
+The temporary tables (``_span``, ``_pubrow``, ``_quizrow``, …) live for one report;
+``reports.details`` reads ``_pubrow`` and ``_quizrow`` too. Which networks number their
+chats apart, and whose reaction totals are anonymous, comes from ``core.networks``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from core.storage import to_db
-from reports.model import COUNTERS, Tally
+from core.networks import registry
+from core.storage import from_db, to_db
+from reports.model import COUNTERS, EventRow, Library, Tally
 
 TEMP_TABLES = ("_span", "_chat", "_cand", "_first", "_post", "_row", "_pubrow", "_quizrow")
 TEMP_TABLES += ("_pairs", "_rowpost", "_rowacts")
 
 # Whether a place (``network``, ``target`` columns) is a chat or group rather than a
-# channel or a community wall: a VK community chat (a peer id from 2000000000 on), or
-# where a quiz asks in a group or chat (its question actions say so). Messages there are
-# publications, but followers do not see them: they stay out of the rates, and the
-# members of such a place are not followers.
-CHAT_PEERS = 2_000_000_000
+# channel or a community wall: a target the network numbers as a chat (its registry
+# entry's ``chat_targets_from``), or where a quiz asks in a group or chat (its question
+# actions say so). Messages there are publications, but followers do not see them: they
+# stay out of the rates, and the members of such a place are not followers.
 # The action kinds of the posts that hold an event: a plain post (``publish``) and a
 # giveaway's announcement (``giveaway``: a post whose commitment is filled in as it goes).
 HELD = "('publish', 'giveaway')"
@@ -29,16 +33,29 @@ HELD = "('publish', 'giveaway')"
 
 def is_chat_sql(network: str, target: str) -> str:
     """The SQL test of ``is a chat`` for these columns (needs ``temp._chat``)."""
+    # A test on the columns, not a stored mark: it reads no other table, as fast as before.
+    by_number = " or ".join(
+        f"{network} = '{one.name}' and cast({target} as integer) >= {one.chat_targets_from}"
+        for one in registry().values()
+        if one.chat_targets_from is not None
+    )
     return (
-        f"(({network} = 'vk' and cast({target} as integer) >= {CHAT_PEERS}) or exists ("
+        f"(({by_number or '0'}) or exists ("
         f"select 1 from temp._chat c where c.network = {network} and c.target = {target}))"
     )
 
 
-# The acts a post's counters show whose authors the network does not name: votes beyond
-# the named ones (votes recorded from the update streams, quiz answers given by voting
-# in the poll the post carries), and Telegram's reaction totals, which count only
-# anonymous reactions (named ones come as "reaction" acts).
+def _anonymous_sql() -> str:
+    """The acts a post's counters show whose authors the network does not name: votes
+    beyond the named ones (votes recorded from the update streams, quiz answers given by
+    voting in the poll the post carries), and the reaction totals of the networks with
+    ``anonymous_reactions``, which count only those (named ones come as "reaction" acts)."""
+    quoted = ", ".join(
+        f"'{name}'" for name, one in registry().items() if one.capabilities.anonymous_reactions
+    )
+    return _ANONYMOUS.format(anonymous_reactions=quoted)
+
+
 _ANONYMOUS = (
     "case when f.poll_votes > 0 then max(0, f.poll_votes"
     " - (select count(*) from interactions i where i.publication_id = b.publication_id"
@@ -47,7 +64,7 @@ _ANONYMOUS = (
     "    where x.question_id = q.id))), 0) from publications p join quiz_questions q"
     "    on q.network = p.network and q.target = p.target and q.remote_id = p.remote_id"
     "    where p.id = b.publication_id)) else 0 end"
-    " + case when b.network = 'telegram' then coalesce(f.reactions, 0) else 0 end"
+    " + case when b.network in ({anonymous_reactions}) then coalesce(f.reactions, 0) else 0 end"
 )
 
 
@@ -151,15 +168,14 @@ def prepare(conn, spans: dict[str, tuple[datetime, datetime]]) -> None:
     )
 
 
-def rows(conn):
-    """One tuple per row, in report order: what it is, its posts' sums, its acts.
-
-    (n, event_id, library_id, network, occ, kind, title, url, posts, reminders,
-    *COUNTERS sums, engagement, deleted, participations, people, answers, anonymous,
-    chat, rated, rated_engagement)
+def rows(conn) -> list[tuple]:
+    """The query's lines, one per row, in report order: what it is, its posts' sums, its
+    acts. Only ``event_rows`` reads them, here beside the query that lays them out; they
+    stay plain tuples because forked children send them back (``reports.figures``), and
+    pickling a year's objects took longer than making them again from the tuples.
 
     The link is a web link of a post (in a channel or on a wall before a chat message; the
-    announcement's first, else a question's, else any): a VK chat message has none. A
+    announcement's first, else a question's, else any): a chat message may have none. A
     chat message is never "deleted" (it is not read).
     """
     sums = ", ".join(f"sum(f.{m})" for m in COUNTERS)
@@ -173,7 +189,7 @@ def rows(conn):
     conn.execute(
         f"insert into temp._rowpost select b.n, count(*), sum(b.kind = 'reminder'), {sums}, "
         "sum(f.engagement), max(b.chat = 0 and coalesce(f.deleted, 0) <> 0), "
-        f"cast(sum({_ANONYMOUS}) as integer), min(b.chat), "
+        f"cast(sum({_anonymous_sql()}) as integer), min(b.chat), "
         "count(case when b.chat = 0 then f.engagement end), "
         "sum(case when b.chat = 0 then f.engagement end) "
         "from temp._pubrow b left join post_figures f on f.publication_id = b.publication_id group by b.n"
@@ -194,11 +210,50 @@ def rows(conn):
         " coalesce(p.chat, 0), coalesce(p.rated, 0), p.rated_engagement "
         "from temp._row r left join temp._rowpost p on p.n = r.n "
         "left join temp._rowacts a on a.n = r.n order by r.n"
-    )
+    ).fetchall()
+
+
+def event_rows(lines: list[tuple], libraries: list[Library]) -> dict[int, EventRow]:
+    """The period's rows by number, figures and acts filled, from the lines of ``rows``."""
+    names = {lib.id: lib.name for lib in libraries}
+    zones = {lib.id: ZoneInfo(lib.timezone) for lib in libraries}
+    found: dict[int, EventRow] = {}
+    width = len(COUNTERS)
+    for line in lines:
+        # In the order of the select of ``rows``.
+        n, event_id, library, network, occurrence, kind, title, url, posts, reminders = line[:10]
+        sums = line[10 : 10 + width]
+        engagement, deleted, participations, people, answers = line[10 + width : 15 + width]
+        anonymous, chat, rated, rated_engagement = line[15 + width :]
+        found[n] = EventRow(
+            library,
+            names[library],
+            event_id,
+            kind,
+            title,
+            network,
+            from_db(occurrence).astimezone(zones[library]),
+            url=url,
+            posts=posts or 0,
+            reminders=reminders or 0,
+            # A row without posts (a quiz asked without an announcement) shows no counters.
+            figures=dict(zip(COUNTERS, sums, strict=True)) if posts else {},
+            participations=participations,
+            people=people,
+            answers=int(answers),
+            deleted=bool(deleted),
+            occurrence=occurrence,
+            engagement=engagement,
+            anonymous=int(anonymous),
+            chat=bool(chat),
+            rated=rated,
+            rated_engagement=rated_engagement,
+        )
+    return found
 
 
 def tallies(conn) -> dict[tuple[str, str], Tally]:
-    """The posts' counters per library and network, as ``Tally.add_post`` would sum them."""
+    """The posts' counters per library and network, summed over their latest figures."""
     columns = ", ".join(f"sum(f.{m}), count(f.{m})" for m in COUNTERS)
     found: dict[tuple[str, str], Tally] = {}
     for line in conn.execute(
@@ -256,9 +311,19 @@ def pairs(conn) -> None:
     )
 
 
-def acts(conn) -> dict[str, dict[str, tuple[int, int, int, int, int]]]:
-    """(participations, people, answers, acts outside posts, anonymous acts) per library
-    and network; participations include the anonymous acts (after ``rows``)."""
+@dataclass(frozen=True, slots=True)
+class Acts:
+    """The readers' acts of one library on one network over the period."""
+
+    participations: int  # the anonymous acts included
+    people: int
+    answers: int
+    outside: int  # acts not tied to a post (chat messages, …)
+    anonymous: int  # acts a post's counters show whose authors the network does not name
+
+
+def acts(conn) -> dict[str, dict[str, Acts]]:
+    """The acts per library and network (after ``rows``)."""
     sql = (
         "select library_id, network, sum(acts), count(distinct person), sum(answers), "
         "sum(outside) from ("
@@ -277,18 +342,14 @@ def acts(conn) -> dict[str, dict[str, tuple[int, int, int, int, int]]]:
     ):
         if count:
             anonymous[(library, network)] = int(count)
-    found: dict[str, dict[str, tuple[int, int, int, int, int]]] = {}
+    found: dict[str, dict[str, Acts]] = {}
     for library, network, count, people, answers, outside in conn.execute(sql):
         extra = anonymous.pop((library, network), 0)
-        found.setdefault(library, {})[network] = (
-            count + extra,
-            people,
-            int(answers or 0),
-            int(outside or 0),
-            extra,
+        found.setdefault(library, {})[network] = Acts(
+            count + extra, people, int(answers or 0), int(outside or 0), extra
         )
     for (library, network), extra in anonymous.items():  # no named act at all
-        found.setdefault(library, {})[network] = (extra, 0, 0, 0, extra)
+        found.setdefault(library, {})[network] = Acts(extra, 0, 0, 0, extra)
     return found
 
 

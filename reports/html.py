@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from html import escape
-from pathlib import Path
 
 from reports import svg
 from reports.model import Report
@@ -64,12 +63,6 @@ def to_html(report: Report) -> str:
     return "".join(html_parts(report))
 
 
-def write_html(report: Report, path: Path) -> None:
-    """Write the report's HTML to ``path`` piece by piece (never whole in memory)."""
-    with path.open("w", encoding="utf-8") as out:
-        out.writelines(html_parts(report))
-
-
 def html_parts(report: Report) -> Iterator[str]:
     """The HTML document as a sequence of strings, a table row group at a time."""
     words = Words(report.language)
@@ -112,27 +105,29 @@ def charts(report: Report, words: Words) -> list[str]:
     return [
         svg.bars(
             words["activity"],
-            [monday.strftime(date_format) for monday, _, _ in weeks],
+            [week.monday.strftime(date_format) for week in weeks],
             [
-                (words["events"], [float(e) for _, e, _ in weeks]),
-                (words["participants"], [float(a) for _, _, a in weeks]),
+                svg.Series(words["events"], [float(week.events) for week in weeks]),
+                svg.Series(words["participants"], [float(week.participations) for week in weeks]),
             ],
         )
         if weeks
         else svg.empty(words["activity"], none),
         svg.bars(
-            words["by_kind"], [k for k, _ in kinds], [(words["engagement"], [v for _, v in kinds])]
+            words["by_kind"],
+            [bar.label for bar in kinds],
+            [svg.Series(words["engagement"], [bar.value for bar in kinds])],
         )
         if kinds
         else svg.empty(words["by_kind"], none),
         svg.line(
             words["followers_chart"],
-            [day.strftime(date_format) for day, _ in series],
-            [v for _, v in series],
+            [point.day.strftime(date_format) for point in series],
+            [point.followers for point in series],
         )
         if series
         else svg.empty(words["followers_chart"], none),
-        svg.hbars(words["top"], [label for label, _ in best], [v for _, v in best])
+        svg.hbars(words["top"], [bar.label for bar in best], [bar.value for bar in best])
         if best
         else svg.empty(words["top"], none),
     ]

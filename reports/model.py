@@ -1,6 +1,6 @@
 """What a report holds: typed figures, and the engagement rates computed from them.
 
-A figure a network does not show (Telegram views to a bot) is None, never 0;
+A figure a network does not show to a bot (views, on some) is None, never 0;
 a rate that needs a None figure is None too. ``reports.figures`` fills these
 from the database; the writers (xlsx, html, text) only lay them out.
 
@@ -16,35 +16,23 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from core import formulas
 from core.config import ReportRules
+from core.networks import names, network
 from reports.period import Period
 
-NETWORKS = ("vk", "telegram")
-# The counters summed over posts; "reactions" are Telegram's likes.
+# The counters summed over posts; "reactions" are likes where a network calls them so.
 COUNTERS = ("views", "likes", "reactions", "reposts", "comments", "poll_votes")
-ENGAGEMENT = ("likes", "reactions", "reposts", "comments")
 
 
-def _add(a: float | None, b: float | None) -> float | None:
-    """Sum where None means not shown: None only when both are None."""
-    if a is None:
-        return b
-    return a if b is None else a + b
+def report_networks() -> tuple[str, ...]:
+    """The registered networks in the order a report's columns list them."""
+    return tuple(sorted(names(), key=lambda name: network(name).report_order))
 
 
-def engagement_of(figures: dict[str, float | None]) -> float | None:
-    """likes + reactions + reposts + comments of one post, over what the network shows."""
-    total = None
-    for name in ENGAGEMENT:
-        total = _add(total, figures.get(name))
-    return total
-
-
-def percent(part: float | None, whole: float | None) -> float | None:
-    """part / whole × 100, or None when either is unknown or the whole is 0."""
-    if part is None or not whole:
-        return None
-    return 100.0 * part / whole
+def channel_networks() -> tuple[str, ...]:
+    """The networks whose channel posts get their own ER and ERR (in report order)."""
+    return tuple(n for n in report_networks() if network(n).capabilities.channel_rates)
 
 
 @dataclass
@@ -75,29 +63,6 @@ class Tally:
     day_engagement: float = 0.0  # engagement of the rated posts where followers are known
     day_followers: float = 0.0  # their followers
 
-    def add_post(self, figures: dict[str, float | None], chat: bool = False) -> None:
-        """Count one post's latest figures (``chat``: a message in a chat or group)."""
-        self.posts += 1
-        for name in COUNTERS:
-            value = figures.get(name)
-            if value is not None:
-                self.sums[name] = self.sums.get(name, 0.0) + value
-                self.known[name] += 1
-        engaged = engagement_of(figures)
-        if engaged is not None:
-            self.engagement += engaged
-            self.engaged += 1
-            if figures.get("views") is not None:
-                self.viewed_engagement += engaged
-                self.viewed_views += figures["views"]
-                self.viewed += 1
-            if not chat:
-                self.rated += 1
-                self.rated_engagement += engaged
-        if not chat and figures.get("views") is not None:
-            self.seen += 1
-            self.seen_views += figures["views"]
-
     def per_follower(self, followers: float | None) -> None:
         """Set the per-follower sums of these posts, all of one network of one library.
 
@@ -109,11 +74,11 @@ class Tally:
         if not followers:
             return
         if self.rated:
-            self.er_post_sum = 100.0 * self.rated_engagement / followers
+            self.er_post_sum = formulas.er_follower(self.rated_engagement, followers)
             self.er_posts = self.rated
             self.day_engagement, self.day_followers = self.rated_engagement, float(followers)
         if self.seen:
-            self.err_sum = 100.0 * self.seen_views / followers
+            self.err_sum = formulas.er_follower(self.seen_views, followers)
             self.err_posts = self.seen
 
     def merge(self, other: Tally) -> None:
@@ -150,26 +115,42 @@ class Rates:
     er_post: float | None
     er_view: float | None
     er_day: float | None
-    er_telegram: float | None  # (forwards + reactions + comments) / views, Telegram posts
-    err: float | None  # views / subscribers, mean over Telegram channel posts
+    er_channel: float | None  # (reposts + reactions + comments) / views, channel_rates posts
+    err: float | None  # views / subscribers, mean over those networks' channel posts
 
 
-def rates(tally: Tally, days: int, telegram: Tally | None = None) -> Rates:
+def rates(tally: Tally, days: int, channel: Tally | None = None) -> Rates:
     """The rates of DOMAIN.md from a tally whose ``per_follower`` sums are set.
 
     ERpost and ERR: the mean over posts of each post's value; ERview and ER: engagement
     of the posts with views ÷ their views; ERday: engagement ÷ days ÷ followers, summed
     over the networks whose followers are known. Each total lies between its parts.
+    ``channel``: the posts of the networks with ``channel_rates``, for ER and ERR.
     """
     er_post = tally.er_post_sum / tally.er_posts if tally.er_posts else None
-    er_view = percent(tally.viewed_engagement, tally.viewed_views) if tally.viewed else None
-    er_day = percent(tally.day_engagement / days, tally.day_followers) if tally.er_posts else None
-    er_tg = err = None
-    if telegram is not None and telegram.viewed:
-        er_tg = percent(telegram.viewed_engagement, telegram.viewed_views)
-    if telegram is not None and telegram.err_posts:
-        err = telegram.err_sum / telegram.err_posts
-    return Rates(er_post, er_view, er_day, er_tg, err)
+    er_view = (
+        formulas.er_view(tally.viewed_engagement, tally.viewed_views) if tally.viewed else None
+    )
+    er_day = (
+        formulas.er_follower(tally.day_engagement / days, tally.day_followers)
+        if tally.er_posts
+        else None
+    )
+    er_channel = err = None
+    if channel is not None and channel.viewed:
+        er_channel = formulas.er_view(channel.viewed_engagement, channel.viewed_views)
+    if channel is not None and channel.err_posts:
+        err = channel.err_sum / channel.err_posts
+    return Rates(er_post, er_view, er_day, er_channel, err)
+
+
+@dataclass(frozen=True)
+class Library:
+    """A library as the database knows it."""
+
+    id: str
+    name: str
+    timezone: str  # IANA zone: its local days are the report's days
 
 
 @dataclass(slots=True)
@@ -193,10 +174,10 @@ class EventRow:
     followers: float | None = None
     deleted: bool = False
     occurrence: str = ""  # the occurrence's planned time (UTC text): one event across networks
-    # likes + reactions + reposts + comments over what the network shows: engagement_of(
-    # figures), kept once rather than recomputed for every column and chart that shows it.
+    # likes + reactions + reposts + comments over what the network shows (computed as
+    # ``core.formulas.engagement_sql`` keeps it), not recomputed for every column and chart.
     engagement: float | None = None
-    # Acts whose authors the network does not name (votes in an anonymous poll, Telegram
+    # Acts whose authors the network does not name (votes in an anonymous poll, anonymous
     # reaction totals): counted from its counters, in ``participations``, not in ``people``.
     anonymous: int = 0
     chat: bool = False  # every post of the row is a message in a chat or group
@@ -212,14 +193,14 @@ class EventRow:
     @property
     def er_view(self) -> float | None:
         """Engagement / views × 100 % (None where views are not shown)."""
-        return percent(self.engagement, self.figures.get("views"))
+        return formulas.er_view(self.engagement, self.figures.get("views"))
 
     @property
     def er_post(self) -> float | None:
         """Mean over the posts followers see of engagement / followers × 100 %."""
         if self.rated_engagement is None or not self.rated:
             return None
-        return percent(self.rated_engagement / self.rated, self.followers)
+        return formulas.er_follower(self.rated_engagement / self.rated, self.followers)
 
 
 @dataclass(frozen=True)
@@ -269,11 +250,18 @@ class PollOption:
 
 
 @dataclass(frozen=True)
-class ContestRow:
-    """A contest on one network: entries, votes, entrants and the winners' places.
+class Place:
+    """A contest's winning entry: its place, number and author (the name only with names)."""
 
-    ``winners``: (place, entry number, pseudonym, name) — the name only with --with-names.
-    """
+    place: int
+    number: int
+    person: str  # the pseudonym, shortened
+    name: str | None
+
+
+@dataclass(frozen=True)
+class ContestRow:
+    """A contest on one network: entries, votes, entrants and the winners' places."""
 
     title: str
     at: datetime  # local time of the event (its call post)
@@ -283,7 +271,7 @@ class ContestRow:
     approved: int
     votes: int | None  # None until the votes are counted
     entrants: int  # distinct people
-    winners: tuple[tuple[int, int, str, str | None], ...] = ()
+    winners: tuple[Place, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -368,9 +356,15 @@ class Summary:
         return sum(known) if known else None
 
     def rates(self, network: str | None = None) -> Rates:
-        """ERpost, ERview, ERday (+ Telegram ER, ERR) of one network or all."""
-        telegram = self.tally("telegram") if network in (None, "telegram") else None
-        return rates(self.tally(network), self.days, telegram)
+        """ERpost, ERview, ERday (+ a channel's ER and ERR) of one network or all."""
+        channels = channel_networks()
+        if network is None:
+            channel = Tally()
+            for name in channels:
+                channel.merge(self.tally(name))
+        else:
+            channel = self.tally(network) if network in channels else None
+        return rates(self.tally(network), self.days, channel)
 
     @property
     def events_total(self) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -25,6 +26,13 @@ FORMATS = ("xlsx", "html", "csv", "md")
 
 class NotWritten(BibliobotError):
     """A report file could not be written."""
+
+
+class Target(NamedTuple):
+    """A format asked for and its file (None: the screen)."""
+
+    format: str
+    path: Path | None
 
 
 def from_config(
@@ -83,8 +91,8 @@ def write(report: Report, fmt: str, path: Path) -> None:
         raise NotWritten(f"{path}: cannot write ({exc.strerror or exc})") from exc
 
 
-def write_all(report: Report, targets: list[tuple[str, Path]]) -> None:
-    """Write each (format, path); raises NotWritten naming the first file that failed."""
+def write_all(report: Report, targets: list[Target]) -> None:
+    """Write each target's file; raises NotWritten naming the first file that failed."""
     if len(targets) == 1 or not forked.safe():
         for fmt, path in targets:
             write(report, fmt, path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from html import escape
+from typing import NamedTuple
 
 WIDTH, HEIGHT = 720, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 32, 48
@@ -75,7 +76,14 @@ def empty(title: str, message: str) -> str:
     )
 
 
-def bars(title: str, labels: list[str], series: list[tuple[str, list[float]]]) -> str:
+class Series(NamedTuple):
+    """One series of a bar chart: its name in the legend and a value per label."""
+
+    name: str
+    values: list[float]
+
+
+def bars(title: str, labels: list[str], series: list[Series]) -> str:
     """Grouped vertical bars: one group per label, one bar per series."""
     if not labels:
         return _frame(title, [])

@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reports.model import NETWORKS, EventRow, LibraryReport, Report, Summary
+from reports.model import (
+    EventRow,
+    LibraryReport,
+    Report,
+    Summary,
+    channel_networks,
+    report_networks,
+)
 from reports.words import Words
 
 # Column kinds: text, link, int, num (one decimal), pct, datetime, date, time.
@@ -43,7 +50,7 @@ def local(moment: datetime) -> datetime:
 
 def summary_table(summary: Summary, words: Words, title: str) -> Table:
     """Figures by network and in total, each with its formula."""
-    nets = [n for n in NETWORKS if n in summary.tallies or n in summary.followers]
+    nets = [n for n in report_networks() if n in summary.tallies or n in summary.followers]
     columns = [*nets, None]
     table = Table(
         title,
@@ -115,12 +122,16 @@ def summary_table(summary: Summary, words: Words, title: str) -> Table:
             lambda n, rate=rate: as_percent(getattr(summary.rates(n), rate)),
             words.formula(rate),
         )
-    if "telegram" in nets:
-        for rate in ("er_telegram", "err"):
+    # A channel's own ER and ERR: in the columns of the networks that have them, and in all.
+    channels = channel_networks()
+    if any(n in channels for n in nets):
+        for rate in ("er_channel", "err"):
             line(
                 words[rate],
                 lambda n, rate=rate: (
-                    as_percent(getattr(summary.rates(n), rate)) if n != "vk" else None
+                    as_percent(getattr(summary.rates(n), rate))
+                    if n is None or n in channels
+                    else None
                 ),
                 words.formula(rate),
             )
@@ -160,7 +171,7 @@ def six_nk_table(summary: Summary, report: Report, words: Words) -> Table:
         [words["nk_visits"], nk.visits, visits],
         [words["rules"], "", ""],
     ]
-    table.rows += [[f"  {setting}", "", meaning] for setting, meaning in words.rules(report.rules)]
+    table.rows += [[f"  {rule.setting}", "", rule.meaning] for rule in words.rules(report.rules)]
     return table
 
 
@@ -412,9 +423,9 @@ def contests_table(
     for lib in libraries:
         for c in _of(lib.contests, only):
             places = "; ".join(
-                f"{place} — {words['entry_no']}{number} "
-                + (name if with_names and name else person)
-                for place, number, person, name in c.winners
+                f"{w.place} — {words['entry_no']}{w.number} "
+                + (w.name if with_names and w.name else w.person)
+                for w in c.winners
             )
             table.rows.append(
                 [

@@ -17,6 +17,7 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, time, tzinfo
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from reports.model import EventRow, Report
@@ -78,7 +79,21 @@ def to_csv(report: Report) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-def heading(report: Report, words: Words) -> tuple[str, list[str]]:
+class Heading(NamedTuple):
+    """The report's title and its lines of context."""
+
+    title: str
+    lines: list[str]
+
+
+class Section(NamedTuple):
+    """Tables under a section title (the network, a library, the quizzes and polls)."""
+
+    title: str
+    tables: list[Table]
+
+
+def heading(report: Report, words: Words) -> Heading:
     """The report's title and its lines of context (period, libraries, time made).
 
     The time it was made is the first library's local time (a network's libraries are
@@ -95,7 +110,7 @@ def heading(report: Report, words: Words) -> tuple[str, list[str]]:
         f"{words['libraries']}: {names}",
         f"{words['generated']}: {words.when(made)} ({zone_name(made)})",
     ]
-    return title, lines
+    return Heading(title, lines)
 
 
 def zone_name(moment: datetime) -> str:
@@ -147,18 +162,16 @@ def details_note(words: Words) -> str:
     return "Only the events shown above; the full list is in the XLSX of this report."
 
 
-def sections(
-    report: Report, shown: dict[str, list[EventRow]] | None = None
-) -> list[tuple[str, list[Table]]]:
+def sections(report: Report, shown: dict[str, list[EventRow]] | None = None) -> list[Section]:
     """The report's tables in reading order, grouped under section titles.
 
     ``shown``: the rows each library's events table lists (default: all of them).
     """
     words = Words(report.language)
-    parts: list[tuple[str, list[Table]]] = []
+    parts: list[Section] = []
     if report.network is not None:
         parts.append(
-            (
+            Section(
                 words["network"],
                 [
                     roll_up_table(report, words),
@@ -169,7 +182,7 @@ def sections(
         )
     for lib in report.libraries:
         parts.append(
-            (
+            Section(
                 lib.name,
                 [
                     summary_table(lib.summary, words, words["summary"]),
@@ -195,7 +208,7 @@ def sections(
             table.note = details_note(words)
     title = [words["quizzes"], words["polls"]]
     title += [t.title for t in extra[3:] if t.rows]  # contests, giveaways: when held
-    parts.append((" / ".join(title), [t for t in extra if t.rows]))
+    parts.append(Section(" / ".join(title), [t for t in extra if t.rows]))
     return parts
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import NamedTuple
 
 from core.config import ReportRules
+from core.networks import network, registry
+from reports.model import report_networks
 
 LABELS: dict[str, dict[str, str]] = {
     "ru": {
@@ -26,7 +29,7 @@ LABELS: dict[str, dict[str, str]] = {
         "events_held": "Онлайн-мероприятий проведено",
         "posts": "Публикаций (с напоминаниями и постами викторин и опросов)",
         "participations": "Участий (действий читателей)",
-        "anonymous": "в т. ч. действий без имени (анонимные голоса, реакции в Telegram)",
+        "anonymous": "в т. ч. действий без имени (анонимные голоса, реакции {anonymous_on})",
         "outside": "в т. ч. вне мероприятий (сообщения в чатах и т. п.)",
         "people": "Уникальных участников",
         "answers": "Ответов",
@@ -43,8 +46,8 @@ LABELS: dict[str, dict[str, str]] = {
         "er_post": "ERpost, %",
         "er_view": "ERview, %",
         "er_day": "ERday, %",
-        "er_telegram": "ER (Telegram), %",
-        "err": "ERR (Telegram), %",
+        "er_channel": "ER ({channels}), %",
+        "err": "ERR ({channels}), %",
         "events": "Мероприятия",
         "date": "Дата",
         "time": "Время",
@@ -110,8 +113,8 @@ LABELS: dict[str, dict[str, str]] = {
         "top": "Лучшие мероприятия (участия + вовлечённость)",
         "response": "Отклик",
         "na": "н/д",
-        "na_note": "н/д — сеть не показывает этот показатель боту (например, просмотры в "
-        "Telegram); он не считается нулём, и доли, которым он нужен, тоже н/д.",
+        "na_note": "н/д — сеть не показывает этот показатель боту (например, просмотры "
+        "{unviewed_on}); он не считается нулём, и доли, которым он нужен, тоже н/д.",
         "held_by": "по форматам и сетям",
         "source_answers": "ответы игроков",
         "source_poll": "итоги анонимного опроса",
@@ -135,7 +138,7 @@ LABELS: dict[str, dict[str, str]] = {
         "events_held": "Online events held",
         "posts": "Posts (with reminders and quiz and poll posts)",
         "participations": "Participations (readers' acts)",
-        "anonymous": "of which acts of no named author (anonymous votes, Telegram reactions)",
+        "anonymous": "of which acts of no named author (anonymous votes, {anonymous_on} reactions)",
         "outside": "of which outside events (chat messages etc.)",
         "people": "Unique participants",
         "answers": "Answers",
@@ -152,8 +155,8 @@ LABELS: dict[str, dict[str, str]] = {
         "er_post": "ERpost, %",
         "er_view": "ERview, %",
         "er_day": "ERday, %",
-        "er_telegram": "ER (Telegram), %",
-        "err": "ERR (Telegram), %",
+        "er_channel": "ER ({channels}), %",
+        "err": "ERR ({channels}), %",
         "events": "Events",
         "date": "Date",
         "time": "Time",
@@ -219,7 +222,7 @@ LABELS: dict[str, dict[str, str]] = {
         "top": "Top events (participations + engagement)",
         "response": "Response",
         "na": "n/a",
-        "na_note": "n/a — the network does not show this figure to a bot (e.g. Telegram "
+        "na_note": "n/a — the network does not show this figure to a bot (e.g. {unviewed_on} "
         "views); it is not taken as zero, and rates that need it are n/a too.",
         "held_by": "by kind and network",
         "source_answers": "players' answers",
@@ -232,23 +235,22 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+# Event kinds; networks are named as the registry (``core.networks``) titles them.
 NAMES = {
     "ru": {
-        "vk": "ВКонтакте",
-        "telegram": "Telegram",
         "announcement": "анонс",
         "poll": "опрос",
         "quiz": "викторина",
         "contest": "конкурс",
         "giveaway": "розыгрыш",
     },
-    "en": {"vk": "VK", "telegram": "Telegram"},
+    "en": {},
 }
 
 FORMULAS = {
     "ru": {
         "engagement": "лайки + реакции + репосты + комментарии (что сеть показывает; "
-        "пересылки в Telegram боту не видны)",
+        "пересылки {unreposted_on} боту не видны)",
         "er_post": "среднее по публикациям в каналах и на стене (не в беседах): "
         "вовлечённость публикации ÷ подписчики её сети × 100 %; «Всего» — среднее по всем "
         "таким публикациям",
@@ -256,15 +258,15 @@ FORMULAS = {
         "просмотрами; «Всего» — по суммам)",
         "er_day": "вовлечённость публикаций в каналах и на стене ÷ дней в периоде ÷ "
         "подписчики × 100 %; «Всего» — по суммам сетей с известными подписчиками",
-        "er_telegram": "(пересылки + реакции + комментарии) ÷ просмотры × 100 % (по суммам)",
+        "er_channel": "(пересылки + реакции + комментарии) ÷ просмотры × 100 % (по суммам)",
         "err": "среднее по публикациям канала: просмотры ÷ подписчики × 100 %",
         "growth": "подписчики на конец − подписчики на начало периода",
         "followers": "подписчики каналов и участники сообществ; без групп и бесед викторин",
         "group_members": "группы и беседы, где идут викторины; в подписчики и ER не входят",
-        "people": "разные псевдонимы; ВКонтакте и Telegram считаются отдельно; "
+        "people": "разные псевдонимы; {networks} считаются отдельно; "
         "действия без имени участников не дают",
-        "participations": "ответы, комментарии, голоса в опросах, реакции в Telegram, лайки "
-        "ВКонтакте, сообщения; голоса и реакции, авторов которых сеть не называет, — по "
+        "participations": "ответы, комментарии, голоса в опросах, {pressed}, "
+        "сообщения; голоса и реакции, авторов которых сеть не называет, — по "
         "счётчикам сети; вступления и выходы не считаются; заявка на конкурс — одно действие "
         "(это комментарий к посту конкурса или сообщение боту), голос за работу — лайк или "
         "реакция; участник розыгрыша — его лайки, комментарии и репосты; каждое действие "
@@ -274,26 +276,26 @@ FORMULAS = {
         "giveaway_participants": "выполнившие условия к розыгрышу, как их посчитал розыгрыш; "
         "их лайки, комментарии и репосты уже учтены в участиях, человек — в участниках; "
         "здесь — для справки, не прибавляются",
-        "anonymous": "голоса в анонимных опросах сверх названных и анонимные реакции в "
-        "Telegram: число действий известно, авторы — нет; при любом правиле participation "
+        "anonymous": "голоса в анонимных опросах сверх названных и анонимные реакции "
+        "{anonymous_on}: число действий известно, авторы — нет; при любом правиле participation "
         "считаются по числу действий",
     },
     "en": {
         "engagement": "likes + reactions + reposts + comments (what the network shows; "
-        "Telegram forwards are not visible to a bot)",
+        "{unreposted_on} forwards are not visible to a bot)",
         "er_post": "mean over the posts in channels and on walls (not in chats): a post's "
         "engagement ÷ its network's followers × 100 %; Total: the mean over all such posts",
         "er_view": "engagement ÷ views × 100 % (posts whose views are shown; Total: of the sums)",
         "er_day": "engagement of the posts in channels and on walls ÷ days in the period ÷ "
         "followers × 100 %; Total: of the sums over the networks whose followers are known",
-        "er_telegram": "(forwards + reactions + comments) ÷ views × 100 % (of the sums)",
+        "er_channel": "(forwards + reactions + comments) ÷ views × 100 % (of the sums)",
         "err": "mean over the channel's posts: views ÷ subscribers × 100 %",
         "growth": "followers at the end − followers at the start of the period",
         "followers": "channel subscribers and community members; quiz groups and chats excluded",
         "group_members": "groups and chats where quizzes are held; not in followers or ER",
-        "people": "distinct pseudonyms; VK and Telegram counted apart; acts of no named "
+        "people": "distinct pseudonyms; {networks} counted apart; acts of no named "
         "author give no participants",
-        "participations": "answers, comments, poll votes, Telegram reactions, VK likes, "
+        "participations": "answers, comments, poll votes, {pressed}, "
         "messages; votes and reactions whose authors the network does not name are taken "
         "from its counters; joins and leaves excluded; a contest entry is one act (it is a "
         "comment on the contest's post or a message to the bot), a vote for an entry a like "
@@ -304,11 +306,59 @@ FORMULAS = {
         "giveaway_participants": "those who met the giveaway's conditions, as the draw "
         "counted them; their likes, comments and reposts are already in participations, "
         "the people in participants; for reference, not added",
-        "anonymous": "votes in anonymous polls beyond the named ones and Telegram's anonymous "
+        "anonymous": "votes in anonymous polls beyond the named ones and {anonymous_on}'s anonymous "
         "reactions: the number of acts is known, their authors are not; counted as acts "
         "under either participation rule",
     },
 }
+
+
+# How a language joins the last two of a list, and puts what readers press under a post
+# with the network it is pressed on ("реакции в …", "… reactions").
+_AND = {"ru": " и ", "en": " and "}
+_PRESSED = {"ru": "{what} {on}", "en": "{on} {what}"}
+
+
+def _listed(items: list[str], language: str) -> str:
+    """Items joined as a sentence lists them: "A", "A и B", "A, B и C"."""
+    if len(items) < 2:
+        return "".join(items)
+    return ", ".join(items[:-1]) + _AND[language] + items[-1]
+
+
+def _network_phrases(language: str, labels: dict[str, str]) -> dict[str, str]:
+    """The parts of labels and formulas that name networks, from what the registry says
+    each can show: ``{channels}``, ``{anonymous_on}``, ``{unviewed_on}`` and the like."""
+    ordered = [network(name) for name in report_networks()]
+
+    def on(test) -> str:
+        return _listed([n.title_on(language) for n in ordered if test(n.capabilities)], language)
+
+    unviewed = [n.title_on(language) for n in ordered if not n.capabilities.views_readable]
+    return {
+        "networks": _listed([n.title(language) for n in ordered], language),
+        "channels": ", ".join(n.title(language) for n in ordered if n.capabilities.channel_rates),
+        "anonymous_on": on(lambda c: c.anonymous_reactions),
+        "unreposted_on": on(lambda c: not c.reposts_readable),
+        "unviewed_on": unviewed[0] if unviewed else "",  # an example: the first is enough
+        # In registration order: what readers press under a post on each network.
+        "pressed": ", ".join(
+            _PRESSED[language].format(what=labels[n.likes].lower(), on=n.title_on(language))
+            for n in registry().values()
+        ),
+    }
+
+
+def _filled(texts: dict[str, str], phrases: dict[str, str]) -> dict[str, str]:
+    """``texts`` with the network phrases put in (texts without a brace stay as they are)."""
+    return {key: text.format(**phrases) if "{" in text else text for key, text in texts.items()}
+
+
+class Rule(NamedTuple):
+    """A counting rule as the report prints it: ``setting = value`` and its meaning."""
+
+    setting: str
+    meaning: str
 
 
 class Words:
@@ -316,18 +366,22 @@ class Words:
 
     def __init__(self, language: str) -> None:
         self.language = language if language in LABELS else "ru"
-        self.labels = LABELS[self.language]
+        phrases = _network_phrases(self.language, LABELS[self.language])
+        self.labels = _filled(LABELS[self.language], phrases)
+        self.formulas = _filled(FORMULAS[self.language], phrases)
+        titles = {name: one.title(self.language) for name, one in registry().items()}
+        self.names = {**NAMES[self.language], **titles}
 
     def __getitem__(self, key: str) -> str:
         return self.labels[key]
 
     def name(self, value: str) -> str:
         """A network or event kind as a reader says it."""
-        return NAMES[self.language].get(value, value)
+        return self.names.get(value, value)
 
     def formula(self, key: str) -> str:
         """The formula printed beside a figure ('' when it is a plain count)."""
-        return FORMULAS[self.language].get(key, "")
+        return self.formulas.get(key, "")
 
     def when(self, moment: datetime) -> str:
         """A local date and time as text."""
@@ -337,8 +391,8 @@ class Words:
             else moment.strftime("%Y-%m-%d %H:%M")
         )
 
-    def rules(self, rules: ReportRules) -> list[tuple[str, str]]:
-        """The counting rules as (setting = value, meaning) lines."""
+    def rules(self, rules: ReportRules) -> list[Rule]:
+        """The counting rules as lines of a setting and what it means."""
         ru = self.language == "ru"
         kinds = ", ".join(rules.event_kinds) if rules.event_kinds else ("все" if ru else "all")
         per_person = rules.participation == "per_person_per_event"
@@ -370,13 +424,13 @@ class Words:
             "kinds": ("форматы мероприятий: " if ru else "event kinds: ") + kinds,
         }
         return [
-            (f"views_are_visits = {str(rules.views_are_visits).lower()}", meaning["views"]),
-            (f'participation = "{rules.participation}"', meaning["participation"]),
-            (
+            Rule(f"views_are_visits = {str(rules.views_are_visits).lower()}", meaning["views"]),
+            Rule(f'participation = "{rules.participation}"', meaning["participation"]),
+            Rule(
                 f"count_reminders_as_events = {str(rules.count_reminders_as_events).lower()}",
                 meaning["reminders"],
             ),
-            (
+            Rule(
                 "event_kinds = [" + ", ".join(f'"{k}"' for k in rules.event_kinds) + "]",
                 meaning["kinds"],
             ),

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from core.config import Config
+from core.networks import names, title
 from core.storage import from_db, to_db
 from scheduler.ics import CalendarEntry, calendar_bytes
 from scheduler.plan import POSTS
@@ -24,11 +25,16 @@ _KIND_WORDS = {
         "community": "followers",
     },
 }
-_NETWORKS = {"telegram": "Telegram", "vk": "VK"}
+
 _STATE_WORDS = {
     "ru": {"pending": "запланировано", "sending": "отправляется"},
     "en": {"pending": "planned", "sending": "sending"},
 }
+
+
+def _network(name: str) -> str:
+    """The network's short name (the same in either language); an unknown one as stored."""
+    return title(name, "en") if name in names() else name
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,7 @@ def line(item: AgendaItem, language: str) -> str:
     """One line of ``bibliobot plan``."""
     kind = _KIND_WORDS[language].get(item.kind, item.kind)
     zone = item.local.tzinfo.key  # type: ignore[union-attr]
-    network = _NETWORKS.get(item.network, item.network)
+    network = _network(item.network)
     state = _STATE_WORDS[language].get(item.state, item.state)
     about = f"{item.title} [{item.event_id}]" if item.event_id else ""  # members counts
     return (
@@ -100,7 +106,7 @@ def calendar(items: list[AgendaItem], language: str, name: str, now: datetime) -
         CalendarEntry(
             uid=item.key,
             start=item.local,
-            summary=f"{item.title} — {words.get(item.kind, item.kind)}, {_NETWORKS[item.network]}",
+            summary=f"{item.title} — {words.get(item.kind, item.kind)}, {_network(item.network)}",
             description=f"{item.event_id} → {item.network} {item.target}",
             duration_minutes=15,
         )

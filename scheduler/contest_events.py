@@ -1,7 +1,7 @@
 """Contest event files (``kind = "contest"``): a call for entries, moderation, a gallery,
 voting by likes / reactions and the results.
 
-``parse_contest`` is registered in ``scheduler.events.PARSERS``. The call post is an
+``parse_contest`` reads it (see ``scheduler.events.PARSERS``). The call post is an
 announcement at ``at``; after it come, in this order, ``entries_until`` (the last moment an
 entry counts), ``gallery_at`` (each approved entry is posted), ``voting_until`` (votes are
 counted) and ``results_at`` (the results post; winners are told).
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.config import LibraryConfig, parse_duration
-from scheduler import events
-from scheduler.events import Announcement, _announcement, _Fields, _local_time
+from core.networks import registry
+from scheduler.fields import Announcement, Fields, announcement, local_time
 
 ENTRY_TYPES = ("photo", "video", "text")
 VOTING = ("likes", "poll")  # likes / reactions on each entry's post, or a poll of them
-MAX_POLL_DAYS = 30  # Telegram closes a poll at most about a month after sending
+MAX_POLL_DAYS = 30  # a native poll closes by itself at most about a month after sending
 CONTEST_KEYS = (
     *("kind", "library", "title", "text", "at", "networks", "image", "text_by_network"),
     *("entries_until", "gallery_at", "voting_until", "results_at"),
@@ -51,16 +51,16 @@ class ContestEvent(Announcement):
     contest: ContestSettings | None = None
 
 
-def parse_contest(fields: _Fields, library: LibraryConfig) -> ContestEvent:
+def parse_contest(fields: Fields, library: LibraryConfig) -> ContestEvent:
     """The call post and the contest's times and rules."""
     fields.refuse_unknown(CONTEST_KEYS, "a contest")
     if "repeat" in fields.data:
         raise fields.fail("repeat", "a contest runs once; copy the file for another one")
-    base = _announcement(fields, library)
+    base = announcement(fields, library)
     times = {}
     before, before_key = base.at, "at"
     for key in ("entries_until", "gallery_at", "voting_until", "results_at"):
-        moment = _local_time(fields, key, library)
+        moment = local_time(fields, key, library)
         strict = key in ("entries_until", "voting_until")
         if moment < before or (strict and moment == before):
             word = "after" if strict else "at or after"
@@ -81,7 +81,7 @@ def parse_contest(fields: _Fields, library: LibraryConfig) -> ContestEvent:
     if voting not in VOTING:
         raise fields.fail(
             "voting",
-            'must be "likes" (likes on VK, reactions on Telegram, per entry post) or "poll"',
+            f'must be "likes" ({_likes()}, per entry post) or "poll"',
         )
     if voting == "poll" and times["voting_until"] - times["gallery_at"] > timedelta(
         days=MAX_POLL_DAYS
@@ -96,8 +96,8 @@ def parse_contest(fields: _Fields, library: LibraryConfig) -> ContestEvent:
     settings = ContestSettings(
         **times,
         entry_types=tuple(t for t in ENTRY_TYPES if t in types),
-        entries_per_person=_whole(fields, "entries_per_person", 1, 1, MAX_ENTRIES_PER_PERSON),
-        winners=_whole(fields, "winners", 3, 1, 20),
+        entries_per_person=fields.whole("entries_per_person", 1, 1, MAX_ENTRIES_PER_PERSON),
+        winners=fields.whole("winners", 3, 1, 20),
         voting=voting,
         keep_entries=kept,
     )
@@ -108,11 +108,10 @@ def _fields_of(base: Announcement) -> dict:
     return {name: getattr(base, name) for name in base.__dataclass_fields__}
 
 
-def _whole(fields: _Fields, key: str, default: int, low: int, high: int) -> int:
-    value = fields.data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise fields.fail(key, f"must be a whole number from {low} to {high}")
-    return value
+def _likes() -> str:
+    """What "likes" are on each network: "likes on …, reactions on …" (by the word)."""
+    pressed = sorted((net.likes, net.title("en")) for net in registry().values())
+    return ", ".join(f"{word} on {name}" for word, name in pressed)
 
 
 def settings_of(event: Announcement) -> ContestSettings:
@@ -120,6 +119,3 @@ def settings_of(event: Announcement) -> ContestSettings:
     settings = getattr(event, "contest", None)
     assert isinstance(settings, ContestSettings), event.id
     return settings
-
-
-events.PARSERS["contest"] = parse_contest

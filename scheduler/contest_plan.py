@@ -14,18 +14,21 @@ from __future__ import annotations
 
 from core.config import Config, LibraryConfig
 from core.errors import EventFileError
+from core.model import (
+    CONTEST_GALLERY,
+    CONTEST_RESULTS,
+    CONTEST_TALLY,
+    PUBLISH,
+    PlannedAction,
+    action_key,
+)
 from core.texts import TextError, human_time, render_post
 from scheduler.contest_events import settings_of
-from scheduler.events import Event
+from scheduler.fields import Event
+from scheduler.posting import check_length, targets
 
-GALLERY, TALLY, RESULTS, ENTRY, POLL = (
-    "contest_gallery",
-    "contest_tally",
-    "contest_results",
-    "contest_entry",
-    "contest_poll",
-)
-CONTEST_KINDS = (GALLERY, TALLY, RESULTS)  # planned from the file; entries come later
+# Planned from the file; entries (and the poll of them) come when the gallery is made.
+CONTEST_KINDS = (CONTEST_GALLERY, CONTEST_TALLY, CONTEST_RESULTS)
 TYPE_WORDS = {
     "ru": {"photo": "фото", "video": "видео", "text": "текст"},
     "en": {"photo": "photo", "video": "video", "text": "text"},
@@ -52,8 +55,6 @@ def rules_payload(event: Event) -> dict:
 
 def expand_contest(event: Event, config: Config, library: LibraryConfig) -> list:
     """The call post, the gallery, the tally and the results, for every network and target."""
-    from scheduler.plan import PUBLISH, PlannedAction, _check_length, targets
-
     settings = settings_of(event)
     rules = rules_payload(event)
     language = config.language
@@ -72,20 +73,17 @@ def expand_contest(event: Event, config: Config, library: LibraryConfig) -> list
             text = render_post("contest", network, language, event.text_for(network), context)
         except TextError as exc:
             raise EventFileError(event.source, "text", str(exc)) from None
-        _check_length(event, network, text)
+        check_length(event, network, text)
         for target in targets(library, network):
-            base = f"{event.id}:{{kind}}:{network}:{target}"
             call = {"text": text, "image": image}
-            actions.append(
-                PlannedAction(base.format(kind=PUBLISH), PUBLISH, network, target, event.at, call)
-            )
+            key = action_key(event.id, PUBLISH, network, target)
+            actions.append(PlannedAction(key, PUBLISH, network, target, event.at, call))
             for kind, due in (
-                (GALLERY, settings.gallery_at),
-                (TALLY, settings.voting_until),
-                (RESULTS, settings.results_at),
+                (CONTEST_GALLERY, settings.gallery_at),
+                (CONTEST_TALLY, settings.voting_until),
+                (CONTEST_RESULTS, settings.results_at),
             ):
-                payload = dict(rules) if kind == GALLERY else {}
-                actions.append(
-                    PlannedAction(base.format(kind=kind), kind, network, target, due, payload)
-                )
+                payload = dict(rules) if kind == CONTEST_GALLERY else {}
+                key = action_key(event.id, kind, network, target)
+                actions.append(PlannedAction(key, kind, network, target, due, payload))
     return actions

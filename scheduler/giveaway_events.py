@@ -1,10 +1,10 @@
 """Giveaway event files (``kind = "giveaway"``): the announcement, the conditions, the draw.
 
-``parse_giveaway`` is registered in ``scheduler.events.PARSERS``. What a network does not
+``parse_giveaway`` reads it (see ``scheduler.events.PARSERS``). What a network does not
 let a bot check is refused here, one line naming the condition and the network, never
-skipped at the draw: on Telegram a bot sees neither who reacted to a channel post nor who
-forwarded it, and cannot list a channel's subscribers, so there the entrants are those who
-commented (in the channel's discussion group), checked for membership if asked.
+skipped at the draw: the registry (``core.networks``) says whom a bot can list as entrants
+there (``giveaway_entries``) and which conditions it cannot see (``unseen_entries``); a
+bot can list no network's members, so "member" is checked of entrants found otherwise.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.config import LibraryConfig, parse_duration
+from core.giveaway_model import GiveawaySpec
 from core.matching import normalize
-from scheduler import events
-from scheduler.events import Announcement, _announcement, _Fields, _local_time
+from core.networks import network as network_of
+from scheduler.fields import Announcement, Fields, announcement, local_time
 
 CONDITIONS = ("member", "like", "repost", "comment")
 TELLS = ("reply", "message")  # winners told in a reply under the results, or privately
@@ -25,12 +26,6 @@ GIVEAWAY_KEYS = (
     *("answers", "exclude_staff", "exclude_recent_winners", "prizes", "organiser"),
     "tell_winners",
 )
-# What each network lets a bot check, and why not where it does not.
-CANNOT = {
-    ("telegram", "like"): "a bot does not see who reacted to a channel post",
-    ("telegram", "repost"): "a bot does not see who forwarded a channel post",
-}
-ENTRY = {"telegram": ("comment",), "vk": ("like", "repost", "comment")}  # who can be listed
 MAX_WINNERS, MAX_RESERVE = 100, 100
 LONGEST = timedelta(days=90)
 
@@ -51,20 +46,22 @@ class GiveawaySettings:
     organiser: str = ""
     tell_winners: str = "reply"
 
-    def spec(self) -> dict:
-        """What the draw action carries (JSON)."""
+    def spec(self, title: str, announce_key: str) -> GiveawaySpec:
+        """What the draw of the announcement ``announce_key`` carries."""
         recent = self.exclude_recent_winners
-        return {
-            "winners": self.winners,
-            "reserve": self.reserve,
-            "conditions": list(self.conditions),
-            "comment_word": self.comment_word,
-            "answers": list(self.answers),
-            "exclude_staff": self.exclude_staff,
-            "exclude_recent_days": recent.total_seconds() / 86400 if recent else None,
-            "tell_winners": self.tell_winners,
-            "prizes": list(self.prizes),
-        }
+        return GiveawaySpec(
+            title=title,
+            announce_key=announce_key,
+            winners=self.winners,
+            reserve=self.reserve,
+            conditions=self.conditions,
+            comment_word=self.comment_word,
+            answers=self.answers,
+            exclude_staff=self.exclude_staff,
+            exclude_recent_days=recent.total_seconds() / 86400 if recent else None,
+            tell_winners=self.tell_winners,
+            prizes=self.prizes,
+        )
 
 
 @dataclass(frozen=True)
@@ -74,12 +71,12 @@ class Giveaway(Announcement):
     giveaway: GiveawaySettings | None = None
 
 
-def parse_giveaway(fields: _Fields, library: LibraryConfig) -> Giveaway:
+def parse_giveaway(fields: Fields, library: LibraryConfig) -> Giveaway:
     """A giveaway: the announcement (rules, commitment), then the draw at ``draw_at``."""
     fields.refuse_unknown(GIVEAWAY_KEYS, "a giveaway")
-    base = _announcement(fields, library)
+    base = announcement(fields, library)
     data = fields.data
-    draw_at = _local_time(fields, "draw_at", library)
+    draw_at = local_time(fields, "draw_at", library)
     if not timedelta(seconds=5) <= draw_at - base.at <= LONGEST:
         raise fields.fail("draw_at", "must be between 5 seconds and 90 days after `at`")
     conditions = _conditions(fields, base.networks)
@@ -107,8 +104,8 @@ def parse_giveaway(fields: _Fields, library: LibraryConfig) -> Giveaway:
         raise fields.fail("exclude_staff", "must be true or false")
     settings = GiveawaySettings(
         draw_at=draw_at,
-        winners=_whole(fields, "winners", 1, 1, MAX_WINNERS),
-        reserve=_whole(fields, "reserve", 0, 0, MAX_RESERVE),
+        winners=fields.whole("winners", 1, 1, MAX_WINNERS),
+        reserve=fields.whole("reserve", 0, 0, MAX_RESERVE),
         conditions=conditions,
         comment_word=word,
         answers=answers,
@@ -122,7 +119,7 @@ def parse_giveaway(fields: _Fields, library: LibraryConfig) -> Giveaway:
     return replace(Giveaway(**fields_base), kind="giveaway", giveaway=settings)
 
 
-def _conditions(fields: _Fields, networks: tuple[str, ...]) -> tuple[str, ...]:
+def _conditions(fields: Fields, networks: tuple[str, ...]) -> tuple[str, ...]:
     raw = fields.data.get("conditions")
     if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
         raise fields.fail("conditions", 'must list conditions such as ["member", "comment"]')
@@ -133,31 +130,29 @@ def _conditions(fields: _Fields, networks: tuple[str, ...]) -> tuple[str, ...]:
             )
     if len(set(raw)) != len(raw):
         raise fields.fail("conditions", "lists the same condition twice")
-    for network in networks:
+    for name in networks:
+        network = network_of(name)
+        title = network.title("en")
         for condition in raw:
-            if (network, condition) in CANNOT:
+            if condition in network.unseen_entries:
                 raise fields.fail(
                     "conditions",
-                    f"`{condition}` cannot be checked on {_name(network)}: "
-                    f"{CANNOT[network, condition]}; drop it or set networks",
+                    f"`{condition}` cannot be checked on {title}: "
+                    f"{network.unseen_entries[condition]}; drop it or set networks",
                 )
-        if not set(raw) & set(ENTRY[network]):
-            listed = " or ".join(f"`{c}`" for c in ENTRY[network])
+        entries = network.capabilities.giveaway_entries
+        if not set(raw) & set(entries):
+            listed = " or ".join(f"`{c}`" for c in entries)
             raise fields.fail(
                 "conditions",
-                f"on {_name(network)} the entrants are found by {listed}: add one "
-                f"(a bot cannot list {'a channel' if network == 'telegram' else 'a community'}'s "
-                "members)",
+                f"on {title} the entrants are found by {listed}: add one "
+                f"(a bot cannot list {network.audience}'s members)",
             )
     return tuple(c for c in CONDITIONS if c in raw)
 
 
-def _name(network: str) -> str:
-    return {"telegram": "Telegram", "vk": "VK"}[network]
-
-
 def _texts(
-    fields: _Fields, key: str, most: int, limit: int, required: bool = False
+    fields: Fields, key: str, most: int, limit: int, required: bool = False
 ) -> tuple[str, ...]:
     raw = fields.data.get(key)
     if raw is None:
@@ -176,13 +171,3 @@ def _texts(
             raise fields.fail(key, f"item {number} is longer than {limit} characters")
         items.append(item.strip())
     return tuple(items)
-
-
-def _whole(fields: _Fields, key: str, default: int, low: int, high: int) -> int:
-    value = fields.data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise fields.fail(key, f"must be a whole number from {low} to {high}")
-    return value
-
-
-events.PARSERS["giveaway"] = parse_giveaway

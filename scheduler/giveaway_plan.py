@@ -4,26 +4,24 @@ The announcement is an action of its own kind (``giveaway``), not a plain post: 
 fires, the engine makes the secret seed and puts its commitment into the text, so the
 commitment is fixed before anyone can enter. The draw (``draw``) comes at ``draw_at``
 on each network, in the library's first channel or its community; each network draws its
-own winners, since a reader's VK and Telegram accounts cannot be linked.
+own winners, since a reader's accounts on two networks cannot be linked.
 """
 
 from __future__ import annotations
 
 from core.config import Config, LibraryConfig
 from core.errors import EventFileError
+from core.model import ANNOUNCE, DRAW, MARK, PlannedAction, action_key
 from core.texts import TextError, human_time, render_post
-from scheduler.events import Event
+from scheduler.fields import Event
+from scheduler.posting import check_length, targets
 
-ANNOUNCE, DRAW = "giveaway", "draw"
 GIVEAWAY_KINDS = (ANNOUNCE, DRAW)
-MARK = "\u2060COMMITMENT\u2060"  # where the announcement's commitment goes once it is made
-HEX_LENGTH = 64
+HEX_LENGTH = 64  # the commitment's length, which the text is checked with
 
 
 def expand_giveaway(event: Event, config: Config, library: LibraryConfig) -> list:
     """The announcement and the draw of a giveaway on every network and target."""
-    from scheduler.plan import PlannedAction, _check_length, targets
-
     settings = event.giveaway  # type: ignore[attr-defined]
     context = {
         "title": event.title,
@@ -50,16 +48,14 @@ def expand_giveaway(event: Event, config: Config, library: LibraryConfig) -> lis
             text = render_post(ANNOUNCE, network, config.language, event.text_for(network), context)
         except TextError as exc:
             raise EventFileError(event.source, "text", str(exc)) from None
-        _check_length(event, network, text.replace(MARK, "0" * HEX_LENGTH))
+        check_length(event, network, text.replace(MARK, "0" * HEX_LENGTH))
         for target in targets(library, network)[:1]:  # one draw per network: the first channel
-            base = f"{event.id}:{{kind}}:{network}:{target}"
-            announce_key = base.format(kind=ANNOUNCE)
+            announce_key = action_key(event.id, ANNOUNCE, network, target)
             payload = {"text": text, "image": str(event.image) if event.image else None}
             actions.append(
                 PlannedAction(announce_key, ANNOUNCE, network, target, event.at, payload)
             )
-            spec = {**settings.spec(), "title": event.title, "announce_key": announce_key}
-            actions.append(
-                PlannedAction(base.format(kind=DRAW), DRAW, network, target, settings.draw_at, spec)
-            )
+            spec = settings.spec(event.title, announce_key).to_json()
+            key = action_key(event.id, DRAW, network, target)
+            actions.append(PlannedAction(key, DRAW, network, target, settings.draw_at, spec))
     return actions

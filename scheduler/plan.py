@@ -11,48 +11,46 @@ have), which the running bot logs and tells the library's admins (``bot.problems
 
 from __future__ import annotations
 
-import hashlib
-import html
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
-from bot.platforms import telegram as tg_limits
-from bot.platforms import vk as vk_limits
 from core.clock import Clock
 from core.config import Config, LibraryConfig
-from core.errors import EventFileError
+from core.model import (
+    CLOSE,
+    COMMUNITY,
+    PUBLISH,
+    REMINDER,
+    SNAPSHOT,
+    PlannedAction,
+    action_key,
+)
 from core.storage import CANCELLED, PENDING, SENDING, SENT, UNCERTAIN, to_db
 from core.texts import human_time, render_post
 from scheduler.contest_plan import CONTEST_KINDS, expand_contest
-from scheduler.events import Event
+from scheduler.fields import Event
 from scheduler.giveaway_plan import GIVEAWAY_KINDS, expand_giveaway
-from scheduler.quiz_plan import CLOSE, QUIZ_KINDS, expand_poll_close, expand_quiz
+from scheduler.posting import check_length, targets
+from scheduler.quiz_plan import QUIZ_KINDS, expand_poll_close, expand_quiz
 from scheduler.recurrence import occurrences
 
-PUBLISH, REMINDER, SNAPSHOT, COMMUNITY = "publish", "reminder", "snapshot", "community"
 POSTS = (PUBLISH, REMINDER)  # kinds that put something in front of readers
 # Kinds an event file decides (re-planning compares them).
 PLANNED = (*POSTS, *QUIZ_KINDS, *GIVEAWAY_KINDS, *CONTEST_KINDS)
 SEEN = tuple(kind for kind in PLANNED if kind != CLOSE)  # kinds readers see
 WENT_OUT = (SENT, SENDING, UNCERTAIN)  # states of an action that went out, or may have
-_TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
-class PlannedAction:
-    """One thing to do at one time: publish to a target, or read metrics."""
+class NewSnapshot:
+    """A metrics snapshot just planned after a publication: its action and when it is due."""
 
-    key: str
-    kind: str
-    network: str
-    target: str
-    due_at: datetime
-    payload: dict[str, Any] = field(default_factory=dict)
+    action_id: int
+    due_at: str  # as stored (``core.storage.to_db``)
 
 
 @dataclass(frozen=True)
@@ -79,15 +77,6 @@ class PlanChange:
     edits: list[SentEdit] = field(default_factory=list)  # only when the event file changed
     library_id: str = ""
     title: str = ""
-
-
-def targets(library: LibraryConfig, network: str) -> tuple[str, ...]:
-    """Where a library posts on ``network``."""
-    if network == "telegram" and library.telegram:
-        return library.telegram.chats
-    if network == "vk" and library.vk:
-        return (str(library.vk.group_id),)
-    return ()
 
 
 def occurrence_times(event: Event) -> list[datetime]:
@@ -122,22 +111,21 @@ def expand(event: Event, config: Config) -> list[PlannedAction]:
             text = render_post(
                 event.kind, network, config.language, event.text_for(network), context
             )
-            _check_length(event, network, text)
+            check_length(event, network, text)
             reminder = (
                 render_post("reminder", network, config.language, "", context)
                 if event.remind_before
                 else None
             )
             for target in targets(library, network):
-                base = f"{event.id}:{{kind}}:{network}:{target}{suffix}"
                 payload = {"text": text, "image": image}
                 if poll:
                     payload["poll"] = poll
-                actions.append(
-                    PlannedAction(base.format(kind=PUBLISH), PUBLISH, network, target, at, payload)
-                )
+                key = action_key(event.id, PUBLISH, network, target) + suffix
+                actions.append(PlannedAction(key, PUBLISH, network, target, at, payload))
                 for before in event.remind_before:
-                    key = base.format(kind=REMINDER) + f":{int(before.total_seconds())}"
+                    key = action_key(event.id, REMINDER, network, target) + suffix
+                    key += f":{int(before.total_seconds())}"
                     note = {"text": reminder, "image": None}
                     actions.append(PlannedAction(key, REMINDER, network, target, at - before, note))
     if event.kind == "poll" and event.repeat is None:
@@ -156,29 +144,6 @@ def _poll_payload(event: Event) -> dict | None:
         "multiple": event.multiple,
         "closes_at": closes,
     }
-
-
-def _check_length(event: Event, network: str, text: str) -> None:
-    if network == "telegram":
-        visible = len(html.unescape(_TAG.sub("", text)))
-        limit = tg_limits.CAPTION_LIMIT if event.image else tg_limits.TEXT_LIMIT
-        what = "a caption under an image" if event.image else "a message"
-    else:
-        visible, limit, what = len(text), vk_limits.TEXT_LIMIT, "a wall post"
-    if visible > limit:
-        field_name = (
-            f"text_by_network.{network}" if network in dict(event.text_by_network) else "text"
-        )
-        raise EventFileError(
-            event.source,
-            field_name,
-            f"the {network} post is {visible} characters; {what} holds at most {limit}",
-        )
-
-
-def guid_for(key: str) -> str:
-    """A stable idempotency key for an action (VK's wall.post guid)."""
-    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def apply_plan(
@@ -421,8 +386,8 @@ def plan_snapshots(
     publication: dict,
     offsets: tuple[timedelta, ...],
     published_at: datetime,
-) -> list[tuple[int, str]]:
-    """Insert metric snapshot actions after a publication; return their (id, due) to arm."""
+) -> list[NewSnapshot]:
+    """Insert metric snapshot actions after a publication; return them, to arm."""
     created = []
     for offset in offsets:
         seconds = int(offset.total_seconds())
@@ -442,7 +407,7 @@ def plan_snapshots(
         }
         table = db["actions"].insert(row, ignore=True)
         if table.last_rowid and db["actions"].get(table.last_rowid)["key"] == row["key"]:
-            created.append((table.last_rowid, due))
+            created.append(NewSnapshot(table.last_rowid, due))
     return created
 
 

@@ -1,6 +1,6 @@
 """Quiz event files (``kind = "quiz"``): the intro post, the questions and how the quiz runs.
 
-``parse_quiz`` is registered in ``scheduler.events.PARSERS``. Each question is checked by
+``parse_quiz`` reads it (see ``scheduler.events.PARSERS``). Each question is checked by
 ``build_question``, which the spreadsheet importer shares, so a quiz typed in TOML and one
 imported from Excel obey the same limits. A comments quiz has exactly one question: its
 post is the question and the comments under it are the answers.
@@ -17,25 +17,25 @@ from typing import Any
 from core.config import LibraryConfig, parse_duration
 from core.errors import EventFileError
 from core.matching import normalize
+from core.networks import names, network
 from core.quiz_model import MODES, Question, QuizSettings
 from core.tomlfile import key_name, line_of, unknown_key
-from scheduler import events
-from scheduler.events import (
+from scheduler.fields import (
     IMAGE_SUFFIXES,
     MAX_IMAGE_BYTES,
     Event,
-    _announcement,
-    _Fields,
+    Fields,
+    announcement,
     image_problem,
 )
 
-QUESTION_LIMIT = 300  # Telegram poll question
+QUESTION_LIMIT = 300  # a native poll's question
 FREE_TEXT_LIMIT = 1000  # a typed-answer question is a message, under an image ≤ 1024
-OPTION_LIMIT, MAX_OPTIONS, MAX_VK_OPTIONS = 100, 12, 10
+OPTION_LIMIT = 100
 EXPLANATION_LIMIT = 200
 MAX_QUESTIONS = 50
 OPEN_PERIOD = (timedelta(seconds=5), timedelta(seconds=600))  # live: a timer, not a day
-LONGEST = timedelta(days=30)  # Telegram open_period ends about a month after sending
+LONGEST = timedelta(days=30)  # a poll's open period ends about a month after sending
 QUESTION_KEYS = ("text", "options", "correct", "answers", "explanation", "points", "image")
 QUIZ_KEYS = {
     *("kind", "library", "title", "text", "at", "networks", "image", "text_by_network"),
@@ -59,12 +59,31 @@ class QuestionRules:
     """What a question must fit, given the quiz's mode and networks."""
 
     mode: str = "live"
-    networks: tuple[str, ...] = ("telegram", "vk")
+    networks: tuple[str, ...] = names()
     folder: Path | None = None  # where images are; None: images are not checked
 
     @property
     def max_options(self) -> int:
-        return MAX_VK_OPTIONS if "vk" in self.networks else MAX_OPTIONS
+        """The most options every network of the quiz can show (as a poll or as buttons).
+
+        A name that is no network limits nothing (the event file's check refuses it).
+        """
+        most = max(_options_shown(name) for name in names())
+        return min((_options_shown(n) for n in self.networks if n in names()), default=most)
+
+    def options_why(self) -> str:
+        """Which network sets a bound lower than another network's, and why ("" if none)."""
+        high = self.max_options
+        if high >= max(_options_shown(name) for name in names()):
+            return ""
+        name = next(n for n in self.networks if n in names() and _options_shown(n) == high)
+        return f" ({network(name).title('en')}: an inline keyboard or a poll holds at most {high})"
+
+
+def _options_shown(name: str) -> int:
+    """How many options a question can have on ``name``: as a native poll, or as buttons."""
+    limits = network(name).limits
+    return min(limits.poll_options, limits.inline_buttons)
 
 
 def build_question(raw: Mapping[str, Any], number: int, rules: QuestionRules) -> Question:
@@ -96,7 +115,7 @@ def build_question(raw: Mapping[str, Any], number: int, rules: QuestionRules) ->
         what = "options and exactly one correct option" if options else "options"
         raise QuestionProblem(
             "correct" if options else "options",
-            f"a channel quiz uses Telegram quiz polls: each question needs {what}",
+            f"a channel quiz uses {_channel_quiz_titles()} quiz polls: each question needs {what}",
         )
     points = raw.get("points", 1)
     if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= 100:
@@ -128,9 +147,7 @@ def _options(value: object, rules: QuestionRules) -> tuple[str, ...]:
         return ()
     high = rules.max_options
     if not isinstance(value, list) or not 1 <= len(value) <= high:
-        why = ""
-        if high == MAX_VK_OPTIONS and isinstance(value, list) and len(value) > high:
-            why = " (VK: an inline keyboard or a poll holds at most 10)"
+        why = rules.options_why() if isinstance(value, list) and len(value) > high else ""
         raise QuestionProblem("options", f'must list 1 to {high} options, e.g. ["А", "Б"]{why}')
     seen: dict[str, int] = {}
     options = []
@@ -200,7 +217,7 @@ def _question_image(value: object, folder: Path | None) -> Path | None:
     return path
 
 
-def parse_quiz(fields: _Fields, library: LibraryConfig) -> Event:
+def parse_quiz(fields: Fields, library: LibraryConfig) -> Event:
     """A quiz: the intro post as an announcement, then its questions in one of four modes."""
     for key in fields.data:
         if key not in QUIZ_KEYS and key in QUESTION_KEYS:
@@ -212,8 +229,8 @@ def parse_quiz(fields: _Fields, library: LibraryConfig) -> Event:
     if "repeat" in fields.data:
         raise fields.fail("repeat", "a quiz runs once; copy the file for another date")
     if mode == "channel":
-        _telegram_only(fields, library)
-    base = _announcement(fields, library)
+        _channel_networks(fields, library)
+    base = announcement(fields, library)
     settings = _settings(fields, mode)
     rules = QuestionRules(mode, base.networks, fields.path.parent)
     raw = fields.data.get("questions")
@@ -240,16 +257,40 @@ def parse_quiz(fields: _Fields, library: LibraryConfig) -> Event:
     return replace(base, kind="quiz", questions=tuple(questions), quiz=settings)
 
 
-def _telegram_only(fields: _Fields, library: LibraryConfig) -> None:
-    """Channel quizzes are Telegram quiz polls: networks default to, and must be, Telegram."""
-    if "telegram" not in library.networks:
-        raise fields.fail("mode", f"a channel quiz needs Telegram; library '{library.id}' has none")
-    fields.data = {"networks": ["telegram"], **fields.data}
-    if fields.data["networks"] != ["telegram"]:
-        raise fields.fail("networks", 'a channel quiz is Telegram-only: networks = ["telegram"]')
+def _channel_quizzes() -> tuple[str, ...]:
+    """The networks whose channels take quiz polls (answers as anonymous totals)."""
+    return tuple(n for n in names() if network(n).capabilities.channel_quizzes)
 
 
-def _settings(fields: _Fields, mode: str) -> QuizSettings:
+def _channel_quiz_titles() -> str:
+    return " or ".join(network(n).title("en") for n in _channel_quizzes())
+
+
+def _channel_networks(fields: Fields, library: LibraryConfig) -> None:
+    """A channel quiz runs as quiz polls: its networks default to, and must be, of those
+    whose channels take them."""
+    able = _channel_quizzes()
+    mine = [n for n in library.networks if n in able]
+    if not mine:
+        raise fields.fail(
+            "mode",
+            f"a channel quiz needs {_channel_quiz_titles()}; library '{library.id}' has none",
+        )
+    fields.data = {"networks": mine, **fields.data}
+    chosen = fields.data["networks"]
+    if (
+        not isinstance(chosen, list)
+        or not chosen
+        or any(n not in able for n in chosen)
+        or len(set(chosen)) != len(chosen)
+    ):
+        listed = ", ".join(f'"{n}"' for n in able)
+        raise fields.fail(
+            "networks", f"a channel quiz is {_channel_quiz_titles()}-only: networks = [{listed}]"
+        )
+
+
+def _settings(fields: Fields, mode: str) -> QuizSettings:
     """Timing and scoring: defaults per mode, then the limits of each."""
     data = fields.data
     if mode == "comments":
@@ -273,14 +314,14 @@ def _settings(fields: _Fields, mode: str) -> QuizSettings:
         mode=mode,
         interval=interval,
         answer_time=answer_time,
-        speed_bonus=_whole(fields, "speed_bonus", 0, 0, 10),
-        winners=_whole(fields, "winners", 3, 1, 50),
-        fuzzy_threshold=_whole(fields, "fuzzy_threshold", 85, 50, 100),
+        speed_bonus=fields.whole("speed_bonus", 0, 0, 10),
+        winners=fields.whole("winners", 3, 1, 50),
+        fuzzy_threshold=fields.whole("fuzzy_threshold", 85, 50, 100),
         exclude_staff=_flag(fields, "exclude_staff", True),
     )
 
 
-def _duration(fields: _Fields, key: str, default: timedelta) -> timedelta:
+def _duration(fields: Fields, key: str, default: timedelta) -> timedelta:
     if key not in fields.data:
         return default
     value = parse_duration(fields.data[key])
@@ -289,18 +330,8 @@ def _duration(fields: _Fields, key: str, default: timedelta) -> timedelta:
     return value
 
 
-def _whole(fields: _Fields, key: str, default: int, low: int, high: int) -> int:
-    value = fields.data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise fields.fail(key, f"must be a whole number from {low} to {high}")
-    return value
-
-
-def _flag(fields: _Fields, key: str, default: bool) -> bool:
+def _flag(fields: Fields, key: str, default: bool) -> bool:
     value = fields.data.get(key, default)
     if not isinstance(value, bool):
         raise fields.fail(key, "must be true or false")
     return value
-
-
-events.PARSERS["quiz"] = parse_quiz

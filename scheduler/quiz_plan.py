@@ -3,17 +3,20 @@
 Quiz: an intro post at ``at``; question i at ``at + i × interval``; each question
 closes ``answer_time`` later (plus a short settling time for answers on their way);
 the results after the last close. A comments quiz is one post carrying the question.
-Where each network asks depends on the mode and on the library's config:
+Where each network asks depends on the mode, on the library's config and on what the
+network can do (``core.networks``):
 
-  telegram  live → quiz_chat (quiz polls, players known); daily → quiz_chat if set,
-            else the channel with answers as comments; channel → the channels' anonymous
-            quiz polls; comments → the channel post, answers in its discussion group.
-  vk        live → the community chat (callback buttons); daily, comments → the wall
-            (a poll attached for questions with options, comments for typed answers).
+  live      → the quiz chat: native quiz polls where the network has them (players known),
+            else buttons (an image asks with buttons too, under a photo);
+  daily     → the quiz chat if set, unless a poll in the channel (on the wall) names who
+            voted; else the channel or wall: such a poll, or answers typed as comments;
+  channel   → the channels' anonymous quiz polls, where channels take them;
+  comments  → the post in the channel or on the wall, answers in its comments.
 
 A question with several right options is a poll taking several answers, or buttons that
-mark options with one more to send them (a VK chat question with 10 options has no room
-for it: answers are typed there); where answers are buttons or typed, its text says so.
+mark options with one more to send them (a question with as many options as the keyboard
+holds has no room for it: answers are typed there); where answers are buttons or typed,
+its text says so.
 
 A poll with ``close_at`` gets a close action per network, then a results post.
 
@@ -26,17 +29,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.platforms.vk_quiz import INLINE_BUTTONS
 from core.config import Config, LibraryConfig
 from core.errors import EventFileError
+from core.model import (
+    CLOSE,
+    PUBLISH,
+    QUESTION,
+    RESULTS,
+    SETTLE,
+    PlannedAction,
+    action_key,
+)
+from core.networks import network as network_of
 from core.quiz_model import Question, QuizSettings
 from core.texts import TextError, human_time, render_post, render_text
 from core.tomlfile import line_of
-from scheduler.events import Event
+from scheduler.fields import Event
 
-QUESTION, CLOSE, RESULTS = "question", "close", "results"
 QUIZ_KINDS = (QUESTION, CLOSE, RESULTS)
-SETTLE = timedelta(seconds=2)  # answers sent just before the close are still on their way
 RESULTS_DELAY = timedelta(seconds=30)  # poll results wait for every network's final totals
 SEVERAL = {  # under a question with several right options, by how it is answered
     "ru": {
@@ -51,36 +61,29 @@ SEVERAL = {  # under a question with several right options, by how it is answere
 
 
 def quiz_targets(event: Event, library: LibraryConfig, network: str) -> list[tuple[str, str]]:
-    """(target, where) pairs a quiz asks in on ``network``; where is "group", "channel", ...
+    """(target, where) pairs a quiz asks in on ``network``; where is the network's word for
+    its quiz chat or its channel / wall (``chat_place``, ``feed_place`` in ``core.networks``).
 
     Raises EventFileError when the mode needs a chat the library has not configured.
     """
-    settings = event.quiz or QuizSettings()
-    mode = settings.mode
-    if network == "telegram" and library.telegram:
-        tg = library.telegram
-        if mode == "live" or (mode == "daily" and tg.quiz_chat):
-            if not tg.quiz_chat:
-                raise _mode_error(
-                    event,
-                    f"a live quiz needs a Telegram group: set quiz_chat in [library.telegram] "
-                    f"of library '{library.id}'",
-                )
-            return [(tg.quiz_chat, "group")]
-        return [(chat, "channel") for chat in tg.chats]
-    if network == "vk" and library.vk:
-        if mode == "live":
-            if not library.vk.quiz_chat:
-                raise _mode_error(
-                    event,
-                    f"a live quiz on VK needs a community chat: set quiz_chat in [library.vk] "
-                    f"of library '{library.id}'",
-                )
-            return [(str(library.vk.quiz_chat), "chat")]
-        if mode == "channel":
-            return []  # Telegram's quiz polls only
-        return [(str(library.vk.group_id), "wall")]
-    return []
+    mode = (event.quiz or QuizSettings()).mode
+    settings = library.settings(network)
+    if settings is None:
+        return []
+    found = network_of(network)
+    chat = settings.quiz_target
+    feed_polls = found.capabilities.feed_polls_name_voters
+    if mode == "live" or (mode == "daily" and chat and not feed_polls):
+        if not chat:
+            raise _mode_error(
+                event,
+                f"{found.live_quiz_needs}: set quiz_chat in [library.{network}] "
+                f"of library '{library.id}'",
+            )
+        return [(chat, found.chat_place)]
+    if mode == "channel" and not found.capabilities.channel_quizzes:
+        return []  # quiz polls in a channel only
+    return [(target, found.feed_place) for target in settings.post_targets]
 
 
 def _mode_error(event: Event, message: str) -> EventFileError:
@@ -96,22 +99,21 @@ def style_for(question: Question, network: str, where: str, mode: str) -> str:
     """How a question is asked there (see ``core.platform.Ask``)."""
     if question.free_text:
         return "text"
-    if network == "telegram":
-        if mode == "channel":
-            return "anonymous_quiz_poll"
-        if where == "group":
-            return "buttons" if question.image else "quiz_poll"
-        return "text"  # a channel post: answers typed as comments
-    if where == "chat":
-        full = len(question.correct) > 1 and len(question.options) >= INLINE_BUTTONS
+    found = network_of(network)
+    if mode == "channel" and found.capabilities.channel_quizzes:
+        return "anonymous_quiz_poll"
+    if where == found.chat_place:
+        if found.capabilities.quiz_polls and not question.image:
+            return "quiz_poll"  # a quiz poll carries no image: buttons under the photo
+        full = len(question.correct) > 1 and len(question.options) >= found.limits.inline_buttons
         return "text" if full else "buttons"  # several right: one more button, to send
-    return "poll" if mode != "comments" else "text"
+    if found.capabilities.feed_polls_name_voters and mode != "comments":
+        return "poll"
+    return "text"  # answers typed as comments
 
 
 def expand_quiz(event: Event, config: Config, library: LibraryConfig) -> list:
     """Intro, questions, closes and results of a quiz, for every network and target."""
-    from scheduler.plan import PUBLISH, PlannedAction
-
     settings = event.quiz or QuizSettings()
     actions: list[PlannedAction] = []
     context = {"title": event.title, "when": human_time(event.at, config.language)}
@@ -119,12 +121,11 @@ def expand_quiz(event: Event, config: Config, library: LibraryConfig) -> list:
     total = len(event.questions)
     for network in event.networks:
         for target, where in quiz_targets(event, library, network):
-            base = f"{event.id}:{{kind}}:{network}:{target}"
             comments = settings.mode == "comments"
             if not comments:
                 intro = _render(event, "quiz_intro", network, config, event.text, context, "text")
                 payload = {"text": intro, "image": str(event.image) if event.image else None}
-                key = base.format(kind=PUBLISH)
+                key = action_key(event.id, PUBLISH, network, target)
                 actions.append(PlannedAction(key, PUBLISH, network, target, event.at, payload))
             last_close = event.at
             for question in event.questions:
@@ -137,17 +138,17 @@ def expand_quiz(event: Event, config: Config, library: LibraryConfig) -> list:
                 payload["spec"]["where"] = where
                 payload["answer_seconds"] = int(settings.answer_time.total_seconds())
                 suffix = f":{question.number}"
-                key = base.format(kind=QUESTION) + suffix
+                key = action_key(event.id, QUESTION, network, target) + suffix
                 actions.append(PlannedAction(key, QUESTION, network, target, due, payload))
                 close_payload = {"number": question.number, "style": style, "last": False}
                 close_payload["last"] = question.number == total
-                key = base.format(kind=CLOSE) + suffix
+                key = action_key(event.id, CLOSE, network, target) + suffix
                 actions.append(
                     PlannedAction(key, CLOSE, network, target, closes + SETTLE, close_payload)
                 )
                 last_close = max(last_close, closes + SETTLE)
             payload = {"winners": settings.winners, "mode": settings.mode}
-            key = base.format(kind=RESULTS)
+            key = action_key(event.id, RESULTS, network, target)
             at = last_close + timedelta(seconds=1)
             actions.append(PlannedAction(key, RESULTS, network, target, at, payload))
     return actions
@@ -155,20 +156,17 @@ def expand_quiz(event: Event, config: Config, library: LibraryConfig) -> list:
 
 def expand_poll_close(event: Event, targets: dict[str, tuple[str, ...]]) -> list:
     """A poll that closes: each publication's close, then a results post per target."""
-    from scheduler.plan import PlannedAction
-
     if event.closes_at is None:
         return []
     actions = []
     for network in event.networks:
         for target in targets.get(network, ()):
-            base = f"{event.id}:{{kind}}:{network}:{target}"
             closing = event.closes_at + SETTLE
-            actions.append(PlannedAction(base.format(kind=CLOSE), CLOSE, network, target, closing))
+            key = action_key(event.id, CLOSE, network, target)
+            actions.append(PlannedAction(key, CLOSE, network, target, closing))
             results = closing + RESULTS_DELAY
-            actions.append(
-                PlannedAction(base.format(kind=RESULTS), RESULTS, network, target, results)
-            )
+            key = action_key(event.id, RESULTS, network, target)
+            actions.append(PlannedAction(key, RESULTS, network, target, results))
     return actions
 
 
@@ -200,14 +198,7 @@ def _question_payload(
         if len(question.correct) > 1:
             source += "\n\n" + SEVERAL[config.language][style]
         text = _render(event, "quiz_question", network, config, source, extra, field, False)
-    spec = question.spec()
-    spec.update(
-        speed_bonus=settings.speed_bonus,
-        fuzzy=settings.fuzzy_threshold,
-        exclude_staff=settings.exclude_staff,
-        winners=settings.winners,
-        style=style,
-    )
+    spec = question.spec(settings, style)
     return {
         "number": question.number,
         "style": style,
@@ -215,7 +206,7 @@ def _question_payload(
         "image": str(question.image) if question.image else None,
         "open_seconds": int(settings.answer_time.total_seconds()) if poll else None,
         "mode": settings.mode,
-        "spec": spec,
+        "spec": spec.to_json(),
     }
 
 

@@ -10,9 +10,9 @@ start and kept in step with it by ``sync()``. Delivery rules:
 * paused library: its actions stay pending and unarmed; on resume the grace rule applies;
 * RetryLater: retried with backoff and jitter until ``retry_deadline``
   (the platform's own ``retry_after`` is honoured in full);
-* AmbiguousOutcome: VK is re-sent with the same guid (VK drops the duplicate);
-  Telegram has no such key, so the action becomes uncertain and admins are told
-  (unless the library set ``resend_uncertain``);
+* AmbiguousOutcome: where the network takes an idempotency key (``idempotent_posts``),
+  the action is re-sent with the same key (the network drops the duplicate); elsewhere
+  it becomes uncertain and admins are told (unless the library set ``resend_uncertain``);
 * any other platform error fails the action at once, with its reason.
 
 An action the database refuses to claim (a full disk, a read-only file, a lock held too
@@ -40,21 +40,32 @@ import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
+from core import networks
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import AmbiguousOutcome, PlatformError, RetryLater
+from core.model import (
+    ANNOUNCE,
+    COMMUNITY,
+    CONTEST_ENTRY,
+    CONTEST_GALLERY,
+    CONTEST_POLL,
+    CONTEST_RESULTS,
+    DRAW,
+    QUESTION,
+    RESULTS,
+    guid_for,
+)
 from core.platform import Platform, PollSpec, Post, Published, dispatching
 from core.storage import FAILED, MISSED, PENDING, SENDING, SENT, UNCERTAIN, from_db, to_db
-from scheduler import contest_plan, snapshots
-from scheduler.giveaway_plan import GIVEAWAY_KINDS
-from scheduler.plan import COMMUNITY, POSTS, guid_for, plan_snapshots
-from scheduler.quiz_plan import QUESTION, RESULTS
+from scheduler import snapshots
+from scheduler.plan import POSTS, plan_snapshots
 
 # Kinds that put a new message in front of readers: repeated, they would show twice.
 NEW_MESSAGES = (
     *(*POSTS, QUESTION, RESULTS),
-    *(contest_plan.GALLERY, contest_plan.ENTRY, contest_plan.POLL, contest_plan.RESULTS),
-    *GIVEAWAY_KINDS,  # a giveaway's announcement and its draw's results post
+    *(CONTEST_GALLERY, CONTEST_ENTRY, CONTEST_POLL, CONTEST_RESULTS),
+    *(ANNOUNCE, DRAW),  # a giveaway's announcement and its draw's results post
 )
 
 log = logging.getLogger(__name__)
@@ -111,18 +122,14 @@ class Runner:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def recover(self) -> None:
-        """Actions left 'sending' by a crash: VK is re-sent (same guid / random_id), a new
-        Telegram message that may have left is uncertain. Closing a question is re-run."""
+        """Actions left 'sending' by a crash are re-sent where the network takes an
+        idempotency key (the same key); elsewhere a new message that may have left is
+        uncertain. Closing a question is re-run."""
         now = to_db(self.clock.now())
         for row in list(self.db["actions"].rows_where("state = ?", [SENDING])):
-            # A Telegram post still waiting in the local rate limiter never left: safe to re-send.
+            # A post still waiting in the local rate limiter never left: safe to re-send.
             left = row["dispatched_at"] is not None
-            if (
-                row["kind"] in NEW_MESSAGES
-                and row["network"] == "telegram"
-                and left
-                and not self._resend(row)
-            ):
+            if row["kind"] in NEW_MESSAGES and left and not self._resend(row):
                 reason = "the bot stopped while sending; not re-sent to avoid a double post"
                 self._finish(row, UNCERTAIN, reason, now)
             else:
@@ -287,8 +294,13 @@ class Runner:
         return bool(self.db["libraries"].count_where("id = ? and paused = 1", [library_id]))
 
     def _resend(self, row: dict) -> bool:
+        """Whether a send of unknown outcome is sent again: harmless where the network
+        drops a repeat with the same key, else only if the library asked for it."""
+        if networks.network(row["network"]).capabilities.idempotent_posts:
+            return True
         library = self.config.library(row["library_id"])
-        return bool(library and library.telegram and library.telegram.resend_uncertain)
+        settings = library.settings(row["network"]) if library else None
+        return bool(settings and settings.resend_uncertain)
 
     async def _post(self, row: dict) -> None:
         platform = self.platforms.get((row["library_id"], row["network"]))
@@ -348,8 +360,8 @@ class Runner:
         if isinstance(exc, RetryLater):
             self._retry(row, exc, exc.delay)
         elif isinstance(exc, AmbiguousOutcome):
-            if row["network"] == "vk" or self._resend(row):
-                self._retry(row, exc, 1.0)  # VK: guid / random_id make the repeat harmless
+            if self._resend(row):
+                self._retry(row, exc, 1.0)
             else:
                 reason = f"{exc}; not re-sent to avoid a double post"
                 self._finish(row, UNCERTAIN, reason, to_db(self.clock.now()))
@@ -418,8 +430,8 @@ class Runner:
             done = {"state": SENT, "finished_at": to_db(now), "error": None}
             self.db["actions"].update(row["id"], done)
             new = plan_snapshots(self.db, publication, self.config.schedule.snapshot_after, now)
-        for action_id, when in new:
-            self._arm(action_id, when)
+        for snapshot in new:
+            self._arm(snapshot.action_id, snapshot.due_at)
         log.info("published %s → %s", row["key"], published.url)
 
     async def _snapshot(self, row: dict) -> None:
@@ -428,16 +440,17 @@ class Runner:
         for r in rows[1:]:
             self._disarm(r["id"])
         grouped = snapshots.groups_of(rows, self.platforms)
-        orphans = {r["id"] for r in rows} - {r["id"] for _, batch in grouped for r in batch}
+        orphans = {r["id"] for r in rows} - {r["id"] for batch in grouped for r in batch.rows}
         for r in rows:
             if r["id"] in orphans:
                 reason = f"{r['network']} is not connected for this library"
                 self._finish(r, FAILED, reason, to_db(self.clock.now()))
-        for platform, batch in grouped:
-            publications, targets = snapshots.rows_to_work(self.db, batch)
+        for group in grouped:
+            platform, batch = group.platform, group.rows
+            publications, communities = snapshots.rows_to_work(self.db, batch)
             try:
                 got = await snapshots.collect(
-                    self.db, platform, publications, targets, self.clock.now
+                    self.db, platform, publications, communities, self.clock.now
                 )
                 if got.unread:  # still refused after the retries within the read: later
                     raise RetryLater(
@@ -518,7 +531,7 @@ _STATE_WORDS = {
 def notice_text(language: str, title: str, network: str, state: str, reason: str) -> str:
     """What admins are told when a post did not go out as planned."""
     word = _STATE_WORDS[language][state]
-    name = {"telegram": "Telegram", "vk": "VK"}[network]
+    name = networks.title(network, "en")  # the short name, in either language
     if language == "ru":
         return f"⚠️ «{title}» в {name}: {word}. Причина: {reason}"
     return f"⚠️ “{title}” on {name}: {word}. Reason: {reason}"

@@ -1,29 +1,46 @@
 """Metric snapshots: read the counters of publications, batched across libraries.
 
 One snapshot firing claims every other due snapshot of the same network, so a
-thousand posts of ten communities cost a handful of requests (VK ``execute``),
-not a thousand. Samples are append-only: a report can always be recomputed.
+thousand posts of ten communities cost a handful of requests (the adapter batches
+them), not a thousand. Samples are append-only: a report can always be recomputed.
 What a network does not show is stored as not available, never as zero.
-Messages in a VK community chat (a live quiz's) are neither wall posts nor a community:
-nothing is read for them, as asking VK would fail for every community read with them.
+Figures come through ``Platform.read_figures``; where the network's API reads no
+post counters (``metrics_from_api``), they come from the updates the bot saw.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlite_utils
 
-from bot.platforms.vk_quiz import is_chat
 from core.interactions import latest_poll_totals, latest_reactions
-from core.platform import Platform, PostMetrics
+from core.model import COMMUNITY, SNAPSHOT
+from core.networks import network
+from core.platform import FiguresPart, Platform, PollRef, PostMetrics, PostRef
 from core.samples import store_samples
 from core.storage import PENDING, SENDING, SENT, to_db
-from scheduler.plan import COMMUNITY, SNAPSHOT
 
 KINDS = (SNAPSHOT, COMMUNITY)
+
+
+@dataclass(frozen=True, order=True)
+class Community:
+    """A channel or community whose members are counted, for one library."""
+
+    library_id: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Snapshot actions (or publications and communities) read by one client together."""
+
+    platform: Platform
+    rows: list[dict] = field(default_factory=list)
 
 
 class Collected(int):
@@ -55,17 +72,15 @@ def claim_due(db: sqlite_utils.Database, row: dict, now: datetime) -> list[dict]
     )
 
 
-def groups_of(
-    rows: Iterable[dict], platforms: dict[tuple[str, str], Platform]
-) -> list[tuple[Platform, list[dict]]]:
+def groups_of(rows: Iterable[dict], platforms: dict[tuple[str, str], Platform]) -> list[Batch]:
     """Rows grouped by the client that reads them (libraries sharing a token read together)."""
-    groups: dict[int, tuple[Platform, list[dict]]] = {}
+    groups: dict[int, Batch] = {}
     for row in rows:
         platform = platforms.get((row["library_id"], row["network"]))
         if platform is None:
             continue
         key = getattr(platform, "reader_key", id(platform))
-        groups.setdefault(key, (platform, []))[1].append(row)
+        groups.setdefault(key, Batch(platform)).rows.append(row)
     return list(groups.values())
 
 
@@ -73,32 +88,18 @@ async def collect(
     db: sqlite_utils.Database,
     platform: Platform,
     publications: list[dict],
-    targets: list[tuple[str, str]],
+    communities: Sequence[Community],
     now: Callable[[], datetime],
     source: str = "snapshot",
 ) -> Collected:
-    """Read and store the figures of ``publications`` and members of ``targets``.
+    """Read and store the figures of ``publications`` and members of ``communities``.
 
-    ``targets`` are (library_id, target) pairs. Returns the number of samples written
-    (``unread``: how many publications and communities could not be read).
+    Returns the number of samples written (``unread``: how many publications and
+    communities could not be read).
     """
-    network = platform.network
-    if network == "vk":
-        return await _collect_vk(db, platform, publications, targets, now, source)
-    else:
-        metrics = {p["id"]: _telegram_metrics(db, p) for p in publications}
-        members = {}
-        for _, target in sorted(set(targets)):
-            members[target] = await platform.audience_size(target)
-    stamp = to_db(now())
-    samples = []
-    for pub in publications:
-        samples += of_publication(pub, metrics[pub["id"]], stamp, source)
-    for library_id, target in sorted(set(targets)):
-        value = members.get(target)
-        samples.append(sample(None, library_id, network, target, "members", value, stamp, source))
-    store_samples(db, samples)
-    return Collected(len(samples))
+    if network(platform.network).capabilities.metrics_from_api:
+        return await _collect_read(db, platform, publications, communities, now, source)
+    return await _collect_seen(db, platform, publications, communities, now, source)
 
 
 def finish(db: sqlite_utils.Database, rows: list[dict], stamp: str) -> None:
@@ -108,74 +109,88 @@ def finish(db: sqlite_utils.Database, rows: list[dict], stamp: str) -> None:
             db["actions"].update(row["id"], {"state": SENT, "finished_at": stamp, "error": None})
 
 
-def rows_to_work(
-    db: sqlite_utils.Database, rows: list[dict]
-) -> tuple[list[dict], list[tuple[str, str]]]:
-    """The publications and (library, target) member counts a batch of actions asks for."""
-    publications, targets = {}, set()
+def rows_to_work(db: sqlite_utils.Database, rows: list[dict]) -> tuple[list[dict], list[Community]]:
+    """The publications and the member counts a batch of actions asks for."""
+    publications, communities = {}, set()
     for row in rows:
-        targets.add((row["library_id"], row["target"]))
+        communities.add(Community(row["library_id"], row["target"]))
         if row["kind"] == SNAPSHOT:
             pub_id = json.loads(row["payload"])["publication_id"]
             publications[pub_id] = db["publications"].get(pub_id)
-    return list(publications.values()), sorted(targets)
+    return list(publications.values()), sorted(communities)
 
 
-async def _collect_vk(db, platform, publications, targets, now, source: str) -> Collected:
+async def _collect_read(db, platform, publications, communities, now, source: str) -> Collected:
     """Store each request's figures as its answer comes in: writing overlaps rate waits."""
-    # wall.getById would find no such post (stored as deleted), and groups.getById refuses
-    # the whole call (error 100) for a chat's peer id, leaving every community unmeasured.
-    publications = [p for p in publications if not is_chat(p["target"])]
-    targets = [(library, target) for library, target in targets if not is_chat(target)]
-    by_post = {(-int(p["target"]), int(p["remote_id"])): p for p in publications}
-    by_poll = {(-int(p["target"]), int(p["poll_id"])): p for p in publications if p.get("poll_id")}
-    groups = sorted({int(target) for _, target in targets})
-    library_of = {target: library for library, target in targets}
-    seen_groups: set[int] = set()
+    by_post = {PostRef(str(p["target"]), str(p["remote_id"])): p for p in publications}
+    by_poll = {
+        PollRef(str(p["target"]), str(p["poll_id"])): p for p in publications if p.get("poll_id")
+    }
+    owners = _owners(communities)
     unread: set[tuple[str, object]] = set()
     written = 0
-    async for part in platform.read_parts(list(by_post), groups, polls=list(by_poll)):
-        unread.update(("post", by_post[key]["id"]) for key in part.unread_posts)
-        unread.update(("post", by_poll[key]["id"]) for key in part.unread_polls)
-        for group in part.unread_groups:
-            seen_groups.add(group)  # not read, which is not "VK gave no members_count"
-            unread.add(("group", group))
+    parts = platform.read_figures(list(by_post), list(owners), list(by_poll))
+    async for part in parts:
+        unread.update(("post", by_post[ref]["id"]) for ref in part.unread_posts)
+        unread.update(("post", by_poll[ref]["id"]) for ref in part.unread_polls)
+        unread.update(("community", target) for target in part.unread_communities)
         stamp = to_db(now())
         samples = []
-        for key, counters in part.counters.items():
+        for ref, counters in part.counters.items():
             values = {"deleted": 1} if counters.deleted else _counters(counters)
-            samples += of_publication(by_post[key], values, stamp, source)
-        for key, value in part.reach.items():
-            samples += of_publication(by_post[key], {"reach": value}, stamp, source)
-        for key, votes in part.polls.items():
-            samples += of_publication(by_poll[key], _poll_values(votes), stamp, source)
-        for group, count in part.members.items():
-            seen_groups.add(group)
-            samples.append(
-                sample(
-                    None, library_of[str(group)], "vk", str(group), "members", count, stamp, source
-                )
-            )
+            samples += of_publication(by_post[ref], values, stamp, source)
+        for ref, value in part.reach.items():
+            samples += of_publication(by_post[ref], {"reach": value}, stamp, source)
+        for ref, votes in part.polls.items():
+            samples += of_publication(by_poll[ref], _poll_values(votes), stamp, source)
+        samples += _members(part, owners, platform.network, stamp, source)
         store_samples(db, samples)
         written += len(samples)
-    missing = [g for g in groups if g not in seen_groups]  # VK gave no members_count
-    if missing:
-        stamp = to_db(now())
-        rows = [
-            sample(None, library_of[str(g)], "vk", str(g), "members", None, stamp, source)
-            for g in missing
-        ]
-        store_samples(db, rows)
-        written += len(rows)
     return Collected(written, len(unread))
+
+
+async def _collect_seen(db, platform, publications, communities, now, source: str) -> Collected:
+    """Post figures from the updates the bot saw; members read through the platform."""
+    owners = _owners(communities)
+    parts = [part async for part in platform.read_figures([], list(owners), [])]
+    stamp = to_db(now())
+    samples = []
+    for pub in publications:
+        samples += of_publication(pub, _seen_figures(db, pub), stamp, source)
+    for part in parts:
+        samples += _members(part, owners, platform.network, stamp, source)
+    store_samples(db, samples)
+    return Collected(len(samples), sum(len(part.unread_communities) for part in parts))
+
+
+def _owners(communities: Sequence[Community]) -> dict[str, list[str]]:
+    """The libraries of each channel or community, by target."""
+    owners: dict[str, list[str]] = {}
+    for community in sorted(set(communities)):
+        owners.setdefault(community.target, []).append(community.library_id)
+    return dict(sorted(owners.items()))
+
+
+def _members(
+    part: FiguresPart, owners: dict[str, list[str]], network: str, stamp: str, source: str
+) -> list[dict]:
+    """The members samples of one part, one per library of each target (None: no count)."""
+    return [
+        sample(None, library_id, network, target, "members", count, stamp, source)
+        for target, count in part.members.items()
+        for library_id in owners[target]
+    ]
 
 
 def _counters(m: PostMetrics) -> dict[str, float | None]:
     return {name: getattr(m, name) for name in ("views", "likes", "reposts", "comments")}
 
 
-def _telegram_metrics(db: sqlite_utils.Database, pub: dict) -> dict[str, float | None]:
-    """What a bot can know of a Telegram post: reactions and replies it saw; no views."""
+def _seen_figures(db: sqlite_utils.Database, pub: dict) -> dict[str, float | None]:
+    """A post's figures from the updates the bot saw: reactions, replies, poll totals.
+
+    For networks whose API reads no post counters: views and reposts are not available.
+    """
     totals = latest_reactions(db, pub["target"], pub["remote_id"]) or {}
     replies = db["interactions"].count_where("publication_id = ? and kind = 'reply'", [pub["id"]])
     values: dict[str, float | None] = {
@@ -271,14 +286,13 @@ async def collect_recent(
     targets = _all_targets(db, platforms, libraries)
     work = publications + targets
     total, done, written, unread = len(publications), 0, 0, 0
-    for platform, group in groups_of(work, platforms):
-        pubs = [item for item in group if "remote_id" in item]
-        group_targets = sorted({(item["library_id"], item["target"]) for item in group})
+    for batch in groups_of(work, platforms):
+        pubs = [item for item in batch.rows if "remote_id" in item]
+        communities = sorted({Community(item["library_id"], item["target"]) for item in batch.rows})
         for start in range(0, max(len(pubs), 1), chunk):
             part = pubs[start : start + chunk]
-            got = await collect(
-                db, platform, part, group_targets if start == 0 else [], now, "collect"
-            )
+            asked = communities if start == 0 else []
+            got = await collect(db, batch.platform, part, asked, now, "collect")
             written += got
             unread += got.unread
             done += len(part)

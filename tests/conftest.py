@@ -9,7 +9,7 @@ import pytest
 
 from bot.intake.waits import release_threads
 from core.errors import PlatformError
-from core.platform import Post, PostMetrics, Published
+from core.platform import FiguresPart, Post, PostMetrics, PostRef, Published
 
 TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV = (
     "TEST_TG_TOKEN",
@@ -116,16 +116,12 @@ class FakePlatform:
         n = len(self.posts)
         return Published(str(n), f"https://example.test/{self.network}/{n}")
 
-    async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
-        return [PostMetrics(r, views=10, likes=2, reposts=1, comments=0) for r in remote_ids]
-
-    async def read_parts(self, posts: list[tuple[int, int]], groups: list[int], polls=()):
-        from bot.platforms.vk import ReadPart
-
+    async def read_figures(self, posts: list[PostRef], communities: list[str], polls=()):
         counters = {
-            p: PostMetrics(str(p[1]), views=10, likes=2, reposts=1, comments=0) for p in posts
+            p: PostMetrics(p.remote_id, views=10, likes=2, reposts=1, comments=0) for p in posts
         }
-        yield ReadPart(counters, dict.fromkeys(posts), {g: self.members for g in groups}, {})
+        members = dict.fromkeys(communities, self.members)
+        yield FiguresPart(counters=counters, reach=dict.fromkeys(posts), members=members)
 
     async def audience_size(self, target: str) -> int:
         return self.members

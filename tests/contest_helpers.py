@@ -7,14 +7,11 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from bot.contest.engine import ContestEngine
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
-from bot.platforms import build_platforms
 from core.config_file import load_config
 from core.storage import to_db
 from sandbox.server import Sandbox
-from scheduler.runner import Runner
 from tests.quiz_helpers import QuizWorld, local, shift, start_time
 
 CONTEST = """kind = "contest"
@@ -43,11 +40,8 @@ class ContestWorld(QuizWorld):
             path.read_text("utf-8").replace("admins = [42]", f"admins = [{self.admin}]"), "utf-8"
         )
         self.config = load_config(path)
-        self.platforms = build_platforms(self.config, self.env)
-        self.runner = Runner(self.db, self.config, self.platforms, clock=self.clock)
-        self.contest = ContestEngine(self.db, self.config, self.platforms, self.clock)
-        self.contest.arm = self.runner.sync
-        self.runner.handlers.update(self.contest.handlers())
+        self.build()
+        self.contest = self.app.contest
         self.tmp_path = tmp_path
 
     def write(self, name: str, at: datetime, networks: str, extra: str = "", **offsets: float):
@@ -84,12 +78,12 @@ class ContestWorld(QuizWorld):
 
     def telegram_intake(self) -> TelegramIntake:
         bot = self.platforms[("central", "telegram")].bot
-        intake = TelegramIntake(self.db, bot, list(self.config.libraries), self.clock, 0)
-        intake.contest = self.contest.book
-        return intake
+        return TelegramIntake(
+            self.db, bot, list(self.config.libraries), self.clock, 0, contest=self.contest.book
+        )
 
     def vk_intake(self) -> VkIntake:
-        intake = VkIntake(
+        return VkIntake(
             self.db,
             "central",
             self.vk["group_id"],
@@ -97,9 +91,8 @@ class ContestWorld(QuizWorld):
             self.vk["api_url"],
             self.clock,
             wait=0,
+            contest=self.contest.book,
         )
-        intake.contest = self.contest.book
-        return intake
 
     def entries(self) -> list[dict]:
         return list(self.db["contest_entries"].rows_where(order_by="number"))

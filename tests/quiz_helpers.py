@@ -9,14 +9,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import load_plan
-from bot.platforms import build_platforms
-from bot.quiz.engine import QuizEngine
+from bot.app import build_app, load_plan
 from core.clock import ManualClock
 from core.config_file import load_config
 from core.storage import open_db, to_db
 from sandbox.server import Sandbox
-from scheduler.runner import Runner
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config
 
 ZONE = ZoneInfo("Europe/Moscow")
@@ -69,7 +66,8 @@ class Expected:
 
 
 class QuizWorld:
-    """A library on the stand-ins with the runner, the quiz engine and a manual clock."""
+    """A library on the stand-ins with the application (nobody told, no update readers: each
+    test makes its own) on a manual clock."""
 
     def __init__(self, box, tmp_path: Path, start: datetime, **config_extra: str) -> None:
         info = box.info()
@@ -91,10 +89,24 @@ class QuizWorld:
         self.db = open_db(self.config.storage)
         self.clock = ManualClock(start)
         self.stand_in_time = {"now": start.timestamp()}  # the stand-ins' clock follows ours
-        self.platforms = build_platforms(self.config, self.env)
-        self.runner = Runner(self.db, self.config, self.platforms, clock=self.clock)
-        self.engine = QuizEngine(self.db, self.config, self.platforms, self.clock)
-        self.runner.handlers.update(self.engine.handlers())
+        self.build()
+
+    def build(self, platforms: dict | None = None) -> None:
+        """(Re)build the application from ``self.config`` (on ``platforms``, if given)."""
+        self.app = build_app(
+            self.config,
+            self.db,
+            env=self.env,
+            clock=self.clock,
+            tell_admins=False,
+            intakes=False,
+            platforms=platforms,
+        )
+        self.platforms, self.runner, self.engine = (
+            self.app.platforms,
+            self.app.runner,
+            self.app.quiz,
+        )
 
     def plan(self) -> None:
         """Load the events folder into the plan."""
@@ -132,8 +144,7 @@ class QuizWorld:
 
     async def close(self) -> None:
         """Close the platforms' connections."""
-        for platform in set(self.platforms.values()):
-            await platform.close()
+        await self.app.close()
 
     def question(self, network: str, number: int) -> dict:
         """The stored question row."""

@@ -15,7 +15,7 @@ import httpx
 
 from bot.platforms.telegram import TelegramPlatform
 from bot.platforms.vk import VkPlatform
-from core.platform import PollSpec, Post
+from core.platform import PollSpec, Post, PostRef
 from sandbox import telegram_spec, vk_spec
 from sandbox.server import Sandbox
 
@@ -72,7 +72,9 @@ def test_vk_adapter_sends_only_known_parameters() -> None:
                 Post(str(info["group_id"]), "Текст", image=IMAGE, guid="g1")
             )
             await platform.publish(Post(str(info["group_id"]), "Опрос", guid="g2", poll=POLL))
-            await platform.post_metrics(str(info["group_id"]), [published.remote_id])
+            post = PostRef(str(info["group_id"]), published.remote_id)
+            async for _ in platform.read_figures([post], [str(info["group_id"])]):
+                pass
             await platform.audience_size(str(info["group_id"]))
             await platform.close()
 
@@ -98,3 +100,26 @@ def test_vk_adapter_sends_only_known_parameters() -> None:
         sent = set(call["params"]) - VK_GLOBAL
         assert sent <= known, (call["method"], sent - known)
         assert required <= sent, (call["method"], required - sent)
+
+
+def test_every_registered_network_has_an_adapter_that_builds() -> None:
+    from bot.platforms import ADAPTERS, builder
+    from core import networks
+
+    assert set(ADAPTERS) == set(networks.names())
+    for name in networks.names():
+        assert callable(builder(name)), name
+
+
+async def test_vk_sends_no_admin_notices() -> None:
+    # The config's admin ids are Telegram users (the registry: admin_notices is off).
+    import pytest
+
+    from core import networks
+    from core.errors import Forbidden
+
+    assert not networks.network("vk").capabilities.admin_notices
+    platform = VkPlatform(1, None, None, "http://127.0.0.1:9/method/")
+    with pytest.raises(Forbidden):
+        await platform.send_notice(42, "Пост не вышел")
+    await platform.close()

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlite_utils
 
-from sandbox.fleet import build_fleet
+from bench.fleet import build_fleet
 from sandbox.server import Sandbox
 from tests.reliability import figures, size, wake_long_polls
 

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench.fleet import build_fleet
 from bot.app import load_plan
 from bot.platforms import build_platforms
 from core.config_file import load_config
 from core.storage import open_db
-from sandbox.fleet import build_fleet
 from sandbox.server import Sandbox
 from scheduler.runner import Runner
 

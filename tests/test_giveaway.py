@@ -14,8 +14,8 @@ from bot.cli import main
 from bot.giveaway import draw
 from core.config_file import load_config
 from core.errors import EventFileError
+from core.model import DRAW, MARK
 from scheduler.events import load_event
-from scheduler.giveaway_plan import DRAW, MARK
 from scheduler.plan import expand
 from tests.conftest import write_config
 

@@ -35,11 +35,10 @@ organiser = "Центральная библиотека"
 def _start(
     world, tmp_path: Path, networks: str, conditions: str, name: str = "give", extra: str = ""
 ):
-    """Write the giveaway, wire its engine into the runner; returns (engine, at, draw_at)."""
-    engine = GiveawayEngine(
-        world.db, world.config, world.platforms, world.clock, proof_dir=tmp_path / "proofs"
-    )
-    world.runner.handlers.update(engine.handlers())
+    """Write the giveaway; returns the world's engine (its proofs go to ``tmp_path / "proofs"``,
+    next to the database), at and draw_at."""
+    engine = world.app.giveaway
+    assert engine.proof_dir == tmp_path / "proofs"
     at = shift(world.clock.now(), 60)
     draw_at = shift(at, 86400)
     text = (

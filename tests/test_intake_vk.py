@@ -18,6 +18,7 @@ import sqlite_utils
 import vk_api
 
 from bot.intake.vk import VkIntake
+from bot.platforms.vk import VkPlatform
 from bot.platforms.vk_session import make_session
 from core.clock import ManualClock
 from core.interactions import get_offset, library_secret, pseudonym, set_offset
@@ -298,3 +299,21 @@ async def test_stop_ends_a_waiting_check_at_once(sandbox, info, db, caplog):
     stop.set()
     await asyncio.wait_for(running, timeout=0.2)
     assert "error" not in caplog.text.lower()
+
+
+async def test_the_intake_and_the_adapter_share_one_limit_of_the_community_token(sandbox, info, db):
+    # VK counts a token's requests wherever they come from: two limiters of one token at
+    # 20 a second each would together send 40 and be refused (error 6).
+    sandbox.vk.set_rate_limits(enabled=True)
+    platform = VkPlatform(info["group_id"], None, info["community_token"], info["api_url"])
+    reader = intake(db, info)
+    group = str(info["group_id"])
+    asked = {"group_ids": group, "fields": "members_count"}
+    try:
+        answers = await asyncio.gather(
+            *(platform.audience_size(group) for _ in range(25)),
+            *(reader._method("groups.getById", asked) for _ in range(25)),
+        )
+    finally:
+        await platform.close()
+    assert len(answers) == 50  # none refused as too many a second

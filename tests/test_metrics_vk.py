@@ -6,11 +6,11 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.fleet import build_fleet, seed_publications
 from bot.platforms import build_platforms, vk
 from bot.platforms.vk_metrics import minimum_requests
 from core.config_file import load_config
 from core.storage import open_db
-from sandbox.fleet import build_fleet, seed_publications
 from sandbox.server import Sandbox
 from scheduler.snapshots import collect_recent
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.fleet import seed_publications
 from core.interactions import participation, pseudonym, record
 from core.storage import open_db
-from sandbox.fleet import seed_publications
 
 T = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 

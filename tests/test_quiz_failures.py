@@ -13,8 +13,6 @@ import pytest
 
 from bot.intake.telegram import TelegramIntake
 from bot.quiz import store
-from bot.quiz.engine import QuizEngine
-from scheduler.runner import Runner
 from tests.quiz_helpers import QuizWorld, local, quiz_world, shift
 from tests.test_quiz_vk import vk_intake
 
@@ -44,9 +42,7 @@ def _group(box) -> dict[str, str]:
 
 def _restart(world: QuizWorld) -> None:
     """The bot restarts: a new engine (and answer book) and runner over the same database."""
-    world.engine = QuizEngine(world.db, world.config, world.platforms, world.clock)
-    world.runner = Runner(world.db, world.config, world.platforms, clock=world.clock)
-    world.runner.handlers.update(world.engine.handlers())
+    world.build(world.platforms)
     world.runner.recover()
 
 

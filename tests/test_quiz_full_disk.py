@@ -19,6 +19,7 @@ from bot.quiz import buttons, store
 from bot.quiz.answers import AnswerBook
 from core.clock import ManualClock
 from core.config_file import load_config
+from core.quiz_model import QuestionSpec
 from core.storage import open_db
 from tests.conftest import write_config
 from tests.diskfull import disk_full
@@ -138,7 +139,7 @@ def test_a_failed_batch_leaves_the_marked_buttons_as_they_were(tmp_path: Path) -
     db["libraries"].insert({"id": "central", "name": "Ц", "timezone": "Europe/Moscow", "paused": 0})
     db["events"].insert({"id": "central/q", "library_id": "central", "kind": "quiz", "title": "Q"})
     opened = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
-    spec = {"options": ["А", "Б", "В"], "correct": [0, 2], "style": "buttons", "where": "group"}
+    spec = QuestionSpec(options=("А", "Б", "В"), correct=(0, 2), style="buttons", where="group")
     question = store.open_question(
         db,
         event_id="central/q",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.intake.telegram import TelegramIntake
-from bot.platforms.vk_quiz import _keyboard as vk_keyboard
+from bot.platforms.vk import _keyboard as vk_keyboard
 from core.matching import choices_from_text
 from core.platform import Ask
 from core.quiz_model import Question

@@ -13,6 +13,7 @@ from bot.quiz import buttons, store
 from bot.quiz.answers import AnswerBook
 from core.clock import ManualClock
 from core.config_file import load_config
+from core.quiz_model import QuestionSpec
 from core.storage import open_db
 from tests.conftest import write_config
 
@@ -32,17 +33,17 @@ def book_parts(tmp_path: Path):
 def _ask(
     db, number: int, options=("А", "Б"), accepted=(), style="quiz_poll", where="group", bonus=2
 ):
-    spec = {
-        "options": list(options),
-        "correct": [0] if options else [],
-        "accepted": list(accepted),
-        "points": 1,
-        "speed_bonus": bonus,
-        "style": style,
-        "where": where,
-        "fuzzy": 85,
-        "exclude_staff": True,
-    }
+    spec = QuestionSpec(
+        options=tuple(options),
+        correct=(0,) if options else (),
+        accepted=tuple(accepted),
+        points=1,
+        speed_bonus=bonus,
+        style=style,
+        where=where,
+        fuzzy=85,
+        exclude_staff=True,
+    )
     return store.open_question(
         db,
         event_id="central/q",

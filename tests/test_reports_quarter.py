@@ -353,7 +353,7 @@ def test_november_totals_and_er_match_hand_computed_values(quarter: Path) -> Non
     assert rates.er_day == pytest.approx(24 / 30 / 2000 * 100)  # 0.04 %
     tg_rates = s.rates("telegram")
     assert tg_rates.er_post == pytest.approx(10 / 2 / 1000 * 100)
-    assert tg_rates.er_view is None and tg_rates.er_telegram is None and tg_rates.err is None
+    assert tg_rates.er_view is None and tg_rates.er_channel is None and tg_rates.err is None
     total = s.rates()
     # The mean of the four posts' ERpost: two VK posts (24 in all, of 2000 followers),
     # two Telegram ones (10, of 1000); it lies between the networks' 0.6 % and 1 %.

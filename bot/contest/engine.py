@@ -25,11 +25,16 @@ from bot.contest.words import say
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import PlatformError, RetryLater
+from core.model import CONTEST_ENTRY as ENTRY
+from core.model import CONTEST_GALLERY as GALLERY
+from core.model import CONTEST_POLL as POLL
+from core.model import CONTEST_RESULTS as RESULTS
+from core.model import CONTEST_TALLY as TALLY
+from core.model import guid_for
 from core.platform import Platform, PollSpec, Post, Published
 from core.storage import PENDING, to_db
 from core.texts import human_time, render_frame
-from scheduler.contest_plan import ENTRY, GALLERY, POLL, RESULTS, TALLY, TYPE_WORDS
-from scheduler.plan import guid_for
+from scheduler.contest_plan import TYPE_WORDS
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict], Awaitable[Published | None]]

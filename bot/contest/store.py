@@ -8,8 +8,11 @@ from datetime import datetime
 
 import sqlite_utils
 
+from core.model import CONTEST_ENTRY as ENTRY
+from core.model import CONTEST_GALLERY as GALLERY
+from core.model import CONTEST_POLL as POLL
+from core.model import CONTEST_RESULTS as RESULTS
 from core.storage import PENDING, to_db
-from scheduler.contest_plan import ENTRY, GALLERY, POLL, RESULTS
 
 APPROVED, REJECTED = "approved", "rejected"
 

@@ -1,7 +1,7 @@
 """Votes and places: what each network lets a bot see, counted honestly.
 
 VK: the likes counter of each entry post (``wall.getById`` through the adapter's
-``post_metrics``), read at ``voting_until``. Telegram: a bot cannot see who reacted to a
+``read_figures``), read at ``voting_until``. Telegram: a bot cannot see who reacted to a
 channel post, only the anonymous totals Telegram sends (``message_reaction_count``,
 delayed up to a few minutes, and only to a bot that administers the channel): an entry's
 votes are the sum of every reaction on its post in the last totals received by
@@ -23,6 +23,7 @@ import sqlite_utils
 
 from bot.contest import store
 from core import interactions
+from core.platform import PostRef
 
 
 async def read_votes(
@@ -39,8 +40,12 @@ async def read_votes(
         for post in posts:
             by_target[post["target"]].append(post)
         for target, group in by_target.items():
-            metrics = await platform.post_metrics(target, [p["remote_id"] for p in group])
-            likes = {m.remote_id: m.likes or 0 for m in metrics}
+            refs = [PostRef(target, p["remote_id"]) for p in group]
+            likes = {
+                ref.remote_id: metrics.likes or 0
+                async for part in platform.read_figures(refs, [])
+                for ref, metrics in part.counters.items()
+            }
             for post in group:
                 votes[post["entry_id"]] += likes.get(post["remote_id"], 0)
     else:

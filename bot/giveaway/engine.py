@@ -28,11 +28,11 @@ from core import interactions
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import AmbiguousOutcome, NotFound, PlatformError, RetryLater
+from core.giveaway_model import GiveawaySpec
+from core.model import ANNOUNCE, DRAW, MARK, guid_for
 from core.platform import Platform, Post, Published
 from core.storage import to_db
 from core.texts import render_frame
-from scheduler.giveaway_plan import ANNOUNCE, DRAW, MARK
-from scheduler.plan import guid_for
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict], Awaitable[Published | None]]
@@ -146,7 +146,7 @@ class GiveawayEngine:
         if giveaway is None:
             log.warning("%s: the giveaway was never announced here; no draw", row["key"])
             return None
-        spec = json.loads(row["payload"])
+        spec = GiveawaySpec.from_json(json.loads(row["payload"]))
         if not giveaway["drawn_at"]:
             giveaway = await self._make_draw(row, spec, giveaway)
         proof = json.loads(giveaway["proof"])
@@ -160,22 +160,22 @@ class GiveawayEngine:
             "giveaway_results",
             row["network"],
             self.config.language,
-            title=spec["title"],
-            winners=names[: spec["winners"]],
-            reserves=names[spec["winners"] :],
+            title=spec.title,
+            winners=names[: spec.winners],
+            reserves=names[spec.winners :],
             participants=proof["participants_count"],
             seed=proof["seed"],
             commitment=proof["commitment"],
             list_sha256=proof["participants_sha256"],
             proof_name=Path(giveaway["proof_path"]).name,
-            tell=spec["tell_winners"],
+            tell=spec.tell_winners,
         )
         platform = self._platform(row)
         published = await platform.say(row["target"], text, guid_for(row["key"]))
         await self._tell_winners(row, spec, proof, published)
         return published
 
-    async def _make_draw(self, row: dict, spec: dict, giveaway: dict) -> dict:
+    async def _make_draw(self, row: dict, spec: GiveawaySpec, giveaway: dict) -> dict:
         now = self.clock.now()
         self._announcement(row, spec)  # NotFound (admins are told) if it never went out
         ids, names, replies = await self._eligible(row, spec, giveaway)
@@ -185,12 +185,12 @@ class GiveawayEngine:
         proof = drawing.make_proof(
             seed,
             list(by_person),
-            spec["winners"],
-            spec["reserve"],
+            spec.winners,
+            spec.reserve,
             event=row["event_id"],
             network=row["network"],
-            title=spec["title"],
-            conditions=spec["conditions"],
+            title=spec.title,
+            conditions=list(spec.conditions),
             drawn_at=to_db(now),
         )
         picked = proof["winners"] + proof["reserves"]
@@ -225,7 +225,7 @@ class GiveawayEngine:
                         "place": place,
                         "person": person,
                         "name": name,
-                        "reserve": int(place > spec["winners"]),
+                        "reserve": int(place > spec.winners),
                         "drawn_at": to_db(now),
                     }
                 )
@@ -242,7 +242,7 @@ class GiveawayEngine:
         if self.notify is not None:
             await self.notify(
                 row["library_id"],
-                f"🎁 «{spec['title']}» ({row['network']}): {proof['participants_count']} "
+                f"🎁 «{spec.title}» ({row['network']}): {proof['participants_count']} "
                 f"participants; proof: {proof_path}",
             )
         return self._giveaway(row["event_id"], row["network"], row["target"])
@@ -258,10 +258,10 @@ class GiveawayEngine:
         return path
 
     async def _eligible(
-        self, row: dict, spec: dict, giveaway: dict
+        self, row: dict, spec: GiveawaySpec, giveaway: dict
     ) -> tuple[set[int], dict[int, str], dict[int, tuple[str, str]]]:
         """Platform ids of those who met every condition, less the excluded; names, replies."""
-        conditions = set(spec["conditions"])
+        conditions = set(spec.conditions)
         platform = self._platform(row)
         names: dict[int, str] = {}
         replies: dict[int, tuple[str, str]] = {}
@@ -295,16 +295,13 @@ class GiveawayEngine:
                 ids &= await eligibility.telegram_members(platform, row["target"], ids)
         return ids - self._excluded(row, spec, ids), names, replies
 
-    def _any_counts(self, texts: list[str], spec: dict) -> bool:
-        return any(
-            eligibility.comment_counts(t, spec.get("comment_word", ""), spec.get("answers", []))
-            for t in texts
-        )
+    def _any_counts(self, texts: list[str], spec: GiveawaySpec) -> bool:
+        return any(eligibility.comment_counts(t, spec.comment_word, spec.answers) for t in texts)
 
-    def _announcement(self, row: dict, spec: dict) -> dict:
+    def _announcement(self, row: dict, spec: GiveawaySpec) -> dict:
         found = next(
             self.db["publications"].rows_where(
-                "action_id in (select id from actions where key = ?)", [spec["announce_key"]]
+                "action_id in (select id from actions where key = ?)", [spec.announce_key]
             ),
             None,
         )
@@ -313,17 +310,17 @@ class GiveawayEngine:
             raise NotFound(what, row["network"])
         return found
 
-    def _excluded(self, row: dict, spec: dict, ids: set[int]) -> set[int]:
+    def _excluded(self, row: dict, spec: GiveawaySpec, ids: set[int]) -> set[int]:
         """Staff (the library's admins and the network's staff ids) and recent winners."""
         library = self.config.library(row["library_id"])
         out: set[int] = set()
-        if spec.get("exclude_staff", True) and library is not None:
+        if spec.exclude_staff and library is not None:
             if row["network"] == "telegram":
                 staff = library.telegram.staff if library.telegram else ()
                 out |= set(library.admins) | set(staff)
             else:
                 out |= set(library.vk.staff if library.vk else ())
-        days = spec.get("exclude_recent_days")
+        days = spec.exclude_recent_days
         if days:
             since = to_db(self.clock.now() - timedelta(days=days))
             recent = {
@@ -338,7 +335,9 @@ class GiveawayEngine:
             out |= {u for u in ids if interactions.pseudonym(secret, row["network"], u) in recent}
         return out & ids
 
-    async def _tell_winners(self, row: dict, spec: dict, proof: dict, published: Published) -> None:
+    async def _tell_winners(
+        self, row: dict, spec: GiveawaySpec, proof: dict, published: Published
+    ) -> None:
         """A reply (comment) or a private message to each winner: come or write to us.
 
         A private message reaches only who allowed it (VK: wrote to the community first,
@@ -354,10 +353,10 @@ class GiveawayEngine:
         # Erased before telling: a winner told twice is worse than one the admins must call
         # (a failure to tell is reported to them below).
         self.db["giveaways"].update(giveaway["id"], {"winners_contact": None})
-        count = spec["winners"]
+        count = spec.winners
         users, names = private["user_ids"][:count], private["names"][:count]
         replies = private["replies"][:count]
-        if row["network"] == "vk" and spec["tell_winners"] != "message":
+        if row["network"] == "vk" and spec.tell_winners != "message":
             if users:  # one comment under the results post naming every winner
                 await self._try(row, spec, self._vk_comment(row, spec, published, names))
             return
@@ -366,24 +365,24 @@ class GiveawayEngine:
                 row, spec, self._tell_one(row, spec, published, place, uid, name, reply)
             )
 
-    async def _try(self, row: dict, spec: dict, telling: Awaitable[None]) -> None:
+    async def _try(self, row: dict, spec: GiveawaySpec, telling: Awaitable[None]) -> None:
         try:
             await telling
         except PlatformError as exc:  # the results are out; a winner not told is for admins
             log.warning("%s: winners not told on %s: %s", row["event_id"], row["network"], exc)
             if self.notify is not None:
-                await self.notify(row["library_id"], f"🎁 «{spec['title']}»: {exc}")
+                await self.notify(row["library_id"], f"🎁 «{spec.title}»: {exc}")
 
-    def _winner_text(self, row: dict, spec: dict, names: list[str]) -> str:
+    def _winner_text(self, row: dict, spec: GiveawaySpec, names: list[str]) -> str:
         return render_frame(
             "giveaway_winner", row["network"], self.config.language,
-            title=spec["title"], names=names,
+            title=spec.title, names=names,
         ).strip()  # fmt: skip
 
     async def _tell_one(
         self,
         row: dict,
-        spec: dict,
+        spec: GiveawaySpec,
         published: Published,
         place: int,
         uid: int,
@@ -393,10 +392,10 @@ class GiveawayEngine:
         """One winner in private (``tell_winners = "message"``) or in a reply (Telegram)."""
         text = self._winner_text(row, spec, [name])
         platform = self._platform(row)
-        if spec["tell_winners"] == "message":
+        if spec.tell_winners == "message":
             try:
                 if row["network"] == "vk":
-                    await platform._chat_send(str(uid), text, f"{row['key']}:{uid}", None)
+                    await platform.send_message(str(uid), text, f"{row['key']}:{uid}")
                 else:
                     await self._telegram_send(platform, uid, text, None)
                 return
@@ -416,15 +415,11 @@ class GiveawayEngine:
             await self._telegram_send(platform, uid, text, None)
 
     async def _vk_comment(
-        self, row: dict, spec: dict, published: Published, names: list[str]
+        self, row: dict, spec: GiveawaySpec, published: Published, names: list[str]
     ) -> None:
         """A comment under the results post, as the community."""
         platform = self._platform(row)
-        api = platform._community or platform._user
-        params = {"owner_id": -platform.group_id, "post_id": int(published.remote_id)}
-        params.update(message=self._winner_text(row, spec, names))
-        params.update(from_group=platform.group_id)
-        await platform._call(api, "wall.createComment", params, sending=True)
+        await platform.comment(int(published.remote_id), self._winner_text(row, spec, names))
 
     @staticmethod
     async def _telegram_send(platform, chat: int | str, text: str, reply_to: int | None) -> None:

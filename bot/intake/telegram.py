@@ -14,6 +14,8 @@ original); "vote" (``poll_answer``); "join" / "leave" (``chat_member``). Callbac
 (quizzes), channel posts and service messages are not recorded here; poll totals go to
 ``poll_totals``.
 Reader ids and names are never stored, not even in ``dedup``: a pseudonym stands in.
+When a quiz (``AnswerBook``) is attached, button presses, votes and typed answers go to it
+first; what is not an answer to an open question is recorded as above.
 
 An update that does not parse is skipped (and logged): the batch is read again raw and
 parsed one by one, so the offset still moves past it. A server that answers getUpdates
@@ -41,9 +43,11 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
-from bot.intake.telegram_quiz import TelegramQuizIntake
+from bot.contest.entries import ContestBook
+from bot.giveaway.engine import GiveawayEngine
 from bot.intake.waits import pause, until
 from bot.platforms.telegram import refusal
+from bot.quiz import buttons
 from bot.quiz.answers import AnswerBook, in_batch
 from core import interactions
 from core.clock import Clock, SystemClock
@@ -69,7 +73,7 @@ _log = logging.getLogger(__name__)
 logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
 
 
-class TelegramIntake(TelegramQuizIntake):
+class TelegramIntake:
     """Reads one bot's updates and records what readers of its libraries did.
 
     The bot must administer the libraries' chats to get reactions and member changes;
@@ -88,11 +92,13 @@ class TelegramIntake(TelegramQuizIntake):
         *,
         notify: Callable[[str, str], Awaitable[None]] | None = None,
         language: str = "ru",
+        giveaway: GiveawayEngine | None = None,
+        contest: ContestBook | None = None,
     ) -> None:
         self.db = db
         self.quiz = quiz  # takes answers to open quiz questions before anything else
-        self.giveaway = None  # bot.giveaway.engine.GiveawayEngine: keeps giveaway entries
-        self.contest = None  # bot.contest.entries.ContestBook: contest entries, moderation
+        self.giveaway = giveaway  # keeps comments on giveaway posts as entries
+        self.contest = contest  # contest entries, and the admins' moderation buttons
         self.bot = bot
         self.libraries = [lib for lib in libraries if lib.telegram is not None]
         self.clock = clock or SystemClock()
@@ -450,6 +456,58 @@ class TelegramIntake(TelegramQuizIntake):
         detail = {"status": change.new_chat_member.status}
         return self._record(
             library_id, change.chat.id, "", kind, user.id, change.date, dedup, detail
+        )
+
+    # -- quizzes ------------------------------------------------------------------
+
+    async def _answer_presses(self) -> None:
+        """Tell each reader who pressed an answer button what became of it.
+
+        At most ``buttons.REPLIES_PER_READER`` presses of a reader per batch: a press left
+        unanswered only leaves that reader's button spinning a few seconds.
+        """
+        presses, self._presses = self._presses, {}
+        for query_id, text in (press for reader in presses.values() for press in reader):
+            try:
+                await self.bot.answer_callback_query(query_id, text=text)
+            except TelegramError as exc:  # the press expired: the answer is stored anyway
+                _log.debug("callback %s not answered: %s", query_id, exc)
+
+    def _press(self, query: tg.CallbackQuery) -> bool:
+        """An answer button: scored by the quiz, and the reader gets a short reply."""
+        message = query.message
+        library_id = self._library_of.get(message.chat.id) if message else None
+        if self.quiz is None or library_id is None or query.from_user.is_bot:
+            return False
+        verdict, words = self.quiz.on_button(
+            NETWORK, library_id, query.from_user.id, query.from_user.full_name, query.data
+        )
+        replies = self._presses.setdefault(query.from_user.id, [])
+        if len(replies) < buttons.REPLIES_PER_READER:
+            replies.append((query.id, words))
+        return verdict.counted
+
+    def _quiz_text(self, message: tg.Message, post: tuple[int, int] | None):
+        """A typed answer: a comment on a question post, or a message in a quiz chat."""
+        if self.quiz is None or message.from_user is None:
+            return None
+        if post is not None:
+            target, reply_to = self._refs.get(post[0], str(post[0])), str(post[1])
+        else:
+            original = message.reply_to_message
+            target = self._refs.get(message.chat.id, str(message.chat.id))
+            reply_to = str(original.message_id) if original is not None else None
+        text = message.text or message.caption or ""
+        return self.quiz.on_text(
+            NETWORK,
+            target,
+            reply_to,
+            message.from_user.id,
+            message.from_user.full_name,
+            text,
+            message.date,
+            "comment" if post is not None else "message",
+            original=message.edit_date is None,
         )
 
     # -- storage ------------------------------------------------------------------------

@@ -9,6 +9,11 @@ no id, the reader's pseudonym stands in.
 
 Recorded: comments and their edits, likes and their removal, poll votes, joins, leaves and
 messages to the community. Everything else is skipped, as are events that do not parse.
+
+Comments, chat messages and votes go to the quiz (``AnswerBook``) first; a callback button
+press (``message_event``) is only ever a quiz answer, and the reader gets a snackbar. API
+calls go through the community token's client, shared with the community's adapter (one
+rate limit per token); their errors are translated as the adapter's are.
 """
 
 from __future__ import annotations
@@ -16,33 +21,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 import sqlite_utils
-import vk_api
-from vk_api.exceptions import ApiError, VkApiError
+from vk_api.exceptions import VkApiError
 
+from bot.contest.entries import ContestBook
 from bot.intake.vk_names import VkNames
-from bot.intake.vk_quiz import VkQuizIntake
 from bot.intake.waits import in_daemon
+from bot.platforms.vk import is_chat
+from bot.platforms.vk_client import token_client, translate
 from bot.platforms.vk_session import make_session
+from bot.quiz import buttons
 from bot.quiz.answers import AnswerBook, in_batch
 from core.clock import Clock, SystemClock
+from core.errors import PlatformError, RetryLater
 from core.interactions import get_offset, library_secret, pseudonym, record, set_offset
+from core.networks import network
 
 log = logging.getLogger(__name__)
 
 NETWORK = "vk"
-API_VERSION = "5.199"
-TRANSIENT_CODES = {1, 6, 9, 10, 29}  # unknown / too many requests / flood / server / rate limit
 MAX_BACKOFF = 30.0
-CHAT_PEERS = 2_000_000_000  # peer ids from here on are chats, not one reader
 
 
-class VkIntake(VkQuizIntake):
+class VkIntake:
     """Reads one community's Bots Long Poll and records what its readers did."""
 
     backoff = 1.0  # seconds before the first retry after an error; doubles up to MAX_BACKOFF
@@ -57,24 +64,26 @@ class VkIntake(VkQuizIntake):
         clock: Clock | None = None,
         wait: int = 25,
         quiz: AnswerBook | None = None,
+        *,
+        contest: ContestBook | None = None,
     ) -> None:
         self.db = db
         self.quiz = quiz  # takes answers to open quiz questions before anything else
-        self.contest = None  # bot.contest.entries.ContestBook: contest entries
-        # Callback presses to answer after the batch, per reader (see vk_quiz).
+        self.contest = contest  # contest entries (comments on a call post, messages)
+        # Callback presses to answer after the batch, per reader (``_answer_presses``).
         self._presses: dict[int, list[dict[str, Any]]] = {}
         self.library_id = library_id
         self.group_id = int(group_id)
         self.clock = clock or SystemClock()
         self.wait = wait
         self.source = f"vk:{self.group_id}"
+        # The long poll's checks are no API calls (VK does not count them): their own session.
         self._session = make_session(api_url, timeout=wait + 10.0)
-        self._api = vk_api.VkApi(
-            token=community_token, session=self._session, api_version=API_VERSION
+        # API calls go through the token's one client, shared with the community's adapter:
+        # one limiter per token, whoever sends.
+        self._client = token_client(
+            community_token, api_url, network(NETWORK).limits.requests_per_second
         )
-        self._api.RPS_DELAY = 1 / 20  # VK's limit for community tokens (vk_api assumes 3/s)
-        # vk_api retries error 6 by itself, forever: let run() back off instead.
-        self._api.error_handlers.pop(6, None)
         self._server: str | None = None
         self._key: str | None = None
         self._ts: int | None = None
@@ -141,14 +150,14 @@ class VkIntake(VkQuizIntake):
                 check.result()
                 delay = self.backoff
                 continue
-            except ApiError as exc:
-                if exc.code in TRANSIENT_CODES:
-                    log.warning("VK %s long poll: error %s; retrying", self.group_id, exc.code)
+            except PlatformError as exc:  # an API call VK refused (see ``_method``)
+                if isinstance(exc, RetryLater):
+                    log.warning("VK %s long poll: %s; retrying", self.group_id, exc)
                 else:
-                    log.error("VK %s long poll: error %s", self.group_id, exc.code)
+                    log.error("VK %s long poll: %s", self.group_id, exc)
                     delay = MAX_BACKOFF
                 self._server = None
-            except (requests.RequestException, VkApiError, ValueError, KeyError) as exc:
+            except (requests.RequestException, ValueError, KeyError) as exc:  # a check failed
                 log.warning("VK %s long poll: %s; retrying", self.group_id, type(exc).__name__)
                 self._server = None
             except Exception:
@@ -162,12 +171,17 @@ class VkIntake(VkQuizIntake):
 
     async def _fetch_server(self, take_ts: bool = False) -> None:
         """Server and key from groups.getLongPollServer; its ts too if asked or we have none."""
-        answer = await in_daemon(
-            self._api.method, "groups.getLongPollServer", {"group_id": self.group_id}
-        )
+        answer = await self._method("groups.getLongPollServer", {"group_id": self.group_id})
         self._server, self._key = str(answer["server"]), str(answer["key"])
         if take_ts or self._ts is None:
             self._ts = int(answer["ts"])
+
+    async def _method(self, name: str, params: dict[str, Any]) -> Any:
+        """One API call with the community token, in a daemon thread; errors translated."""
+        try:
+            return await in_daemon(self._client.main.method, name, params)
+        except (VkApiError, requests.RequestException) as exc:
+            raise translate(exc, name, sending=False) from exc
 
     def _spread(self) -> int:
         """This community's share of ``wait``, 0 to ``wait`` - 1 s: the same at every start,
@@ -326,7 +340,7 @@ class VkIntake(VkQuizIntake):
         detail: dict[str, Any] = {"message_id": int(message.get("id") or 0)}
         detail["text"] = str(message.get("text") or "")
         peer = int(message.get("peer_id") or author)
-        if self.quiz is not None and peer >= CHAT_PEERS:
+        if self.quiz is not None and is_chat(str(peer)):
             date = message.get("date")
             verdict = self.quiz.on_text(
                 NETWORK,
@@ -341,7 +355,7 @@ class VkIntake(VkQuizIntake):
             )
             if verdict is not None:
                 return
-        if self.contest is not None and peer < CHAT_PEERS:  # an entry sent to the community
+        if self.contest is not None and not is_chat(str(peer)):  # an entry sent to the community
             self.contest.vk_message(self, message)
         if message.get("payload"):
             detail["payload"] = message["payload"]
@@ -350,6 +364,60 @@ class VkIntake(VkQuizIntake):
         else:  # a chat message has no id of its own: the event's id stands in
             dedup = f"vk:message:{self.group_id}:{self._person(author)}:{event_key}"
         self._record("message", "", author, dedup, detail, message.get("date"))
+
+    # -- quizzes ---------------------------------------------------------------
+
+    async def _learn_names(self, updates: list[dict[str, Any]]) -> None:
+        """Players' names for the standings; without them, players are named by id."""
+        missing = self._names.unknown(updates)
+        if not missing:
+            return
+        try:
+            ids = ",".join(str(user) for user in missing)
+            people = await self._method("users.get", {"user_ids": ids})
+        except (PlatformError, ValueError) as exc:
+            log.warning("VK %s: users.get failed (%s); players named by id", self.group_id, exc)
+            people = []
+        self._names.learn(missing, people)
+
+    def _on_message_event(self, obj: dict, event_key: str) -> None:
+        """A callback button pressed: a quiz answer; the reader gets a snackbar."""
+        if self.quiz is None:
+            return
+        payload = obj.get("payload")
+        if isinstance(payload, str):  # VK sends the object; be lenient with a JSON string
+            try:
+                payload = json.loads(payload)
+            except ValueError:
+                payload = None
+        data = payload.get("a") if isinstance(payload, dict) else None
+        user = int(obj["user_id"])
+        _, words = self.quiz.on_button(
+            NETWORK, self.library_id, user, self._names.mention(user), data
+        )
+        replies = self._presses.setdefault(user, [])
+        if len(replies) < buttons.REPLIES_PER_READER:
+            replies.append(
+                {
+                    "event_id": str(obj["event_id"]),
+                    "user_id": user,
+                    "peer_id": int(obj["peer_id"]),
+                    "event_data": json.dumps(
+                        {"type": "show_snackbar", "text": words[:90]}, ensure_ascii=False
+                    ),
+                }
+            )
+
+    async def _answer_presses(self) -> None:
+        """A snackbar for at most ``buttons.REPLIES_PER_READER`` presses of a reader per
+        check: each is a request, at most 20 a second, and a reader pressing a thousand
+        times must not hold the other players' presses back by a minute."""
+        presses, self._presses = self._presses, {}
+        for params in (press for reader in presses.values() for press in reader):
+            try:
+                await self._method("messages.sendMessageEventAnswer", params)
+            except PlatformError as exc:  # the answer is stored
+                log.info("VK %s: press not answered (%s)", self.group_id, type(exc).__name__)
 
     # -- storage ---------------------------------------------------------------
 

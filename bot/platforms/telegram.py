@@ -1,4 +1,4 @@
-"""Telegram through python-telegram-bot: posts to channels and groups, member counts.
+"""Telegram through python-telegram-bot: posts, quiz polls and buttons, member counts.
 
 Bots cannot see views of channel posts (only user accounts over MTProto can),
 so view counters are reported as not available rather than as zero.
@@ -26,20 +26,21 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
 import httpx
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot import logredact
-from bot.platforms.telegram_quiz import TelegramQuizMixin
+from core.config import LibraryConfig, LibraryTokens
 from core.errors import (
     AmbiguousOutcome,
     AuthFailed,
@@ -50,17 +51,19 @@ from core.errors import (
     PlatformError,
     RetryLater,
 )
-from core.platform import Post, PostMetrics, Published, dispatch_hook
+from core.networks import network
+from core.platform import Ask, FiguresPart, PollRef, Post, PostRef, Published, dispatch_hook
 
 NETWORK = "telegram"
-TEXT_LIMIT = 4096
+LIMITS = network(NETWORK).limits
 # Pacing a little under Telegram's 30 messages/s and 20/min per chat, with a burst of
 # only 10 (not 30): requests leave this machine in clumps when the event loop is busy,
 # and a clump on top of a full bucket costs a 429 and a whole retry_after.
-SAFE_PER_SECOND = 29
+SAFE_PER_SECOND = LIMITS.requests_per_second - 1
 SAFE_BURST = 10
 SAFE_PER_CHAT_PER_MINUTE = 19
-CAPTION_LIMIT = 1024
+MAX_OPEN_PERIOD = 600  # seconds: Telegram's longest open_period
+MEMBER_STATUSES = ("creator", "administrator", "member")  # in the chat now
 
 # httpx logs every request URL at INFO, and a Bot API URL contains the token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -114,7 +117,7 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, NotDis
 _GATEWAY_TIMEOUT = 504
 
 
-class TelegramPlatform(TelegramQuizMixin):
+class TelegramPlatform:
     """One bot token; posts to any chat the bot may write to."""
 
     network = NETWORK
@@ -199,9 +202,12 @@ class TelegramPlatform(TelegramQuizMixin):
             poll_id=message.poll.id if message.poll else None,
         )
 
-    async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
-        """Bots see no views, likes or reposts: every counter is not available."""
-        return [PostMetrics(remote_id=r) for r in remote_ids]
+    async def read_figures(
+        self, posts: Sequence[PostRef], communities: Sequence[str], polls: Sequence[PollRef] = ()
+    ) -> AsyncIterator[FiguresPart]:
+        """Members of each channel or group; a bot reads no post's counters (no views)."""
+        for target in communities:
+            yield FiguresPart(members={target: await self.audience_size(target)})
 
     async def audience_size(self, target: str) -> int:
         """Subscribers of a channel or members of a group."""
@@ -214,6 +220,113 @@ class TelegramPlatform(TelegramQuizMixin):
         await self._start()
         with translating("sendMessage", sending=True):
             await self.bot.send_message(user_id, text)
+
+    # -- quizzes -----------------------------------------------------------------
+
+    async def ask(self, ask: Ask) -> Published:
+        """A quiz poll (players known in groups, totals only in channels), buttons or text."""
+        await self._start()
+        if ask.style in ("quiz_poll", "anonymous_quiz_poll"):
+            period = ask.open_seconds
+            with translating("sendPoll", sending=True):
+                message = await self.bot.send_poll(
+                    ask.target,
+                    ask.text,
+                    list(ask.options),
+                    is_anonymous=ask.style == "anonymous_quiz_poll",
+                    type="quiz",
+                    correct_option_ids=list(ask.correct),
+                    allows_multiple_answers=len(ask.correct) > 1,
+                    explanation=ask.explanation or None,
+                    open_period=period if period and 5 <= period <= MAX_OPEN_PERIOD else None,
+                )
+        else:
+            markup = _keyboard(ask) if ask.style == "buttons" else None
+            if ask.image is not None:
+                with ask.image.open("rb") as photo, translating("sendPhoto", sending=True):
+                    message = await self.bot.send_photo(
+                        ask.target,
+                        photo,
+                        caption=ask.text,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    )
+            else:
+                with translating("sendMessage", sending=True):
+                    message = await self.bot.send_message(
+                        ask.target, ask.text, parse_mode=ParseMode.HTML, reply_markup=markup
+                    )
+        return Published(
+            str(message.message_id),
+            message_url(message.chat.id, message.chat.username, message.message_id),
+            poll_id=message.poll.id if message.poll else None,
+        )
+
+    async def stop_question(self, target: str, remote_id: str, style: str, text: str = "") -> None:
+        """Stop the quiz poll, or take the buttons off the question."""
+        await self._start()
+        poll = style in ("quiz_poll", "anonymous_quiz_poll")
+        if not poll and style != "buttons":
+            return
+        with translating("stopPoll" if poll else "editMessageReplyMarkup", sending=False):
+            try:
+                if poll:
+                    await self.bot.stop_poll(target, int(remote_id))
+                else:
+                    await self.bot.edit_message_reply_markup(
+                        target, int(remote_id), reply_markup=None
+                    )
+            except tg.BadRequest as exc:
+                if not _already_done(exc):
+                    raise
+
+    async def say(self, target: str, text: str, guid: str = "") -> Published:
+        """A plain HTML message (standings, results)."""
+        await self._start()
+        with translating("sendMessage", sending=True):
+            message = await self.bot.send_message(target, text, parse_mode=ParseMode.HTML)
+        return Published(
+            str(message.message_id),
+            message_url(message.chat.id, message.chat.username, message.message_id),
+        )
+
+    async def edit(self, target: str, remote_id: str, text: str) -> None:
+        """Replace the text of the bot's message; an unchanged text is not an error."""
+        await self._start()
+        with translating("editMessageText", sending=False):
+            try:
+                await self.bot.edit_message_text(
+                    text, chat_id=target, message_id=int(remote_id), parse_mode=ParseMode.HTML
+                )
+            except tg.BadRequest as exc:
+                if not _already_done(exc):
+                    raise
+
+    async def stop_poll(self, target: str, remote_id: str, poll_id: str) -> tuple[int, ...] | None:
+        """stopPoll: the poll's final votes per option."""
+        await self._start()
+        with translating("stopPoll", sending=False):
+            try:
+                poll = await self.bot.stop_poll(target, int(remote_id))
+            except tg.BadRequest as exc:
+                if _already_done(exc):
+                    return None
+                raise
+        return tuple(option.voter_count for option in poll.options)
+
+    async def members_among(self, chat: str, user_ids: Iterable[int]) -> set[int]:
+        """Which of ``user_ids`` are in the chat now (getChatMember, one request each)."""
+        await self._start()
+        found: set[int] = set()
+        for user_id in sorted(set(user_ids)):
+            with translating("getChatMember", sending=False):
+                try:
+                    member = await self.reader.get_chat_member(chat, user_id)
+                except tg.BadRequest:  # a reader Telegram no longer knows
+                    continue
+            if member.status in MEMBER_STATUSES or getattr(member, "is_member", False) is True:
+                found.add(user_id)
+        return found
 
     async def close(self) -> None:
         """Close the HTTP connections (opened even when the token was then refused)."""
@@ -306,3 +419,37 @@ def _unexpected(exc: Exception, where: str, sending: bool, answered: bool) -> Pl
     text = f"{where}: unexpected answer ({detail})"
     # The platform took the call and answered: a message may well exist.
     return AmbiguousOutcome(text, NETWORK) if sending else PlatformError(text, NETWORK)
+
+
+def build(
+    library: LibraryConfig, tokens: LibraryTokens, rate_limit: bool, shared: dict
+) -> TelegramPlatform | None:
+    """The adapter of ``library``'s bot, if it has one; libraries sharing a bot share it."""
+    tg_config = library.telegram
+    if tg_config is None or not tokens.telegram:
+        return None
+    key = (tokens.telegram, tg_config.api_url)
+    if key not in shared:
+        shared[key] = TelegramPlatform(
+            tokens.telegram, tg_config.api_url, timeout=tg_config.timeout, rate_limit=rate_limit
+        )
+    return shared[key]
+
+
+def _keyboard(ask: Ask) -> InlineKeyboardMarkup:
+    """One button per option, and the button sending several marked options, if any."""
+    rows = [
+        [InlineKeyboardButton(f"{n}. {option}"[: LIMITS.button_label], callback_data=data)]
+        for n, (option, data) in enumerate(zip(ask.options, ask.buttons, strict=False), start=1)
+    ]
+    if ask.send:
+        rows.append(
+            [InlineKeyboardButton(ask.send[: LIMITS.button_label], callback_data=ask.buttons[-1])]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def _already_done(exc: tg.BadRequest) -> bool:
+    """Telegram's answers when the work was done before (a repeat after a restart)."""
+    text = exc.message.lower()
+    return "not modified" in text or "already closed" in text or "poll has already" in text

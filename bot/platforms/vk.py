@@ -1,53 +1,81 @@
-"""VK through vk_api: wall posts with photos, post counters, reach, community size.
+"""VK through vk_api: wall posts with photos and polls, figures, quiz questions, chats.
 
 vk_api is synchronous, so every call runs in a worker thread. It always calls
 api.vk.ru; ``vk_session.make_session`` redirects it to the configured API URL.
 Clients are shared per token and paced by ``vk_client`` (posts before reads).
+
+A target of 2000000000 or more is a community chat (a conversation's peer_id):
+messages go there with the community token. Any other target is the community wall,
+posted with the admin's user token.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 import vk_api
-from vk_api.exceptions import ApiError, ApiHttpError, Captcha, VkApiError
+from vk_api.exceptions import VkApiError
 
-from bot.platforms import vk_metrics
-from bot.platforms.vk_client import POST, READ, VkClients, with_priority
-from bot.platforms.vk_quiz import VkQuizMixin, is_chat
-from core.errors import (
-    AmbiguousOutcome,
-    AuthFailed,
-    BadContent,
-    Forbidden,
-    NotFound,
-    PlatformError,
-    RetryLater,
+from bot.platforms.vk_client import (
+    LANES,
+    POST,
+    READ,
+    TokenClient,
+    api_error,
+    token_client,
+    translate,
+    with_priority,
 )
-from core.platform import PollSpec, Post, PostMetrics, Published
+from bot.platforms.vk_metrics import executes, plan_calls, script
+from core.config import LibraryConfig, LibraryTokens
+from core.errors import BadContent, Forbidden, NotFound, PlatformError, RetryLater
+from core.networks import network
+from core.platform import (
+    Ask,
+    FiguresPart,
+    PollRef,
+    PollSpec,
+    Post,
+    PostMetrics,
+    PostRef,
+    Published,
+)
 
 NETWORK = "vk"
-TEXT_LIMIT = 16_000
-COMMUNITY_RPS = 20.0
+LIMITS = network(NETWORK).limits
+CHAT_PEERS = network(NETWORK).chat_targets_from  # peer ids of community chats start here
+INLINE_ROWS = 6  # VK's limit on the rows of an inline keyboard
 READ_ATTEMPTS = 5  # a refused metrics request is sent at most this many times …
 READ_RETRY_SECONDS = 60.0  # … and waited for at most this long in all
-
-_AUTH = {5, 1116}
-_RETRY = {1, 6, 10, 29, 603}
-_FLOOD = {9}
-_FORBIDDEN = {7, 8, 15, 17, 27, 28, 30, 200, 203, 210, 214, 219, 220, 222, 224}
-_NOT_FOUND = {18, 19, 100_000}
+COMMENTS_PAGE, LIKES_PAGE, MEMBERS_BATCH = 100, 1000, 500  # VK's largest pages
+POLL_QUESTION = 250  # characters of a quiz poll's question kept
 
 
-class VkPlatform(VkQuizMixin):
+def is_chat(target: str) -> bool:
+    """True when ``target`` is a community chat rather than the wall."""
+    text = str(target)
+    return CHAT_PEERS is not None and text.lstrip("-").isdigit() and int(text) >= CHAT_PEERS
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One comment under a wall post: its author (negative: a community), when, the text."""
+
+    author: int
+    date: int
+    text: str
+
+
+class VkPlatform:
     """One VK community, with a user token (wall, photos) and/or a community token."""
 
     network = NETWORK
@@ -60,20 +88,27 @@ class VkPlatform(VkQuizMixin):
         api_url: str,
         requests_per_second: float = 3.0,
         timeout: float = 10.0,
-        clients: VkClients | None = None,
     ) -> None:
         self.group_id = group_id
-        # VK limits requests per token: libraries sharing a token share one client.
-        clients = clients or VkClients()
-        self._readers = clients.lanes(user_token, api_url, requests_per_second, timeout)
-        self._user = self._readers[0] if self._readers else None
-        self._community = clients.get(community_token, api_url, COMMUNITY_RPS, timeout)
-        self._pool = ThreadPoolExecutor(max_workers=VkClients.LANES + 1, thread_name_prefix="vk")
+        # VK limits requests per token: whoever uses a token in this process shares its client.
+        self._readers: TokenClient | None = (
+            token_client(user_token, api_url, requests_per_second, timeout) if user_token else None
+        )
+        self._user = self._readers.main if self._readers else None
+        self._community_client: TokenClient | None = (
+            token_client(community_token, api_url, LIMITS.requests_per_second, timeout)
+            if community_token
+            else None
+        )
+        self._community = self._community_client.main if self._community_client else None
+        self._pool = ThreadPoolExecutor(max_workers=LANES + 1, thread_name_prefix="vk")
 
     @property
     def reader_key(self) -> int:
         """Platforms with the same key read through one client: batch them together."""
         return id(self._user or self._community)
+
+    # -- posts -------------------------------------------------------------------
 
     async def publish(self, post: Post) -> Published:
         """wall.post from the community; the guid makes a repeat harmless.
@@ -120,52 +155,71 @@ class VkPlatform(VkQuizMixin):
         ids = tuple(str(a["id"]) for a in answer.get("answers", []))
         return int(answer["id"]), ids
 
-    async def read(
-        self, posts: list[tuple[int, int]], groups: list[int], reach: bool = True
-    ) -> tuple[dict[tuple[int, int], PostMetrics], dict[int, int]]:  # counters and members
-        """Counters and reach of ``posts`` ((owner_id, post_id)) and members of ``groups``."""
-        counters: dict[tuple[int, int], PostMetrics] = {}
-        reaches: dict[tuple[int, int], int | None] = {}
-        members: dict[int, int] = {}
-        async for part in self.read_parts(posts, groups, reach):
-            counters.update(part.counters)
-            reaches.update(part.reach)
-            members.update(part.members)
-        metrics = {
-            key: replace(counters.get(key, PostMetrics(str(key[1]))), reach=reaches.get(key))
-            for key in posts
-        }
-        return metrics, members
+    async def send_notice(self, user_id: int, text: str) -> None:
+        """Admins are told through another network: their ids in the config are not VK's."""
+        raise Forbidden("VK: admin notices are not sent on VK", NETWORK)
 
-    async def read_parts(
+    # -- figures -----------------------------------------------------------------
+
+    async def read_figures(
+        self,
+        posts: Sequence[PostRef],
+        communities: Sequence[str],
+        polls: Sequence[PollRef] = (),
+        *,
+        reach: bool = True,
+    ) -> AsyncIterator[FiguresPart]:
+        """Counters, reach, poll votes and members, one part per request as answers come in.
+
+        As few requests as VK allows (execute), any communities mixed. Reach needs a user
+        token with statistics rights; where VK refuses it, reach is None (not available).
+        Chats are left out: wall.getById would find no such post (as if deleted), and
+        groups.getById refuses the whole call (error 100) for a chat's peer id.
+        """
+        by_post = {(-int(p.target), int(p.remote_id)): p for p in posts if not is_chat(p.target)}
+        by_poll = {(-int(p.target), int(p.poll_id)): p for p in polls if not is_chat(p.target)}
+        groups = {int(target): target for target in communities if not is_chat(target)}
+        seen: set[int] = set()  # communities answered for, or given up on
+        async for part in self._read(list(by_post), sorted(groups), reach, list(by_poll)):
+            seen.update(part.members, part.unread_groups)
+            yield FiguresPart(
+                counters={by_post[key]: value for key, value in part.counters.items()},
+                reach={by_post[key]: value for key, value in part.reach.items()},
+                polls={by_poll[key]: votes for key, votes in part.polls.items()},
+                members={groups[g]: n for g, n in part.members.items() if g in groups},
+                unread_posts=frozenset(by_post[key] for key in part.unread_posts),
+                unread_polls=frozenset(by_poll[key] for key in part.unread_polls),
+                unread_communities=frozenset(groups[g] for g in part.unread_groups if g in groups),
+            )
+        missing = [target for group, target in sorted(groups.items()) if group not in seen]
+        if missing:  # read, but VK gave no members_count: not available
+            yield FiguresPart(members=dict.fromkeys(missing))
+
+    async def _read(
         self,
         posts: list[tuple[int, int]],
         groups: list[int],
-        reach: bool = True,
-        polls: list[tuple[int, int]] = (),  # type: ignore[assignment]
-    ) -> AsyncIterator[ReadPart]:
-        """The same figures, one part per request as its answer comes in (any communities).
-
-        As few requests as VK allows (execute). Reach needs a user token with statistics
-        rights; where VK refuses it, reach is None (not available).
-        """
-        if self._user is None:  # a community token cannot read wall counters
-            yield ReadPart({}, {}, await self._members_only(groups), {})
+        reach: bool,
+        polls: list[tuple[int, int]],
+    ) -> AsyncIterator[_Answer]:
+        """The figures of ``posts`` and ``polls`` ((owner_id, id)) and ``groups``, by request."""
+        if self._readers is None:  # a community token cannot read wall counters
+            yield _Answer(members=await self._members_only(groups))
             return
         lanes: asyncio.Queue = asyncio.Queue()
-        for lane in self._readers:
+        for lane in self._readers.lanes:
             lanes.put_nowait(lane)
 
-        async def once(batch: list) -> ReadPart:
+        async def once(batch: list) -> _Answer:
             lane = await lanes.get()  # one request per lane at a time; the limiter paces all
             try:
-                code = {"code": vk_metrics.script(batch)}
+                code = {"code": script(batch)}
                 answer = await self._call(lane, "execute", code, sending=False, raw=True)
             finally:
                 lanes.put_nowait(lane)
             return _unpack(batch, answer)
 
-        async def run(batch: list) -> ReadPart:
+        async def run(batch: list) -> _Answer:
             # A refused request is asked again after its delay (doubling), within a bound;
             # the other requests go on meanwhile. Past the bound its figures are unread.
             waited = 0.0
@@ -180,7 +234,7 @@ class VkPlatform(VkQuizMixin):
                     await asyncio.sleep(pause)
             return _unread(batch)  # not reached: the loop returns
 
-        batches = vk_metrics.executes(vk_metrics.plan_calls(posts, reach, groups, polls))
+        batches = executes(plan_calls(posts, reach, groups, polls))
         tasks = [asyncio.ensure_future(run(batch)) for batch in batches]
         try:
             for finished in asyncio.as_completed(tasks):
@@ -189,22 +243,14 @@ class VkPlatform(VkQuizMixin):
             for task in tasks:
                 task.cancel()
 
-    async def post_metrics(self, target: str, remote_ids: list[str]) -> list[PostMetrics]:
-        """Counters of many posts of this community."""
-        posts = [(-self.group_id, int(r)) for r in remote_ids]
-        metrics, _ = await self.read(posts, [])
-        return [metrics[p] for p in posts]
-
     async def audience_size(self, target: str) -> int:
         """members_count of the community."""
-        _, members = await self.read([], [self.group_id])
-        if self.group_id not in members:
+        own = str(self.group_id)  # the adapter serves one community, whatever the target
+        parts = [part async for part in self.read_figures([], [own])]
+        counts = [part.members[own] for part in parts if part.members.get(own) is not None]
+        if not counts:
             raise NotFound(f"VK: community {self.group_id} has no members_count", NETWORK)
-        return members[self.group_id]
-
-    async def close(self) -> None:
-        """Stop the worker threads."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        return int(counts[0])  # type: ignore[arg-type]
 
     async def _members_only(self, groups: list[int]) -> dict[int, int]:
         if not groups or self._community is None:
@@ -213,6 +259,160 @@ class VkPlatform(VkQuizMixin):
         answer = await self._call(self._community, "groups.getById", params, sending=False)
         found = answer.get("groups", []) if isinstance(answer, dict) else answer
         return {g["id"]: int(g["members_count"]) for g in found if "members_count" in g}
+
+    # -- readers of a post (giveaways) --------------------------------------------
+
+    async def comments(self, post_id: int) -> list[Comment]:
+        """Every comment under a community post, oldest first (pages of 100)."""
+        api = self._reader()
+        found: list[Comment] = []
+        while True:
+            params = {"owner_id": -self.group_id, "post_id": post_id, "offset": len(found)}
+            params.update(count=COMMENTS_PAGE, sort="asc")
+            page = await self._call(api, "wall.getComments", params, sending=False)
+            items = page.get("items", [])
+            found += [
+                Comment(int(i.get("from_id", 0)), int(i.get("date", 0)), str(i.get("text", "")))
+                for i in items
+            ]
+            if not items or len(found) >= int(page.get("count", 0)):
+                return found
+
+    async def likers(self, post_id: int, reposts: bool = False) -> set[int]:
+        """Who liked a community post (or, with ``reposts``, reposted it), 1000 a page."""
+        api = self._reader()
+        found: set[int] = set()
+        offset = 0
+        while True:
+            params = {"type": "post", "owner_id": -self.group_id, "item_id": post_id}
+            params.update(offset=offset, filter="copies" if reposts else "likes", count=LIKES_PAGE)
+            page = await self._call(api, "likes.getList", params, sending=False)
+            items = page.get("items", [])
+            found.update(int(i["id"] if isinstance(i, dict) else i) for i in items)
+            offset += len(items)
+            if not items or offset >= int(page.get("count", 0)):
+                return found
+
+    async def members_among(self, user_ids: Iterable[int]) -> set[int]:
+        """Which of ``user_ids`` are members of the community, 500 to a request."""
+        api = self._community or self._user
+        ids = sorted(set(user_ids))
+        found: set[int] = set()
+        for start in range(0, len(ids), MEMBERS_BATCH):
+            batch = ids[start : start + MEMBERS_BATCH]
+            params = {"group_id": self.group_id, "user_ids": ",".join(map(str, batch))}
+            answer = await self._call(api, "groups.isMember", params, sending=False)
+            found.update(int(a["user_id"]) for a in answer if a.get("member"))
+        return found
+
+    async def user_names(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """Each user's "First Last" as VK gives it ("" when it gives none)."""
+        if not user_ids:
+            return {}
+        api = self._community or self._user
+        params = {"user_ids": ",".join(map(str, user_ids))}
+        answer = await self._call(api, "users.get", params, sending=False)
+        return {
+            int(u["id"]): f"{u.get('first_name', '')} {u.get('last_name', '')}".strip()
+            for u in answer
+        }
+
+    async def comment(self, post_id: int, text: str) -> None:
+        """A comment under a community post, as the community."""
+        api = self._community or self._user
+        params = {"owner_id": -self.group_id, "post_id": post_id, "message": text}
+        params.update(from_group=self.group_id)
+        await self._call(api, "wall.createComment", params, sending=True)
+
+    async def send_message(self, peer: str, text: str, key: str) -> Published:
+        """A message from the community to a reader or a chat; ``key`` makes a repeat harmless."""
+        return await self._chat_send(peer, text, key, None)
+
+    # -- quizzes -----------------------------------------------------------------
+
+    async def ask(self, ask: Ask) -> Published:
+        """A chat message with callback buttons or text; on the wall a post (with a poll)."""
+        if is_chat(ask.target):
+            keyboard = _keyboard(ask) if ask.style == "buttons" else None
+            return await self._chat_send(ask.target, ask.text, ask.guid, keyboard)
+        poll = None
+        if ask.style == "poll":
+            poll = PollSpec(
+                ask.text[:POLL_QUESTION], ask.options, len(ask.correct) > 1, anonymous=False
+            )
+        return await self.publish(Post(ask.target, ask.text, ask.image, ask.guid, poll))
+
+    async def stop_question(self, target: str, remote_id: str, style: str, text: str = "") -> None:
+        """Take the buttons off a chat question; a wall question needs nothing.
+
+        VK refuses an edit without the text, and drops the keyboard from an edit
+        without one: so the question's text goes again, with no keyboard.
+        """
+        if is_chat(target) and style == "buttons" and text:
+            await self._chat_edit(target, remote_id, text, None)
+
+    async def say(self, target: str, text: str, guid: str = "") -> Published:
+        """A message to the chat, or a wall post."""
+        if is_chat(target):
+            return await self._chat_send(target, text, guid, None)
+        return await self.publish(Post(target, text, guid=guid))
+
+    async def edit(self, target: str, remote_id: str, text: str) -> None:
+        """Replace the text of the community's chat message or wall post."""
+        if is_chat(target):
+            await self._chat_edit(target, remote_id, text, None)
+            return
+        api = self._need_user("edit a wall post")
+        params = {"owner_id": -self.group_id, "post_id": int(remote_id), "message": text}
+        await self._call(api, "wall.edit", params, sending=False, priority=POST)
+
+    async def stop_poll(self, target: str, remote_id: str, poll_id: str) -> tuple[int, ...] | None:
+        """VK closes polls by their end date: read the final votes per option."""
+        api = self._need_user("read poll results")
+        params = {"owner_id": -self.group_id, "poll_id": int(poll_id)}
+        answer = await self._call(api, "polls.getById", params, sending=False)
+        return tuple(int(a["votes"]) for a in answer["answers"])
+
+    async def close(self) -> None:
+        """Stop the worker threads."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- chat messages -----------------------------------------------------------
+
+    async def _chat_send(
+        self, target: str, text: str, guid: str, keyboard: str | None
+    ) -> Published:
+        params: dict[str, Any] = {
+            "peer_ids": str(target),
+            # random_id makes a repeat after a lost answer harmless, like wall.post's guid
+            "random_id": random_id(guid),
+            "message": text,
+        }
+        if keyboard:
+            params["keyboard"] = keyboard
+        answer = await self._call(
+            self._need_community(), "messages.send", params, sending=True, priority=POST
+        )
+        sent = answer[0] if isinstance(answer, list) else {"conversation_message_id": answer}
+        if "error" in sent:
+            raise BadContent(f"VK: {sent['error']}", NETWORK)
+        cmid = str(sent["conversation_message_id"])
+        return Published(cmid, f"vk-chat:{target}:{cmid}")
+
+    async def _chat_edit(
+        self, target: str, remote_id: str, text: str | None, keyboard: str | None
+    ) -> None:
+        params: dict[str, Any] = {
+            "peer_id": int(target),
+            "conversation_message_id": int(remote_id),
+        }
+        if text is not None:
+            params["message"] = text
+        if keyboard is not None:
+            params["keyboard"] = keyboard
+        await self._call(self._need_community(), "messages.edit", params, False, priority=POST)
+
+    # -- calls -------------------------------------------------------------------
 
     async def _upload_photo(self, api: vk_api.VkApi, data: bytes) -> str:
         upload = vk_api.VkUpload(api)
@@ -249,22 +449,55 @@ class VkPlatform(VkQuizMixin):
             )
         return self._user
 
+    def _need_community(self) -> vk_api.VkApi:
+        if self._community is None:
+            raise Forbidden("VK: a community token is needed for chats and buttons", NETWORK)
+        return self._community
+
+    def _reader(self) -> vk_api.VkApi:
+        """The client that reads walls and likes: the user token, else the community's."""
+        api = self._user or self._community
+        if api is None:
+            raise Forbidden("VK: a token is needed to check the giveaway's conditions", NETWORK)
+        return api
+
+
+def build(
+    library: LibraryConfig, tokens: LibraryTokens, rate_limit: bool, shared: dict
+) -> VkPlatform | None:
+    """The adapter of ``library``'s community, if it has one.
+
+    Nothing goes in ``shared``: clients are shared per token by ``vk_client.token_client``,
+    with the update intake too; VK's limits are paced by its own limiter, so ``rate_limit``
+    does not apply.
+    """
+    if library.vk is None:
+        return None
+    return VkPlatform(
+        library.vk.group_id,
+        tokens.vk_user,
+        tokens.vk_community,
+        library.vk.api_url,
+        library.vk.requests_per_second,
+        timeout=library.vk.timeout,
+    )
+
 
 @dataclass(frozen=True)
-class ReadPart:
-    """What one execute answered: counters (or deleted) of its posts, reach, members."""
+class _Answer:
+    """What one execute answered, keyed by VK's ints: (owner_id, post or poll id), group."""
 
-    counters: dict[tuple[int, int], PostMetrics]
-    reach: dict[tuple[int, int], int | None]
-    members: dict[int, int]
-    polls: dict[tuple[int, int], tuple[int, ...] | None]  # (owner, poll id) → votes per answer
+    counters: dict[tuple[int, int], PostMetrics] = field(default_factory=dict)
+    reach: dict[tuple[int, int], int | None] = field(default_factory=dict)
+    members: dict[int, int] = field(default_factory=dict)
+    polls: dict[tuple[int, int], tuple[int, ...] | None] = field(default_factory=dict)
     # What VK kept refusing (after retries): not read this time, which is not "not available".
     unread_posts: frozenset[tuple[int, int]] = frozenset()
     unread_polls: frozenset[tuple[int, int]] = frozenset()
     unread_groups: frozenset[int] = frozenset()
 
 
-def _unread(batch: list) -> ReadPart:
+def _unread(batch: list) -> _Answer:
     """A request VK kept refusing: every post, poll and community it asked for, unread."""
     posts, polls, groups = set(), set(), set()
     for call in batch:
@@ -277,10 +510,14 @@ def _unread(batch: list) -> ReadPart:
             polls.add((call.params["owner_id"], call.params["poll_id"]))
         elif call.method == "groups.getById":
             groups.update(int(g) for g in call.params["group_ids"].split(","))
-    return ReadPart({}, {}, {}, {}, frozenset(posts), frozenset(polls), frozenset(groups))
+    return _Answer(
+        unread_posts=frozenset(posts),
+        unread_polls=frozenset(polls),
+        unread_groups=frozenset(groups),
+    )
 
 
-def _unpack(batch: list, answer: dict) -> ReadPart:
+def _unpack(batch: list, answer: dict) -> _Answer:
     """One execute answer as figures; a refused reach is None, a missing post deleted."""
     counters: dict[tuple[int, int], PostMetrics] = {}
     reach: dict[tuple[int, int], int | None] = {}
@@ -297,8 +534,8 @@ def _unpack(batch: list, answer: dict) -> ReadPart:
                 detail = errors[0].get("error_msg", "") if errors else ""
                 text = f"VK: wall.getById refused inside execute: {detail}"
                 code = errors[0].get("error_code") if errors else None
-                if code in _RETRY or code in _FLOOD:  # transient: the request can be asked again
-                    raise RetryLater(text, NETWORK, delay=30.0 if code in _FLOOD else 5.0)
+                if isinstance(api_error(code, text), RetryLater):  # the request can be asked again
+                    raise RetryLater(text, NETWORK, delay=30.0 if code == 9 else 5.0)
                 raise PlatformError(text, NETWORK)
             items = result.get("items", result) if isinstance(result, dict) else result
             found = {(item["owner_id"], item["id"]): item for item in items}
@@ -322,7 +559,7 @@ def _unpack(batch: list, answer: dict) -> ReadPart:
             for group in groups:
                 if "members_count" in group:
                     members[int(group["id"])] = int(group["members_count"])
-    return ReadPart(counters, reach, members, polls)
+    return _Answer(counters, reach, members, polls)
 
 
 def _asked_posts(call) -> list[tuple[int, int]]:
@@ -350,35 +587,33 @@ def _metrics(remote_id: str, item: dict | None, reach: int | None = None) -> Pos
     return PostMetrics(remote_id, views, likes, reposts, count("comments"), reach=reach)
 
 
-def translate(exc: Exception, what: str, sending: bool) -> PlatformError:
-    """vk_api / requests exception → the project's vocabulary."""
-    if isinstance(exc, Captcha):
-        return RetryLater(f"VK: {what}: captcha required", NETWORK, delay=60.0)
-    if isinstance(exc, ApiError):
-        code, text = exc.code, f"VK: {what}: [{exc.code}] {exc.error.get('error_msg', '')}"
-        if code in _AUTH:
-            return AuthFailed(text, NETWORK)
-        if code in _RETRY:
-            return RetryLater(text, NETWORK, delay=1.0 if code == 6 else 5.0)
-        if code in _FLOOD:
-            return RetryLater(text, NETWORK, delay=30.0)
-        if code in _FORBIDDEN:
-            return Forbidden(text, NETWORK)
-        if code in _NOT_FOUND:
-            return NotFound(text, NETWORK)
-        return BadContent(text, NETWORK)
-    if isinstance(exc, ApiHttpError):
-        text = f"VK: {what}: HTTP {exc.response.status_code}"
-        return AmbiguousOutcome(text, NETWORK) if sending else RetryLater(text, NETWORK, delay=2.0)
-    if isinstance(exc, requests.ConnectionError) and not isinstance(exc, requests.ReadTimeout):
-        cause = str(exc)
-        if (
-            "Connection refused" in cause
-            or "Max retries" in cause
-            and "NewConnectionError" in cause
-        ):
-            return RetryLater(f"VK: {what}: cannot connect", NETWORK, delay=2.0)
-    if isinstance(exc, requests.RequestException):
-        text = f"VK: {what}: {type(exc).__name__}"
-        return AmbiguousOutcome(text, NETWORK) if sending else RetryLater(text, NETWORK, delay=2.0)
-    return PlatformError(f"VK: {what}: {exc}", NETWORK)
+def random_id(key: str) -> int:
+    """A stable 31-bit random_id from an idempotency key (0 would mean 'no de-duplication')."""
+    if not key:
+        return 0
+    return int(hashlib.sha256(key.encode()).hexdigest()[:7], 16) + 1
+
+
+def _keyboard(ask: Ask) -> str:
+    """An inline keyboard, one callback button per option, and the send button if any."""
+    rows = [
+        [_button(f"{n}. {option}", data)]
+        for n, (option, data) in enumerate(zip(ask.options, ask.buttons, strict=False), start=1)
+    ]
+    # VK: at most 6 rows in an inline keyboard; pair the buttons up when there are more.
+    if len(rows) + bool(ask.send) > INLINE_ROWS:
+        rows = [sum(rows[i : i + 2], []) for i in range(0, len(rows), 2)]
+    if ask.send:
+        rows.append([_button(ask.send, ask.buttons[-1], "positive")])
+    return json.dumps({"inline": True, "buttons": rows}, ensure_ascii=False)
+
+
+def _button(label: str, data: str, color: str = "secondary") -> dict:
+    return {
+        "action": {
+            "type": "callback",
+            "label": label[: LIMITS.button_label],
+            "payload": json.dumps({"a": data}),
+        },
+        "color": color,
+    }

@@ -32,12 +32,11 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from bot.quiz import buttons, store
-from bot.quiz.store import OpenQuestion, Verdict
+from bot.quiz.store import Answer, OpenQuestion, Verdict
 from core import interactions
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.matching import choices_from_text, matches
-from core.storage import from_db
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +91,8 @@ class AnswerBook:
         self._staff.update(
             {(lib.id, "vk"): set(lib.vk.staff) for lib in config.libraries if lib.vk}
         )
-        self._pending: list[tuple] = []  # rows written at the end of the intake's batch
-        # VK votes of the batch not written yet: (question, player) → row in _pending, options
+        self._pending: list[Answer] = []  # written at the end of the intake's batch
+        # Votes of the batch not written yet: (question, player) → index in _pending, options
         self._votes: dict[tuple[int, str], tuple[int, list[int]]] = {}
         self._marks: dict[tuple[int, str], set[int]] = {}  # buttons marked, not sent yet
         self._taken: list[tuple[int, str]] | None = None  # marked in the batch under way
@@ -168,9 +167,9 @@ class AnswerBook:
         if question_id is None:
             return None
         question = self._by_id[question_id]
-        if "answer_ids" not in question.spec:
+        ids = question.spec.answer_ids  # votes that name the answer's id, not its place
+        if not ids:
             return self._choose(question, user_id, name, options, None, "poll")
-        ids = [str(a) for a in question.spec["answer_ids"]]  # VK votes name the answer's id
         options = [ids.index(str(o)) for o in options if str(o) in ids]
         if not options:
             return Verdict(False, reason=store.UNKNOWN)
@@ -193,23 +192,23 @@ class AnswerBook:
         vote: tuple[int, list[int]],
         options: list[int],
     ) -> Verdict:
-        """The player's vote, not written yet, with more options: its row is scored again."""
+        """The player's vote, not written yet, with more options: it is scored again."""
         index, earlier = vote
         chosen = sorted({*earlier, *options})
-        correct = chosen == sorted(question.spec.get("correct", []))
-        row = store.answer_row(
+        correct = chosen == sorted(question.spec.correct)
+        answer = store.scored(
             question,
             person=person,
             name=name,
             answer=",".join(str(n + 1) for n in chosen),
             correct=correct,
-            at=from_db(self._pending[index][11]),
+            at=self._pending[index].answered_at,
             via="poll",
-            speed_bonus=int(question.spec.get("speed_bonus", 0)),
         )
-        self._pending[index] = row
+        assert answer is not None  # scored once at this time already, so not late
+        self._pending[index] = answer
         self._votes[(question.id, person)] = (index, chosen)
-        return Verdict(True, correct, row[9])  # type: ignore[index]
+        return Verdict(True, correct, answer.points)
 
     def on_button(
         self, network: str, library_id: str, user_id: int, name: str, data: object
@@ -225,7 +224,7 @@ class AnswerBook:
             closed = self.db["quiz_questions"].count_where("id = ?", [question_id])
             reason = store.CLOSED if closed else store.UNKNOWN
             return Verdict(False, reason=reason), words[reason]
-        several = len(question.spec.get("correct", [])) > 1
+        several = len(question.spec.correct) > 1
         if not (option < len(question.options) or (several and option == buttons.SEND)):
             return Verdict(False, reason=FORGED), words[FORGED]
         if not several:  # the press is the answer
@@ -281,23 +280,21 @@ class AnswerBook:
             # if the question is typed, or if the message names options ("2", "1, 3");
             # on a wall or channel only replies to the question post do.
             candidate = self._open_at(network, str(target), at)
-            if candidate is not None and candidate.spec.get("where") in ("group", "chat"):
+            if candidate is not None and candidate.in_chat:
                 if candidate.options:
                     chosen = choices_from_text(text, candidate.options)
                     question = candidate if chosen is not None else None
-                elif candidate.spec.get("style") == "text":
+                elif candidate.spec.style == "text":
                     question = candidate
         if question is None:
             return None
         if not original and self._arrival() > question.closes_at + ARRIVAL_LAG:
             return Verdict(False, reason=store.CLOSED)  # e.g. an edit after the close
-        spec = question.spec
         if question.options:
             if chosen is None:
                 chosen = choices_from_text(text, question.options)
             return self._choose(question, user_id, name, chosen or [], at, via, text[:500])
-        threshold = int(spec.get("fuzzy", 85))
-        correct = matches(text, spec.get("accepted", []), threshold)
+        correct = matches(text, question.spec.accepted, question.spec.fuzzy)
         return self._record(question, user_id, name, text[:500], correct, at, via)
 
     def _open_at(self, network: str, target: str, at: datetime) -> OpenQuestion | None:
@@ -327,13 +324,13 @@ class AnswerBook:
     ) -> Verdict:
         """Options chosen, however: right when exactly the right ones (one or several)."""
         chosen = sorted(set(chosen))
-        correct = bool(chosen) and chosen == sorted(question.spec.get("correct", []))
+        correct = bool(chosen) and chosen == sorted(question.spec.correct)
         answer = typed if typed is not None else ",".join(str(n + 1) for n in chosen)
         return self._record(question, user_id, name, answer, correct, at, via)
 
     def _refusal(self, question: OpenQuestion, user_id: int, person: str) -> str | None:
         """Why this player cannot answer the question (staff, answered already), if so."""
-        if question.spec.get("exclude_staff", True) and user_id in self._staff.get(
+        if question.spec.exclude_staff and user_id in self._staff.get(
             (question.library_id, question.network), ()
         ):
             return store.STAFF
@@ -351,7 +348,6 @@ class AnswerBook:
         at: datetime | None,
         via: str,
     ) -> Verdict:
-        spec = question.spec
         person = self._person(question.library_id, question.network, user_id)
         refused = self._refusal(question, user_id, person)
         if refused is not None:
@@ -361,35 +357,28 @@ class AnswerBook:
             if now > question.closes_at + ARRIVAL_LAG:
                 return Verdict(False, reason=store.CLOSED)
             at = min(now, question.closes_at)
-        row = store.answer_row(
-            question,
-            person=person,
-            name=name,
-            answer=answer,
-            correct=correct,
-            at=at,
-            via=via,
-            speed_bonus=int(spec.get("speed_bonus", 0)),
+        scored = store.scored(
+            question, person=person, name=name, answer=answer, correct=correct, at=at, via=via
         )
-        if row is None:
+        if scored is None:
             return Verdict(False, reason=store.CLOSED)
         self._answered.add((question.id, person))
         if self._taken is not None:
             self._taken.append((question.id, person))
-        self._pending.append(row)
+        self._pending.append(scored)
         if not self.db.conn.in_transaction:
             self.flush()  # not within an intake's batch: write at once
-        return Verdict(True, correct, row[9])
+        return Verdict(True, correct, scored.points)
 
     def flush(self) -> int:
         """Write the answers taken since the last flush (the intake calls it per batch)."""
-        rows, self._pending = self._pending, []
+        answers, self._pending = self._pending, []
         self._votes.clear()
         try:
-            return store.write_answers(self.db, rows)
+            return store.write_answers(self.db, answers)
         except BaseException:
             # Not stored: the players may answer again (or their update comes again).
-            self._answered.difference_update((row[0], row[5]) for row in rows)
+            self._answered.difference_update((a.question_id, a.person) for a in answers)
             raise
 
     def _arrival(self) -> datetime:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,10 +28,12 @@ from core import interactions
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import PlatformError, RetryLater
+from core.formulas import right_share
+from core.model import CLOSE, QUESTION, RESULTS, SETTLE, question_key
 from core.platform import Ask, Platform, Published
+from core.quiz_model import QuestionSpec
 from core.storage import PENDING, SENDING
 from core.texts import render_frame
-from scheduler.quiz_plan import CLOSE, QUESTION, RESULTS, SETTLE
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict], Awaitable[Published | None]]
@@ -68,7 +71,7 @@ class QuizEngine:
     async def ask(self, row: dict) -> Published | None:
         """Put a question to readers (once: a repeat after a crash finds it asked)."""
         payload = json.loads(row["payload"])
-        number, spec = payload["number"], payload["spec"]
+        number, spec = payload["number"], QuestionSpec.from_json(payload["spec"])
         asked = store.find_question(self.db, row["event_id"], row["network"], row["target"], number)
         if asked is not None and asked.remote_id:
             return None
@@ -89,17 +92,17 @@ class QuizEngine:
             closes_at=closes,
         )
         secret = self.book.secret(row["library_id"])
-        keys = list(range(len(spec["options"])))
-        several = payload["style"] == "buttons" and len(spec["correct"]) > 1
+        keys = list(range(len(spec.options)))
+        several = payload["style"] == "buttons" and len(spec.correct) > 1
         if several:  # buttons mark options; one more sends them
             keys.append(buttons.SEND)
         ask = Ask(
             target=row["target"],
             text=payload["text"],
             style=payload["style"],
-            options=tuple(spec["options"]),
-            correct=tuple(spec["correct"]),
-            explanation=spec.get("explanation", ""),
+            options=spec.options,
+            correct=spec.correct,
+            explanation=spec.explanation,
             buttons=tuple(buttons.make_data(secret, question.id, n) for n in keys),
             send=buttons.SEND_LABEL[self.config.language] if several else "",
             open_seconds=payload.get("open_seconds"),
@@ -108,8 +111,8 @@ class QuizEngine:
         )
         # A refusal leaves the question as recorded: closed, never open to answers.
         published = await self._platform(row).ask(ask)  # type: ignore[attr-defined]
-        if published.poll_answers:
-            spec = {**spec, "answer_ids": list(published.poll_answers)}
+        if published.poll_answers:  # its votes name answers by these ids
+            spec = replace(spec, answer_ids=tuple(published.poll_answers))
         asked = store.asked(
             self.db,
             question.id,
@@ -134,7 +137,7 @@ class QuizEngine:
             self.db, row["event_id"], row["network"], row["target"], payload["number"]
         )
         if question is None or not question.remote_id:
-            if self._waiting(row, QUESTION, row["key"].replace(f":{CLOSE}:", f":{QUESTION}:", 1)):
+            if self._waiting(row, QUESTION, question_key(row["key"])):
                 raise RetryLater(f"question {payload['number']} is not asked yet", row["network"])
             return None  # never asked (missed, or refused by the platform): nothing to close
         left = question.closes_at + SETTLE - self.clock.now()
@@ -157,7 +160,7 @@ class QuizEngine:
                 "%s: question %s closed, but %s did not take it down: %s",
                 row["event_id"], question.number, row["network"], exc,
             )  # fmt: skip
-        if question.mode in ("live", "daily") and question.spec.get("where") in ("group", "chat"):
+        if question.mode in ("live", "daily") and question.in_chat:
             return await self._show_standings(row, event, question, payload.get("last", False))
         return None
 
@@ -170,9 +173,7 @@ class QuizEngine:
                 totals = {str(n): v for n, v in enumerate(votes)}
                 interactions.record_poll_totals(self.db, question.poll_id, totals, self.clock.now())
             return
-        asked = self.db["actions"].rows_where(
-            "key = ?", [row["key"].replace(f":{CLOSE}:", f":{QUESTION}:", 1)]
-        )
+        asked = self.db["actions"].rows_where("key = ?", [question_key(row["key"])])
         text = next((json.loads(a["payload"])["text"] for a in asked), "")
         await platform.stop_question(row["target"], question.remote_id, style, text)
 
@@ -188,7 +189,7 @@ class QuizEngine:
             title=event["title"],
             number=question.number,
             answer=_right_answer(question.spec),
-            explanation=question.spec.get("explanation", ""),
+            explanation=question.spec.explanation,
             rows=[_line(s) for s in table[:SHOWN]],
             players=len(table),
         )
@@ -268,13 +269,13 @@ class QuizEngine:
             [row["event_id"], row["network"], row["target"]],
             order_by="number",
         ):
-            spec = json.loads(question["spec"])
-            if spec.get("style") != "anonymous_quiz_poll":
+            spec = QuestionSpec.from_json(json.loads(question["spec"]))
+            if spec.style != "anonymous_quiz_poll":
                 continue
             totals = interactions.latest_poll_totals(self.db, question["poll_id"]) or {}
             votes = sum(totals.values())
-            right = sum(totals.get(str(n), 0) for n in spec.get("correct", []))
-            share = round(100.0 * right / votes, 1) if votes else None
+            right = sum(totals.get(str(n), 0) for n in spec.correct)
+            share = right_share(right, votes, digits=1)
             figures.append({"number": question["number"], "votes": votes, "share": share})
         return figures
 
@@ -338,10 +339,10 @@ def poll_key(network: str, poll_id: str) -> str:
     return poll_id if network == "telegram" else f"vk:{poll_id}"
 
 
-def _right_answer(spec: dict) -> str:
-    if spec.get("options"):
-        return ", ".join(spec["options"][n] for n in spec.get("correct", []))
-    return (spec.get("accepted") or [""])[0]
+def _right_answer(spec: QuestionSpec) -> str:
+    if spec.options:
+        return ", ".join(spec.options[n] for n in spec.correct)
+    return (spec.accepted or ("",))[0]
 
 
 def _line(standing: store.Standing) -> dict:

@@ -18,6 +18,9 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from core.formulas import right_share
+from core.networks import network as network_of
+from core.quiz_model import QuestionSpec
 from core.storage import from_db, to_db
 
 # Why an answer was not counted (None: it was).
@@ -37,15 +40,57 @@ class OpenQuestion:
     mode: str
     remote_id: str
     poll_id: str | None
-    spec: dict
+    spec: QuestionSpec
     opened_at: datetime
     closes_at: datetime
     closed: bool = False
 
     @property
-    def options(self) -> list[str]:
+    def options(self) -> tuple[str, ...]:
         """The options (empty for a free-text question)."""
-        return self.spec.get("options", [])
+        return self.spec.options
+
+    @property
+    def in_chat(self) -> bool:
+        """Whether it is asked in the network's quiz chat (not in a channel, on a wall)."""
+        return self.spec.where == network_of(self.network).chat_place
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A player's scored answer to a question, as ``quiz_answers`` keeps it."""
+
+    question_id: int
+    event_id: str
+    library_id: str
+    network: str
+    number: int
+    person: str
+    name: str
+    answer: str
+    correct: bool
+    points: float
+    elapsed_ms: int
+    answered_at: datetime
+    via: str
+
+    def values(self) -> tuple:
+        """The row's values in the order of ``_INSERT``."""
+        return (
+            self.question_id,
+            self.event_id,
+            self.library_id,
+            self.network,
+            self.number,
+            self.person,
+            self.name,
+            self.answer,
+            int(self.correct),
+            self.points,
+            self.elapsed_ms,
+            to_db(self.answered_at),
+            self.via,
+        )
 
 
 @dataclass(frozen=True)
@@ -82,7 +127,7 @@ def open_question(
     mode: str,
     remote_id: str,
     poll_id: str | None,
-    spec: dict,
+    spec: QuestionSpec,
     opened_at: datetime,
     closes_at: datetime,
 ) -> OpenQuestion:
@@ -99,7 +144,7 @@ def open_question(
         "mode": mode,
         "remote_id": str(remote_id),
         "poll_id": poll_id,
-        "spec": json.dumps(spec, ensure_ascii=False),
+        "spec": json.dumps(spec.to_json(), ensure_ascii=False),
         "opened_at": to_db(opened_at),
         "closes_at": to_db(closes_at),
         "closed_at": None if remote_id else to_db(opened_at),
@@ -115,7 +160,7 @@ def asked(
     *,
     remote_id: str,
     poll_id: str | None,
-    spec: dict,
+    spec: QuestionSpec,
     opened_at: datetime,
     closes_at: datetime,
 ) -> OpenQuestion:
@@ -124,7 +169,7 @@ def asked(
         db["quiz_questions"].update(
             question_id,
             {
-                "spec": json.dumps(spec, ensure_ascii=False),
+                "spec": json.dumps(spec.to_json(), ensure_ascii=False),
                 "remote_id": str(remote_id),
                 "poll_id": poll_id,
                 "opened_at": to_db(opened_at),
@@ -184,7 +229,7 @@ def score(question: OpenQuestion, correct: bool, elapsed: timedelta, speed_bonus
     """
     if not correct:
         return 0.0
-    points = float(question.spec.get("points", 1))
+    points = float(question.spec.points)
     window = (question.closes_at - question.opened_at).total_seconds()
     if speed_bonus and window > 0:
         share = max(0.0, 1.0 - elapsed.total_seconds() / window)
@@ -199,7 +244,7 @@ _INSERT = (
 )
 
 
-def answer_row(
+def scored(
     question: OpenQuestion,
     *,
     person: str,
@@ -208,14 +253,12 @@ def answer_row(
     correct: bool,
     at: datetime,
     via: str,
-    speed_bonus: int = 0,
-) -> tuple | None:
-    """The row of an answer to an open question, scored; None if the question was closed."""
+) -> Answer | None:
+    """An answer to an open question, scored; None if the question was closed."""
     if question.closed or at > question.closes_at:
         return None
     elapsed = max(at - question.opened_at, timedelta(0))
-    points = score(question, correct, elapsed, speed_bonus)
-    return (
+    return Answer(
         question.id,
         question.event_id,
         question.library_id,
@@ -224,32 +267,23 @@ def answer_row(
         person,
         name,
         answer,
-        int(correct),
-        points,
+        correct,
+        score(question, correct, elapsed, question.spec.speed_bonus),
         int(elapsed.total_seconds() * 1000),
-        to_db(at),
+        at,
         via,
     )
 
 
-def write_answers(db: sqlite_utils.Database, rows: list[tuple]) -> int:
-    """Store answer rows; a player's second answer to a question is ignored. Returns stored."""
-    if not rows:
+def write_answers(db: sqlite_utils.Database, answers: list[Answer]) -> int:
+    """Store answers; a player's second answer to a question is ignored. Returns stored."""
+    if not answers:
         return 0
+    rows = [a.values() for a in answers]
     if db.conn.in_transaction:  # the caller's transaction (a batch of updates) commits them
         return db.conn.executemany(_INSERT, rows).rowcount
     with db.atomic():
         return db.conn.executemany(_INSERT, rows).rowcount
-
-
-def record_answer(db: sqlite_utils.Database, question: OpenQuestion, **answer: object) -> Verdict:
-    """Store a player's answer if it is their first to this open question."""
-    row = answer_row(question, **answer)  # type: ignore[arg-type]
-    if row is None:
-        return Verdict(False, reason=CLOSED)
-    if write_answers(db, [row]) != 1:
-        return Verdict(False, reason=DUPLICATE)
-    return Verdict(True, bool(row[8]), row[9])
 
 
 def answered(db: sqlite_utils.Database, question_ids: list[int]) -> set[tuple[int, str]]:
@@ -293,7 +327,7 @@ def question_figures(db: sqlite_utils.Database, event_id: str) -> list[dict]:
             "network": network,
             "answers": answers,
             "correct": right,
-            "share_correct": round(100.0 * right / answers, 1) if answers else None,
+            "share_correct": right_share(right, answers, digits=1),
         }
         for number, network, answers, right in rows
     ]
@@ -364,7 +398,7 @@ def _question(row: dict) -> OpenQuestion:
         mode=row["mode"],
         remote_id=row["remote_id"],
         poll_id=row["poll_id"],
-        spec=json.loads(row["spec"]),
+        spec=QuestionSpec.from_json(json.loads(row["spec"])),
         opened_at=from_db(row["opened_at"]),
         closes_at=from_db(row["closes_at"]),
         closed=row["closed_at"] is not None,

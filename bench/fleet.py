@@ -2,7 +2,8 @@
 
 ``build_fleet`` gives each library its own VK community and/or Telegram
 channels on a running Sandbox, writes a config naming them, and returns the
-token variables to run the bot with.
+token variables to run the bot with. It lives here, not in sandbox/, because it writes
+the bot's config and database; the stand-ins know nothing of the bot.
 """
 
 from __future__ import annotations

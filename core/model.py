@@ -1,0 +1,54 @@
+"""The plan's domain model: planned actions, their kinds and their keys.
+
+An action's key is ``{event id}:{kind}:{network}:{target}`` followed by what tells it
+from its siblings (a question's number, a repeating event's date, a reminder's lead).
+The planner makes actions; the runner, the engines and the reports read them by kind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+# Posts, and the metrics read after them.
+PUBLISH, REMINDER, SNAPSHOT, COMMUNITY = "publish", "reminder", "snapshot", "community"
+# A quiz: each question, its close; then the results (a closing poll shares close and results).
+QUESTION, CLOSE, RESULTS = "question", "close", "results"
+# A giveaway: its announcement (the engine puts the seed's commitment in), then its draw.
+ANNOUNCE, DRAW = "giveaway", "draw"
+# A contest: the gallery's intro, each entry's post (made at the gallery), the poll of the
+# entries, the votes counted, the results.
+CONTEST_GALLERY, CONTEST_ENTRY, CONTEST_POLL = "contest_gallery", "contest_entry", "contest_poll"
+CONTEST_TALLY, CONTEST_RESULTS = "contest_tally", "contest_results"
+
+SETTLE = timedelta(seconds=2)  # answers sent just before a close are still on their way
+MARK = "\u2060COMMITMENT\u2060"  # where a giveaway announcement's commitment goes once made
+
+
+@dataclass(frozen=True)
+class PlannedAction:
+    """One thing to do at one time: publish to a target, ask, close, draw, read metrics."""
+
+    key: str
+    kind: str
+    network: str
+    target: str
+    due_at: datetime
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def action_key(event_id: str, kind: str, network: str, target: str) -> str:
+    """The key of an event's action of ``kind`` on one target (siblings add a suffix)."""
+    return f"{event_id}:{kind}:{network}:{target}"
+
+
+def question_key(close_key: str) -> str:
+    """The key of the question a close action closes (they differ only by the kind)."""
+    return close_key.replace(f":{CLOSE}:", f":{QUESTION}:", 1)
+
+
+def guid_for(key: str) -> str:
+    """A stable idempotency key for an action (where the network honours one)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]

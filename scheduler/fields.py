@@ -1,0 +1,306 @@
+"""What every event file shares: the announcement each kind builds on, and its fields.
+
+``Fields`` reads one file's keys, each failure naming the file, the line and the field;
+``announcement`` reads the parts every kind has (title, text, time, networks, image,
+reminders, repeat). The parsers of each kind (``scheduler.events`` and the kind modules)
+build on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from core.config import LibraryConfig, parse_duration, say_duration
+from core.errors import EventFileError
+from core.networks import names
+from core.quiz_model import Question, QuizSettings
+from core.texts import TextError, check_template
+from core.tomlfile import key_name, line_of, nearest, shown, unknown_key
+from scheduler.recurrence import YEARS, Recurrence, RepeatError, parse_repeat
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+MAX_REMINDER = timedelta(days=366)  # the longest a reminder may come before its event
+ANNOUNCEMENT_KEYS = (
+    *("kind", "library", "title", "text", "at", "networks", "image", "text_by_network"),
+    *("remind_before", "repeat"),
+)
+PNG_SIGNATURE, JPEG_START = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
+# What a picture renamed to .png/.jpg often really is (a phone photo, a web download).
+_OTHER_FORMATS = {b"GIF8": "a GIF", b"RIFF": "a WebP", b"BM": "a BMP", b"%PDF": "a PDF"}
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif")  # iPhone photos, AVIF
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A post announcing something: text (and an image) to each network at one time."""
+
+    id: str
+    library: str
+    title: str
+    text: str
+    at: datetime  # aware, in the library's time zone
+    networks: tuple[str, ...]
+    image: Path | None = None
+    text_by_network: tuple[tuple[str, str], ...] = ()
+    remind_before: tuple[timedelta, ...] = ()
+    repeat: Recurrence | None = None
+    # kind "poll": the question and options (a native poll on each network)
+    question: str = ""
+    options: tuple[str, ...] = ()
+    multiple: bool = False
+    closes_at: datetime | None = None
+    # kind "quiz": the questions and how the quiz runs
+    questions: tuple[Question, ...] = ()
+    quiz: QuizSettings | None = None
+    source: str = ""
+    digest: str = ""
+    kind: str = "announcement"
+
+    def text_for(self, network: str) -> str:
+        """The text template for ``network``: its own if given, else the shared one."""
+        return dict(self.text_by_network).get(network, self.text)
+
+
+Event = Announcement
+
+
+class Fields:
+    """Typed access to one event file's keys; every failure names file, line and field."""
+
+    def __init__(self, path: Path, text: str, data: dict[str, Any]) -> None:
+        self.path, self.text, self.data = path, text, data
+        self.known: Collection[str] = ANNOUNCEMENT_KEYS  # the top-level keys of its kind
+
+    def fail(self, key: str, message: str, *sub: str) -> EventFileError:
+        # A key of an inline table ({ key = "..." }) has no line of its own: name the table's.
+        line = line_of(self.text, (key, *sub)) or (line_of(self.text, (key,)) if sub else None)
+        return EventFileError(self.path, ".".join(map(key_name, (key, *sub))), message, line)
+
+    def refuse_unknown(self, known: Collection[str], what: str) -> None:
+        """Fail on the first key that ``what`` (e.g. "a poll") does not read."""
+        self.known = known
+        for key in self.data:
+            if key not in known:
+                raise self.fail(key, unknown_key(key, known, f" in {what}"))
+
+    def misplaced(self, table: str, keys: Iterable[str]) -> None:
+        """Fail on a top-level key written below a ``[table]`` header, where it belongs to it."""
+        for key in keys:
+            if key in self.known:
+                raise self.fail(
+                    table,
+                    f"unknown key in [{table}]; `{key}` belongs above the [{table}] line "
+                    f"(keys below a [table] header belong to that table)",
+                    key,
+                )
+
+    def text_field(self, key: str, required: bool = True, limit: int = 10_000) -> str | None:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise self.fail(key, "is required")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, "must be non-empty text")
+        if len(value) > limit:
+            raise self.fail(key, f"is {len(value)} characters long; the limit is {limit}")
+        return value.strip()
+
+    def whole(self, key: str, default: int, low: int, high: int) -> int:
+        """A whole number from ``low`` to ``high``; ``default`` when the key is absent."""
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(key, f"must be a whole number from {low} to {high}")
+        return value
+
+
+def announcement(fields: Fields, library: LibraryConfig) -> Announcement:
+    """The parts every kind shares: title, text, time, networks, image, reminders, repeat."""
+    title = fields.text_field("title", limit=200)
+    body = fields.text_field("text", limit=4000)
+    networks = _networks(fields, library)
+    per_network = fields.data.get("text_by_network", {})
+    if not isinstance(per_network, dict):
+        example = f'[text_by_network] {names()[-1]} = "..."'
+        raise fields.fail("text_by_network", f"must be a table such as {example}")
+    overrides = []
+    fields.misplaced("text_by_network", per_network)
+    for network, value in per_network.items():
+        if network not in names():
+            near = nearest(network, names())
+            hint = f"did you mean `{near}`?" if near else f"use {_either()}"
+            raise fields.fail("text_by_network", f"unknown network {network!r}; {hint}", network)
+        if not isinstance(value, str) or not value.strip():
+            raise fields.fail("text_by_network", "must be non-empty text", network)
+        overrides.append((network, value.strip()))
+    for key, template in [("text", body), *((f"text_by_network.{n}", t) for n, t in overrides)]:
+        try:
+            check_template(template)
+        except TextError as exc:
+            raise fields.fail(key, str(exc)) from None
+    at = local_time(fields, "at", library)
+    return Announcement(
+        id="",
+        library=library.id,
+        title=title or "",
+        text=body or "",
+        at=at,
+        networks=networks,
+        image=_image(fields),
+        text_by_network=tuple(overrides),
+        remind_before=_reminders(fields),
+        repeat=_repeat(fields, at),
+    )
+
+
+def _either() -> str:
+    """The networks' names as a choice: "a or b"."""
+    return " or ".join(names())
+
+
+def _repeat(fields: Fields, at: datetime) -> Recurrence | None:
+    """The optional ``[repeat]`` table: weekly, monthly or daily occurrences of the event."""
+    if "repeat" not in fields.data:
+        return None
+    if isinstance(fields.data["repeat"], dict):
+        fields.misplaced("repeat", fields.data["repeat"])
+    try:
+        return parse_repeat(fields.data["repeat"], at.replace(tzinfo=None))
+    except RepeatError as exc:
+        path = exc.field.split(".")
+        line = line_of(fields.text, tuple(path)) or line_of(fields.text, ("repeat",))
+        raise EventFileError(fields.path, exc.field, exc.message, line) from None
+
+
+def _reminders(fields: Fields) -> tuple[timedelta, ...]:
+    """``remind_before = ["1d", "2h"]``: reminder posts that long before the event."""
+    value = fields.data.get("remind_before", [])
+    parsed = [parse_duration(v) for v in value] if isinstance(value, list) else [None]
+    if any(p is None or p.total_seconds() <= 0 for p in parsed) or len(parsed) > 5:
+        raise fields.fail("remind_before", 'must list up to 5 durations such as "1d", "2h"')
+    for raw, before in zip(value, parsed, strict=True):
+        if before > MAX_REMINDER:
+            raise fields.fail(
+                "remind_before",
+                f"{shown(raw)} is too long: a reminder comes at most "
+                f"{say_duration(MAX_REMINDER)} before the event",
+            )
+    return tuple(sorted(set(parsed), reverse=True))
+
+
+def _networks(fields: Fields, library: LibraryConfig) -> tuple[str, ...]:
+    value = fields.data.get("networks", list(library.networks))
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        listed = ", ".join(f'"{name}"' for name in names())
+        raise fields.fail("networks", f"must be a list such as [{listed}]")
+    for network in value:
+        if network not in names():
+            raise fields.fail("networks", f"unknown network {network!r}; use {_either()}")
+        if network not in library.networks:
+            raise fields.fail(
+                "networks", f"library '{library.id}' has no {network} section in the config"
+            )
+    return tuple(n for n in names() if n in value)
+
+
+def local_time(fields: Fields, key: str, library: LibraryConfig) -> datetime:
+    """A local date-time in the library's zone; an explicit offset is refused."""
+    value = fields.data.get(key)
+    if value is None:
+        raise fields.fail(key, "is required (local date and time, e.g. 2026-12-05T18:00:00)")
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace(" ", "T"))
+        except ValueError:
+            raise fields.fail(
+                key, f"{value!r} is not a date and time like 2026-12-05T18:00:00"
+            ) from None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        raise fields.fail(key, "needs a time of day too, e.g. 2026-12-05T18:00:00")
+    if isinstance(value, time) or not isinstance(value, datetime):
+        raise fields.fail(key, "must be a local date and time like 2026-12-05T18:00:00")
+    if value.tzinfo is not None:
+        raise fields.fail(
+            key,
+            f"write local time without an offset; the library's zone ({library.timezone.key}) applies",
+        )
+    first, last = YEARS
+    if not first <= value.year <= last:
+        raise fields.fail(key, f"must be in the years {first} to {last}, not {value.isoformat()}")
+    return value.replace(tzinfo=library.timezone)
+
+
+def _image(fields: Fields) -> Path | None:
+    value = fields.data.get("image")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise fields.fail("image", "must be a file name")
+    path = (fields.path.parent / value).resolve()
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise fields.fail("image", f"{value!r}: only PNG or JPEG images are supported")
+    if not path.is_file():
+        raise fields.fail("image", f"file {value!r} not found next to the event file")
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise fields.fail("image", f"{value!r} is larger than 10 MB")
+    if problem := image_problem(path):
+        raise fields.fail("image", f"{value!r} {problem}")
+    return path
+
+
+def image_problem(path: Path) -> str | None:
+    """Why the file is not a PNG or JPEG the networks will take, or None if it is one.
+
+    The name says nothing: a WebP or a web page saved as ``.jpg`` is refused at post
+    time, so the first bytes are read now (and the size, which a cut-off file lacks).
+    """
+    try:
+        with path.open("rb") as file:
+            head = file.read(24)
+            if head.startswith(PNG_SIGNATURE):
+                kind, size = "PNG", _png_size(head)
+            elif head.startswith(JPEG_START):
+                kind, size = "JPEG", _jpeg_size(file)
+            else:
+                other = next((n for m, n in _OTHER_FORMATS.items() if head.startswith(m)), None)
+                if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+                    other = "a HEIC or AVIF"
+                what = f"is {other} file" if other else "is not an image"
+                return f"{what}, whatever its name says; save it as PNG or JPEG"
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+    if size is None or 0 in size:
+        return f"is a damaged {kind} image (its size cannot be read); save it again"
+    return None
+
+
+def _png_size(head: bytes) -> tuple[int, int] | None:
+    """Width and height from the IHDR chunk, which a PNG starts with."""
+    if len(head) < 24 or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
+def _jpeg_size(file) -> tuple[int, int] | None:
+    """Width and height from the first SOF segment, walking the segments from the start."""
+    file.seek(2)
+    while len(head := file.read(4)) == 4 and head[0] == 0xFF:
+        marker, length = head[1], int.from_bytes(head[2:4], "big")
+        if marker == 0xFF:  # a fill byte before the marker
+            file.seek(-3, 1)
+            continue
+        # SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) do not.
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            frame = file.read(5)
+            if len(frame) < 5:
+                return None
+            return int.from_bytes(frame[3:5], "big"), int.from_bytes(frame[1:3], "big")
+        if length < 2:
+            return None
+        file.seek(length - 2, 1)
+    return None
