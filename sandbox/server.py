@@ -1,4 +1,4 @@
-"""Runs the Telegram and VK stand-ins as real HTTP servers on 127.0.0.1.
+"""Runs the Telegram, VK and MAX stand-ins as real HTTP servers on 127.0.0.1.
 
 The servers live on their own event loop in a background thread, so both the
 asyncio client (python-telegram-bot) and the synchronous one (vk_api) can talk
@@ -18,7 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.faults import parse_rules
+from sandbox.faults import FaultRule, parse_rules
+from sandbox.max import MaxStandIn
 from sandbox.telegram import TelegramStandIn
 from sandbox.vk import VkStandIn
 
@@ -37,20 +38,26 @@ class Arrival:
 
 
 class Sandbox:
-    """Both stand-ins plus a control server; start() binds ports, stop() frees them."""
+    """The stand-ins plus a control server; start() binds ports, stop() frees them.
+
+    ``ports``: (telegram, vk, control) or (telegram, vk, control, max); 0 is any free port.
+    """
 
     def __init__(
         self,
         seed: int = 0,
         host: str = "127.0.0.1",
-        ports: tuple[int, int, int] = (0, 0, 0),
+        ports: tuple[int, ...] = (0, 0, 0, 0),
         clock: Callable[[], float] = time.time,
     ):
         self.host = host
-        # One clock for both worlds: tests pass a controllable one.
+        # One clock for all worlds: tests pass a controllable one.
         self.telegram = TelegramStandIn(seed=seed, clock=clock)
         self.vk = VkStandIn(seed=seed, clock=clock)
-        self._ports = ports
+        self.max = MaxStandIn(seed=seed, clock=clock)
+        if len(ports) not in (3, 4):
+            raise ValueError("ports: (telegram, vk, control) or (telegram, vk, control, max)")
+        self._ports = (*ports, 0) if len(ports) == 3 else tuple(ports)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runners: list[web.AppRunner] = []
@@ -104,10 +111,17 @@ class Sandbox:
         self.stop()
 
     async def _bind(self) -> None:
-        apps = [self.telegram.make_app(), self.vk.make_app(), self._control_app()]
+        apps = [
+            self.telegram.make_app(),
+            self.vk.make_app(),
+            self._control_app(),
+            self.max.make_app(),
+        ]
         apps[0].middlewares.append(self._recorder("telegram"))
         apps[1].middlewares.append(self._recorder("vk"))
-        for name, app, port in zip(("telegram", "vk", "control"), apps, self._ports, strict=True):
+        apps[3].middlewares.append(self._recorder("max"))
+        names = ("telegram", "vk", "control", "max")
+        for name, app, port in zip(names, apps, self._ports, strict=True):
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             site = web.TCPSite(runner, self.host, port, reuse_address=True)
@@ -125,7 +139,9 @@ class Sandbox:
             if not self.recording:
                 return await handler(request)
             target = ""
-            if request.content_type == "application/x-www-form-urlencoded":
+            if network == "max":
+                target = request.query.get("chat_id") or request.query.get("user_id") or ""
+            elif request.content_type == "application/x-www-form-urlencoded":
                 form = await request.post()  # aiohttp keeps the body for the handler
                 target = str(form.get("chat_id") or form.get("owner_id") or "")
             response = await handler(request)
@@ -133,7 +149,9 @@ class Sandbox:
             throttled = response.status == 429 or (
                 isinstance(body, bytes) and _VK_FLOOD.search(body) is not None
             )
-            method = request.path.rsplit("/", 1)[-1]
+            method = (
+                self.max.operation(request) if network == "max" else request.path.rsplit("/", 1)[-1]
+            )
             self.arrivals.append(Arrival(arrived, network, method, target, throttled))
             return response
 
@@ -151,25 +169,33 @@ class Sandbox:
         return {
             "telegram": self.telegram.info(self._urls["telegram"]),
             "vk": self.vk.info(self._urls["vk"]),
+            "max": self.max.info(self._urls["max"]),
             "control_url": self._urls["control"] + "/_sandbox",
         }
 
     def state(self) -> dict[str, Any]:
-        """Everything both stand-ins hold, JSON-ready."""
-        return {"telegram": self.telegram.state(), "vk": self.vk.state()}
+        """Everything the stand-ins hold, JSON-ready."""
+        return {"telegram": self.telegram.state(), "vk": self.vk.state(), "max": self.max.state()}
 
     def set_faults(self, spec: str, seed: int | None = None) -> None:
-        """Inject faults (``sandbox.faults`` syntax): VK methods have a dot, ``*`` means both."""
+        """Inject faults (``sandbox.faults`` syntax): VK methods have a dot, MAX ones the prefix
+        ``max/`` (``max/sendMessage:5xx:0.1``), ``*`` means all three."""
         rules = parse_rules(spec)
-        vk = [r for r in rules if r.method == "*" or "." in r.method]
-        telegram = [r for r in rules if r.method == "*" or "." not in r.method]
+        ours = [r for r in rules if r.method.startswith("max/")]
+        rest = [r for r in rules if not r.method.startswith("max/")]
+        vk = [r for r in rest if r.method == "*" or "." in r.method]
+        telegram = [r for r in rest if r.method == "*" or "." not in r.method]
+        mx = [r for r in rest if r.method == "*"]
+        mx += [FaultRule(r.method[4:], r.kind, r.rate, r.delay) for r in ours]
         self.telegram.set_faults(telegram, seed=seed)
         self.vk.set_faults(vk, seed=seed)
+        self.max.set_faults(mx, seed=seed)
 
     def reset(self) -> None:
         """Forget everything published; keep tokens, chats and communities."""
         self.telegram.reset()
         self.vk.reset()
+        self.max.reset()
 
     def _control_app(self) -> web.Application:
         app = web.Application()
@@ -194,6 +220,7 @@ class Sandbox:
         app.router.add_post("/_sandbox/reset", reset)
         app.add_subapp("/_sandbox/telegram/", self.telegram.make_control_app())
         app.add_subapp("/_sandbox/vk/", self.vk.make_control_app())
+        app.add_subapp("/_sandbox/max/", self.max.make_control_app())
         return app
 
 
