@@ -8,9 +8,12 @@ The planner makes actions; the runner, the engines and the reports read them by 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from core.platform import Published
 
 # Posts, and the metrics read after them.
 PUBLISH, REMINDER, SNAPSHOT, COMMUNITY = "publish", "reminder", "snapshot", "community"
@@ -37,6 +40,19 @@ class PlannedAction:
     target: str
     due_at: datetime
     payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What an action's handler did on the platform, and what to record of it.
+
+    ``record`` is written together with the action's outcome and, like it, kept and
+    written again while the database refuses it: what the platform took is never lost
+    to a full disk (a question asked is opened to answers once it is stored).
+    """
+
+    published: Published | None
+    record: Callable[[], None] | None = None
 
 
 def action_key(event_id: str, kind: str, network: str, target: str) -> str:

@@ -34,6 +34,9 @@ class PollSpec:
     multiple: bool = False
     closes_at: int | None = None  # unix time the poll closes by itself, if set
     anonymous: bool = True  # VK: a quiz poll is open, so votes name the player
+    # Where the network has no native polls: the callback data of each option's button
+    # (signed, one per option, in order); the votes come back as button presses.
+    buttons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from core.model import (
     DRAW,
     QUESTION,
     RESULTS,
+    Handled,
     guid_for,
 )
 from core.platform import Platform, PollSpec, Post, Published, dispatching
@@ -99,7 +100,7 @@ class Runner:
         self._armed: dict[int, str] = {}  # action id → the time its job was armed for
         self._synced: tuple | None = None  # what the last sync read (see sync_if_changed)
         # Further action kinds (quiz questions, closes, results): kind → handler(row).
-        self.handlers: dict[str, Callable[[dict], Awaitable[Published | None]]] = {}
+        self.handlers: dict[str, Callable[[dict], Awaitable[Published | Handled | None]]] = {}
         self.store_delay = 1.0  # first pause before recording an outcome again; doubles
         self.store_pause: Callable[[float], Awaitable[None]] = self._pause  # tests record it
         self._stopping = asyncio.Event()
@@ -342,18 +343,39 @@ class Runner:
             return
         try:
             with dispatching(lambda: self._mark_dispatched(row["id"])):
-                published = await self.handlers[row["kind"]](row)
+                handled = await self.handlers[row["kind"]](row)
         except PlatformError as exc:
             await self._store(row, str(exc), partial(self._failed, row, exc))
+            return
+        except sqlite3.OperationalError as exc:
+            # The handler's own write was refused (a full disk, a lock). Before anything
+            # left, nothing happened: try again later; after, what the platform did is
+            # unknown to the database, as after a lost answer.
+            error: PlatformError = RetryLater(
+                f"the database refused a write ({exc})", row["network"], delay=CLAIM_RETRY
+            )
+            if self.db["actions"].get(row["id"])["dispatched_at"] is not None:
+                error = AmbiguousOutcome(f"the database refused a write ({exc})", row["network"])
+            await self._store(row, str(error), partial(self._failed, row, error))
+            return
+        if not isinstance(handled, Handled):
+            handled = Handled(handled)
+        published = handled.published
+        if published is not None:
+            outcome, write = (
+                f"published as {published.url}",
+                partial(self._record_publication, row, published),
+            )
         else:
-            if published is not None:
-                await self._store(
-                    row,
-                    f"published as {published.url}",
-                    partial(self._record_publication, row, published),
-                )
-            else:
-                await self._store(row, "done", partial(self._done, row))
+            outcome, write = "done", partial(self._done, row)
+        await self._store(row, outcome, partial(self._record_handled, handled.record, write))
+
+    def _record_handled(self, record: Callable[[], None] | None, write: Callable[[], None]) -> None:
+        """The handler's own record, then the action's outcome (a record is written so
+        that writing it again, after the outcome was refused, changes nothing)."""
+        if record is not None:
+            record()
+        write()
 
     def _failed(self, row: dict, exc: PlatformError) -> None:
         """Record a send that did not succeed: retried, uncertain or failed by its kind."""

@@ -41,7 +41,7 @@ from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
 from bot.problems import ProblemTeller
 from bot.quiz import store
-from tests.diskfull import disk_full
+from tests.diskfull import disk_full, fill, free
 from tests.images import png
 from tests.quiz_helpers import Expected, QuizWorld, local, quiz_world, shift
 from tests.reliability import figures, size
@@ -479,3 +479,88 @@ async def test_an_answer_read_late_counts_by_the_time_it_was_written(tmp_path: P
         await intake.poll_once()
         await world.close()
     assert [(a["name"], a["correct"]) for a in world.db["quiz_answers"].rows] == [("Игрок", 1)]
+
+
+async def test_a_question_the_platform_took_while_the_disk_was_full_is_kept(
+    tmp_path: Path,
+) -> None:
+    """The group got the question, but the disk was full when the bot went to record it:
+    the record waits for room (it is not a failed send), the question is asked once, and
+    the answers to it count."""
+
+    def chats(box) -> dict[str, str]:
+        return {"telegram_extra": f"quiz_chat = {box.info()['telegram']['group_id']}"}
+
+    with quiz_world(tmp_path, seed=61, config=chats) as (box, world):
+        start = world.clock.current
+        group = world.tg["group_id"]
+        (tmp_path / "events" / "pushkin.toml").write_text(
+            ONE_QUESTION.format(at=local(shift(start, 60)), right=RIGHT), "utf-8"
+        )
+        world.plan()
+        bot = world.platforms[("central", "telegram")].bot
+        intake = TelegramIntake(
+            world.db, bot, list(world.config.libraries), world.clock, 0, quiz=world.engine.book
+        )
+        await intake.start()
+        await world.fire_due(shift(start, 61))  # the intro
+        pauses: list[float] = []
+
+        async def room_again(seconds: float) -> None:
+            pauses.append(seconds)
+            if len(pauses) == 2:  # the disk has room after two waits
+                free(world.db, "quiz_questions", "publications")
+
+        world.runner.store_pause = room_again
+        platform = world.platforms[("central", "telegram")]
+        ask = platform.ask
+
+        async def then_the_disk_fills(question):
+            published = await ask(question)
+            fill(world.db, "quiz_questions", "publications")
+            return published
+
+        platform.ask = then_the_disk_fills
+        fired = await world.fire_due(shift(start, 130))
+        platform.ask = ask
+        assert [(r["kind"], r["state"]) for r in fired] == [("question", "sent")]
+        assert pauses == [1.0, 2.0]
+        asked = [m for m in box.telegram.messages(group) if "няню" in (m.get("text") or "")]
+        assert len(asked) == 1  # sent once, not again after the fault
+        assert world.question("telegram", 1)["remote_id"] == str(asked[0]["message_id"])
+        for n in range(PLAYERS):
+            world.tick()
+            box.telegram.post_as_user(box.telegram.add_user(f"Игрок{n}")["id"], group, RIGHT)
+        assert await intake.poll_once() == PLAYERS
+        fired = await world.fire_due(shift(start, 200))
+        await world.close()
+    assert [(r["kind"], r["state"]) for r in fired] == [("close", "sent"), ("results", "sent")]
+    assert world.question("telegram", 1)["answers"] == PLAYERS
+
+
+async def test_a_question_whose_record_the_disk_refused_before_asking_is_asked_later(
+    tmp_path: Path,
+) -> None:
+    """The disk was full when the question fell due: nothing was sent, and the question
+    is asked once there is room (not failed as an internal error)."""
+
+    def chats(box) -> dict[str, str]:
+        return {"telegram_extra": f"quiz_chat = {box.info()['telegram']['group_id']}"}
+
+    with quiz_world(tmp_path, seed=62, config=chats) as (box, world):
+        start = world.clock.current
+        group = world.tg["group_id"]
+        (tmp_path / "events" / "pushkin.toml").write_text(
+            ONE_QUESTION.format(at=local(shift(start, 60)), right=RIGHT), "utf-8"
+        )
+        world.plan()
+        await world.fire_due(shift(start, 61))  # the intro
+        with disk_full(world.db, "quiz_questions"):
+            fired = await world.fire_due(shift(start, 130))
+        assert [(r["kind"], r["state"]) for r in fired] == [("question", "pending")]
+        assert not [m for m in box.telegram.messages(group) if "няню" in (m.get("text") or "")]
+        fired = await world.fire_due(shift(start, 140))
+        asked = [m for m in box.telegram.messages(group) if "няню" in (m.get("text") or "")]
+        await world.close()
+    assert [(r["kind"], r["state"]) for r in fired] == [("question", "sent")]
+    assert len(asked) == 1

@@ -29,7 +29,7 @@ from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import PlatformError, RetryLater
 from core.formulas import right_share
-from core.model import CLOSE, QUESTION, RESULTS, SETTLE, question_key
+from core.model import CLOSE, QUESTION, RESULTS, SETTLE, Handled, question_key
 from core.platform import Ask, Platform, Published
 from core.quiz_model import QuestionSpec
 from core.storage import PENDING, SENDING
@@ -68,7 +68,7 @@ class QuizEngine:
 
     # -- questions -----------------------------------------------------------------
 
-    async def ask(self, row: dict) -> Published | None:
+    async def ask(self, row: dict) -> Handled | None:
         """Put a question to readers (once: a repeat after a crash finds it asked)."""
         payload = json.loads(row["payload"])
         number, spec = payload["number"], QuestionSpec.from_json(payload["spec"])
@@ -113,17 +113,22 @@ class QuizEngine:
         published = await self._platform(row).ask(ask)  # type: ignore[attr-defined]
         if published.poll_answers:  # its votes name answers by these ids
             spec = replace(spec, answer_ids=tuple(published.poll_answers))
-        asked = store.asked(
-            self.db,
-            question.id,
-            remote_id=published.remote_id,
-            poll_id=published.poll_id,
-            spec=spec,
-            opened_at=now,
-            closes_at=closes,
-        )
-        self.book.opened(asked)
-        return published
+
+        def record() -> None:
+            """Store where the question is and open it to answers (the runner writes this
+            again while the database refuses it: the readers have the question already)."""
+            asked = store.asked(
+                self.db,
+                question.id,
+                remote_id=published.remote_id,
+                poll_id=published.poll_id,
+                spec=spec,
+                opened_at=now,
+                closes_at=closes,
+            )
+            self.book.opened(asked)
+
+        return Handled(published, record)
 
     async def close(self, row: dict) -> Published | None:
         """Close a question (and show the standings), or close a poll and keep its totals."""
