@@ -27,7 +27,7 @@ from bot.logredact import protect_config
 from bot.problems import ProblemTeller
 from bot.quiz.store import forget_names
 from core.clock import Clock, SystemClock
-from core.config import Config, library_tokens
+from core.config import Config
 from core.errors import AuthFailed, InputError, PlatformError
 from core.model import PlannedAction
 from core.networks import registry
@@ -47,8 +47,7 @@ if TYPE_CHECKING:  # imported when an application is built (see the module's doc
     from bot.contest.engine import ContestEngine
     from bot.contest.entries import ContestBook
     from bot.giveaway.engine import GiveawayEngine
-    from bot.intake.telegram import TelegramIntake
-    from bot.intake.vk import VkIntake
+    from bot.intake import Intake
     from bot.quiz.answers import AnswerBook
     from bot.quiz.engine import QuizEngine
     from scheduler.runner import Runner
@@ -197,55 +196,18 @@ def make_intakes(
     wait: int = 25,
     giveaway: GiveawayEngine | None = None,
     contest: ContestBook | None = None,
-) -> list[TelegramIntake | VkIntake]:
-    """One update reader per Telegram bot and per VK community with a community token.
+) -> list[Intake]:
+    """The update readers of every network (``bot.intake.INTAKES``): one per bot or
+    community, and the webhook server where updates come as webhooks.
 
     ``wait``: how long a long poll waits for updates (seconds); ``quiz``, ``giveaway`` and
     ``contest`` take what readers send (answers, giveaway comments, contest entries and
     the admins' moderation).
     """
-    from bot.intake.telegram import TelegramIntake
-    from bot.intake.vk import VkIntake
-    from bot.platforms.telegram import TelegramPlatform
+    from bot.intake import Wiring, build_intakes
 
-    intakes: list[TelegramIntake | VkIntake] = []
-    bots: dict[int, tuple[TelegramPlatform, list]] = {}
-    for library in config.libraries:
-        platform = platforms.get((library.id, "telegram"))
-        if isinstance(platform, TelegramPlatform):
-            bots.setdefault(id(platform), (platform, []))[1].append(library)
-    intakes += [
-        TelegramIntake(
-            db,
-            p.bot,
-            libraries,
-            clock=clock,
-            poll_timeout=wait,
-            quiz=quiz,
-            notify=notify,
-            language=config.language,
-            giveaway=giveaway,
-            contest=contest,
-        )
-        for p, libraries in bots.values()
-    ]
-    for library in config.libraries:
-        tokens = library_tokens(library, env)
-        if library.vk and tokens.vk_community:
-            intakes.append(
-                VkIntake(
-                    db,
-                    library.id,
-                    library.vk.group_id,
-                    tokens.vk_community,
-                    library.vk.api_url,
-                    clock=clock,
-                    wait=wait,
-                    quiz=quiz,
-                    contest=contest,
-                )
-            )
-    return intakes
+    wiring = Wiring(db, config, platforms, env, quiz, notify, clock, wait, giveaway, contest)
+    return build_intakes(wiring)
 
 
 def make_refresh(
@@ -290,7 +252,7 @@ class App:
     quiz: QuizEngine
     giveaway: GiveawayEngine
     contest: ContestEngine
-    intakes: list[TelegramIntake | VkIntake]
+    intakes: list[Intake]
     notify: Notify | None  # tells a library's admins (None: nobody is told)
 
     @property

@@ -270,19 +270,24 @@ main.add_command(report)
 )
 @click.option("--vk-port", type=int, default=0, help="Port of the VK stand-in (0: any free).")
 @click.option("--control-port", type=int, default=0, help="Port of the control API (0: any free).")
+@click.option("--max-port", type=int, default=0, help="Port of the MAX stand-in (0: any free).")
 @click.option(
     "--faults",
     default="",
-    help="Faults to inject, METHOD:KIND:RATE[:DELAY],... (kinds: 5xx, 429, slow, reset, ambiguous).",
+    help="Faults to inject, METHOD:KIND:RATE[:DELAY],... (kinds: 5xx, 429, slow, reset, "
+    "ambiguous; MAX methods by operationId with max/, e.g. max/sendMessage:5xx:0.1).",
 )
-def sandbox(seed: int, telegram_port: int, vk_port: int, control_port: int, faults: str) -> None:
-    """Run the local VK and Telegram stand-ins; print one JSON line describing them."""
+def sandbox(
+    seed: int, telegram_port: int, vk_port: int, control_port: int, max_port: int, faults: str
+) -> None:
+    """Run the local Telegram, VK and MAX stand-ins; print one JSON line describing them
+    (a ``max`` part: api_url, token, channel_id, chat_id)."""
     import threading
 
     from sandbox.faults import FaultSpecError
     from sandbox.server import Sandbox
 
-    box = Sandbox(seed=seed, ports=(telegram_port, vk_port, control_port))
+    box = Sandbox(seed=seed, ports=(telegram_port, vk_port, control_port, max_port))
     if faults:
         try:
             box.set_faults(faults, seed=seed)
@@ -304,7 +309,7 @@ def sandbox(seed: int, telegram_port: int, vk_port: int, control_port: int, faul
 @click.option("--out", type=click.Path(path_type=Path), default=Path("demo-out"), show_default=True)
 @click.option("--language", type=click.Choice(["ru", "en"]), default="ru", show_default=True)
 def demo(out: Path, language: str) -> None:
-    """Post the sample announcement to both stand-ins, run a short quiz, measure, write the report."""
+    """Post the sample announcement to the three stand-ins, run a short quiz, measure, write the report."""
     from bot.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")

@@ -93,7 +93,7 @@ def protect(*secrets: str | None) -> None:
 
 
 def protect_config(config: Config, env: Mapping[str, str] | None = None) -> None:
-    """``protect`` every token the config names that is set (VK's as well as Telegram's)."""
+    """``protect`` every token and secret the config names that is set (of every network)."""
     from core.config import library_tokens
     from core.errors import MissingSecret
 
@@ -102,7 +102,13 @@ def protect_config(config: Config, env: Mapping[str, str] | None = None) -> None
             tokens = library_tokens(library, env)
         except MissingSecret:
             continue  # reported where the tokens are needed
-        protect(tokens.telegram, tokens.vk_user, tokens.vk_community)
+        protect(
+            tokens.telegram,
+            tokens.vk_user,
+            tokens.vk_community,
+            tokens.max,
+            tokens.max_webhook_secret,
+        )
 
 
 def redact(text: str) -> str:

@@ -14,10 +14,13 @@ from datetime import time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from core import networks as registry
 from core.errors import MissingSecret
 
 TELEGRAM_API_URL = "https://api.telegram.org/bot"
 VK_API_URL = "https://api.vk.ru/method/"
+MAX_API_URL = "https://platform-api2.max.ru"  # platform-api.max.ru is the old domain
+MAX_UPDATES = ("poll", "webhook")  # how MAX updates reach the bot
 LANGUAGES = ("ru", "en")
 GRACE_KINDS = ("publish", "reminder", "question")
 NO_GRACE = ("snapshot", "community", "close", "results", "draw")
@@ -81,6 +84,57 @@ class VkConfig:
 
 
 @dataclass(frozen=True)
+class MaxConfig:
+    """A library's MAX bot, the channels it posts to and how its updates arrive."""
+
+    token_env: str
+    channels: tuple[str, ...]  # chat ids of the channels (negative numbers)
+    api_url: str = MAX_API_URL
+    timeout: float = 10.0
+    # MAX has no idempotency key: re-sending after an unknown outcome may double a post.
+    resend_uncertain: bool = False
+    quiz_chat: str | None = None  # the group chat where live quizzes run
+    staff: tuple[int, ...] = ()  # MAX user ids who do not play
+    # "poll" (GET /updates, for the demo and small setups) or "webhook" (MAX's production
+    # way: MAX posts to webhook_url, HTTPS on port 443, with the secret sent back).
+    updates: str = "poll"
+    webhook_url: str | None = None
+    webhook_secret_env: str | None = None
+
+    @property
+    def post_targets(self) -> tuple[str, ...]:
+        """Where posts go: the channels."""
+        return self.channels
+
+    @property
+    def quiz_target(self) -> str | None:
+        """Where live quizzes run, as an action's target."""
+        return self.quiz_chat
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """bibliobot's own HTTP server for webhooks, behind the library's HTTPS reverse proxy."""
+
+    listen: str = "127.0.0.1:8088"  # host:port
+    path_prefix: str = "/max/"  # a library's endpoint is this + its id
+
+    @property
+    def host(self) -> str:
+        """Where the server listens: the address part of ``listen``."""
+        return self.listen.rsplit(":", 1)[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        """The port part of ``listen``."""
+        return int(self.listen.rsplit(":", 1)[1])
+
+    def path(self, library_id: str) -> str:
+        """The endpoint path of a library (``/max/central``)."""
+        return self.path_prefix + library_id
+
+
+@dataclass(frozen=True)
 class LibraryConfig:
     """One library (or branch): its time zone, admins and networks."""
 
@@ -92,15 +146,16 @@ class LibraryConfig:
     vk: VkConfig | None = None
     keep_names: timedelta = timedelta(days=30)  # players' names kept this long after a quiz
     short_name: str = ""  # for the report's sheet names; the reader defaults it to the id
+    max: MaxConfig | None = None
 
     @property
     def networks(self) -> tuple[str, ...]:
-        """Networks this library is connected to, in a fixed order."""
-        return tuple(n for n in ("telegram", "vk") if getattr(self, n) is not None)
+        """Networks this library is connected to, in the registry's order."""
+        return tuple(n for n in registry.names() if getattr(self, n, None) is not None)
 
-    def settings(self, network: str) -> TelegramConfig | VkConfig | None:
+    def settings(self, network: str) -> TelegramConfig | VkConfig | MaxConfig | None:
         """This library's section for ``network``; None if it is not connected there."""
-        return getattr(self, network) if network in ("telegram", "vk") else None
+        return getattr(self, network, None) if network in registry.names() else None
 
 
 @dataclass(frozen=True)
@@ -152,6 +207,7 @@ class Config:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     libraries: tuple[LibraryConfig, ...] = ()
     report: ReportRules = field(default_factory=ReportRules)
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
 
     def library(self, library_id: str) -> LibraryConfig | None:
         """The library with this id, or None."""
@@ -165,6 +221,8 @@ class LibraryTokens:
     telegram: str | None = None
     vk_user: str | None = None
     vk_community: str | None = None
+    max: str | None = None
+    max_webhook_secret: str | None = None  # MAX sends it back in X-Max-Bot-Api-Secret
 
 
 def library_tokens(library: LibraryConfig, env: Mapping[str, str] | None = None) -> LibraryTokens:
@@ -179,7 +237,7 @@ def library_tokens(library: LibraryConfig, env: Mapping[str, str] | None = None)
             raise MissingSecret(variable, f"{purpose} of library '{library.id}'")
         return value
 
-    tg, vk = library.telegram, library.vk
+    tg, vk, mx = library.telegram, library.vk, library.max
     return LibraryTokens(
         telegram=need(tg and tg.token_env, "the Telegram bot token (from @BotFather)"),
         vk_user=need(
@@ -187,6 +245,11 @@ def library_tokens(library: LibraryConfig, env: Mapping[str, str] | None = None)
         ),
         vk_community=need(
             vk and vk.community_token_env, "the VK community token (messages, long poll)"
+        ),
+        max=need(mx and mx.token_env, "the MAX bot token (business.max.ru, Чат-боты)"),
+        max_webhook_secret=need(
+            mx and mx.updates == "webhook" and mx.webhook_secret_env or None,
+            "the secret MAX sends back with each webhook request (5-256 of A-Z a-z 0-9 _ -)",
         ),
     )
 

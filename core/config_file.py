@@ -13,19 +13,24 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from core import networks
 from core.config import (
     GRACE_KINDS,
     LANGUAGES,
     LIBRARY_ID,
+    MAX_API_URL,
+    MAX_UPDATES,
     PARTICIPATION_RULES,
     TELEGRAM_API_URL,
     VK_API_URL,
     Config,
     LibraryConfig,
+    MaxConfig,
     ReportRules,
     ScheduleConfig,
     TelegramConfig,
     VkConfig,
+    WebhookConfig,
     parse_duration,
     say_duration,
 )
@@ -89,6 +94,7 @@ class Reader:
 
     def config(self, data: dict) -> Config:
         allowed = {"storage", "events_dir", "language", "schedule", "library", "report"}
+        allowed |= {"webhook"}
         self.unknown(data, allowed, (), "")
         base = self.path.parent
         storage = self.path_value(data, "storage", "bibliobot.db")
@@ -103,6 +109,7 @@ class Reader:
             language = "ru"
         schedule = self.schedule(self.typed(data, "schedule", dict, (), "", {}))
         report = self.report(self.typed(data, "report", dict, (), "", {}))
+        webhook = self.webhook(self.typed(data, "webhook", dict, (), "", {}))
         raw_libraries = self.typed(data, "library", list, (), "", [], required=True)
         libraries = [self.library(i, raw) for i, raw in enumerate(raw_libraries)]
         ids = [lib.id for lib in libraries if lib]
@@ -118,6 +125,7 @@ class Reader:
             schedule=schedule,
             libraries=tuple(lib for lib in libraries if lib),
             report=report,
+            webhook=webhook,
         )
 
     def path_value(self, data: dict, key: str, default: str) -> str:
@@ -277,7 +285,8 @@ class Reader:
                 "must be lowercase latin letters, digits, '-' or '_' (e.g. \"central\")",
             )
         label = f"library[{lib_id or index + 1}]."
-        allowed = {"id", "name", "short_name", "timezone", "admins", "telegram", "vk", "keep_names"}
+        allowed = {"id", "name", "short_name", "timezone", "admins", "keep_names"}
+        allowed |= set(networks.names())
         self.unknown(raw, allowed, keys, label)
         name = self.typed(raw, "name", str, keys, label, required=True)
         zone = self.timezone(raw, keys, label)
@@ -287,11 +296,13 @@ class Reader:
             admins = []
         telegram = self.telegram(raw, keys, label)
         vk = self.vk(raw, keys, label)
-        if "telegram" not in raw and "vk" not in raw:
+        mx = self.max(raw, keys, label)
+        if not any(section in raw for section in networks.names()):
+            sections = [f"[library.{section}]" for section in networks.names()]
             self.fail(
                 keys,
                 label.rstrip("."),
-                "connect at least one network: [library.telegram] or [library.vk]",
+                f"connect at least one network: {', '.join(sections[:-1])} or {sections[-1]}",
             )
         if lib_id is None or name is None or zone is None:
             return None
@@ -305,7 +316,7 @@ class Reader:
             )
             keep = timedelta(days=30)
         short_name = self.typed(raw, "short_name", str, keys, label, lib_id) or lib_id
-        return LibraryConfig(lib_id, name, zone, tuple(admins), telegram, vk, keep, short_name)
+        return LibraryConfig(lib_id, name, zone, tuple(admins), telegram, vk, keep, short_name, mx)
 
     def timezone(self, raw: dict, keys: tuple, label: str) -> ZoneInfo | None:
         name = self.typed(raw, "timezone", str, keys, label, required=True)
@@ -426,6 +437,105 @@ class Reader:
             quiz_chat = None
         staff = self.user_ids(table, "staff", keys, label)
         return VkConfig(group_id, user, community, api_url, float(rate), timeout, quiz_chat, staff)
+
+    def max(self, raw: dict, keys: tuple, label: str) -> MaxConfig | None:
+        """``[library.max]``: the bot, its channels, quiz chat and how updates arrive."""
+        table = self.typed(raw, "max", dict, keys, label)
+        if table is None:
+            return None
+        keys, label = (*keys, "max"), f"{label}max."
+        allowed = {"token_env", "channels", "quiz_chat", "api_url", "timeout", "resend_uncertain"}
+        allowed |= {"staff", "updates", "webhook_url", "webhook_secret_env"}
+        self.unknown(table, allowed, keys, label)
+        token_env = self.env_name(table, "token_env", keys, label, required=True)
+        channels = self.typed(table, "channels", list, keys, label, [], required=True)
+        ids = [self.chat_id(chat) for chat in channels]
+        if any(i is None for i in ids):
+            self.fail(
+                (*keys, "channels"),
+                f"{label}channels",
+                "must list the channels' numeric chat ids (like -72996371719896)",
+            )
+            ids = []
+        elif "channels" in table and not ids:
+            self.fail((*keys, "channels"), f"{label}channels", "must list at least one channel")
+        quiz_chat = None
+        if "quiz_chat" in table:
+            quiz_chat = self.chat_id(table["quiz_chat"])
+            if quiz_chat is None:
+                self.fail(
+                    (*keys, "quiz_chat"),
+                    f"{label}quiz_chat",
+                    f"must be the group chat's numeric id (like -78835471834864), "
+                    f"not {shown(table['quiz_chat'])}",
+                )
+        api_url = self.url(table, keys, label, MAX_API_URL)
+        timeout = self.seconds(table, "timeout", keys, label)
+        resend = self.typed(table, "resend_uncertain", bool, keys, label, False)
+        staff = self.user_ids(table, "staff", keys, label)
+        updates = self.typed(table, "updates", str, keys, label, "poll")
+        if updates not in MAX_UPDATES:
+            choices = " or ".join(f'"{mode}"' for mode in MAX_UPDATES)
+            self.fail((*keys, "updates"), f"{label}updates", f"must be {choices}, not {updates!r}")
+            updates = "poll"
+        webhook_url = self.typed(table, "webhook_url", str, keys, label)
+        secret_env = self.env_name(table, "webhook_secret_env", keys, label)
+        if webhook_url is not None and not re.match(r"^https://[^\s/]+", webhook_url):
+            self.fail(
+                (*keys, "webhook_url"),
+                f"{label}webhook_url",
+                f"must be an https:// URL (MAX posts only to HTTPS), not {webhook_url!r}",
+            )
+            webhook_url = None
+        if updates == "webhook":
+            for key, value in (("webhook_url", webhook_url), ("webhook_secret_env", secret_env)):
+                if value is None and key not in table:
+                    self.fail(keys, f"{label}{key}", 'is required with updates = "webhook"')
+        if token_env is None:
+            return None
+        return MaxConfig(
+            token_env,
+            tuple(str(i) for i in ids),
+            api_url,
+            timeout,
+            resend,
+            None if quiz_chat is None else str(quiz_chat),
+            staff,
+            updates,
+            webhook_url,
+            secret_env,
+        )
+
+    @staticmethod
+    def chat_id(value: object) -> int | None:
+        """A MAX chat id, a whole number or one written in quotes; None if it is neither."""
+        if isinstance(value, str) and _NUMERIC.match(value.strip()):
+            value = int(value)
+        return value if _is_id(value) and value != 0 else None  # type: ignore[return-value]
+
+    def webhook(self, table: dict) -> WebhookConfig:
+        """``[webhook]``: where bibliobot's own HTTP server listens, and its paths."""
+        keys, label = ("webhook",), "webhook."
+        self.unknown(table, {"listen", "path_prefix"}, keys, label)
+        defaults = WebhookConfig()
+        listen = self.typed(table, "listen", str, keys, label, defaults.listen)
+        found = re.match(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$", listen)
+        if not found or not 0 < int(found.group(2)) < 65536:
+            self.fail(
+                (*keys, "listen"),
+                f"{label}listen",
+                f'must be host:port such as "127.0.0.1:8088", not {listen!r}',
+            )
+            listen = defaults.listen
+        prefix = self.typed(table, "path_prefix", str, keys, label, defaults.path_prefix)
+        if not re.match(r"^/([A-Za-z0-9._~-]+/)*$", prefix):
+            self.fail(
+                (*keys, "path_prefix"),
+                f"{label}path_prefix",
+                f'must be a URL path starting and ending with "/" such as "/max/", not {prefix!r}',
+            )
+            prefix = defaults.path_prefix
+        return WebhookConfig(listen, prefix)
 
     def seconds(self, table: dict, key: str, keys: tuple, label: str) -> float:
         """A positive number of seconds (a request timeout)."""

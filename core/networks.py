@@ -57,6 +57,8 @@ class Capabilities:
     anonymous_reactions: bool = False
     reposts_readable: bool = True
     channel_rates: bool = False
+    # Creative contests (entries, a gallery, voting by likes or a poll) can run here.
+    contests: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ class Network:
     # Words of event-file errors and of a quiz question's stored spec ("where" it is asked):
     audience: str = "a community"  # whose members a bot cannot list ("a channel")
     post_noun: str = "a post"  # what a post without an image is ("a message", "a wall post")
-    likes: str = "likes"  # what readers press under a post ("reactions")
+    likes: str = "likes"  # what readers press under a post ("reactions"); "" if nothing
     chat_place: str = "chat"  # the quiz chat, as a question's "where"
     feed_place: str = "wall"  # the channel or the wall, as a question's "where"
     live_quiz_needs: str = ""  # why a live quiz needs the quiz chat (before ": set quiz_chat")
@@ -203,5 +205,43 @@ register(
         report_order=1,
         chat_targets_from=2_000_000_000,  # peer ids of community chats
         mention=r"\[(?:id|club|public)\d+\|([^\]]*)\]",  # [id5|Ольга Петрова]
+    )
+)
+
+register(
+    Network(
+        name="max",
+        titles={"ru": "MAX", "en": "MAX"},
+        limits=Limits(
+            text=4000,  # NewMessageBody.text maxLength (specs/max)
+            caption=4000,  # an image is an attachment of the same message: same text
+            inline_buttons=30,  # no official figure found for a keyboard's buttons
+            poll_options=30,  # polls are buttons: as many as a keyboard carries
+            button_label=128,  # Button.text maxLength (specs/max)
+            requests_per_second=30.0,
+        ),
+        capabilities=Capabilities(
+            idempotent_posts=False,  # POST /messages takes no idempotency key
+            metrics_from_api=True,  # members (participants_count) and channel views
+            views_readable=True,  # Message.stat.views of channel posts, GET /messages
+            native_polls=False,  # a poll is a keyboard of buttons; votes are the presses
+            quiz_polls=False,
+            channel_quizzes=False,
+            markup="html",  # format=html: b, i, a, code, pre, blockquote...
+            admin_notices=False,  # the config's admin ids are Telegram users
+            giveaway_entries=(),  # no giveaways on MAX yet
+            contests=False,  # nor contests: no likes to vote with, entries not wired
+            anonymous_reactions=False,  # the API exposes no reactions
+            reposts_readable=False,
+            channel_rates=False,
+        ),
+        audience="a channel",
+        post_noun="a message",
+        likes="",  # the API shows no likes or reactions under a post
+        chat_place="group",
+        feed_place="channel",
+        live_quiz_needs="a live quiz on MAX needs a group chat",
+        titles_on={"ru": "в MAX"},
+        report_order=3,
     )
 )

@@ -37,6 +37,8 @@ from jinja2 import nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
 
+from core import networks as registry
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 _MONTHS = {
@@ -282,6 +284,7 @@ _shared_env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_SUFFIXES = {"html": "html.j2", "text": "txt.j2"}  # by the network's markup
 _SAMPLE = {"title": "Title", "when": "5 декабря 2026, 18:00", "library": "Library"}
 
 
@@ -343,13 +346,13 @@ def render_post(
     With ``template=False`` the text is taken as it is written (quiz questions).
     """
     body = render_text(source, context) if template else source.strip()
-    suffix = "html.j2" if network == "telegram" else "txt.j2"
+    suffix = _SUFFIXES[registry.network(network).capabilities.markup]
     template = _shared_env.get_template(f"posts/{language}/{kind}.{network}.{suffix}")
     return template.render(body=body, **context).strip()
 
 
 def render_frame(kind: str, network: str, language: str, **context: Any) -> str:
     """A shared template filled by the bot itself (quiz standings, results)."""
-    suffix = "html.j2" if network == "telegram" else "txt.j2"
+    suffix = _SUFFIXES[registry.network(network).capabilities.markup]
     template = _shared_env.get_template(f"posts/{language}/{kind}.{network}.{suffix}")
     return template.render(**context).strip()

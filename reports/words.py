@@ -345,6 +345,7 @@ def _network_phrases(language: str, labels: dict[str, str]) -> dict[str, str]:
         "pressed": ", ".join(
             _PRESSED[language].format(what=labels[n.likes].lower(), on=n.title_on(language))
             for n in registry().values()
+            if n.likes
         ),
     }
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from core.config import LibraryConfig, parse_duration
 from core.networks import registry
-from scheduler.fields import Announcement, Fields, announcement, local_time
+from scheduler.fields import Announcement, Fields, announcement, local_time, on_able_networks
 
 ENTRY_TYPES = ("photo", "video", "text")
 VOTING = ("likes", "poll")  # likes / reactions on each entry's post, or a poll of them
@@ -56,7 +56,9 @@ def parse_contest(fields: Fields, library: LibraryConfig) -> ContestEvent:
     fields.refuse_unknown(CONTEST_KEYS, "a contest")
     if "repeat" in fields.data:
         raise fields.fail("repeat", "a contest runs once; copy the file for another one")
-    base = announcement(fields, library)
+    base = on_able_networks(
+        fields, announcement(fields, library), lambda n: n.capabilities.contests, "a contest"
+    )
     times = {}
     before, before_key = base.at, "at"
     for key in ("entries_until", "gallery_at", "voting_until", "results_at"):
@@ -110,7 +112,7 @@ def _fields_of(base: Announcement) -> dict:
 
 def _likes() -> str:
     """What "likes" are on each network: "likes on …, reactions on …" (by the word)."""
-    pressed = sorted((net.likes, net.title("en")) for net in registry().values())
+    pressed = sorted((net.likes, net.title("en")) for net in registry().values() if net.likes)
     return ", ".join(f"{word} on {name}" for word, name in pressed)
 
 

@@ -8,7 +8,8 @@ build on them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import dataclasses
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -16,7 +17,8 @@ from typing import Any
 
 from core.config import LibraryConfig, parse_duration, say_duration
 from core.errors import EventFileError
-from core.networks import names
+from core.networks import Network, names
+from core.networks import network as network_of
 from core.quiz_model import Question, QuizSettings
 from core.texts import TextError, check_template
 from core.tomlfile import key_name, line_of, nearest, shown, unknown_key
@@ -304,3 +306,21 @@ def _jpeg_size(file) -> tuple[int, int] | None:
             return None
         file.seek(length - 2, 1)
     return None
+
+
+def on_able_networks(
+    fields: Fields, base: Announcement, able: Callable[[Network], bool], what: str
+) -> Announcement:
+    """``base`` on the networks that can run ``what`` ("a contest"): networks listed in
+    the file must all be able; left to the library's defaults, those that cannot are
+    left out (and none left is a mistake)."""
+    if "networks" in fields.data:
+        for name in base.networks:
+            if not able(network_of(name)):
+                title = network_of(name).title("en")
+                raise fields.fail("networks", f"{what} cannot run on {title} yet; drop it")
+        return base
+    kept = tuple(name for name in base.networks if able(network_of(name)))
+    if not kept:
+        raise fields.fail("networks", f"{what} cannot run on this library's networks yet")
+    return dataclasses.replace(base, networks=kept)

@@ -16,7 +16,7 @@ from core.config import LibraryConfig, parse_duration
 from core.giveaway_model import GiveawaySpec
 from core.matching import normalize
 from core.networks import network as network_of
-from scheduler.fields import Announcement, Fields, announcement, local_time
+from scheduler.fields import Announcement, Fields, announcement, local_time, on_able_networks
 
 CONDITIONS = ("member", "like", "repost", "comment")
 TELLS = ("reply", "message")  # winners told in a reply under the results, or privately
@@ -74,7 +74,12 @@ class Giveaway(Announcement):
 def parse_giveaway(fields: Fields, library: LibraryConfig) -> Giveaway:
     """A giveaway: the announcement (rules, commitment), then the draw at ``draw_at``."""
     fields.refuse_unknown(GIVEAWAY_KEYS, "a giveaway")
-    base = announcement(fields, library)
+    base = on_able_networks(
+        fields,
+        announcement(fields, library),
+        lambda n: bool(n.capabilities.giveaway_entries),
+        "a giveaway",
+    )
     data = fields.data
     draw_at = local_time(fields, "draw_at", library)
     if not timedelta(seconds=5) <= draw_at - base.at <= LONGEST:

@@ -32,6 +32,7 @@ import logging
 import random
 import sqlite3
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -40,10 +41,11 @@ import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from core import networks
+from core import buttons, networks
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import AmbiguousOutcome, PlatformError, RetryLater
+from core.interactions import library_secret
 from core.model import (
     ANNOUNCE,
     COMMUNITY,
@@ -312,16 +314,18 @@ class Runner:
         payload = json.loads(row["payload"])
         image = Path(payload["image"]) if payload.get("image") else None
         poll = payload.get("poll")
+        try:
+            spec = self._poll_spec(row, poll) if poll else None
+        except sqlite3.OperationalError as exc:  # the library's secret could not be made
+            error = RetryLater(f"the database refused a write ({exc})", row["network"])
+            await self._store(row, str(error), partial(self._failed, row, error))
+            return
         post = Post(
             row["target"],
             payload["text"],
             image,
             guid=guid_for(row["key"]),
-            poll=PollSpec(
-                poll["question"], tuple(poll["options"]), poll["multiple"], poll.get("closes_at")
-            )
-            if poll
-            else None,
+            poll=spec,
             on_dispatch=lambda: self._mark_dispatched(row["id"]),
         )
         try:
@@ -334,6 +338,16 @@ class Runner:
                 f"published as {published.url}",
                 partial(self._record_publication, row, published),
             )
+
+    def _poll_spec(self, row: dict, poll: dict) -> PollSpec:
+        """The poll of a post; where the network has no native polls, with one signed
+        button per option (the presses are the votes, see ``core.buttons``)."""
+        options = tuple(poll["options"])
+        spec = PollSpec(poll["question"], options, poll["multiple"], poll.get("closes_at"))
+        if networks.network(row["network"]).capabilities.native_polls:
+            return spec
+        secret = library_secret(self.db, row["library_id"])
+        return replace(spec, buttons=buttons.poll_buttons(secret, row["id"], len(options)))
 
     async def _handle(self, row: dict) -> None:
         """A kind with its own handler; errors are treated as for posts."""

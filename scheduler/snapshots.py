@@ -17,6 +17,7 @@ from datetime import datetime
 
 import sqlite_utils
 
+from core.buttons import votes_key
 from core.interactions import latest_poll_totals, latest_reactions
 from core.model import COMMUNITY, SNAPSHOT
 from core.networks import network
@@ -146,7 +147,33 @@ async def _collect_read(db, platform, publications, communities, now, source: st
         samples += _members(part, owners, platform.network, stamp, source)
         store_samples(db, samples)
         written += len(samples)
+    if not network(platform.network).capabilities.native_polls:
+        # Button polls: the votes are the presses the bot counted, not read from the API.
+        stamp = to_db(now())
+        samples = [
+            s
+            for pub in publications
+            if pub.get("poll_id")
+            for s in of_publication(pub, _poll_values(button_votes(db, pub)), stamp, source)
+        ]
+        store_samples(db, samples)
+        written += len(samples)
     return Collected(written, len(unread))
+
+
+def button_votes(db: sqlite_utils.Database, pub: dict) -> tuple[int, ...] | None:
+    """Votes per option of a button poll, as last counted; zeros before the first vote
+    (None if the poll's options are unknown)."""
+    totals = latest_poll_totals(db, votes_key(pub["network"], pub["poll_id"]))
+    if totals is None:
+        action = db.execute(
+            "select payload from actions where id = ?", [pub.get("action_id")]
+        ).fetchone()
+        poll = json.loads(action[0]).get("poll") if action and action[0] else None
+        if not poll:
+            return None
+        return tuple(0 for _ in poll["options"])
+    return tuple(totals[k] for k in sorted(totals, key=int))
 
 
 async def _collect_seen(db, platform, publications, communities, now, source: str) -> Collected:
@@ -201,7 +228,9 @@ def _seen_figures(db: sqlite_utils.Database, pub: dict) -> dict[str, float | Non
     values["comments"] = replies
     for reaction, count in sorted(totals.items()):
         values[f"reaction:{reaction}"] = count
-    if pub.get("poll_id"):
+    if pub.get("poll_id") and not network(pub["network"]).capabilities.native_polls:
+        values.update(_poll_values(button_votes(db, pub)))
+    elif pub.get("poll_id"):
         poll = latest_poll_totals(db, pub["poll_id"])
         votes = None if poll is None else tuple(poll[k] for k in sorted(poll, key=int))
         values.update(_poll_values(votes))

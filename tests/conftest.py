@@ -16,6 +16,7 @@ TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV = (
     "TEST_VK_USER_TOKEN",
     "TEST_VK_COMMUNITY_TOKEN",
 )
+MAX_ENV = "TEST_MAX_TOKEN"
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +40,7 @@ def write_config(
     snapshots: str = '["1h"]',
     telegram_extra: str = "",
     vk_extra: str = "",
+    max_section: str = "",
 ) -> Path:
     """A valid one-library config in ``folder``; returns its path."""
     (folder / "events").mkdir(exist_ok=True)
@@ -73,10 +75,22 @@ community_token_env = "{VK_COMMUNITY_ENV}"
 api_url = "{vk_url}"
 requests_per_second = 3
 {vk_extra}
+{max_section}
 """,
         encoding="utf-8",
     )
     return path
+
+
+def max_table(
+    api_url: str, channel: int | str, quiz_chat: int | str | None = None, extra: str = ""
+) -> str:
+    """A ``[library.max]`` section for ``write_config(max_section=...)`` (token in MAX_ENV)."""
+    chat = f"quiz_chat = {quiz_chat}\n" if quiz_chat is not None else ""
+    return (
+        f'[library.max]\ntoken_env = "{MAX_ENV}"\nchannels = [{channel}]\n'
+        f'api_url = "{api_url}"\n{chat}{extra}\n'
+    )
 
 
 def write_event(

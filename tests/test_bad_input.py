@@ -231,7 +231,7 @@ def test_a_series_running_past_2100_is_refused(tmp_path: Path) -> None:
         ("kind = 2026-12-05", "kind", "must be text; known: announcement, "),
         ('library = ["central"]', "library", "no library ['central'] in the config"),
         ('title = { ru = "Клуб" }', "title", "must be non-empty text"),
-        ('networks = "vk"', "networks", 'must be a list such as ["telegram", "vk"]'),
+        ('networks = "vk"', "networks", 'must be a list such as ["telegram", "vk", "max"]'),
         ("remind_before = { a = 1 }", "remind_before", "must list up to 5 durations"),
         ('at = ["2026-12-05T18:00:00"]', "at", "must be a local date and time like"),
         ("at = 18:00:00", "at", "must be a local date and time like"),
@@ -299,7 +299,7 @@ def test_an_empty_key_is_named_with_its_line(tmp_path: Path) -> None:
         load_config(path)
     assert [str(p) for p in caught.value.problems] == [
         f'{path}:1 [""]: unknown key; known: events_dir, language, library, report, '
-        "schedule, storage"
+        "schedule, storage, webhook"
     ]
     write_config(tmp_path)
     body = write_event(tmp_path, "bad").read_text(encoding="utf-8") + '"" = 1\n'

@@ -72,6 +72,9 @@ def test_sandbox_command_prints_one_json_line() -> None:
     for key in ("user_token", "community_token", "group_id"):
         assert key in info["vk"]
     assert info["control_url"].endswith("/_sandbox")
+    assert info["max"]["api_url"].startswith("http://127.0.0.1:")
+    for key in ("token", "channel_id", "chat_id"):
+        assert key in info["max"]
 
 
 def test_sandbox_faults_are_routed_to_each_network() -> None:

@@ -123,3 +123,95 @@ def test_unknown_grace_kind_is_refused(tmp_path: Path) -> None:
     assert "[schedule.grace.quizz]: needs an action kind (publish, reminder, question)" in str(
         caught.value
     )
+
+
+# -- MAX ---------------------------------------------------------------------------------
+
+_MAX_LIBRARY = '[[library]]\nid = "central"\nname = "N"\ntimezone = "UTC"\n[library.max]\n'
+
+
+def test_max_section_parses_with_its_defaults(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        _MAX_LIBRARY
+        + 'token_env = "MAX_TOKEN"\nchannels = [-72996371719896, "-100200"]\nquiz_chat = "-5"\n'
+        + "staff = [7]\n",
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    [library] = config.libraries
+    mx = library.max
+    assert library.networks == ("max",)
+    assert library.settings("max") is mx and library.settings("telegram") is None
+    assert mx.channels == ("-72996371719896", "-100200") == mx.post_targets
+    assert (mx.quiz_chat, mx.quiz_target, mx.staff) == ("-5", "-5", (7,))
+    assert (mx.api_url, mx.timeout, mx.resend_uncertain) == (
+        "https://platform-api2.max.ru",
+        10.0,
+        False,
+    )
+    assert (mx.updates, mx.webhook_url, mx.webhook_secret_env) == ("poll", None, None)
+    assert (config.webhook.listen, config.webhook.path_prefix) == ("127.0.0.1:8088", "/max/")
+    assert config.webhook.path("central") == "/max/central"
+    tokens = library_tokens(library, {"MAX_TOKEN": "raw-token"})
+    assert (tokens.max, tokens.max_webhook_secret, tokens.telegram) == ("raw-token", None, None)
+
+
+def test_max_webhook_mode_and_its_secret(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[webhook]\nlisten = "0.0.0.0:9000"\npath_prefix = "/hooks/max/"\n\n'
+        + _MAX_LIBRARY
+        + 'token_env = "MAX_TOKEN"\nchannels = [-1]\nupdates = "webhook"\n'
+        + 'webhook_url = "https://bot.library.ru/hooks/max/central"\n'
+        + 'webhook_secret_env = "MAX_SECRET"\nresend_uncertain = true\n',
+        encoding="utf-8",
+    )
+    config = load_config(path)
+    mx = config.libraries[0].max
+    assert (mx.updates, mx.webhook_url, mx.resend_uncertain) == (
+        "webhook",
+        "https://bot.library.ru/hooks/max/central",
+        True,
+    )
+    assert (config.webhook.host, config.webhook.port) == ("0.0.0.0", 9000)
+    assert config.webhook.path("central") == "/hooks/max/central"
+    with pytest.raises(MissingSecret, match="MAX_SECRET"):
+        library_tokens(config.libraries[0], {"MAX_TOKEN": "t"})
+    tokens = library_tokens(config.libraries[0], {"MAX_TOKEN": "t", "MAX_SECRET": "s3cret"})
+    assert tokens.max_webhook_secret == "s3cret"
+
+
+def test_max_bad_values_name_file_line_and_key(tmp_path: Path) -> None:
+    lines = _problems(
+        tmp_path,
+        '[webhook]\nlisten = "8088"\npath_prefix = "max"\nport = 1\n\n'
+        + _MAX_LIBRARY
+        + 'token_env = "f9a8-raw-token"\nchannels = ["@channel"]\nquiz_chat = true\n'
+        + 'updates = "push"\nwebhook_url = "http://bot.library.ru/max"\nchanels = []\n'
+        + "timeout = 0\n",
+    )
+    path = tmp_path / "config.toml"
+    assert lines == [
+        f"{path}:4 [webhook.port]: unknown key; known: listen, path_prefix",
+        f"{path}:2 [webhook.listen]: must be host:port such as \"127.0.0.1:8088\", not '8088'",
+        f'{path}:3 [webhook.path_prefix]: must be a URL path starting and ending with "/" such as "/max/", not \'max\'',
+        f"{path}:16 [library[central].max.chanels]: unknown key; did you mean `channels`?",
+        f"{path}:11 [library[central].max.token_env]: must be the NAME of an environment variable, not the token itself",
+        f"{path}:12 [library[central].max.channels]: must list the channels' numeric chat ids (like -72996371719896)",
+        f"{path}:13 [library[central].max.quiz_chat]: must be the group chat's numeric id (like -78835471834864), not True",
+        f"{path}:17 [library[central].max.timeout]: must be a number of seconds, 0 to 300",
+        f'{path}:14 [library[central].max.updates]: must be "poll" or "webhook", not \'push\'',
+        f"{path}:15 [library[central].max.webhook_url]: must be an https:// URL (MAX posts only to HTTPS), not 'http://bot.library.ru/max'",
+    ]
+
+
+def test_max_required_keys(tmp_path: Path) -> None:
+    lines = _problems(tmp_path, _MAX_LIBRARY + 'updates = "webhook"\nchannels = []\n')
+    path = tmp_path / "config.toml"
+    assert lines == [
+        f"{path}:5 [library[central].max.token_env]: is required",
+        f"{path}:7 [library[central].max.channels]: must list at least one channel",
+        f'{path}:5 [library[central].max.webhook_url]: is required with updates = "webhook"',
+        f'{path}:5 [library[central].max.webhook_secret_env]: is required with updates = "webhook"',
+    ]

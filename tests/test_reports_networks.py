@@ -26,9 +26,9 @@ from reports.words import Words
 vk = network("vk")
 register(replace(
     vk,
-    name="max",
-    titles={"ru": "МАКС", "en": "MAX"},
-    titles_on={"ru": "в МАКС"},
+    name="ok",  # a fourth network, made up here (MAX is registered already)
+    titles={"ru": "ОК", "en": "OK"},
+    titles_on={"ru": "в ОК"},
     report_order=3,
     chat_targets_from=None,
     capabilities=replace(vk.capabilities, channel_rates=True, anonymous_reactions=True,
@@ -38,7 +38,7 @@ found = {}
 for language in ("ru", "en"):
     words = Words(language)
     summary = Summary(name="", days=30)
-    for name, views in (("vk", 100.0), ("telegram", 40.0), ("max", 50.0)):
+    for name, views in (("vk", 100.0), ("telegram", 40.0), ("ok", 50.0)):
         tally = Tally(posts=1, engagement=5.0, engaged=1, viewed_engagement=5.0,
                       viewed_views=views, viewed=1, seen=1, seen_views=views)
         tally.per_follower(200.0)
@@ -51,7 +51,7 @@ for language in ("ru", "en"):
         "er_channel": [None if v is None else round(v, 2) for v in rows[words["er_channel"]]],
         "labels": {k: words[k] for k in ("anonymous", "er_channel", "err", "na_note")},
         "formulas": {k: words.formula(k) for k in ("engagement", "people", "participations")},
-        "name": words.name("max"),
+        "name": words.name("ok"),
     }
 print(json.dumps(found, ensure_ascii=False))
 """
@@ -67,16 +67,16 @@ def _with_a_third_network() -> dict:
 def test_a_registered_network_gets_its_column_words_and_rates() -> None:
     found = _with_a_third_network()
     ru, en = found["ru"], found["en"]
-    assert ru["headers"] == ["Показатель", "ВКонтакте", "Telegram", "МАКС", "Всего", "Формула"]
-    assert en["headers"][1:4] == ["VK", "Telegram", "MAX"] and en["name"] == "MAX"
+    assert ru["headers"] == ["Показатель", "ВКонтакте", "Telegram", "ОК", "Всего", "Формула"]
+    assert en["headers"][1:4] == ["VK", "Telegram", "OK"] and en["name"] == "OK"
     # Its own ER (engagement ÷ views) beside Telegram's; none for VK; the total of the sums.
     assert ru["er_channel"] == [None, 12.5, 10.0, round(100 * 10 / 90, 2)]
-    assert ru["labels"]["er_channel"] == "ER (Telegram, МАКС), %"
-    assert en["labels"]["err"] == "ERR (Telegram, MAX), %"
-    assert ru["labels"]["anonymous"].endswith("реакции в Telegram и в МАКС)")
+    assert ru["labels"]["er_channel"] == "ER (Telegram, ОК), %"
+    assert en["labels"]["err"] == "ERR (Telegram, OK), %"
+    assert ru["labels"]["anonymous"].endswith("реакции в Telegram и в ОК)")
     assert "(e.g. Telegram views)" in en["labels"]["na_note"]  # an example: the first
-    assert "пересылки в Telegram и в МАКС боту не видны" in ru["formulas"]["engagement"]
-    assert "ВКонтакте, Telegram и МАКС считаются отдельно" in ru["formulas"]["people"]
-    assert "VK, Telegram and MAX counted apart" in en["formulas"]["people"]
-    assert "реакции в Telegram, лайки ВКонтакте, лайки в МАКС" in ru["formulas"]["participations"]
-    assert "Telegram reactions, VK likes, MAX likes" in en["formulas"]["participations"]
+    assert "пересылки в Telegram, в MAX и в ОК боту не видны" in ru["formulas"]["engagement"]
+    assert "ВКонтакте, Telegram, MAX и ОК считаются отдельно" in ru["formulas"]["people"]
+    assert "VK, Telegram, MAX and OK counted apart" in en["formulas"]["people"]
+    assert "реакции в Telegram, лайки ВКонтакте, лайки в ОК" in ru["formulas"]["participations"]
+    assert "Telegram reactions, VK likes, OK likes" in en["formulas"]["participations"]

@@ -19,6 +19,7 @@ from core.platform import Platform
 ADAPTERS: Mapping[str, str] = {
     "telegram": "bot.platforms.telegram",
     "vk": "bot.platforms.vk",
+    "max": "bot.platforms.max",
 }
 
 

@@ -88,8 +88,13 @@ class AnswerBook:
             (lib.id, "telegram"): set(lib.admins) | set(lib.telegram.staff if lib.telegram else ())
             for lib in config.libraries
         }
-        self._staff.update(
-            {(lib.id, "vk"): set(lib.vk.staff) for lib in config.libraries if lib.vk}
+        self._staff.update(  # the other networks: their own staff ids only
+            {
+                (lib.id, name): set(getattr(lib.settings(name), "staff", ()))
+                for lib in config.libraries
+                for name in lib.networks
+                if name != "telegram"
+            }
         )
         self._pending: list[Answer] = []  # written at the end of the intake's batch
         # Votes of the batch not written yet: (question, player) → index in _pending, options

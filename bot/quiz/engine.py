@@ -25,11 +25,13 @@ import sqlite_utils
 from bot.quiz import buttons, store
 from bot.quiz.answers import AnswerBook
 from core import interactions
+from core.buttons import tally, votes_key
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import PlatformError, RetryLater
 from core.formulas import right_share
 from core.model import CLOSE, QUESTION, RESULTS, SETTLE, Handled, question_key
+from core.networks import network
 from core.platform import Ask, Platform, Published
 from core.quiz_model import QuestionSpec
 from core.storage import PENDING, SENDING
@@ -305,9 +307,22 @@ class QuizEngine:
         votes = await platform.stop_poll(  # type: ignore[attr-defined]
             row["target"], published["remote_id"], published["poll_id"]
         )
+        key = poll_key(row["network"], published["poll_id"])
         if votes is not None:
             totals = {str(n): v for n, v in enumerate(votes)}
-            key = poll_key(row["network"], published["poll_id"])
+            interactions.record_poll_totals(self.db, key, totals, self.clock.now())
+        elif not network(row["network"]).capabilities.native_polls:
+            # Button polls: the final totals are the presses stored, counted once more now
+            # that the buttons are gone (zeros when nobody voted).
+            options = json.loads(self._event(row)["data"]).get("options", [])
+            totals = tally(
+                self.db,
+                row["network"],
+                published["target"],
+                published["remote_id"],
+                len(options),
+                published["id"],
+            )
             interactions.record_poll_totals(self.db, key, totals, self.clock.now())
 
     def _poll_results_text(self, row: dict, event: dict) -> str:
@@ -340,8 +355,9 @@ class QuizEngine:
 
 
 def poll_key(network: str, poll_id: str) -> str:
-    """The key of a poll's totals: Telegram's poll id as it is, VK's prefixed (ids may clash)."""
-    return poll_id if network == "telegram" else f"vk:{poll_id}"
+    """The key of a poll's totals: Telegram's poll id as it is, others' prefixed with the
+    network (ids may clash)."""
+    return poll_id if network == "telegram" else votes_key(network, poll_id)
 
 
 def _right_answer(spec: QuestionSpec) -> str:
