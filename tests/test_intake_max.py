@@ -13,7 +13,7 @@ import pytest
 
 from bot.app import build_app, load_plan, make_intakes
 from bot.intake.max import MaxIntake
-from bot.webhook import SECRET_HEADER, WebhookServer
+from bot.intake.max_webhook import SECRET_HEADER, WebhookServer
 from core.config_file import load_config
 from core.interactions import get_offset, library_secret, pseudonym
 from core.storage import open_db

@@ -102,7 +102,7 @@ def vk_intakes(w: Wiring) -> list[Any]:
 
 def max_intakes(w: Wiring) -> list[Any]:
     """One reader per MAX bot token, and the webhook server if a library takes webhooks."""
-    from bot.webhook import max_readers
+    from bot.intake.max_webhook import max_readers
 
     return max_readers(w)
 

@@ -10,7 +10,7 @@ Updates reach it one of MAX's two ways:
   webhook subscription exists MAX answers 405: logged once, polled again slowly.
 - webhooks (``updates = "webhook"``): at start the bot subscribes (``POST /subscriptions``
   with the library's ``webhook_url`` and secret); bibliobot's own HTTP server
-  (``bot.webhook``) hands each delivered update to ``deliver``, and answers 200 only once it
+  (``bot.intake.max_webhook``) hands each delivered update to ``deliver``, and answers 200 only once it
   is stored (MAX delivers again otherwise).
 
 Recorded: "message" (a reader's message in a library's group chat; an edit counts once with
