@@ -26,6 +26,7 @@ class FleetLibrary:
     zone: str
     group_id: int | None
     chats: tuple[int, ...]
+    max_channels: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,11 @@ def build_fleet(
     schedule: str = 'misfire_grace = "30m"\nsnapshot_after = []\ncommunity_snapshot_at = "off"',
     telegram_options: str = "",
     vk_options: str = "",
+    max_channels_per_library: int = 0,
+    max_options: str = "",
 ) -> Fleet:
-    """Config and stand-in communities/channels for ``libraries`` libraries in ``folder``."""
+    """Config and stand-in communities/channels for ``libraries`` libraries in ``folder``
+    (MAX channels only when ``max_channels_per_library`` > 0, so the benchmarks stay as they were)."""
     info = box.info()
     env = {"FLEET_TG": info["telegram"]["token"], "FLEET_VK_USER": info["vk"]["user_token"]}
     lines = ['storage = "fleet.db"', 'events_dir = "events"', "[schedule]", schedule]
@@ -74,6 +78,19 @@ def build_fleet(
                 f'api_url = "{info["telegram"]["api_url"]}"',
                 telegram_options,
             ]
+        channels = []
+        for c in range(max_channels_per_library):
+            channel = box.max.create_chat(f"Канал MAX {n}-{c}", "channel", bot="admin")
+            channels.append(channel["chat_id"])
+        if channels:
+            env["FLEET_MAX"] = info["max"]["token"]
+            lines += [
+                "[library.max]",
+                'token_env = "FLEET_MAX"',
+                f"channels = {channels}",
+                f'api_url = "{info["max"]["api_url"]}"',
+                max_options,
+            ]
         group_id = None
         if vk:
             community = box.vk.add_community(f"Библиотека {n}")
@@ -87,7 +104,7 @@ def build_fleet(
                 f'api_url = "{info["vk"]["api_url"]}"',
                 vk_options,
             ]
-        fleet.append(FleetLibrary(lib_id, zone, group_id, tuple(chats)))
+        fleet.append(FleetLibrary(lib_id, zone, group_id, tuple(chats), tuple(channels)))
     config = folder / "config.toml"
     config.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return Fleet(config, env, tuple(fleet))

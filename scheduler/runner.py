@@ -41,7 +41,7 @@ import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from core import buttons, networks
+from core import buttons, messages, networks
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import AmbiguousOutcome, PlatformError, RetryLater
@@ -558,19 +558,16 @@ class Runner:
         return True
 
 
-_STATE_WORDS = {
-    "ru": {FAILED: "не опубликовано", UNCERTAIN: "статус неизвестен", MISSED: "пропущено"},
-    "en": {FAILED: "not published", UNCERTAIN: "outcome unknown", MISSED: "missed"},
-}
-
-
 def notice_text(language: str, title: str, network: str, state: str, reason: str) -> str:
     """What admins are told when a post did not go out as planned."""
-    word = _STATE_WORDS[language][state]
-    name = networks.title(network, "en")  # the short name, in either language
-    if language == "ru":
-        return f"⚠️ «{title}» в {name}: {word}. Причина: {reason}"
-    return f"⚠️ “{title}” on {name}: {word}. Reason: {reason}"
+    return messages.text_in(
+        language,
+        "alerts.post_not_out",
+        title=title,
+        network=networks.title(network, "en"),  # the short name, in either language
+        state=messages.text_in(language, f"common.state_{state}"),
+        reason=reason,
+    )
 
 
 def _minutes(delta: timedelta) -> str:

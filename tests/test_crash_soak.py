@@ -2,9 +2,10 @@
 
 The bot runs as a separate process against the stand-ins (which live in this
 test process and survive every kill), and is killed at seeded random moments
-while several libraries post to VK and to two Telegram channels each. Then the
+while several libraries post to VK, to two Telegram channels and to a MAX channel each. Then the
 stand-ins and the database must agree: every VK post exactly once; every
-Telegram post at most once, and each one missing marked uncertain or failed —
+Telegram and every MAX post at most once (neither has an idempotency key),
+and each one missing marked uncertain or failed —
 none lost without a trace; each publication row names a post the stand-in holds,
 with its text, and each ``sent`` action has one. A second run adds about 20 %
 injected faults (429, 5xx, slow answers, dropped connections, answers lost after
@@ -36,13 +37,16 @@ from tests.reliability import figures, size, wake_long_polls
 LIBRARIES = size(3, 8)
 EVENTS_PER_LIBRARY = size(8, 17)  # at most 19 a minute per Telegram chat: no waiting
 CHATS_PER_LIBRARY = 2  # each event: one VK post + two Telegram posts
+MAX_CHANNELS_PER_LIBRARY = 1  # ... + one MAX message
 KILLS = size(3, 20)
 SPREAD = size(5, 36)  # seconds over which a library's events are due
 FAULTS = (
     "sendMessage:429:0.04,sendMessage:5xx:0.04,sendMessage:ambiguous:0.05,"
     "sendMessage:slow:0.03:2,sendMessage:reset:0.04,"
     "wall.post:429:0.04,wall.post:5xx:0.04,wall.post:ambiguous:0.05,"
-    "wall.post:slow:0.03:2,wall.post:reset:0.04"
+    "wall.post:slow:0.03:2,wall.post:reset:0.04,"
+    "max/sendMessage:429:0.04,max/sendMessage:5xx:0.04,max/sendMessage:ambiguous:0.05,"
+    "max/sendMessage:slow:0.03:2,max/sendMessage:reset:0.04"
 )
 
 
@@ -56,6 +60,8 @@ def build(tmp_path: Path, box: Sandbox, start: datetime, spread: float) -> tuple
         schedule='misfire_grace = "30m"\nsnapshot_after = []\nretry_deadline = "1h"',
         telegram_options="timeout = 1",
         vk_options="timeout = 1\nrequests_per_second = 50",
+        max_channels_per_library=MAX_CHANNELS_PER_LIBRARY,
+        max_options="timeout = 1",
     )
     for lib, library in enumerate(fleet.libraries):
         zone = ZoneInfo(library.zone)
@@ -131,6 +137,7 @@ def tally(box: Sandbox, db_path: Path) -> Tally:
             vk_posts.setdefault(post["text"].split("\n")[0], []).append(post)
             vk_by_id[(str(community["group_id"]), str(post["id"]))] = post
     tg_messages: dict[str, list[dict]] = {}  # chat → its messages
+    max_messages: dict[str, list[dict]] = {}  # channel → its messages
     for action in db["actions"].rows_where("kind = 'publish'"):
         result.posts += 1
         title = db["events"].get(action["event_id"])["title"]
@@ -139,6 +146,11 @@ def tally(box: Sandbox, db_path: Path) -> Tally:
         publications = list(db["publications"].rows_where("action_id = ?", [action["id"]]))
         if action["network"] == "vk":
             found = vk_posts.get(title, [])
+        elif action["network"] == "max":
+            channel = action["target"]
+            if channel not in max_messages:
+                max_messages[channel] = box.max.messages(int(channel))
+            found = [m for m in max_messages[channel] if title in m["body"].get("text", "")]
         else:
             chat = action["target"]
             if chat not in tg_messages:
@@ -158,6 +170,16 @@ def tally(box: Sandbox, db_path: Path) -> Tally:
             if action["network"] == "vk":
                 post = vk_by_id.get((publication["target"], publication["remote_id"]))
                 text = post["text"] if post else None
+            elif action["network"] == "max":
+                message = next(
+                    (
+                        m
+                        for m in max_messages[action["target"]]
+                        if m["body"]["mid"] == publication["remote_id"]
+                    ),
+                    None,
+                )
+                text = message["body"].get("text") if message else None
             else:
                 message = next(
                     (
@@ -186,9 +208,10 @@ def test_posts_survive_repeated_sigkill(tmp_path: Path, faults: bool) -> None:
             config, env, seed=9 if faults else 8, kills=KILLS, log=tmp_path / "bot.log"
         )
         found = tally(box, tmp_path / "fleet.db")
-        fired = sum(len(box.state()[n]["faults"]["fired"]) for n in ("telegram", "vk"))
+        fired = sum(len(box.state()[n]["faults"]["fired"]) for n in ("telegram", "vk", "max"))
         wake_long_polls(box)
     uncertain = found.outcomes.get("telegram:uncertain", 0)
+    max_uncertain = found.outcomes.get("max:uncertain", 0)
     figures(
         f"crash[{'kills+faults' if faults else 'kills'}]",
         kills=kills,
@@ -196,11 +219,17 @@ def test_posts_survive_repeated_sigkill(tmp_path: Path, faults: bool) -> None:
         doubled=len(found.doubled),
         lost=len(found.lost),
         uncertain=uncertain,
+        max_posts=sum(n for k, n in found.outcomes.items() if k.startswith("max:")),
+        max_sent=found.outcomes.get("max:sent", 0),
+        max_uncertain=max_uncertain,
+        max_failed=found.outcomes.get("max:failed", 0),
         failed=sum(n for k, n in found.outcomes.items() if k.endswith(":failed")),
         disagreements=len(found.disagree),
         faults_fired=fired,
     )
     assert kills == KILLS
-    assert found.posts == LIBRARIES * EVENTS_PER_LIBRARY * (1 + CHATS_PER_LIBRARY)
+    assert found.posts == LIBRARIES * EVENTS_PER_LIBRARY * (
+        1 + CHATS_PER_LIBRARY + MAX_CHANNELS_PER_LIBRARY
+    )
     assert found.doubled == [] and found.lost == [] and found.disagree == []
     assert found.outcomes.get("vk:sent") == LIBRARIES * EVENTS_PER_LIBRARY  # guid: no doubt

@@ -21,10 +21,11 @@ others send forged button data. Then:
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -36,6 +37,7 @@ from bot.quiz.buttons import REPLIES_PER_READER
 from core.interactions import pseudonym
 from reports.output import from_config, write_all
 from reports.period import date_range
+from sandbox.server import Sandbox
 from tests.images import png
 from tests.quiz_helpers import Expected, QuizWorld, local, quiz_world, shift
 from tests.reliability import figures, size
@@ -295,7 +297,10 @@ async def test_a_hostile_audience_during_a_live_quiz(tmp_path: Path) -> None:
     # The reports show the names as text.
     out = tmp_path / "report"
     out.mkdir()
-    period = date_range(date.today(), date.today())
+    # The quiz's own local day (and the next, should it run past midnight), not today's UTC
+    # date: at 22:00 UTC the library's day has already turned.
+    day = date.fromisoformat(local(at)[:10])
+    period = date_range(day, day + timedelta(days=1))
     report = from_config(world.db, world.config, period, with_names=True)
     files = {fmt: out / f"report.{fmt}" for fmt in ("html", "md", "xlsx")}
     write_all(report, list(files.items()))
@@ -326,3 +331,90 @@ async def test_a_hostile_audience_during_a_live_quiz(tmp_path: Path) -> None:
         vk_button_answers=vk_answers,
         fair_answers_scored_as_without_flood=f"{4 * PLAYERS}/{4 * PLAYERS}",
     )
+
+
+MAX_HOSTILE_NAMES = (
+    '<script>alert("x")</script>',
+    "<b>жирный</b> &amp; <a href='http://evil'>ссылка</a>",
+    "\u202eнидаЧ\u202c",  # RTL override
+    "Зеро\u200b\u200dширина",
+    "Эмодзи 📚🧑‍🤝‍🧑",
+    "Z\u0351\u0352\u0353\u0354algo",
+    "Я" * 300,
+)
+
+
+async def test_a_hostile_audience_in_a_live_max_quiz(tmp_path: Path) -> None:
+    """MAX: hostile names, long and odd messages, a flood and forged button data in a live
+    quiz: no crash, names stay text in the posted HTML, every genuine answer counted once."""
+    from tests.quiz_helpers import local, shift, start_time
+    from tests.test_quiz_max import QUIZ, keyboard, max_world, reader_of
+
+    start = start_time()
+    now = {"now": start.timestamp()}
+    with Sandbox(seed=17, clock=lambda: now["now"]) as box:
+        box.max.set_rate_limit(enabled=False)
+        group = box.info()["max"]["chat_id"]
+        world = max_world(box, tmp_path, start, now)
+        at = shift(start, 60)
+        (tmp_path / "events" / "pushkin.toml").write_text(
+            QUIZ.format(at=local(at), mode="live"), encoding="utf-8"
+        )
+        world.plan()
+        reader = reader_of(world)
+        await reader.poll_once()
+
+        async def drain() -> None:
+            while await reader.poll_once():
+                pass
+
+        players = []
+        for n, name in enumerate(MAX_HOSTILE_NAMES):
+            user = box.max.add_user(first_name=name, last_name=f"<i>{n}</i>")["user_id"]
+            box.max.join(user, group)
+            players.append(user)
+        flooder = box.max.add_user(first_name="<b>Флудер</b>")["user_id"]
+        box.max.join(flooder, group)
+        await world.fire_due(shift(at, 120))
+        q1 = world.question("max", 1)
+        data = keyboard(box, group, q1["remote_id"])
+        floods = size(60, 600)
+        for n, user in enumerate(players):
+            world.tick()
+            pressed = box.max.press(user, q1["remote_id"], data[n % 3])
+            for _ in range(floods // len(players)):  # a flood of presses and junk data
+                box.max.press(flooder, q1["remote_id"], data[0])
+                box.max.write(flooder, group, "спам " * 800)
+            # Forged data (the stand-in's client refuses it, a forger's HTTP call would not).
+            for k, forged in enumerate(
+                (data[0][:-3] + "abc", "", "x" * 4000, data[1] + "\u200b", "<b>1</b>")
+            ):
+                update = copy.deepcopy(pressed["update"])
+                update["callback"]["callback_id"] = f"forged-{n}-{k}"
+                update["callback"]["payload"] = forged
+                assert reader.deliver(update)
+            box.max.write(user, group, "\u202e" + "Пушкин" + "\u0301" * 50 + "🙂" * 500)
+            await drain()
+        await world.fire_due(shift(at, 120 + 62))
+        fired = await world.fire_due(shift(at, 900))
+        assert fired and fired[-1]["kind"] == "results" and fired[-1]["state"] == "sent"
+        posted = [m for m in box.max.messages(group) if m.get("sender", {}).get("is_bot")]
+        await world.close()
+    event_id = world.db["events"].get("central/pushkin")["id"]
+    rows = list(world.db["quiz_answers"].rows)
+    # Every genuine answer once (the flooder's first press is an answer too), nothing more:
+    # only question 1 was answered, typed text to a buttons question counts for nothing.
+    assert len({(r["question_id"], r["person"]) for r in rows}) == len(rows)
+    assert len(rows) == len(players) + 1
+    assert len(store.standings(world.db, event_id, "max")) == len(players) + 1
+    # No markup injected: the template's own marks only, never a link from a name.
+    marks = {m.get("type") for message in posted for m in message["body"].get("markup") or []}
+    assert "link" not in marks, marks
+    final = posted[-1]["body"]["text"]
+    assert "итоги" in final
+    # ... and each winner's name is shown verbatim, as text: tags and marks included.
+    names = {f"{name} <i>{n}</i>" for n, name in enumerate(MAX_HOSTILE_NAMES)} | {"<b>Флудер</b>"}
+    winners = [line.split(". ", 1)[1].rsplit(" — ", 1)[0] for line in final.splitlines()
+               if line[:1].isdigit()]  # fmt: skip
+    assert winners and set(winners) <= names, winners
+    figures("audience[max]", players=len(players), floods=floods, answers=len(rows))

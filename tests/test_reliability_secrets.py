@@ -2,7 +2,7 @@
 
 Two whole runs with the root logger at DEBUG: the demo (stand-ins, posts, a quiz,
 metrics, the report in four formats), and ``bibliobot run`` as its own process with a
-Telegram token the server rejects. No token (nor its secret part, nor its URL-encoded
+Telegram token and a MAX token the servers reject (the demo posts to MAX too). No token (nor its secret part, nor its URL-encoded
 form) may appear in the log, in any table of the database or in the files written
 (reports, config); the database, its ``-wal``/``-shm`` files, the run lock and the
 report files are readable by their owner only (0600).
@@ -30,10 +30,19 @@ import sqlite_utils
 
 import bot.demo
 from sandbox.server import Sandbox
-from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event
+from tests.conftest import (
+    MAX_ENV,
+    TG_ENV,
+    VK_COMMUNITY_ENV,
+    VK_USER_ENV,
+    max_table,
+    write_config,
+    write_event,
+)
 from tests.reliability import figures, wake_long_polls
 
 REJECTED = "5550001:AAE-rejected-token-0123456789abcdefXYZ"  # well formed, but not the bot's
+REJECTED_MAX = "max-rejected-token-0123456789abcdefXYZ"  # a MAX token the stand-in refuses (401)
 
 
 def _forms(token: str) -> set[str]:
@@ -124,7 +133,12 @@ async def test_a_whole_demo_at_debug_leaves_no_token_behind(
         result = await bot.demo.run_demo(out, "ru", say=lambda line: None, lead=1.0)
     assert result.ok
     [info] = seen
-    tokens = [info["telegram"]["token"], info["vk"]["user_token"], info["vk"]["community_token"]]
+    tokens = [
+        info["telegram"]["token"],
+        info["vk"]["user_token"],
+        info["vk"]["community_token"],
+        info["max"]["token"],
+    ]
     text = log.read_text(encoding="utf-8")
     debug_lines = sum(1 for line in text.splitlines() if " DEBUG " in line)
     assert debug_lines > 100  # DEBUG really was on: python-telegram-bot, vk_api, APScheduler...
@@ -169,12 +183,18 @@ def test_a_rejected_token_at_debug_stays_out_of_log_database_and_files(tmp_path:
             channel=str(info["telegram"]["channel_id"]),
             group_id=info["vk"]["group_id"],
             snapshots="[]",
+            max_section=max_table(info["max"]["api_url"], info["max"]["channel_id"]),
         )
         at = (datetime.now(UTC) + timedelta(seconds=2)).astimezone(ZoneInfo("Europe/Moscow"))
-        write_event(tmp_path, at=at.replace(tzinfo=None, microsecond=0).isoformat())
+        write_event(
+            tmp_path,
+            at=at.replace(tzinfo=None, microsecond=0).isoformat(),
+            networks='["telegram", "vk", "max"]',
+        )
         env = {
             **os.environ,
             TG_ENV: REJECTED,
+            MAX_ENV: REJECTED_MAX,
             VK_USER_ENV: info["vk"]["user_token"],
             VK_COMMUNITY_ENV: info["vk"]["community_token"],
         }
@@ -190,8 +210,9 @@ def test_a_rejected_token_at_debug_stays_out_of_log_database_and_files(tmp_path:
         try:
             deadline = time.monotonic() + 40  # waits for the outcome, not for a schedule
             while time.monotonic() < deadline:
-                done = database.exists() and _final(database) == {"telegram", "vk"}
-                if done and "token was rejected" in log.read_text(encoding="utf-8"):
+                done = database.exists() and _final(database) == {"telegram", "vk", "max"}
+                logged = log.read_text(encoding="utf-8") if done else ""
+                if "token was rejected" in logged and f"right token in {MAX_ENV}" in logged:
                     break
                 time.sleep(0.2)
             modes = {
@@ -201,8 +222,9 @@ def test_a_rejected_token_at_debug_stays_out_of_log_database_and_files(tmp_path:
             process.send_signal(signal.SIGTERM)
             output, _ = process.communicate(timeout=30)
         vk_posts = box.vk.posts(info["vk"]["group_id"])
+        box_messages = box.max.messages(info["max"]["channel_id"])
         wake_long_polls(box)
-    tokens = [REJECTED, info["vk"]["user_token"], info["vk"]["community_token"]]
+    tokens = [REJECTED, REJECTED_MAX, info["vk"]["user_token"], info["vk"]["community_token"]]
     text = log.read_text(encoding="utf-8") + output.decode("utf-8", "replace")
     assert len(vk_posts) == 1  # VK went on
     assert f"put the right token in {TG_ENV}" in text  # the intake's one ERROR names it
@@ -210,6 +232,12 @@ def test_a_rejected_token_at_debug_stays_out_of_log_database_and_files(tmp_path:
     assert _leaks(_dump(database), tokens) == []
     rows = list(sqlite_utils.Database(database)["actions"].rows_where("network = 'telegram'"))
     assert [(r["state"], "rejected" in (r["error"] or "")) for r in rows] == [("failed", True)]
+    # MAX likewise: one ERROR naming the variable stops its reader; its post failed.
+    errors = [line for line in text.splitlines() if " ERROR " in line and "MAX" in line]
+    assert len([e for e in errors if f"put the right token in {MAX_ENV}" in e]) == 1, errors
+    assert box_messages == []
+    rows = list(sqlite_utils.Database(database)["actions"].rows_where("network = 'max'"))
+    assert [r["state"] for r in rows] == ["failed"], rows
     # The database, its -wal and -shm, and the run lock: the owner's only.
     assert modes == dict.fromkeys(
         ("bibliobot.db", "bibliobot.db-wal", "bibliobot.db-shm", "bibliobot.db.lock"), 0o600
