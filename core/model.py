@@ -55,6 +55,33 @@ class Handled:
     record: Callable[[], None] | None = None
 
 
+RETRYING = "retrying"  # an outcome that is not a state: the action is pending again, later
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What just became of one action: the runner tells its observers (the ``run`` command's
+    lines, the admins' alerts) after the database has it.
+
+    ``state`` is the action's new state (``sent``, ``failed``, ``uncertain``, ``missed``) or
+    ``RETRYING`` (pending again until ``retry_at``); ``error`` is the platform's error by
+    our vocabulary where one caused it.
+    """
+
+    action_id: int
+    key: str
+    kind: str
+    library_id: str
+    event_id: str
+    network: str
+    state: str
+    at: datetime  # UTC
+    reason: str = ""
+    error: Exception | None = None
+    url: str = ""
+    retry_at: datetime | None = None
+
+
 def action_key(event_id: str, kind: str, network: str, target: str) -> str:
     """The key of an event's action of ``kind`` on one target (siblings add a suffix)."""
     return f"{event_id}:{kind}:{network}:{target}"

@@ -36,6 +36,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -56,6 +57,8 @@ from core.model import (
     DRAW,
     QUESTION,
     RESULTS,
+    RETRYING,
+    ActionOutcome,
     Handled,
     guid_for,
 )
@@ -106,6 +109,8 @@ class Runner:
         self.store_delay = 1.0  # first pause before recording an outcome again; doubles
         self.store_pause: Callable[[float], Awaitable[None]] = self._pause  # tests record it
         self._stopping = asyncio.Event()
+        # Told of every outcome once it is stored (the run's lines, the admins' alerts).
+        self.observers: list[Callable[[ActionOutcome], None]] = []
 
     # -- arming ------------------------------------------------------------
 
@@ -400,13 +405,14 @@ class Runner:
                 self._retry(row, exc, 1.0)
             else:
                 reason = f"{exc}; not re-sent to avoid a double post"
-                self._finish(row, UNCERTAIN, reason, to_db(self.clock.now()))
+                self._finish(row, UNCERTAIN, reason, to_db(self.clock.now()), exc)
         else:
-            self._finish(row, FAILED, str(exc), to_db(self.clock.now()))
+            self._finish(row, FAILED, str(exc), to_db(self.clock.now()), exc)
 
     def _done(self, row: dict) -> None:
         done = {"state": SENT, "finished_at": to_db(self.clock.now()), "error": None}
         self.db["actions"].update(row["id"], done)
+        self._observe(row, SENT)
 
     async def _store(self, row: dict, outcome: str, write: Callable[[], None]) -> None:
         """Record an outcome already known; while the database refuses the write (a full
@@ -468,6 +474,7 @@ class Runner:
             new = plan_snapshots(self.db, publication, self.config.schedule.snapshot_after, now)
         for snapshot in new:
             self._arm(snapshot.action_id, snapshot.due_at)
+        self._observe(row, SENT, url=published.url or "")
         log.info("published %s → %s", row["key"], published.url)
 
     async def _snapshot(self, row: dict) -> None:
@@ -497,9 +504,11 @@ class Runner:
                     self._retry(r, exc, getattr(exc, "delay", 5.0))
             except PlatformError as exc:
                 for r in batch:
-                    self._finish(r, FAILED, str(exc), to_db(self.clock.now()))
+                    self._finish(r, FAILED, str(exc), to_db(self.clock.now()), exc)
             else:
                 snapshots.finish(self.db, batch, to_db(self.clock.now()))
+                for r in batch:
+                    self._observe(r, SENT)
 
     # -- outcomes ----------------------------------------------------------
 
@@ -511,24 +520,50 @@ class Runner:
         when = now + timedelta(seconds=backoff * (1 + self._random.random() * 0.25))
         deadline = from_db(row["due_at"]) + self.config.schedule.retry_deadline
         if when > deadline:
-            self._finish(row, FAILED, f"gave up after {attempts} attempts: {exc}", to_db(now))
+            reason = f"gave up after {attempts} attempts: {exc}"
+            self._finish(row, FAILED, reason, to_db(now), exc)
             return
         retry_at = to_db(when)
         self.db["actions"].update(
             row["id"], {"state": PENDING, "retry_at": retry_at, "error": str(exc)}
         )
         self._arm(row["id"], retry_at)
+        self._observe(row, RETRYING, reason=str(exc), error=exc, retry_at=when)
         # A first retry is routine (a rate limit, a question asked late); a third is news.
         level = logging.INFO if attempts < 3 else logging.WARNING
         log.log(level, "action %s: %s; retry at %s", row["key"], exc, retry_at)
 
-    def _finish(self, row: dict, state: str, reason: str, stamp: str) -> None:
+    def _finish(
+        self, row: dict, state: str, reason: str, stamp: str, error: Exception | None = None
+    ) -> None:
         self.db["actions"].update(
             row["id"], {"state": state, "finished_at": stamp, "error": reason}
         )
+        self._observe(row, state, reason=reason, error=error)
         if state in (FAILED, UNCERTAIN, MISSED) and row["kind"] in (*POSTS, *self.handlers):
             log.warning("action %s %s: %s", row["key"], state, reason)
             self._tell_admins(row, state, reason)
+
+    def _observe(self, row: dict, state: str, **detail: Any) -> None:
+        """Tell the observers what became of ``row`` (a failing observer costs only itself)."""
+        if not self.observers:
+            return
+        outcome = ActionOutcome(
+            row["id"],
+            row["key"],
+            row["kind"],
+            row["library_id"],
+            row["event_id"],
+            row["network"],
+            state,
+            self.clock.now(),
+            **detail,
+        )
+        for observer in self.observers:
+            try:
+                observer(outcome)
+            except Exception:
+                log.exception("an observer of action %s failed", row["key"])
 
     def _tell_admins(self, row: dict, state: str, reason: str) -> None:
         if self.notify is None:

@@ -233,3 +233,30 @@ async def test_a_contest_message_that_may_have_left_telegram_is_not_sent_again(w
     restarted = Runner(db, runner.config, platforms, clock=clock, seed=2)
     restarted.recover()
     assert db["actions"].get(action)["state"] == "uncertain"
+
+
+async def test_observers_hear_each_outcome_after_it_is_stored(world) -> None:
+    runner, db, clock, platforms, _ = world
+    heard: list[tuple[str, str, str, bool]] = []
+
+    def observer(outcome) -> None:
+        stored = db["actions"].get(outcome.action_id)["state"]
+        heard.append((outcome.network, outcome.state, stored, outcome.error is not None))
+
+    def broken(outcome) -> None:
+        raise RuntimeError("an observer's bug")  # costs only itself
+
+    runner.observers += [broken, observer]
+    platforms[("central", "telegram")].outcomes = [RetryLater("429", "telegram", delay=7)]
+    platforms[("central", "vk")].outcomes = [BadContent("too long", "vk")]
+    clock.current = DUE
+    ids = publish_ids(db)
+    await runner.fire(ids["telegram"])
+    await runner.fire(ids["vk"])
+    clock.current = datetime.fromisoformat(db["actions"].get(ids["telegram"])["retry_at"])
+    await runner.fire(ids["telegram"])
+    assert heard == [
+        ("telegram", "retrying", "pending", True),
+        ("vk", "failed", "failed", True),
+        ("telegram", "sent", "sent", False),
+    ]
