@@ -12,15 +12,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import closing
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from bot.alerts import Alerts, Notify
+from bot.alerts import make_notifier as alerts_notifier
 from bot.giveaway.engine import forget_names as forget_winner_names
 from bot.intake.waits import release_threads
 from bot.logredact import protect_config
@@ -28,11 +29,10 @@ from bot.problems import ProblemTeller
 from bot.quiz.store import forget_names
 from core.clock import Clock, SystemClock
 from core.config import Config
-from core.errors import AuthFailed, InputError, PlatformError
+from core.errors import InputError
 from core.model import PlannedAction
-from core.networks import registry
 from core.platform import Platform
-from core.storage import open_db, to_db
+from core.storage import open_db, planned_event_ids, to_db
 from core.texts import TEMPLATES_DIR
 from scheduler.events import Event, ParsedFiles, as_problem, load_events
 from scheduler.plan import (
@@ -44,6 +44,7 @@ from scheduler.plan import (
 )
 
 if TYPE_CHECKING:  # imported when an application is built (see the module's docstring)
+    from bot.admin.desk import AdminDesk
     from bot.contest.engine import ContestEngine
     from bot.contest.entries import ContestBook
     from bot.giveaway.engine import GiveawayEngine
@@ -81,17 +82,6 @@ def check_events(
         except Exception as exc:  # a bad file costs only itself
             problems.append(as_problem(event.source, exc))
     return planned, problems
-
-
-def planned_event_ids(storage: Path) -> set[str]:
-    """The events the plan at ``storage`` has, read without changing it; none if no plan yet."""
-    if not storage.is_file():
-        return set()
-    try:
-        with closing(sqlite3.connect(f"{storage.as_uri()}?mode=ro", uri=True)) as db:
-            return {row[0] for row in db.execute("select id from events")}
-    except sqlite3.Error:
-        return set()
 
 
 def load_plan(
@@ -158,30 +148,9 @@ def forget_old_names(db: sqlite_utils.Database, config: Config, now) -> int:
     )
 
 
-Notify = Callable[[str, str], Awaitable[None]]
-
-
 def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform]) -> Notify:
-    """Tell a library's admins, through the network that reaches them, when a post did not
-    go out (the config's admin ids are of the networks with ``admin_notices``)."""
-    reaching = [name for name, found in registry().items() if found.capabilities.admin_notices]
-
-    async def notify(library_id: str, text: str) -> None:
-        library = config.library(library_id)
-        found = (platforms.get((library_id, name)) for name in reaching)
-        platform = next((p for p in found if p is not None), None)
-        if library is None or platform is None:
-            return
-        for admin in library.admins:
-            try:
-                await platform.send_notice(admin, text)
-            except AuthFailed:  # the bot's token was rejected: no other way to reach them
-                log.error("could not tell the admins of %s: %s", library_id, text)
-                return
-            except PlatformError as exc:
-                log.warning("could not notify admin %s of %s: %s", admin, library_id, exc)
-
-    return notify
+    """Tell a library's admins on every network that names them (``bot.alerts``)."""
+    return alerts_notifier(config, platforms)
 
 
 def make_intakes(
@@ -196,17 +165,25 @@ def make_intakes(
     wait: int = 25,
     giveaway: GiveawayEngine | None = None,
     contest: ContestBook | None = None,
+    alerts: Alerts | None = None,
+    admin: AdminDesk | None = None,
 ) -> list[Intake]:
     """The update readers of every network (``bot.intake.INTAKES``): one per bot or
     community, and the webhook server where updates come as webhooks.
 
     ``wait``: how long a long poll waits for updates (seconds); ``quiz``, ``giveaway`` and
     ``contest`` take what readers send (answers, giveaway comments, contest entries and
-    the admins' moderation).
+    the admins' moderation); ``alerts`` is told when a platform refuses a token (made from
+    ``notify`` if not given); ``admin`` answers the admins' private messages (the admin chat).
     """
     from bot.intake import Wiring, build_intakes
 
-    wiring = Wiring(db, config, platforms, env, quiz, notify, clock, wait, giveaway, contest)
+    if alerts is None and notify is not None:
+        alerts = Alerts(db, config, notify, clock)
+    wiring = Wiring(
+        db, config, platforms, env, quiz, notify, clock, wait, giveaway, contest, alerts=alerts,
+        admin=admin,
+    )  # fmt: skip
     return build_intakes(wiring)
 
 
@@ -254,6 +231,8 @@ class App:
     contest: ContestEngine
     intakes: list[Intake]
     notify: Notify | None  # tells a library's admins (None: nobody is told)
+    alerts: Alerts | None = None  # what went wrong, told to the admins once per fault
+    admin: AdminDesk | None = None  # the admin chat
 
     @property
     def clock(self) -> Clock:
@@ -285,6 +264,10 @@ class App:
         """Stop the runner and close the adapters' connections."""
         release_threads()  # the long polls' threads end once their checks return
         await self.runner.stop()
+        if self.admin is not None:
+            await self.admin.idle()  # the admins' commands under way are answered
+        if self.alerts is not None:
+            await self.alerts.drain()
         await self.close()
 
     async def close(self) -> None:
@@ -315,6 +298,7 @@ def build_app(
     ``proof_dir``: where giveaway proofs go (next to the database by default); ``platforms``:
     adapters already built (a restart in a test keeps its connections).
     """
+    from bot.admin.desk import AdminDesk
     from bot.contest.engine import ContestEngine
     from bot.giveaway.engine import GiveawayEngine
     from bot.platforms import build_platforms
@@ -325,13 +309,20 @@ def build_app(
     if platforms is None:
         platforms = build_platforms(config, env, rate_limit=rate_limit)
     notify = make_notifier(config, platforms) if tell_admins else None
-    runner = Runner(db, config, platforms, clock=clock, notify=notify)
+    runner = Runner(db, config, platforms, clock=clock)
+    alerts = Alerts(db, config, notify, clock)
+    runner.observers.append(alerts.observe)
+    for library in config.libraries:  # VK without a user token hands posts to the admins
+        vk = platforms.get((library.id, "vk"))
+        if library.vk is not None and hasattr(vk, "hand_over"):
+            vk.hand_over = partial(alerts.hand_over, library.id, library.vk.group_id)  # type: ignore[union-attr]
     quiz = QuizEngine(db, config, platforms, clock)
     giveaway = GiveawayEngine(db, config, platforms, clock, proof_dir=proof_dir, notify=notify)
     contest = ContestEngine(db, config, platforms, clock)
     contest.arm = runner.sync  # the gallery plans entry posts as it fires
     for engine in (quiz, giveaway, contest):
         runner.handlers.update(engine.handlers())
+    admin = AdminDesk(db, config, platforms, clock, replan=runner.sync)
     readers = (
         make_intakes(
             db,
@@ -344,11 +335,15 @@ def build_app(
             wait=wait,
             giveaway=giveaway,
             contest=contest.book,
+            alerts=alerts,
+            admin=admin,
         )
         if intakes
         else []
     )
-    return App(db, config, platforms, runner, quiz, giveaway, contest, readers, notify)
+    return App(
+        db, config, platforms, runner, quiz, giveaway, contest, readers, notify, alerts, admin
+    )
 
 
 async def run_bot(
@@ -367,6 +362,8 @@ async def run_bot(
     log.info("bibliobot running: %d actions armed", armed)
     every = config.schedule.refresh_every.total_seconds()
     refresh = make_refresh(db, config, app.runner, problems, kept)
+    if app.admin is not None:
+        app.admin.reload = refresh  # an upload confirmed in the admin chat is planned at once
     app.runner.scheduler.add_job(refresh, "interval", seconds=every, id="refresh", coalesce=True)
     try:
         await app.listen(stop or asyncio.Event())

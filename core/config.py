@@ -66,6 +66,7 @@ class VkConfig:
     timeout: float = 10.0
     quiz_chat: int | None = None  # peer_id of the community chat where live quizzes run
     staff: tuple[int, ...] = ()  # VK user ids who do not play
+    admins: tuple[int, ...] = ()  # VK user ids who run the library from the community's messages
 
     @property
     def post_targets(self) -> tuple[str, ...]:
@@ -100,6 +101,7 @@ class MaxConfig:
     updates: str = "poll"
     webhook_url: str | None = None
     webhook_secret_env: str | None = None
+    admins: tuple[int, ...] = ()  # MAX user ids who run the library from a dialog with the bot
 
     @property
     def post_targets(self) -> tuple[str, ...]:
@@ -141,7 +143,7 @@ class LibraryConfig:
     id: str
     name: str
     timezone: ZoneInfo
-    admins: tuple[int, ...] = ()
+    admins: tuple[int, ...] = ()  # Telegram user ids (VK's and MAX's are in their sections)
     telegram: TelegramConfig | None = None
     vk: VkConfig | None = None
     keep_names: timedelta = timedelta(days=30)  # players' names kept this long after a quiz

@@ -396,6 +396,7 @@ class Reader:
                 "timeout",
                 "quiz_chat",
                 "staff",
+                "admins",
             },
             keys,
             label,
@@ -436,7 +437,10 @@ class Reader:
             )
             quiz_chat = None
         staff = self.user_ids(table, "staff", keys, label)
-        return VkConfig(group_id, user, community, api_url, float(rate), timeout, quiz_chat, staff)
+        admins = self.user_ids(table, "admins", keys, label)
+        return VkConfig(
+            group_id, user, community, api_url, float(rate), timeout, quiz_chat, staff, admins
+        )
 
     def max(self, raw: dict, keys: tuple, label: str) -> MaxConfig | None:
         """``[library.max]``: the bot, its channels, quiz chat and how updates arrive."""
@@ -445,7 +449,7 @@ class Reader:
             return None
         keys, label = (*keys, "max"), f"{label}max."
         allowed = {"token_env", "channels", "quiz_chat", "api_url", "timeout", "resend_uncertain"}
-        allowed |= {"staff", "updates", "webhook_url", "webhook_secret_env"}
+        allowed |= {"staff", "updates", "webhook_url", "webhook_secret_env", "admins"}
         self.unknown(table, allowed, keys, label)
         token_env = self.env_name(table, "token_env", keys, label, required=True)
         channels = self.typed(table, "channels", list, keys, label, [], required=True)
@@ -504,6 +508,7 @@ class Reader:
             updates,
             webhook_url,
             secret_env,
+            self.user_ids(table, "admins", keys, label),
         )
 
     @staticmethod

@@ -54,6 +54,15 @@ class Post:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent to an admin with a notice: an image is shown, anything else is a file."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    is_image: bool = False
+
+
+@dataclass(frozen=True)
 class Published:
     """Where a post landed."""
 
@@ -161,8 +170,11 @@ class Platform(Protocol):
         """Members / subscribers of ``target`` now."""
         ...
 
-    async def send_notice(self, user_id: int, text: str) -> None:
-        """A private message to an admin (alerts); Forbidden if the admin never wrote first."""
+    async def send_notice(
+        self, user_id: int, text: str, attachment: Attachment | None = None
+    ) -> None:
+        """A private message to an admin (alerts, reports), with a file or image if given;
+        Forbidden if the admin never wrote to the bot first."""
         ...
 
     async def close(self) -> None:

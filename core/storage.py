@@ -428,6 +428,49 @@ def m012_telegram_copies(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations()
+def m013_admin_audit(db: sqlite_utils.Database) -> None:
+    """Every admin action from the admin chat: who (network and user id), on which library,
+    what and with what outcome, so a library can say who cancelled or paused what."""
+    db["admin_audit"].create(
+        {
+            "id": int,
+            "at": str,
+            "network": str,
+            "user_id": int,
+            "library_id": str,
+            "command": str,
+            "arguments": str,
+            "outcome": str,
+        },
+        pk="id",
+    )
+    db["admin_audit"].create_index(["library_id", "at"])
+
+
+@migrations()
+def m014_alerts(db: sqlite_utils.Database) -> None:
+    """Alerts told to the admins (one per kind, library, network and subject while its
+    trouble lasts: a restart does not tell it again), and VK posts handed to the admins to
+    publish by hand (linked to the wall post when it appears)."""
+    db["alerts_told"].create(
+        {"library_id": str, "network": str, "kind": str, "subject": str, "told_at": str},
+        pk=("library_id", "network", "kind", "subject"),
+    )
+    db["handovers"].create(
+        {
+            "guid": str,
+            "library_id": str,
+            "group_id": int,
+            "text": str,  # normalised, to match the wall post by
+            "handed_at": str,
+            "post_id": int,  # the wall post once linked
+        },
+        pk="guid",
+    )
+    db["handovers"].create_index(["library_id", "post_id"])
+
+
 class ReadOnlyDatabase(BibliobotError):
     """The database cannot be written: its file, its folder or the disk is read-only."""
 
@@ -507,3 +550,14 @@ def to_db(moment: datetime) -> str:
 def from_db(text: str) -> datetime:
     """Text written by ``to_db`` back to an aware UTC datetime."""
     return datetime.fromisoformat(text)
+
+
+def planned_event_ids(storage: Path) -> set[str]:
+    """The events the plan at ``storage`` has, read without changing it; none if no plan yet."""
+    if not storage.is_file():
+        return set()
+    try:
+        with contextlib.closing(sqlite3.connect(f"{storage.as_uri()}?mode=ro", uri=True)) as db:
+            return {row[0] for row in db.execute("select id from events")}
+    except sqlite3.Error:
+        return set()

@@ -6,14 +6,17 @@ only *when*: one date job per pending action, armed from the database on
 start and kept in step with it by ``sync()``. Delivery rules:
 
 * lateness: a post (publication, reminder) later than its kind's grace on its
-  first attempt is marked missed and admins are told; snapshots run however late;
+  first attempt is marked missed; snapshots run however late;
 * paused library: its actions stay pending and unarmed; on resume the grace rule applies;
 * RetryLater: retried with backoff and jitter until ``retry_deadline``
   (the platform's own ``retry_after`` is honoured in full);
 * AmbiguousOutcome: where the network takes an idempotency key (``idempotent_posts``),
   the action is re-sent with the same key (the network drops the duplicate); elsewhere
-  it becomes uncertain and admins are told (unless the library set ``resend_uncertain``);
+  it becomes uncertain (unless the library set ``resend_uncertain``);
 * any other platform error fails the action at once, with its reason.
+
+Whoever must hear of an outcome (the ``run`` command's lines, the admins' alerts in
+``bot.alerts``) is one of ``observers``: the runner itself tells nobody.
 
 An action the database refuses to claim (a full disk, a read-only file, a lock held too
 long) is armed again ``CLAIM_RETRY`` later. Once a send is over its outcome is known
@@ -42,7 +45,7 @@ import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from core import buttons, messages, networks
+from core import buttons, networks
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import AmbiguousOutcome, PlatformError, RetryLater
@@ -76,7 +79,6 @@ NEW_MESSAGES = (
 
 log = logging.getLogger(__name__)
 
-Notify = Callable[[str, str], Awaitable[None]]
 MAX_BACKOFF = 300.0
 STORE_BACKOFF = 60.0  # seconds: the longest pause between attempts to record an outcome
 CLAIM_RETRY = 5.0  # seconds until an action the database refused to claim is tried again
@@ -91,14 +93,12 @@ class Runner:
         config: Config,
         platforms: dict[tuple[str, str], Platform],
         clock: Clock | None = None,
-        notify: Notify | None = None,
         seed: int | None = None,
     ) -> None:
         self.db = db
         self.config = config
         self.platforms = platforms
         self.clock = clock or SystemClock()
-        self.notify = notify
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._random = random.Random(seed)
         self._tasks: set[asyncio.Task] = set()
@@ -542,7 +542,6 @@ class Runner:
         self._observe(row, state, reason=reason, error=error)
         if state in (FAILED, UNCERTAIN, MISSED) and row["kind"] in (*POSTS, *self.handlers):
             log.warning("action %s %s: %s", row["key"], state, reason)
-            self._tell_admins(row, state, reason)
 
     def _observe(self, row: dict, state: str, **detail: Any) -> None:
         """Tell the observers what became of ``row`` (a failing observer costs only itself)."""
@@ -565,15 +564,6 @@ class Runner:
             except Exception:
                 log.exception("an observer of action %s failed", row["key"])
 
-    def _tell_admins(self, row: dict, state: str, reason: str) -> None:
-        if self.notify is None:
-            return
-        event = self.db["events"].get(row["event_id"])
-        text = notice_text(self.config.language, event["title"], row["network"], state, reason)
-        task = asyncio.get_event_loop().create_task(self.notify(row["library_id"], text))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     # -- progress ----------------------------------------------------------
 
     def open_actions(self) -> int:
@@ -591,18 +581,6 @@ class Runner:
                 return False
             await asyncio.sleep(poll)
         return True
-
-
-def notice_text(language: str, title: str, network: str, state: str, reason: str) -> str:
-    """What admins are told when a post did not go out as planned."""
-    return messages.text_in(
-        language,
-        "alerts.post_not_out",
-        title=title,
-        network=networks.title(network, "en"),  # the short name, in either language
-        state=messages.text_in(language, f"common.state_{state}"),
-        reason=reason,
-    )
 
 
 def _minutes(delta: timedelta) -> str:

@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import ExtBot
 
+from bot.alerts import Alerts
 from bot.app import make_intakes, make_notifier
 from bot.intake import telegram as intake_module
 from bot.intake.telegram import TelegramIntake
 from bot.platforms import build_platforms
-from core.config import LibraryConfig, TelegramConfig
+from core.config import Config, LibraryConfig, TelegramConfig
 from core.config_file import load_config
 from core.interactions import get_offset
 from core.storage import open_db
@@ -138,18 +139,19 @@ async def test_a_rejected_token_stops_the_intake_and_tells_each_library_once(
     bot = scene.bot(token)
     told: list[tuple[str, str]] = []
 
-    async def notify(library_id: str, text: str) -> None:
+    async def notify(library_id: str, text: str, attachment=None) -> int:
         told.append((library_id, text))
+        return 1
 
-    intake = TelegramIntake(
-        scene.db, bot, scene.libraries, poll_timeout=25, notify=notify, language="en"
-    )
+    config = Config(Path("c.toml"), Path("b.db"), Path("."), "en", libraries=(*scene.libraries,))
+    alerts = Alerts(scene.db, config, notify)
+    intake = TelegramIntake(scene.db, bot, scene.libraries, poll_timeout=25, alerts=alerts)
     intake.retry_delay = 0.01
     scene.box.recording = True
     await asyncio.wait_for(intake.run(asyncio.Event()), timeout=2)  # returns by itself
     assert [a.method for a in scene.box.arrivals] == ["getMe"]  # no second attempt
     assert [library for library, _ in told] == ["central", "branch"]
-    assert all("token was rejected" in text for _, text in told)
+    assert all("rejects the bot's token from the variable TEST_TG_TOKEN" in t for _, t in told)
     assert all(token not in text for _, text in told)
     [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "token" in error.getMessage() and token not in error.getMessage()
@@ -181,5 +183,5 @@ async def test_a_rejected_token_in_the_running_bot_is_logged_as_an_error_once(
     assert calls == ["getMe", "getMe"]  # the intake's, then the notice's: nothing sent
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 2, errors  # what the intake saw, and the notice nobody could get
-    assert "central" in errors[1] and "token was rejected" in errors[1]
+    assert "central" in errors[1] and "rejects the bot's token" in errors[1]
     assert all(WRONG not in e for e in errors)

@@ -86,7 +86,7 @@ async def test_the_scheduler_refresh_plans_new_files_and_tells_of_broken_ones(
         db = open_db(config.storage)
         platforms = build_platforms(config, env)
         notify = make_notifier(config, platforms)
-        runner = Runner(db, config, platforms, notify=notify)
+        runner = Runner(db, config, platforms)
         await runner.start()
         # While the bot runs, a librarian adds one good file and one with a mistake.
         (tmp_path / "events" / "lecture.toml").write_text(GOOD, "utf-8")

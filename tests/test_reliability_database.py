@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.alerts import Alerts
 from bot.app import make_refresh
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
@@ -120,7 +121,7 @@ class RunningBot:
     def __init__(self, world: QuizWorld, box) -> None:
         self.world, self.box = world, box
         self.notices: list[str] = []
-        world.runner.notify = self._notify
+        world.runner.observers.append(Alerts(world.db, world.config, self._notify).observe)
         world.runner.store_pause = lambda seconds: asyncio.sleep(0.05)
         self.refresh = make_refresh(
             world.db, world.config, world.runner, ProblemTeller(world.config, self._notify)
@@ -148,8 +149,9 @@ class RunningBot:
         self.vk.backoff = 0.05
         self.loops: list[asyncio.Task] = []
 
-    async def _notify(self, library_id: str, text: str) -> None:
+    async def _notify(self, library_id: str, text: str, attachment=None) -> int:
         self.notices.append(text)
+        return 1
 
     async def start(self) -> None:
         """Recover and arm the plan, start reading updates (as run_bot does)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.alerts import Alerts
 from bot.app import load_plan
 from core.clock import ManualClock
 from core.config_file import load_config
@@ -32,11 +33,18 @@ def world(tmp_path: Path):
     }
     notices: list[tuple[str, str]] = []
 
-    async def notify(library_id: str, text: str) -> None:
+    async def notify(library_id: str, text: str, attachment=None) -> int:
         notices.append((library_id, text))
+        return 1
 
-    runner = Runner(db, config, platforms, clock=clock, notify=notify, seed=1)
+    runner = Runner(db, config, platforms, clock=clock, seed=1)
+    runner.observers.append(Alerts(db, config, notify, clock).observe)  # as build_app wires it
     return runner, db, clock, platforms, notices
+
+
+async def told(runner: Runner) -> None:
+    """Wait for the alerts the runner's outcomes started."""
+    await runner.observers[0].__self__.drain()
 
 
 def publish_ids(db) -> dict[str, int]:
@@ -112,8 +120,10 @@ async def test_ambiguous_telegram_send_becomes_uncertain_and_admins_are_told(wor
     clock.current = DUE
     await runner.fire(publish_ids(db)["telegram"])
     await runner.stop()
+    await told(runner)
     assert states(db)["telegram"] == "uncertain"
-    assert notices and notices[0][0] == "central" and "статус неизвестен" in notices[0][1]
+    [(library, text)] = notices
+    assert library == "central" and "Посмотрите в канале, появился ли пост" in text
 
 
 async def test_ambiguous_vk_send_is_repeated_with_the_same_guid(world) -> None:
@@ -137,9 +147,10 @@ async def test_permanent_error_fails_at_once_with_the_reason(world) -> None:
     clock.current = DUE
     await runner.fire(publish_ids(db)["vk"])
     await runner.stop()
+    await told(runner)
     row = db["actions"].get(publish_ids(db)["vk"])
     assert (row["state"], row["error"]) == ("failed", "VK: wall.post: [100] message is too long")
-    assert "не опубликовано" in notices[0][1]
+    assert "не опубликован: сеть отклонила содержимое" in notices[0][1]
 
 
 async def test_crash_while_sending_recovers_per_network(world) -> None:

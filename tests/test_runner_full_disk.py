@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.alerts import Alerts
 from bot.app import load_plan
 from core.clock import ManualClock
 from core.config_file import load_config
@@ -52,10 +53,12 @@ def world(tmp_path: Path):
     telegram.db = db
     notices: list[str] = []
 
-    async def notify(library_id: str, text: str) -> None:
+    async def notify(library_id: str, text: str, attachment=None) -> int:
         notices.append(text)
+        return 1
 
-    runner = Runner(db, config, {("central", "telegram"): telegram}, clock=clock, notify=notify)
+    runner = Runner(db, config, {("central", "telegram"): telegram}, clock=clock)
+    runner.observers.append(Alerts(db, config, notify, clock).observe)
     action = next(db["actions"].rows_where("kind = 'publish' and network = 'telegram'"))["id"]
     return runner, db, telegram, action, notices
 
@@ -84,6 +87,7 @@ async def test_an_outcome_refused_by_a_full_disk_is_recorded_once_there_is_room(
     runner.store_pause = pause
     await runner.fire(action)
     await runner.stop()
+    await runner.observers[0].__self__.drain()
     assert pauses == [1.0, 2.0, 4.0]  # backoff while the disk stayed full
     row = db["actions"].get(action)
     assert row["state"] == state

@@ -20,6 +20,8 @@ from core.config import Config, library_tokens
 from core.platform import Platform
 
 if TYPE_CHECKING:
+    from bot.admin.desk import AdminDesk
+    from bot.alerts import Alerts
     from bot.contest.entries import ContestBook
     from bot.giveaway.engine import GiveawayEngine
     from bot.quiz.answers import AnswerBook
@@ -47,6 +49,8 @@ class Wiring:
     wait: int = 25  # how long a long poll waits for updates (seconds)
     giveaway: GiveawayEngine | None = None
     contest: ContestBook | None = None
+    alerts: Alerts | None = None  # told when a platform refuses a token
+    admin: AdminDesk | None = None  # the admin chat: admins' private messages go there
 
 
 def telegram_intakes(w: Wiring) -> list[Any]:
@@ -69,6 +73,8 @@ def telegram_intakes(w: Wiring) -> list[Any]:
             quiz=w.quiz,
             notify=w.notify,
             language=w.config.language,
+            alerts=w.alerts,
+            admin=w.admin,
             giveaway=w.giveaway,
             contest=w.contest,
         )
@@ -95,6 +101,9 @@ def vk_intakes(w: Wiring) -> list[Any]:
                     wait=w.wait,
                     quiz=w.quiz,
                     contest=w.contest,
+                    alerts=w.alerts,
+                    token_env=library.vk.community_token_env or "",
+                    admin=w.admin,
                 )
             )
     return intakes

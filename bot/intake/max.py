@@ -35,10 +35,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from bot.admin.model import Inbound, SentFile
+from bot.alerts import Alerts
 from bot.intake.waits import pause
 from bot.platforms.max_client import MaxClient
 from bot.quiz import buttons as quiz_buttons
@@ -74,6 +76,9 @@ VOTE_REPLIES = {
         "forged": "This button is not valid.",
     },
 }
+
+if TYPE_CHECKING:
+    from bot.admin.desk import AdminDesk
 
 _log = logging.getLogger(__name__)
 
@@ -111,6 +116,8 @@ class MaxIntake:
         language: str = "ru",
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
+        alerts: Alerts | None = None,
+        admin: AdminDesk | None = None,
     ) -> None:
         self.db = db
         self.client = client
@@ -121,6 +128,9 @@ class MaxIntake:
         self.language = language
         self.webhook_url = webhook_url  # set: updates come as webhooks, not by polling
         self.webhook_secret = webhook_secret
+        self.alerts = alerts  # told when MAX refuses the token
+        self.admin = admin  # the admin chat: admins' dialogs with the bot go there
+        self._admin_inbox: list[Inbound] = []  # handed over once their batch is stored
         self.retry_delay = 1.0  # first pause after an error; doubles up to RETRY_MAX
         self.pause: Callable[[asyncio.Event, float], Awaitable[None]] = pause
         # The stream's name for its stored marker: the token's, never the token itself.
@@ -168,6 +178,7 @@ class MaxIntake:
         self._store(updates, next_marker if isinstance(next_marker, int) else None)
         self._refused_poll = False
         await self.answer_presses()
+        self.serve_admins()
         return len(updates)
 
     def _store(self, updates: list[Any], marker: int | None) -> None:
@@ -186,6 +197,7 @@ class MaxIntake:
         except BaseException:
             self._presses.clear()  # not stored: the presses are answered when it is
             self._touched.clear()
+            self._admin_inbox.clear()  # nor the admins' messages: they come again
             raise
 
     def _one(self, update: Any) -> None:
@@ -232,6 +244,7 @@ class MaxIntake:
                     ", ".join(self.library_ids),
                     ", ".join(sorted({lib.max.token_env for lib in self.libraries if lib.max})),
                 )
+                await self._refused()
                 return
             except PlatformError as exc:
                 if getattr(exc, "status", None) == 405:
@@ -273,6 +286,7 @@ class MaxIntake:
                 await self.client.call("POST", "/subscriptions", body=body, sending=False)
             except AuthFailed as exc:
                 _log.error("MAX: %s; no webhook subscription for %s", exc, self.library_ids)
+                await self._refused()
                 return
             except PlatformError as exc:
                 _log.warning("MAX: subscribing %s failed: %s", self.webhook_url, exc)
@@ -283,6 +297,13 @@ class MaxIntake:
                 "MAX: updates of %s come to %s", ", ".join(self.library_ids), self.webhook_url
             )
             return
+
+    async def _refused(self) -> None:
+        """Tell each library's admins that MAX rejected the token (once: ``bot.alerts``)."""
+        if self.alerts is None:
+            return
+        for library in self.libraries:
+            await self.alerts.token_refused(library.id, "max", library.max.token_env)  # type: ignore[union-attr]
 
     def deliver(self, update: Any) -> bool:
         """One webhook update: stored (True), or the database refused it (False: MAX is
@@ -319,6 +340,8 @@ class MaxIntake:
         recipient = message["recipient"]
         if not sender or sender.get("is_bot"):
             return False  # posted as the channel, or by a bot
+        if recipient.get("chat_type") == "dialog" and self._admin_message(message, edited):
+            return False  # the admin chat's, not a reader's act
         library_id = self._library_of.get(str(recipient.get("chat_id")))
         if library_id is None or recipient.get("chat_type") == "dialog":
             return False
@@ -367,6 +390,8 @@ class MaxIntake:
         user = callback["user"]
         callback_id = str(callback["callback_id"])
         if user.get("is_bot"):
+            return False
+        if self._admin_press(callback, user):
             return False
         message = update.get("message") or {}
         chat = str((message.get("recipient") or {}).get("chat_id") or "")
@@ -474,6 +499,45 @@ class MaxIntake:
         at = _when(update.get("timestamp"), self.clock)
         dedup = f"max:{kind}:{chat}:{person}:{update.get('timestamp')}"
         return self._record(library_id, chat, "", kind, user_id, at, dedup)
+
+    # -- the admin chat -------------------------------------------------------------
+
+    def _admin_message(self, message: dict[str, Any], edited: bool) -> bool:
+        """An admin's message in their dialog with the bot: kept for the admin chat (True),
+        with a file attached if any. An edit is not a new command: dropped."""
+        user_id = int(message["sender"]["user_id"])
+        if self.admin is None or not self.admin.is_admin(NETWORK, user_id):
+            return False
+        if edited:
+            return True
+        body = message.get("body") or {}
+        sent = None
+        for attachment in body.get("attachments") or []:
+            payload = attachment.get("payload") or {}
+            if attachment.get("type") == "file" and payload.get("url"):
+                size = attachment.get("size")
+                sent = SentFile(str(attachment.get("filename") or ""), str(payload["url"]), size)
+                break
+        self._admin_inbox.append(Inbound(NETWORK, user_id, str(body.get("text") or ""), sent))
+        return True
+
+    def _admin_press(self, callback: dict[str, Any], user: dict[str, Any]) -> bool:
+        """A press on an admin-chat button: kept for the admin chat if an admin's (True)."""
+        data = callback.get("payload")
+        if self.admin is None or not self.admin.is_press(data):
+            return False
+        user_id = int(user["user_id"])
+        if self.admin.is_admin(NETWORK, user_id):
+            press_id = str(callback["callback_id"])
+            self._admin_inbox.append(Inbound(NETWORK, user_id, press=data, press_id=press_id))
+        return True  # anyone else's press on such a button: nothing
+
+    def serve_admins(self) -> None:
+        """Hand the stored batch's admin messages to the admin chat."""
+        inbox, self._admin_inbox = self._admin_inbox, []
+        if inbox and self.admin is not None:
+            chat = self.admin.chat(NETWORK, self.libraries[0].id, self.client)
+            self.admin.serve([(inbound, chat) for inbound in inbox])
 
     # -- answers to presses ---------------------------------------------------------
 

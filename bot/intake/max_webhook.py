@@ -79,6 +79,7 @@ class WebhookServer:
             return web.Response(text="ok")
         if not reader.deliver(update):
             return web.Response(status=503, text="not stored yet")
+        reader.serve_admins()
         task = asyncio.ensure_future(reader.answer_presses())  # after the 200
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -137,6 +138,8 @@ def max_readers(w: Wiring) -> list[Any]:
             language=w.config.language,
             webhook_url=url,
             webhook_secret=secrets[hooked[0].id] if hooked else None,
+            alerts=w.alerts,
+            admin=w.admin,
         )
         readers.append(reader)
         for library in hooked:

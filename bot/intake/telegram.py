@@ -21,7 +21,7 @@ An update that does not parse is skipped (and logged): the batch is read again r
 parsed one by one, so the offset still moves past it. A server that answers getUpdates
 at once instead of holding the long poll is asked again only after ``EMPTY_PAUSE``. A
 token the server rejects ends the polling: a wrong token stays wrong until someone fixes
-it, so the libraries' admins are told once (``notify``) and the intake stops.
+it, so the libraries' admins are told once (``alerts``) and the intake stops.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import time
 import warnings
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 import telegram as tg
@@ -43,6 +43,8 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, RetryAfter, Tele
 from telegram.ext import ExtBot
 from telegram.warnings import PTBUserWarning
 
+from bot.admin.model import Inbound, SentFile
+from bot.alerts import Alerts
 from bot.contest.entries import ContestBook
 from bot.giveaway.engine import GiveawayEngine
 from bot.intake.waits import pause, until
@@ -61,12 +63,9 @@ ALLOWED_UPDATES = [
 ]
 RETRY_MAX = 60.0  # seconds: the longest pause between attempts after network errors
 EMPTY_PAUSE = 1.0  # seconds between empty answers from a server that does not hold the poll
-NOTICE = {
-    "ru": "⛔ Telegram не принимает токен бота ({reason}). Пока токен в {variable} не "
-    "исправят и бота не перезапустят, бот не читает ответы и не публикует в Telegram.",
-    "en": "⛔ The Telegram bot token was rejected ({reason}). Until the token in {variable} "
-    "is fixed and the bot restarted, it reads no answers and posts nothing to Telegram.",
-}
+if TYPE_CHECKING:
+    from bot.admin.desk import AdminDesk
+
 _PRESENT = (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER)
 
 _log = logging.getLogger(__name__)
@@ -94,6 +93,8 @@ class TelegramIntake:
         language: str = "ru",
         giveaway: GiveawayEngine | None = None,
         contest: ContestBook | None = None,
+        alerts: Alerts | None = None,
+        admin: AdminDesk | None = None,
     ) -> None:
         self.db = db
         self.quiz = quiz  # takes answers to open quiz questions before anything else
@@ -107,6 +108,9 @@ class TelegramIntake:
         self.pause: Callable[[asyncio.Event, float], Awaitable[None]] = pause  # tests record it
         self.notify = notify
         self.language = language
+        self.alerts = alerts  # told when the token is refused
+        self.admin = admin  # the admin chat: admins' private messages and presses go there
+        self._admin_inbox: list[Inbound] = []  # handed over once their batch is stored
         self._library_of: dict[int, str] = {}  # chat id -> library id
         # Only in memory (lost on restart): a comment nested in a thread and a vote are
         # linked to their post through these; without them they still count, less precisely.
@@ -131,6 +135,8 @@ class TelegramIntake:
             for ref in refs:
                 await self._resolve(library.id, ref)
         self._source = f"telegram:{self.bot.id}"
+        if self.admin is not None:
+            await self.admin.telegram_menu(self.bot, self.libraries)
 
     async def _resolve(self, library_id: str, ref: str) -> None:
         try:
@@ -171,6 +177,7 @@ class TelegramIntake:
         except Exception:  # python-telegram-bot could not parse one (it logs the batch)
             _log.debug("Telegram updates did not parse; reading them one by one", exc_info=True)
             updates = await self._one_by_one(offset)
+        self._admin_inbox = []  # a batch read again brings its admin messages again
         # One transaction per batch: a quiz with thousands of players is thousands of rows.
         # If it fails, the quiz forgets what the batch marked: the batch comes again.
         with in_batch(self.quiz, (NETWORK, source)), self.db.atomic():
@@ -190,6 +197,7 @@ class TelegramIntake:
                     self.db, source, updates[-1].update_id + 1, self.clock.now()
                 )
         await self._answer_presses()
+        self._serve_admins()
         return len(updates)
 
     async def _one_by_one(self, offset: int | None) -> list[tg.Update]:
@@ -260,11 +268,10 @@ class TelegramIntake:
             ", ".join(lib.id for lib in self.libraries),
             variable,
         )
-        if self.notify is None:
+        if self.alerts is None:
             return
-        notice = NOTICE.get(self.language, NOTICE["ru"]).format(reason=reason, variable=variable)
         for library in self.libraries:
-            await self.notify(library.id, notice)
+            await self.alerts.token_refused(library.id, NETWORK, library.telegram.token_env)  # type: ignore[union-attr]
 
     # -- one update -----------------------------------------------------------------
 
@@ -286,6 +293,8 @@ class TelegramIntake:
         if update.callback_query is not None:
             if self.contest is not None and self.contest.takes_press(update.callback_query):
                 return self.contest.telegram_press(self, update.callback_query)
+            if self._admin_press(update.callback_query):
+                return False
             return self._press(update.callback_query)
         return False  # channel posts: not counted here
 
@@ -337,6 +346,8 @@ class TelegramIntake:
             return False  # the library itself, an anonymous admin or a bot
         if not (message.text or message.caption or message.effective_attachment):
             return False  # service messages: joins and leaves come as chat_member
+        if chat.type == ChatType.PRIVATE and self._admin_message(message):
+            return False  # the admin chat's, not a reader's act
         if chat.type == ChatType.PRIVATE:
             if self.contest is not None:  # an entry to a contest of this bot's libraries
                 self.contest.telegram_message(self, message, None)
@@ -457,6 +468,38 @@ class TelegramIntake:
         return self._record(
             library_id, change.chat.id, "", kind, user.id, change.date, dedup, detail
         )
+
+    # -- the admin chat -------------------------------------------------------------
+
+    def _admin_message(self, message: tg.Message) -> bool:
+        """An admin's private text or document: kept for the admin chat (True)."""
+        user, document = message.from_user, message.document
+        if self.admin is None or user is None or not self.admin.is_admin(NETWORK, user.id):
+            return False
+        if document is None and not message.text:
+            return False  # a photo or a video: what the other paths make of it
+        sent = None
+        if document is not None:
+            sent = SentFile(document.file_name or "", document.file_id, document.file_size)
+        text = message.text or message.caption or ""
+        self._admin_inbox.append(Inbound(NETWORK, user.id, text, sent))
+        return True
+
+    def _admin_press(self, query: tg.CallbackQuery) -> bool:
+        """An admin's press on an admin-chat button: kept for the admin chat (True)."""
+        if self.admin is None or not self.admin.is_press(query.data):
+            return False
+        if self.admin.is_admin(NETWORK, query.from_user.id):
+            press = Inbound(NETWORK, query.from_user.id, press=query.data, press_id=query.id)
+            self._admin_inbox.append(press)
+        return True  # anyone else's press on such a button: nothing
+
+    def _serve_admins(self) -> None:
+        """Hand the stored batch's admin messages to the admin chat."""
+        inbox, self._admin_inbox = self._admin_inbox, []
+        if inbox and self.admin is not None:
+            chat = self.admin.chat(NETWORK, self.libraries[0].id, self.bot)
+            self.admin.serve([(inbound, chat) for inbound in inbox])
 
     # -- quizzes ------------------------------------------------------------------
 

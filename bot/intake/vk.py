@@ -24,12 +24,14 @@ import hashlib
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import sqlite_utils
 from vk_api.exceptions import VkApiError
 
+from bot.admin.model import Inbound, SentFile
+from bot.alerts import Alerts
 from bot.contest.entries import ContestBook
 from bot.intake.vk_names import VkNames
 from bot.intake.waits import in_daemon
@@ -39,9 +41,12 @@ from bot.platforms.vk_session import make_session
 from bot.quiz import buttons
 from bot.quiz.answers import AnswerBook, in_batch
 from core.clock import Clock, SystemClock
-from core.errors import PlatformError, RetryLater
+from core.errors import AuthFailed, Forbidden, PlatformError, RetryLater
 from core.interactions import get_offset, library_secret, pseudonym, record, set_offset
 from core.networks import network
+
+if TYPE_CHECKING:
+    from bot.admin.desk import AdminDesk
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +71,18 @@ class VkIntake:
         quiz: AnswerBook | None = None,
         *,
         contest: ContestBook | None = None,
+        alerts: Alerts | None = None,
+        token_env: str = "",
+        admin: AdminDesk | None = None,
     ) -> None:
         self.db = db
+        self.admin = admin  # the admin chat: admins' messages to the community go there
+        self._admin_inbox: list[Inbound] = []  # handed over once their check is stored
+        # Told when VK refuses the community token (in ``token_env``), and of new wall posts
+        # (a post handed to the admins is linked to the plan once they publish it).
+        self.alerts = alerts
+        self.token_env = token_env
+        self._refused = False
         self.quiz = quiz  # takes answers to open quiz questions before anything else
         self.contest = contest  # contest entries (comments on a call post, messages)
         # Callback presses to answer after the batch, per reader (``_answer_presses``).
@@ -115,6 +130,7 @@ class VkIntake:
             ts = int(answer["ts"])
             # One transaction per check (a quiz is many rows at once); if it fails, the
             # quiz forgets what the check marked, and the same ts brings the events again.
+            self._admin_inbox = []  # a check read again brings its admin messages again
             with in_batch(self.quiz, (NETWORK, self.source)), self.db.atomic():
                 for position, event in enumerate(updates):
                     if self.quiz is not None:
@@ -125,6 +141,7 @@ class VkIntake:
                 set_offset(self.db, self.source, ts, self.clock.now())
             self._ts = ts
             await self._answer_presses()
+            self._serve_admins()
             return len(updates)
         return 0
 
@@ -149,8 +166,17 @@ class VkIntake:
             try:
                 check.result()
                 delay = self.backoff
+                if self._refused and self.alerts is not None:  # the token works again
+                    self._refused = False
+                    self.alerts.token_works(self.library_id, NETWORK, self.token_env)
                 continue
             except PlatformError as exc:  # an API call VK refused (see ``_method``)
+                if isinstance(exc, (AuthFailed, Forbidden)) and self.alerts is not None:
+                    self._refused = True
+                    forbidden = isinstance(exc, Forbidden)
+                    await self.alerts.token_refused(
+                        self.library_id, NETWORK, self.token_env, forbidden
+                    )
                 if isinstance(exc, RetryLater):
                     log.warning("VK %s long poll: %s; retrying", self.group_id, exc)
                 else:
@@ -240,7 +266,13 @@ class VkIntake:
             )
 
     def _on_wall_post_new(self, obj: dict, event_key: str) -> None:
-        """A post of ours went out: remember its polls, as votes name only the poll."""
+        """A post of ours went out: remember its polls, as votes name only the poll; a post
+        the admins published by hand is linked to the plan (``Alerts.hand_over``)."""
+        if self.alerts is not None and obj.get("post_type", "post") == "post":
+            text = str(obj.get("text") or "")
+            guid = self.alerts.link_wall_post(self.library_id, self.group_id, int(obj["id"]), text)
+            if guid:
+                log.info("VK %s: wall post %s is the handed-over post", self.group_id, obj["id"])
         for attachment in obj.get("attachments") or []:
             poll = attachment.get("poll") if attachment.get("type") == "poll" else None
             if isinstance(poll, dict):
@@ -337,6 +369,8 @@ class VkIntake:
         author = int(message["from_id"])
         if author <= 0 or message.get("out"):
             return
+        if self._admin_message(message, author):
+            return  # the admin chat's, not a reader's act
         detail: dict[str, Any] = {"message_id": int(message.get("id") or 0)}
         detail["text"] = str(message.get("text") or "")
         peer = int(message.get("peer_id") or author)
@@ -365,6 +399,54 @@ class VkIntake:
             dedup = f"vk:message:{self.group_id}:{self._person(author)}:{event_key}"
         self._record("message", "", author, dedup, detail, message.get("date"))
 
+    # -- the admin chat ----------------------------------------------------------
+
+    def _admin_message(self, message: dict, author: int) -> bool:
+        """An admin's message in their own dialog with the community: kept for the admin
+        chat (True), with a document attached if any."""
+        peer = int(message.get("peer_id") or author)
+        if self.admin is None or is_chat(str(peer)) or not self.admin.is_admin(NETWORK, author):
+            return False
+        sent = None
+        for attachment in message.get("attachments") or []:
+            doc = attachment.get("doc") if attachment.get("type") == "doc" else None
+            if isinstance(doc, dict) and doc.get("url"):
+                name, ext = str(doc.get("title") or ""), str(doc.get("ext") or "")
+                if ext and not name.lower().endswith(f".{ext.lower()}"):
+                    name = f"{name}.{ext}"
+                sent = SentFile(name, str(doc["url"]), int(doc.get("size") or 0) or None)
+                break
+        text = str(message.get("text") or "")
+        if sent is None and not text:
+            return False  # a photo or a video: what the other paths make of it
+        self._admin_inbox.append(Inbound(NETWORK, author, text, sent))
+        return True
+
+    def _admin_press(self, obj: dict) -> bool:
+        """A press on an admin-chat button: kept for the admin chat if an admin's (True)."""
+        payload = obj.get("payload")
+        if isinstance(payload, str):
+            try:
+                payload = json.loads(payload)
+            except ValueError:
+                return False
+        data = payload.get("a") if isinstance(payload, dict) else None
+        if self.admin is None or not self.admin.is_press(data):
+            return False
+        user = int(obj["user_id"])
+        if self.admin.is_admin(NETWORK, user):
+            peer = int(obj.get("peer_id") or user)
+            press = Inbound(NETWORK, user, press=data, press_id=str(obj["event_id"]), peer_id=peer)
+            self._admin_inbox.append(press)
+        return True  # anyone else's press on such a button: nothing
+
+    def _serve_admins(self) -> None:
+        """Hand the stored check's admin messages to the admin chat."""
+        inbox, self._admin_inbox = self._admin_inbox, []
+        if inbox and self.admin is not None:
+            chat = self.admin.chat(NETWORK, self.library_id, self._method)
+            self.admin.serve([(inbound, chat) for inbound in inbox])
+
     # -- quizzes ---------------------------------------------------------------
 
     async def _learn_names(self, updates: list[dict[str, Any]]) -> None:
@@ -382,6 +464,8 @@ class VkIntake:
 
     def _on_message_event(self, obj: dict, event_key: str) -> None:
         """A callback button pressed: a quiz answer; the reader gets a snackbar."""
+        if self._admin_press(obj):
+            return
         if self.quiz is None:
             return
         payload = obj.get("payload")

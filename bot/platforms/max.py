@@ -24,6 +24,7 @@ from core.errors import BadContent, Forbidden, NotFound, PlatformError, RetryLat
 from core.networks import network
 from core.platform import (
     Ask,
+    Attachment,
     FiguresPart,
     PollRef,
     Post,
@@ -243,9 +244,17 @@ class MaxPlatform:
             raise NotFound(f"MAX: chat {target} has no participants_count", NETWORK)
         return count
 
-    async def send_notice(self, user_id: int, text: str) -> None:
-        """Admins are told through another network: their ids in the config are not MAX's."""
-        raise Forbidden("MAX: admin notices are not sent on MAX", NETWORK)
+    async def send_notice(
+        self, user_id: int, text: str, attachment: Attachment | None = None
+    ) -> None:
+        """A message in the admin's dialog with the bot (``[library.max] admins``), with an
+        image or a file if given; MAX refuses it until the admin has started the dialog."""
+        attachments: list[dict[str, Any]] = []
+        if attachment is not None:
+            kind = "image" if attachment.is_image else "file"
+            attachments.append(await self.client.upload(kind, attachment.filename, attachment.data))
+        # The notice is plain text; messages go as HTML, so its own "<" must stay text.
+        await self._send(None, html.escape(text, quote=False), attachments, user_id=user_id)
 
     async def close(self) -> None:
         """Close this loop's HTTP connections (the intake of the token opens its own again)."""
@@ -253,16 +262,24 @@ class MaxPlatform:
 
     # -- sending -------------------------------------------------------------------
 
-    async def _send(self, target: str, text: str, attachments: list[dict[str, Any]]) -> dict:
-        """POST /messages to a chat or channel; a send refused while the upload is being
-        processed is sent again (it was refused, so nothing was posted)."""
+    async def _send(
+        self,
+        target: str | None,
+        text: str,
+        attachments: list[dict[str, Any]] | None = None,
+        user_id: int | None = None,
+    ) -> dict:
+        """POST /messages to a chat or channel (or, with ``user_id``, the user's dialog); a
+        send refused while the upload is being processed is sent again (it was refused, so
+        nothing was posted)."""
+        where = {"chat_id": target} if user_id is None else {"user_id": user_id}
         body: dict[str, Any] = {"text": text, "format": "html"}
         if attachments:
             body["attachments"] = attachments
         for attempt in range(1, NOT_READY_ATTEMPTS + 1):
             try:
                 answer = await self.client.call(
-                    "POST", "/messages", params={"chat_id": target}, body=body, sending=True
+                    "POST", "/messages", params=where, body=body, sending=True
                 )
             except RetryLater as exc:
                 if getattr(exc, "code", "") != NOT_READY or attempt == NOT_READY_ATTEMPTS:

@@ -135,14 +135,19 @@ class MaxClient:
         return answer(response, what, sending)
 
     async def upload_image(self, path: Path) -> dict[str, Any]:
-        """Upload an image file; the attachment a message carries to show it.
+        """Upload an image file; the attachment a message carries to show it."""
+        return await self.upload("image", path.name, path.read_bytes())
 
-        ``POST /uploads?type=image`` gives the upload server's URL; the file goes there as
+    async def upload(self, kind: str, filename: str, data: bytes) -> dict[str, Any]:
+        """Upload an ``image`` or a ``file``; the attachment a message carries to show it.
+
+        ``POST /uploads?type=...`` gives the upload server's URL; the file goes there as
         multipart field ``data`` (without the token: it is another server); its answer
-        ``{"photos": {...}}`` is the attachment's payload. Nothing is posted yet, so a
-        lost answer is retried, not ambiguous.
+        (``{"photos": {...}}`` for an image, ``{"token": ...}`` for a file) is the
+        attachment's payload. Nothing is posted yet, so a lost answer is retried, not
+        ambiguous.
         """
-        endpoint = await self.call("POST", "/uploads", params={"type": "image"}, sending=False)
+        endpoint = await self.call("POST", "/uploads", params={"type": kind}, sending=False)
         url = endpoint.get("url") if isinstance(endpoint, dict) else None
         if not url:
             raise PlatformError("MAX POST /uploads: no upload URL in the answer", NETWORK)
@@ -151,7 +156,7 @@ class MaxClient:
         try:
             async with httpx.AsyncClient(timeout=httpx.Timeout(self.timeout * 3)) as upload:
                 response = await upload.post(
-                    url, files={"data": (path.name, path.read_bytes(), _mime(path))}
+                    url, files={"data": (filename, data, _mime(Path(filename), kind))}
                 )
         except httpx.HTTPError as exc:
             raise transport_error(exc, what, sending=False) from exc
@@ -164,7 +169,7 @@ class MaxClient:
         payload = (
             {"photos": result["photos"]} if result.get("photos") else {"token": result["token"]}
         )
-        return {"type": "image", "payload": payload}
+        return {"type": kind, "payload": payload}
 
     async def aclose(self) -> None:
         """Close this loop's HTTP pool (a later call opens a new one)."""
@@ -229,8 +234,10 @@ def _query(params: Mapping[str, Any] | None) -> dict[str, str] | None:
     return out
 
 
-def _mime(path: Path) -> str:
+def _mime(path: Path, kind: str = "image") -> str:
     suffix = path.suffix.lower()
+    if kind != "image":
+        return "application/octet-stream"
     return {".png": "image/png", ".gif": "image/gif", ".webp": "image/webp"}.get(
         suffix, "image/jpeg"
     )

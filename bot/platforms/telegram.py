@@ -33,7 +33,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ExtBot
@@ -52,7 +52,16 @@ from core.errors import (
     RetryLater,
 )
 from core.networks import network
-from core.platform import Ask, FiguresPart, PollRef, Post, PostRef, Published, dispatch_hook
+from core.platform import (
+    Ask,
+    Attachment,
+    FiguresPart,
+    PollRef,
+    Post,
+    PostRef,
+    Published,
+    dispatch_hook,
+)
 
 NETWORK = "telegram"
 LIMITS = network(NETWORK).limits
@@ -215,11 +224,25 @@ class TelegramPlatform:
         with translating("getChatMemberCount", sending=False):
             return await self.bot.get_chat_member_count(target)
 
-    async def send_notice(self, user_id: int, text: str) -> None:
-        """A private message to an admin (plain text)."""
+    async def send_notice(
+        self, user_id: int, text: str, attachment: Attachment | None = None
+    ) -> None:
+        """A private message to an admin (plain text), with an image or a file if given
+        (the text as its caption, or before it when too long for one)."""
         await self._start()
-        with translating("sendMessage", sending=True):
-            await self.bot.send_message(user_id, text)
+        if attachment is None or len(text) > LIMITS.caption:
+            with translating("sendMessage", sending=True):
+                await self.bot.send_message(user_id, text)
+            text = ""
+        if attachment is None:
+            return
+        file = InputFile(attachment.data, filename=attachment.filename)
+        if attachment.is_image:
+            with translating("sendPhoto", sending=True):
+                await self.bot.send_photo(user_id, file, caption=text or None)
+        else:
+            with translating("sendDocument", sending=True):
+                await self.bot.send_document(user_id, file, caption=text or None)
 
     # -- quizzes -----------------------------------------------------------------
 

@@ -16,7 +16,8 @@ import functools
 import hashlib
 import io
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ import requests
 import vk_api
 from vk_api.exceptions import VkApiError
 
+from bot.alerts import handed_id
 from bot.platforms.vk_client import (
     LANES,
     POST,
@@ -41,6 +43,7 @@ from core.errors import BadContent, Forbidden, NotFound, PlatformError, RetryLat
 from core.networks import network
 from core.platform import (
     Ask,
+    Attachment,
     FiguresPart,
     PollRef,
     PollSpec,
@@ -102,6 +105,9 @@ class VkPlatform:
         )
         self._community = self._community_client.main if self._community_client else None
         self._pool = ThreadPoolExecutor(max_workers=LANES + 1, thread_name_prefix="vk")
+        # With a community token only: gives a post VK refused to the admins (bot.alerts),
+        # True once someone got it; set by the application.
+        self.hand_over: Callable[[Post], Awaitable[bool]] | None = None
 
     @property
     def reader_key(self) -> int:
@@ -117,6 +123,8 @@ class VkPlatform:
         """
         if is_chat(post.target):
             return await self._chat_send(post.target, post.text, post.guid, None)
+        if self._user is None and self._community is not None and post.poll is None:
+            return await self._publish_as_community(post)
         api = self._need_user("post to the community wall")
         params: dict[str, Any] = {
             "owner_id": -self.group_id,
@@ -139,6 +147,32 @@ class VkPlatform:
             str(post_id), post_url(self.group_id, post_id), poll_id=poll, poll_answers=answers
         )
 
+    async def _publish_as_community(self, post: Post) -> Published:
+        """Without a user token: wall.post with the community token (VK has been seen to
+        take text posts so); where VK refuses, or the post has an image (wall photo upload
+        takes a user token only), the post is handed to the admins to publish by hand."""
+        if post.image is None:
+            params = {
+                "owner_id": -self.group_id,
+                "from_group": 1,
+                "message": post.text,
+                "guid": post.guid,
+            }
+            try:
+                answer = await self._call(
+                    self._need_community(), "wall.post", params, sending=True, priority=POST
+                )
+            except Forbidden as exc:  # error 27: method is unavailable with group auth
+                refused = str(exc)
+            else:
+                return Published(str(answer["post_id"]), post_url(self.group_id, answer["post_id"]))
+        else:
+            refused = "VK: wall photos need a user token"
+        if self.hand_over is None or not await self.hand_over(post):
+            raise Forbidden(f"{refused}; no admin could be handed the post", NETWORK)
+        # Recorded as published, pending its link: the wall post is found by its text.
+        return Published(handed_id(post.guid), "")
+
     async def _create_poll(self, api: vk_api.VkApi, poll: PollSpec) -> tuple[int, tuple[str, ...]]:
         """polls.create for the community; a repeat after a lost answer leaves an unused poll."""
         params: dict[str, Any] = {
@@ -155,9 +189,39 @@ class VkPlatform:
         ids = tuple(str(a["id"]) for a in answer.get("answers", []))
         return int(answer["id"]), ids
 
-    async def send_notice(self, user_id: int, text: str) -> None:
-        """Admins are told through another network: their ids in the config are not VK's."""
-        raise Forbidden("VK: admin notices are not sent on VK", NETWORK)
+    async def send_notice(
+        self, user_id: int, text: str, attachment: Attachment | None = None
+    ) -> None:
+        """A community message to an admin (``[library.vk] admins``), with a photo or a
+        document if given; VK refuses it (901) until the admin has written to the community."""
+        api = self._need_community()
+        params: dict[str, Any] = {
+            "peer_id": user_id,
+            # Each notice is new: a random_id VK has not seen (a repeat within the hour of the
+            # same id would be dropped as a duplicate).
+            "random_id": secrets.randbits(31),
+            "message": text,
+        }
+        if attachment is not None:
+            params["attachment"] = await self._message_file(api, user_id, attachment)
+        await self._call(api, "messages.send", params, sending=True, priority=POST)
+
+    async def _message_file(self, api: vk_api.VkApi, peer: int, attachment: Attachment) -> str:
+        """Upload a photo or document for a message; its reference (photo-1_2, doc-1_3)."""
+        upload = vk_api.VkUpload(api)
+        data = io.BytesIO(attachment.data)
+        data.name = attachment.filename  # vk_api names the upload by it
+        if attachment.is_image:
+            call = functools.partial(upload.photo_messages, [data], peer_id=peer)
+            photo = (await self._run(call, "photos upload", sending=False, priority=POST))[0]
+            key = f"_{photo['access_key']}" if photo.get("access_key") else ""
+            return f"photo{photo['owner_id']}_{photo['id']}{key}"
+        call = functools.partial(
+            upload.document_message, data, title=attachment.filename, peer_id=peer
+        )
+        saved = await self._run(call, "docs upload", sending=False, priority=POST)
+        doc = saved["doc"]
+        return f"doc{doc['owner_id']}_{doc['id']}"
 
     # -- figures -----------------------------------------------------------------
 
@@ -176,6 +240,11 @@ class VkPlatform:
         Chats are left out: wall.getById would find no such post (as if deleted), and
         groups.getById refuses the whole call (error 100) for a chat's peer id.
         """
+        # A post handed to the admins has no wall post yet: unread until it is linked.
+        handed = frozenset(p for p in posts if p.remote_id.startswith(handed_id("")))
+        if handed:
+            yield FiguresPart(unread_posts=handed)
+        posts = [p for p in posts if p not in handed]
         by_post = {(-int(p.target), int(p.remote_id)): p for p in posts if not is_chat(p.target)}
         by_poll = {(-int(p.target), int(p.poll_id)): p for p in polls if not is_chat(p.target)}
         groups = {int(target): target for target in communities if not is_chat(target)}

@@ -43,7 +43,8 @@ LANES = 3  # clients of one token, sharing its limiter (see TokenClient)
 AUTH_CODES = frozenset({5, 1116})
 RETRY_CODES = frozenset({1, 6, 10, 29, 603})  # unknown, too many a second, server, rate limit
 FLOOD_CODES = frozenset({9})  # flood control: the same action too often
-FORBIDDEN_CODES = frozenset({7, 8, 15, 17, 27, 28, 30, 200, 203, 210, 214, 219, 220, 222, 224})
+# 901: the person has not allowed the community's messages (never wrote to it)
+FORBIDDEN_CODES = frozenset({7, 8, 15, 17, 27, 28, 30, 200, 203, 210, 214, 219, 220, 222, 224, 901})
 NOT_FOUND_CODES = frozenset({18, 19, 100_000})
 
 _priority = threading.local()

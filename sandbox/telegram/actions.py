@@ -106,6 +106,22 @@ class Actions:
             )
         )
 
+    def document_as_user(
+        self,
+        user_id: int,
+        chat_id: int | str,
+        data: bytes,
+        file_name: str,
+        caption: str = "",
+        mime_type: str = "application/octet-stream",
+    ) -> dict[str, Any]:
+        """A reader sends a file (a document), privately to the bot when chat_id == user_id."""
+        return self._locked(
+            lambda world: audience.document_as_user(
+                world, user_id, chat_id, data, file_name, caption, mime_type
+            )
+        )
+
     def comment_on_post(self, user_id: int, channel_post_id: int, text: str) -> dict[str, Any]:
         """A reader comments on a channel post (a reply in the discussion group)."""
         return self._locked(
@@ -243,6 +259,15 @@ class Actions:
     ) -> dict[str, Any]:
         """Add, promote (admin=True) or demote (admin=False) the bot: my_chat_member."""
         return self._locked(lambda world: members.add_bot_to(world, chat_id, admin, by_user_id))
+
+    def set_bot_rights(
+        self, chat_id: int | str, rights: dict[str, bool], by_user_id: int | None = None
+    ) -> dict[str, Any]:
+        """Give or take administrator rights of the bot (``{"can_post_messages": False}``):
+        my_chat_member; a channel admin without can_post_messages cannot post."""
+        return self._locked(
+            lambda world: members.set_bot_rights(world, chat_id, rights, by_user_id)
+        )
 
     def remove_bot(self, chat_id: int | str, by_user_id: int | None = None) -> dict[str, Any]:
         """Remove the bot from a chat: my_chat_member; it can no longer post or hear there."""

@@ -111,6 +111,29 @@ def video_as_user(
     )
 
 
+def document_as_user(
+    world: World,
+    user_id: int,
+    chat_id: int | str,
+    data: bytes,
+    file_name: str,
+    caption: str = "",
+    mime_type: str = "application/octet-stream",
+) -> dict[str, Any]:
+    """A reader sends a file as a document (any bytes), with its name: a message update;
+    the bot can fetch it with getFile and download it."""
+    from sandbox.telegram.media import document_wire
+
+    user = world.user(user_id)
+    chat = _chat_for_user(world, user_id, chat_id)
+    if not data:
+        raise ValueError("a document needs some bytes")
+    stored = world.files.add(
+        "document", len(data), data=data, file_name=file_name, mime_type=mime_type
+    )
+    return _post_media(world, chat, user, {"document": document_wire(stored)}, caption, None)
+
+
 def _post_media(
     world: World,
     chat: ChatRecord,

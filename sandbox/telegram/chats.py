@@ -6,11 +6,11 @@ import json
 import re
 from typing import Any
 
-from sandbox.telegram.errors import ApiError, bad_request
+from sandbox.telegram.errors import ApiError, bad_request, chat_not_found
 from sandbox.telegram.media import file_wire
 from sandbox.telegram.params import Params
 from sandbox.telegram.registry import api_method
-from sandbox.telegram.world import ChatRecord, World
+from sandbox.telegram.world import DEFAULT_UPDATE_TYPES, ChatRecord, World
 
 MAX_REACTIONS = 11
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
@@ -103,12 +103,16 @@ def delete_webhook(world: World, p: Params) -> bool:
 
 @api_method("getWebhookInfo")
 def get_webhook_info(world: World, p: Params) -> dict[str, Any]:
-    """WebhookInfo: the URL (empty when polling) and the number of pending updates."""
-    return {
+    """WebhookInfo: the URL (empty when polling), the number of pending updates and, once a
+    getUpdates named them, the update types the bot is subscribed to."""
+    info: dict[str, Any] = {
         "url": world.webhook_url,
         "has_custom_certificate": False,
         "pending_update_count": len(world.updates),
     }
+    if world.allowed_updates != DEFAULT_UPDATE_TYPES:
+        info["allowed_updates"] = sorted(world.allowed_updates)
+    return info
 
 
 # -- chats ---------------------------------------------------------------------
@@ -148,8 +152,12 @@ def full_info(world: World, chat: ChatRecord) -> dict[str, Any]:
 
 @api_method("getChat")
 def get_chat(world: World, p: Params) -> dict[str, Any]:
-    """Up-to-date information about a chat."""
-    return full_info(world, world.chat(p.chat_id()))
+    """Up-to-date information about a chat; a user's private chat exists for the bot only
+    once the user has written to it (until then: "chat not found", as on Telegram)."""
+    chat_id = p.chat_id()
+    if chat_id in world.users and chat_id not in world.started_bot:
+        raise chat_not_found()
+    return full_info(world, world.chat(chat_id))
 
 
 @api_method("getChatMemberCount")
@@ -164,7 +172,8 @@ def member_wire(world: World, chat: ChatRecord, user: dict[str, Any]) -> dict[st
     if status == "creator":
         return {"status": "creator", "user": user, "is_anonymous": False}
     if status == "administrator":
-        return {"status": "administrator", "user": user, **_admin_rights(chat)}
+        rights = {**_admin_rights(chat), **chat.rights.get(user["id"], {})}
+        return {"status": "administrator", "user": user, **rights}
     if status == "kicked":
         return {"status": "kicked", "user": user, "until_date": 0}
     return {"status": status, "user": user}

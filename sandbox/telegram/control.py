@@ -10,6 +10,7 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "description": ..
     POST members               {"chat_id", "count"} sets, {"chat_id", "add"} adds
     POST users                 {"first_name"?, "last_name"?, "username"?, "language_code"?}
     POST user_message          {"user_id", "chat_id", "text", "reply_to_message_id"?}
+    POST user_document         {"user_id", "chat_id", "data_base64", "file_name", "caption"?}
     POST comment               {"user_id", "channel_post_id", "text"}
     POST admin_post            {"chat_id", "text"}: the librarian posts by hand
     POST vote                  {"user_id", "chat_id", "message_id", "option_ids"}
@@ -27,6 +28,7 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "description": ..
     POST leave                 {"user_id", "chat_id"}
     POST add_bot               {"chat_id", "admin"?: true, "by_user_id"?}: add or promote/demote
     POST remove_bot            {"chat_id", "by_user_id"?}
+    POST bot_rights            {"chat_id", "rights": {"can_post_messages": false, ...}, "by_user_id"?}
     POST chats                 {"title", "type"?: "supergroup"}: a new chat without the bot
     GET  rate_limits           the flood-control configuration
     POST rate_limits           {"enabled", "per_second"?, "per_chat_per_minute"?,
@@ -37,6 +39,7 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "description": ..
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -69,6 +72,7 @@ def _routes(tg: TelegramStandIn) -> list[tuple[str, str, Callable[[Body], Any]]]
         ("POST", "/members", lambda q: _members(tg, q)),
         ("POST", "/users", lambda q: tg.add_user(**_pick(q, "first_name", "last_name", "username", "language_code"))),
         ("POST", "/user_message", lambda q: tg.post_as_user(int(q["user_id"]), _chat(q["chat_id"]), q["text"], q.get("reply_to_message_id"))),
+        ("POST", "/user_document", lambda q: tg.document_as_user(int(q["user_id"]), _chat(q["chat_id"]), base64.b64decode(q["data_base64"]), q["file_name"], q.get("caption", ""))),
         ("POST", "/comment", lambda q: tg.comment_on_post(int(q["user_id"]), int(q["channel_post_id"]), q["text"])),
         ("POST", "/admin_post", lambda q: tg.post_as_admin(_chat(q["chat_id"]), q["text"])),
         ("POST", "/vote", lambda q: tg.vote_as_user(int(q["user_id"]), _chat(q["chat_id"]), int(q["message_id"]), list(q["option_ids"]))),
@@ -86,6 +90,7 @@ def _routes(tg: TelegramStandIn) -> list[tuple[str, str, Callable[[Body], Any]]]
         ("POST", "/leave", lambda q: tg.leave(int(q["user_id"]), _chat(q["chat_id"]))),
         ("POST", "/add_bot", lambda q: tg.add_bot_to(_chat(q["chat_id"]), bool(q.get("admin", True)), _optional_int(q.get("by_user_id")))),
         ("POST", "/remove_bot", lambda q: tg.remove_bot(_chat(q["chat_id"]), _optional_int(q.get("by_user_id")))),
+        ("POST", "/bot_rights", lambda q: tg.set_bot_rights(_chat(q["chat_id"]), dict(q["rights"]), _optional_int(q.get("by_user_id")))),
         ("POST", "/chats", lambda q: tg.create_chat(q["title"], q.get("type", "supergroup"))),
         ("GET", "/rate_limits", lambda q: tg.state()["rate_limits"]),
         ("POST", "/rate_limits", lambda q: tg.set_rate_limits(**_pick(q, "enabled", "per_second", "per_chat_per_minute", "per_private_chat_per_second", "private_burst"))),

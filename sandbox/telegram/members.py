@@ -96,6 +96,32 @@ def add_bot_to(
     return update
 
 
+def set_bot_rights(
+    world: World, chat_id: int | str, rights: dict[str, bool], by_user_id: int | None = None
+) -> dict[str, Any]:
+    """The librarian changes the bot's administrator rights: the my_chat_member it receives."""
+    chat = _public_chat(world, chat_id)
+    actor = world.user(by_user_id) if by_user_id is not None else world.owner
+    if world.bot_status(chat) != "administrator":
+        raise ValueError(f"the bot is not an administrator of chat {chat.id}")
+    known = member_wire(world, chat, world.bot)
+    unknown = [name for name in rights if not name.startswith("can_") or name not in known]
+    if unknown:
+        raise ValueError(f"no such administrator right in a {chat.type}: {unknown}")
+    old = member_wire(world, chat, world.bot)
+    bot_id = world.bot["id"]
+    chat.rights[bot_id] = {**chat.rights.get(bot_id, {}), **{k: bool(v) for k, v in rights.items()}}
+    update = {
+        "chat": chat.wire(),
+        "from": actor,
+        "date": world.now(),
+        "old_chat_member": old,
+        "new_chat_member": member_wire(world, chat, world.bot),
+    }
+    world.push_update("my_chat_member", update)
+    return update
+
+
 def remove_bot(world: World, chat_id: int | str, by_user_id: int | None = None) -> dict[str, Any]:
     """The librarian removes the bot from a chat: my_chat_member, then silence from there."""
     chat = _public_chat(world, chat_id)

@@ -138,6 +138,9 @@ def check_can_post(world: World, chat: ChatRecord) -> None:
         raise forbidden(f"bot is not a member of the {chat.type} chat")
     if chat.type == "channel" and status == "member":
         raise bad_request("need administrator rights in the channel chat")
+    taken = chat.rights.get(world.bot["id"], {})
+    if chat.type == "channel" and taken.get("can_post_messages") is False:
+        raise bad_request("need administrator rights in the channel chat")
 
 
 def send(world: World, p: Params, chat: ChatRecord, content: dict[str, Any]) -> dict[str, Any]:

@@ -95,6 +95,8 @@ class ChatRecord:
     members: dict[int, str] = field(default_factory=dict)  # user id -> ChatMember status
     pinned: list[int] = field(default_factory=list)
     discussion_copies: dict[int, int] = field(default_factory=dict)  # channel post -> group copy
+    # user id -> administrator rights changed from the usual ones (can_post_messages, ...)
+    rights: dict[int, dict[str, bool]] = field(default_factory=dict)
 
     def wire(self) -> dict[str, Any]:
         """The Chat object embedded in messages."""

@@ -18,6 +18,9 @@ POST fail {"method", "code", "times"?}    POST rate_limit {"enabled"} (older for
 POST rate_limits {"enabled"?, "user_per_second"?, "community_per_second"?}   (on, 3, 20)
 POST faults {"spec": "wall.post:ambiguous:0.2,*:slow:0.1:15", "seed"?}   ("" = none)
 POST longpoll_expire {"failed"?, "group_id"?}      POST clock {"seconds"}      POST reset
+POST community_wall {"allowed"}   (wall.post with a community token: off = VK's error 27)
+POST token_rights {"token", "give"?: [..], "take"?: [..]}   POST community_messages {"enabled", "group_id"?}
+POST long_poll {"enabled"?, "api_version"?, "on"?: [event types], "off"?: [..], "group_id"?}
 
 Every POST answers {"ok": true, "result": ...}; bad input answers HTTP 400 {"ok": false, "error"}.
 Without group_id, an action concerns the first community.
@@ -66,6 +69,10 @@ POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "rate_limits": ("set_rate_limits", ("enabled", "user_per_second", "community_per_second")),
     "faults": ("set_faults", ("spec:rules", "seed")),
     "longpoll_expire": ("expire_longpoll_key", ("failed", "group_id")),
+    "token_rights": ("set_token_rights", ("token", "give", "take")),
+    "long_poll": ("set_long_poll", ("enabled", "api_version", "on", "off", "group_id")),
+    "community_messages": ("set_community_messages", ("enabled", "group_id")),
+    "community_wall": ("set_community_wall_posts", ("allowed",)),
     "clock": ("shift_clock", ("seconds",)),
     "reset": ("reset", ()),
 }

@@ -79,6 +79,18 @@ def attachment(world: World, item: tuple[str, Any], viewer: Token) -> dict[str, 
         return {"type": "poll", "poll": poll(world, world.polls[ref[1]], viewer)}
     if kind == "video":
         return {"type": "video", "video": video(world.videos[ref])}
+    if kind == "doc":
+        record = world.docs[ref]
+        return {
+            "type": "doc",
+            "doc": {
+                "id": record.id,
+                "owner_id": record.owner_id,
+                "title": record.title,
+                "size": len(record.data),
+                "ext": record.extension,
+            },
+        }
     return {
         "type": "link",
         "link": {"url": ref, "title": ref, "description": "", "target": "external"},
@@ -226,6 +238,8 @@ def group(world: World, record: Community, viewer: Token, fields: set[str], base
         result["is_advertiser"] = 0
     if "members_count" in fields:
         result["members_count"] = len(record.members)
+    if "can_message" in fields:  # the community's messages are switched on
+        result["can_message"] = int(record.messages_enabled)
     if "description" in fields:
         result["description"] = "Новости, встречи и конкурсы библиотеки"
     return result

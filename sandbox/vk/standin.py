@@ -71,6 +71,7 @@ class VkStandIn(Conversations):
         app = web.Application(client_max_size=50 * 1024 * 1024)
         app.router.add_route("*", "/method/{name}", self._endpoint.handle)
         app.router.add_post("/upload/wall", self._uploads.upload)
+        app.router.add_post("/upload/doc", self._uploads.upload_doc)
         app.router.add_get("/photos/{name}", self._uploads.photo_file)
         app.router.add_route("*", "/whp/{group_id}", self.events.handle)
         app.on_cleanup.append(self._endpoint.close)
@@ -306,6 +307,40 @@ class VkStandIn(Conversations):
             raise ValueError("failed must be 2 or 3")
         with self.lock:
             self.events.log(self._community(group_id).id).expire_key(failed)
+
+    def set_token_rights(
+        self, token: str, give: list[str] | None = None, take: list[str] | None = None
+    ) -> list[str]:
+        """Give or take rights of a user or community token ("wall", "photos", "messages",
+        "manage"…); returns the rights it has now."""
+        with self.lock:
+            return methods.permissions.set_token_rights(self.world, token, give, take)
+
+    def set_long_poll(
+        self,
+        enabled: bool | None = None,
+        api_version: str | None = None,
+        on: list[str] | None = None,
+        off: list[str] | None = None,
+        group_id: int | None = None,
+    ) -> dict[str, Any]:
+        """A community's Bots Long Poll settings: on or off, its version, event types."""
+        with self.lock:
+            community = self._community(group_id)
+            return methods.permissions.set_long_poll(community, enabled, api_version, on, off)
+
+    def set_community_messages(self, enabled: bool, group_id: int | None = None) -> bool:
+        """Switch a community's messages on or off (groups.getById's can_message)."""
+        with self.lock:
+            self._community(group_id).messages_enabled = bool(enabled)
+            return bool(enabled)
+
+    def set_community_wall_posts(self, allowed: bool) -> bool:
+        """Whether wall.post takes a community token (else VK's error 27, as its schema
+        says); returns the setting."""
+        with self.lock:
+            self.world.community_wall_posts = bool(allowed)
+            return self.world.community_wall_posts
 
     def fail_next(self, method: str, code: int, times: int = 1) -> None:
         """The next ``times`` calls of ``method`` ("*" for any) fail with VK error ``code``."""

@@ -73,6 +73,23 @@ class UploadServer:
         answer = {"server": server, "photo": payload, "hash": signed}
         return web.json_response(answer), {"photos": len(entries)}
 
+    async def upload_doc(self, request: web.Request) -> web.StreamResponse:
+        """Receive a document for a message (field ``file``); answers ``{"file": key}``."""
+        return await self.gate.run(request, UPLOAD_METHOD, lambda: self._receive_doc(request))
+
+    async def _receive_doc(self, request: web.Request) -> tuple[web.Response, dict]:
+        found: tuple[bytes, str] | None = None
+        if request.content_type.startswith("multipart/"):
+            async for part in await request.multipart():
+                if part.name == "file" and part.filename is not None:  # type: ignore[union-attr]
+                    found = (bytes(await part.read()), part.filename)  # type: ignore[union-attr]
+        if found is None:
+            return web.json_response({"error": "no file"}), {}
+        key = secrets.token_hex(12)
+        with self.lock:
+            self.world.doc_uploads[key] = found
+        return web.json_response({"file": key}), {"docs": 1}
+
     async def photo_file(self, request: web.Request) -> web.Response:
         """Serve a saved photo's bytes (any size letter gets the original) or an avatar."""
         name = request.match_info["name"]

@@ -34,6 +34,9 @@ LIBRARIES = (
 CROWD_BASE = 700_000_000
 NAMED_READERS = 8
 USER_SCOPES = frozenset({"wall", "photos", "groups", "stats", "offline"})
+# A community token's rights as the README tells a librarian to create it (messages, wall,
+# manage) plus photos and docs; sandbox.vk.methods.permissions gives and takes them.
+GROUP_SCOPES = frozenset({"messages", "wall", "manage", "photos", "docs"})
 WALL_ALBUM_GROUP = -14
 WALL_ALBUM_USER = -7
 MESSAGE_ALBUM_USER = -3  # the album of photos a person sent in messages
@@ -61,6 +64,11 @@ class Community:
     admin_id: int
     members: list[int] = field(default_factory=list)
     first_post_id: int = 1
+    # Manage → API usage: Long Poll API on, its version, event types switched off; messages.
+    long_poll_enabled: bool = True
+    long_poll_version: str = "5.199"
+    long_poll_off: set[str] = field(default_factory=set)
+    messages_enabled: bool = True
 
 
 @dataclass
@@ -208,6 +216,23 @@ class Upload:
     extension: str
 
 
+@dataclass
+class Doc:
+    """A document (docs_doc): uploaded for a message by docs.getMessagesUploadServer and
+    saved by docs.save."""
+
+    id: int
+    owner_id: int
+    title: str
+    data: bytes
+    date: int
+
+    @property
+    def extension(self) -> str:
+        """What follows the title's last dot, as VK's ``ext``."""
+        return self.title.rpartition(".")[2].lower() if "." in self.title else ""
+
+
 @dataclass(frozen=True)
 class Token:
     """Who a token speaks for: kind is "user", "group" or "service"; scopes of a user token."""
@@ -238,7 +263,7 @@ class World:
         self.community.members = [self.admin.id, *readers[: NAMED_READERS // 2]]
         self.tokens = {
             _token(rng, "user"): Token("user", self.admin.id, USER_SCOPES),
-            _token(rng, "group"): Token("group", group_id),
+            _token(rng, "group"): Token("group", group_id, GROUP_SCOPES),
             _token(rng, "service"): Token("service", 0),
             # What VK now issues by default: a user token without the "wall" scope.
             _token(rng, "user"): Token("user", self.admin.id, USER_SCOPES - {"wall"}),
@@ -253,6 +278,9 @@ class World:
         self.first_poll_id = rng.randint(700_000_000, 799_999_999)
         self.upload_server = rng.randint(500_000, 899_999)
         self.upload_secret = f"{rng.getrandbits(64):016x}"
+        # Whether wall.post takes a community token (owner_id=-group, from_group=1): the
+        # schema says user tokens only (error 27), reports of 2025-2026 say text posts work.
+        self.community_wall_posts = False
         self.clear()
 
     def clear(self) -> None:
@@ -265,6 +293,8 @@ class World:
         # (community, peer_id) -> the last conversation_message_id given out there
         self.last_cmid: dict[tuple[int, int], int] = {}
         self.uploads: dict[str, Upload] = {}
+        self.doc_uploads: dict[str, tuple[bytes, str]] = {}  # file key -> (data, filename)
+        self.docs: dict[tuple[int, int], Doc] = {}
         self.button_presses: dict[str, dict[str, Any]] = {}
         # Post ids run per wall, as in VK.
         self.next_post_ids: dict[int, int] = {}
@@ -297,7 +327,7 @@ class World:
         community = Community(group_id, name, screen_name, self.admin.id, [self.admin.id])
         community.first_post_id = rng.randint(100, 999)
         self.communities[group_id] = community
-        self.tokens[_token(rng, "group")] = Token("group", group_id)
+        self.tokens[_token(rng, "group")] = Token("group", group_id, GROUP_SCOPES)
         return community
 
     def find_community(self, raw: str | int) -> Community | None:

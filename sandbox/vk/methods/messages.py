@@ -7,6 +7,7 @@ from typing import Any
 
 from sandbox.vk import chats
 from sandbox.vk.api import ApiFailure, Call, invalid
+from sandbox.vk.methods import message_files
 from sandbox.vk.methods.registry import method, parse_user_id, profiles_and_groups
 from sandbox.vk.world import CHAT_PEER_BASE, Message
 
@@ -161,7 +162,8 @@ def _send_one(call: Call, peer: int, random_id: int, keyboard: dict | None) -> M
             raise ApiFailure(917)
     elif (group_id, peer) not in world.messaging_allowed:
         raise ApiFailure(901)
-    return chats.record_message(
+    attachments = message_files.message_attachments(call)
+    sent = chats.record_message(
         world,
         group_id=group_id,
         peer_id=peer,
@@ -171,6 +173,8 @@ def _send_one(call: Call, peer: int, random_id: int, keyboard: dict | None) -> M
         keyboard=keyboard,
         random_id=random_id,
     )
+    sent.attachments = attachments
+    return sent
 
 
 def _keyboard(raw: str) -> dict[str, Any] | None:
