@@ -42,14 +42,24 @@ from core.errors import (
 )
 from core.model import RETRYING, ActionOutcome
 from core.platform import Attachment, Platform, Post
-from core.storage import FAILED, MISSED, SENT, UNCERTAIN, from_db, to_db
+from core.storage import FAILED, MISSED, PENDING, SENT, UNCERTAIN, from_db, to_db
 from scheduler import snapshots
 
 log = logging.getLogger(__name__)
 
 THROTTLED = timedelta(minutes=10)  # retries of one network this long after the first: news
+# No wait for this long: the next one starts anew (the runner's backoff is 5 min at most).
+QUIET = timedelta(minutes=15)
 LONG_WAIT = 300.0  # seconds: one wait asked for this long is news at once
+NOTICE_ATTEMPTS, NOTICE_WAIT = 3, 30.0  # a notice refused for a while: tried again, waited
+# Alerts of one moment (a restart finding posts missed) go as one message of at most this
+# many characters (Telegram and VK take 4096, MAX 4000).
+MESSAGE_CHARS = 3500
+MESSAGE_LIMIT = 4000  # a longer notice (a handed-over post) goes in pieces cut at line ends
 HANDOVER_WINDOW = timedelta(days=3)  # a wall post this long after the handover still links
+# A wall post like a handed-over one (not the same text): at least this many words, most
+# of the handed-over post's words among them, and those most of its own.
+MATCH_WORDS, SHARED_OF_OURS, SHARED_OF_THEIRS = 5, 0.7, 0.7
 
 # Alerts about a token or a network (not one post): they last until a post goes out there.
 TROUBLES = ("token_rejected", "right_lost", "throttled")
@@ -72,14 +82,17 @@ def make_notifier(config: Config, platforms: Mapping[tuple[str, str], Platform])
         library = config.library(library_id)
         if library is None:
             return 0
-        reached = 0
+        reached = listed = 0
         for network in library.networks:
             platform = platforms.get((library_id, network))
             admins = admins_on(library, network)
             if platform is None or not admins:
                 continue
+            listed += len(admins)
             reached += await _send_to(platform, library_id, admins, text, attachment)
-        if not reached:
+        if not listed:  # the library names no admin: nobody to tell, by its choice
+            log.info("no admins of %s to tell: %s", library_id, text)
+        elif not reached:
             # Nobody could be told (a rejected token, admins who never wrote to the bot):
             # the log is then the only place it is said.
             log.error("could not tell the admins of %s: %s", library_id, text)
@@ -96,9 +109,12 @@ async def _send_to(
     attachment: Attachment | None,
 ) -> int:
     reached = 0
+    *first, last = _pieces(text, MESSAGE_LIMIT)  # a long handed-over post: in pieces
     for admin in admins:
         try:
-            await platform.send_notice(admin, text, attachment)
+            for piece in first:
+                await _send_notice(platform, admin, piece, None)
+            await _send_notice(platform, admin, last, attachment)
         except AuthFailed as exc:  # the bot's token: no admin on this network can be told
             log.warning("%s: cannot tell the admins of %s: %s", platform.network, library_id, exc)
             return reached
@@ -109,6 +125,21 @@ async def _send_to(
         else:
             reached += 1
     return reached
+
+
+async def _send_notice(
+    platform: Platform, admin: int, text: str, attachment: Attachment | None
+) -> None:
+    """One notice; a short wait the network asks for (a private chat's flood limit) is
+    waited, so an alert is not lost to it."""
+    for attempt in range(1, NOTICE_ATTEMPTS + 1):
+        try:
+            await platform.send_notice(admin, text, attachment)
+            return
+        except RetryLater as exc:
+            if attempt == NOTICE_ATTEMPTS or exc.delay > NOTICE_WAIT:
+                raise
+            await asyncio.sleep(exc.delay)
 
 
 def notice_text(language: str, title: str, network: str, state: str, reason: str) -> str:
@@ -150,9 +181,14 @@ class Alerts:
         self.notify = notify  # None: alerts are logged only
         self.clock = clock or SystemClock()
         self.language = config.language
+        # (library, network) → the first and the last wait of the waits going on there.
         self._throttled_since: dict[tuple[str, str], datetime] = {}
+        self._throttled_last: dict[tuple[str, str], datetime] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._waiting: dict[str, list[str]] = {}  # library → alerts to send in one message
         self._troubled: set[tuple[str, str]] | None = None  # (library, network) with TROUBLES
+        # Arms the plan's actions anew (the runner's sync; set by the application).
+        self.replan: Callable[[], object] | None = None
 
     # -- what happens ------------------------------------------------------------
 
@@ -161,6 +197,7 @@ class Alerts:
         where = (outcome.library_id, outcome.network)
         if outcome.state == SENT:
             self._throttled_since.pop(where, None)
+            self._throttled_last.pop(where, None)
             self._clear(outcome.library_id, outcome.network)
             return
         error = outcome.error
@@ -171,7 +208,8 @@ class Alerts:
             return
         if isinstance(error, (AuthFailed, Forbidden)):
             # The token's trouble, told once; the posts it costs are not told one by one.
-            title = self._title(outcome)
+            # (A metrics read it cost is no post that did not go out.)
+            title = "" if outcome.kind in snapshots.KINDS else self._title(outcome)
             self._token_trouble(outcome.library_id, outcome.network, error, title)
             return
         if outcome.kind in snapshots.KINDS:
@@ -219,52 +257,119 @@ class Alerts:
             },
             ignore=True,
         )
-        text = messages.text_in(self.language, "alerts.hand_over", text=post.text)
-        attachment = None
+        attachment, image = None, ""
         if post.image is not None:
             attachment = Attachment(post.image.name, post.image.read_bytes(), is_image=True)
-        return await self._tell(library_id, text, attachment) > 0
+            image = messages.text_in(self.language, "alerts.hand_over_image")
+        text = messages.text_in(self.language, "alerts.hand_over", text=post.text, image=image)
+        if await self._tell(library_id, text, attachment) > 0:
+            return True
+        # Nobody has it: no wall post can be its (the action fails, with its own alert).
+        self.db["handovers"].delete_where("guid = ? and post_id is null", [post.guid])
+        return False
 
-    def link_wall_post(self, library_id: str, group_id: int, post_id: int, text: str) -> str:
+    def link_wall_post(
+        self,
+        library_id: str,
+        group_id: int,
+        post_id: int,
+        text: str,
+        posted_at: datetime | None = None,
+    ) -> str:
         """A new wall post: the guid of the handover it fulfils (its publication now points
-        at it), or "" when it is none's."""
+        at it, and its figures are read counting from ``posted_at``), or "" when it is none's."""
+        wall = normalise(text)
+        if not wall:
+            return ""
         since = to_db(self.clock.now() - HANDOVER_WINDOW)
-        found = self.db.execute(
-            "select guid from handovers where library_id = ? and group_id = ? and text = ? "
-            "and post_id is null and handed_at >= ? order by handed_at limit 1",
-            [library_id, group_id, normalise(text), since],
-        ).fetchone()
-        if found is None:
+        waiting = self.db.execute(
+            "select guid, text from handovers where library_id = ? and group_id = ? and "
+            "post_id is null and handed_at >= ? order by handed_at",
+            [library_id, group_id, since],
+        ).fetchall()
+        # The same text first; else one much like it (an admin who left out a line, or
+        # added a hashtag).
+        found = [guid for guid, handed in waiting if handed == wall] or [
+            guid for guid, handed in waiting if _alike(handed, wall)
+        ]
+        if not found:
             return ""
         guid = found[0]
+        when = posted_at or self.clock.now()
         with self.db.atomic():
             self.db["handovers"].update(guid, {"post_id": post_id})
-            self.db.execute(
-                "update publications set remote_id = ?, url = ? where library_id = ? and "
-                "network = 'vk' and remote_id = ?",
-                [str(post_id), handed_url(group_id, post_id), library_id, handed_id(guid)],
-            )
+            row = self.db.execute(
+                "select id from publications where library_id = ? and network = 'vk' and "
+                "remote_id = ?",
+                [library_id, handed_id(guid)],
+            ).fetchone()
+            if row is not None:
+                self.db["publications"].update(
+                    row[0],
+                    {
+                        "remote_id": str(post_id),
+                        "url": handed_url(group_id, post_id),
+                        "published_at": to_db(when),
+                    },
+                )
+                self._replan_snapshots(row[0], when)
+        if row is not None and self.replan is not None:
+            # After the update reader's batch is stored: the runner arms the snapshots anew.
+            try:
+                asyncio.get_running_loop().call_soon(self.replan)
+            except RuntimeError:  # no loop (a command, not the running bot): now
+                self.replan()
         return guid
+
+    def _replan_snapshots(self, publication_id: int, posted_at: datetime) -> None:
+        """The figures of a handed-over post are read counting from when it appeared (the
+        snapshots planned at the handover found nothing on the wall yet)."""
+        found = self.db.execute(
+            "select id, key from actions where kind = 'snapshot' and state != ? and "
+            "json_extract(payload, '$.publication_id') = ?",
+            [SENT, publication_id],
+        ).fetchall()
+        for action_id, key in found:
+            offset = timedelta(seconds=int(key.rsplit(":", 1)[1]))
+            self.db["actions"].update(
+                action_id,
+                {
+                    "state": PENDING,
+                    "due_at": to_db(posted_at + offset),
+                    "retry_at": None,
+                    "attempts": 0,
+                    "error": None,
+                    "finished_at": None,
+                },
+            )
 
     # -- inside --------------------------------------------------------------------
 
     def _watch_waits(self, outcome: ActionOutcome, error: RetryLater) -> None:
-        """A network that keeps the bot waiting: told once it lasts past THROTTLED."""
+        """A network that keeps the bot waiting: told once it asks for a long wait, or once
+        its waits have lasted THROTTLED."""
         where = (outcome.library_id, outcome.network)
-        since = self._throttled_since.setdefault(where, outcome.at)
-        until = outcome.retry_at or outcome.at
-        if error.delay < LONG_WAIT and until - since < THROTTLED:
+        last = self._throttled_last.get(where)
+        if last is None or outcome.at - last > QUIET:  # waits long ago are another story
+            self._throttled_since[where] = outcome.at
+        self._throttled_last[where] = outcome.at
+        lasted = outcome.at - self._throttled_since[where]
+        if error.delay < LONG_WAIT and lasted < THROTTLED:
             return
-        if self._claim(outcome.library_id, outcome.network, "throttled", ""):
-            waited = max(until - since, timedelta(seconds=error.delay))
-            minutes = max(1, round(waited.total_seconds() / 60))
-            text = messages.text_in(
-                self.language,
-                "alerts.throttled",
-                network=networks.title(outcome.network, self.language),
-                minutes=minutes,
-            )
-            self._send(outcome.library_id, text)
+        if not self._claim(outcome.library_id, outcome.network, "throttled", ""):
+            return
+        if error.delay >= LONG_WAIT:  # one wait asked for: how long it is
+            key, span = "alerts.throttled_wait", timedelta(seconds=error.delay)
+        else:  # many short ones: how long they have lasted
+            key, span = "alerts.throttled", lasted
+        text = messages.text_in(
+            self.language,
+            key,
+            network=networks.title(outcome.network, self.language),
+            minutes=max(1, round(span.total_seconds() / 60)),
+            deadline=self._duration(self.config.schedule.retry_deadline),
+        )
+        self._send(outcome.library_id, text)
 
     def _token_trouble(self, library_id: str, network: str, error: Exception, title: str) -> None:
         library = self.config.library(library_id)
@@ -277,12 +382,14 @@ class Alerts:
         post = (
             messages.text_in(self.language, "alerts.first_post_lost", title=title) if title else ""
         )
+        fields = {"check": messages.text_in(self.language, f"alerts.right_{network}")}
         return messages.text_in(
             self.language,
             f"alerts.{kind}",
             network=networks.title(network, self.language),
             variable=variable,
             post=post,
+            **(fields if kind == "right_lost" else {}),
         )
 
     def _post_text(self, outcome: ActionOutcome) -> str:
@@ -363,19 +470,41 @@ class Alerts:
             self._troubled = {tuple(row) for row in found}
         if (library_id, network) not in self._troubled:
             return  # the usual case: nothing to write for a post that went out
-        self._troubled.discard((library_id, network))
+        library = self.config.library(library_id)
+        # The token that posts works, and the waits are over; another token's trouble (the
+        # VK community token of the update reader) ends when that token works again.
+        variable = posting_variable(library, network) if library else ""
         with self.db.atomic():
             self.db.execute(
                 f"delete from alerts_told where library_id = ? and network = ? and kind in "
-                f"{TROUBLES}",
-                [library_id, network],
+                f"{TROUBLES} and subject in (?, '')",
+                [library_id, network, variable],
             )
+            left = self.db.execute(
+                f"select 1 from alerts_told where library_id = ? and network = ? and kind in "
+                f"{TROUBLES} limit 1",
+                [library_id, network],
+            ).fetchone()
+        if left is None:
+            self._troubled.discard((library_id, network))
 
     def _send(self, library_id: str, text: str) -> None:
-        """Send in the background: the runner's observers must not wait for the network."""
-        task = asyncio.get_running_loop().create_task(self._tell(library_id, text))
+        """Send in the background: the runner's observers must not wait for the network.
+        Alerts of the same moment go together (eight posts missed: one message, not eight
+        that a private chat's flood limit would refuse)."""
+        waiting = self._waiting.setdefault(library_id, [])
+        waiting.append(text)
+        if len(waiting) > 1:
+            return  # the message being gathered takes it
+        task = asyncio.get_running_loop().create_task(self._tell_gathered(library_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _tell_gathered(self, library_id: str) -> None:
+        await asyncio.sleep(0)  # the alerts made in the same turn of the loop join this one
+        texts = self._waiting.pop(library_id, [])
+        for message in _gathered(texts):
+            await self._tell(library_id, message)
 
     async def _tell(self, library_id: str, text: str, attachment: Attachment | None = None) -> int:
         log.warning("alert for %s: %s", library_id, text.splitlines()[0])
@@ -386,6 +515,32 @@ class Alerts:
         except Exception:  # an alert that cannot be sent must not break what caused it
             log.exception("the alert for %s was not sent", library_id)
             return 0
+
+
+def _gathered(texts: list[str]) -> list[str]:
+    """Alerts joined into as few messages as the length allows."""
+    joined: list[str] = []
+    for text in texts:
+        if joined and len(joined[-1]) + 2 + len(text) <= MESSAGE_CHARS:
+            joined[-1] += "\n\n" + text
+        else:
+            joined.append(text)
+    return joined
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """``text`` cut at line ends (or, for a longer line, anywhere) into pieces of at most
+    ``limit`` characters."""
+    pieces: list[str] = []
+    for line in text.split("\n"):
+        while len(line) > limit:
+            pieces.append(line[:limit])
+            line = line[limit:]
+        if pieces and len(pieces[-1]) + 1 + len(line) <= limit:
+            pieces[-1] += "\n" + line
+        else:
+            pieces.append(line)
+    return pieces
 
 
 def _why(error: Exception | None) -> str:
@@ -399,6 +554,16 @@ def _why(error: Exception | None) -> str:
         if isinstance(error, kind):
             return word
     return "other"
+
+
+def _alike(handed: str, wall: str) -> bool:
+    """Whether a wall post is a handed-over post as an admin may publish it: most of its
+    words there (a line left out), and not lost among many others (a hashtag added)."""
+    ours, theirs = set(handed.split()), set(wall.split())
+    if len(theirs) < MATCH_WORDS or not ours:
+        return False
+    shared = len(ours & theirs)
+    return shared >= SHARED_OF_OURS * len(ours) and shared >= SHARED_OF_THEIRS * len(theirs)
 
 
 def normalise(text: str) -> str:

@@ -51,6 +51,7 @@ if TYPE_CHECKING:  # imported when an application is built (see the module's doc
     from bot.intake import Intake
     from bot.quiz.answers import AnswerBook
     from bot.quiz.engine import QuizEngine
+    from bot.run_lines import RunLines
     from scheduler.runner import Runner
 
 log = logging.getLogger(__name__)
@@ -312,6 +313,7 @@ def build_app(
     runner = Runner(db, config, platforms, clock=clock)
     alerts = Alerts(db, config, notify, clock)
     runner.observers.append(alerts.observe)
+    alerts.replan = runner.sync  # a handed-over VK post linked: its snapshots armed anew
     for library in config.libraries:  # VK without a user token hands posts to the admins
         vk = platforms.get((library.id, "vk"))
         if library.vk is not None and hasattr(vk, "hand_over"):
@@ -347,9 +349,12 @@ def build_app(
 
 
 async def run_bot(
-    config: Config, env: Mapping[str, str] | None = None, stop: asyncio.Event | None = None
+    config: Config,
+    env: Mapping[str, str] | None = None,
+    stop: asyncio.Event | None = None,
+    lines: RunLines | None = None,
 ) -> None:
-    """Load the plan and run until ``stop`` is set (or forever)."""
+    """Load the plan and run until ``stop`` is set (or forever); ``lines`` says what happens."""
     protect_config(config, env)  # no token in any log line from here on
     db = open_db(config.storage)
     kept = ParsedFiles()  # the refreshes re-use what this first load parsed
@@ -358,8 +363,12 @@ async def run_bot(
     problems = ProblemTeller(config, app.notify)
     await problems.tell(result.problems)
     await problems.tell_edits(result.changes)
+    if lines is not None:
+        app.runner.observers.append(lines.observe)
     armed = await app.start()
     log.info("bibliobot running: %d actions armed", armed)
+    if lines is not None:
+        lines.started(armed)
     every = config.schedule.refresh_every.total_seconds()
     refresh = make_refresh(db, config, app.runner, problems, kept)
     if app.admin is not None:
@@ -369,3 +378,5 @@ async def run_bot(
         await app.listen(stop or asyncio.Event())
     finally:
         await app.stop()
+        if lines is not None:
+            lines.stopped()

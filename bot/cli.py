@@ -13,31 +13,38 @@ from pathlib import Path
 
 import click
 
+from bot.cli_words import (
+    DEFAULT_CONFIG,
+    LocalGroup,
+    LocalOption,
+    config_option,
+    option,
+    speak,
+    words,
+)
+from core import messages
 from core.errors import BibliobotError, InputError, MissingSecret, Problems
 
-DEFAULT_CONFIG = "config.toml"
-config_option = click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=lambda: os.environ.get("BIBLIOBOT_CONFIG", DEFAULT_CONFIG),
-    show_default="$BIBLIOBOT_CONFIG or config.toml",
-    help="Configuration file.",
-)
+config_option = config_option()
 
 
-@click.group()
-@click.version_option(package_name="bibliobot")
+@click.group(cls=LocalGroup, help=words("main_help"))
+@click.version_option(package_name="bibliobot", help=words("version_option"), cls=LocalOption)
 def main() -> None:
-    """bibliobot: library events in VK and Telegram — planned, posted, measured, reported."""
+    """bibliobot's commands (the help text is the catalogue's ``cli.main_help``)."""
+    from bot.cli_words import help_language
+
+    speak(help_language())  # until a command reads its config
 
 
 def _load(config_path: Path):
+    """The config, validated; its language is spoken from here on. Exits on problems."""
     from core.config_file import load_config
 
     try:
-        return load_config(config_path)
+        config = load_config(config_path)
+        speak(config.language)
+        return config
     except Problems as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -51,14 +58,14 @@ def _known_library(config, library_id: str | None) -> None:
     """Exit (code 2) naming the config's libraries when ``library_id`` is not one of them."""
     if library_id is not None and config.library(library_id) is None:
         known = ", ".join(library.id for library in config.libraries)
-        click.echo(f"no library {library_id!r} in the config; known: {known}", err=True)
+        click.echo(messages.text("cli.no_library", library=library_id, known=known), err=True)
         sys.exit(2)
 
 
-@main.command()
+@main.command(help=words("validate_help"))
 @config_option
 def validate(config_path: Path) -> None:
-    """Check the config and every event file; one line per problem."""
+    """Check the config and every event file."""
     from bot.app import check_events
     from core.config import library_tokens
 
@@ -74,21 +81,20 @@ def validate(config_path: Path) -> None:
     for line in problems:
         click.echo(line, err=True)
     actions = sum(len(a) for _, a in planned)
-    click.echo(
-        f"{len(planned)} event(s), {actions} publication(s) planned; {len(problems)} problem(s)"
+    summary = messages.text(
+        "cli.validate_summary", events=len(planned), posts=actions, problems=len(problems)
     )
+    click.echo(summary)
     sys.exit(1 if problems else 0)
 
 
-@main.command()
+@main.command(help=words("plan_help"))
 @config_option
-@click.option("--days", type=int, default=30, show_default=True, help="How far ahead to show.")
-@click.option("--library", "library_id", help="Only this library.")
-@click.option(
-    "--ics", type=click.Path(path_type=Path), help="Write the coming posts as an iCalendar file."
-)
+@option("--days", type=int, default=30, show_default=True, help=words("plan_days"))
+@option("--library", "library_id", help=words("opt_library"))
+@option("--ics", type=click.Path(path_type=Path), help=words("plan_ics"))
 def plan(config_path: Path, days: int, library_id: str | None, ics: Path | None) -> None:
-    """Load the events into the plan and show the coming actions in local time."""
+    """Load the events into the plan and show the coming actions."""
     from bot.app import load_plan
     from core.clock import SystemClock
     from scheduler.agenda import calendar, coming, line
@@ -106,18 +112,18 @@ def plan(config_path: Path, days: int, library_id: str | None, ics: Path | None)
     items = coming(db, config, now, days, library_id, posts_only=ics is not None)
     if ics:
         ics.write_bytes(calendar(items, config.language, "bibliobot", now))
-        click.echo(f"{len(items)} post(s) → {ics}")
+        click.echo(messages.text("cli.ics_written", count=len(items), path=ics))
         return
     for item in items:
         click.echo(line(item, config.language))
 
 
-@main.command()
+@main.command(help=words("collect_help"))
 @config_option
-@click.option("--library", "library_id", help="Only this library.")
-@click.option("--days", type=int, default=30, show_default=True, help="Posts of the last N days.")
+@option("--library", "library_id", help=words("opt_library"))
+@option("--days", type=int, default=30, show_default=True, help=words("collect_days"))
 def collect(config_path: Path, library_id: str | None, days: int) -> None:
-    """Read the metrics of recent posts now (e.g. just before a report)."""
+    """Read the metrics of recent posts now."""
     from bot.platforms import build_platforms
     from core.clock import SystemClock
     from scheduler.snapshots import collect_recent
@@ -129,7 +135,7 @@ def collect(config_path: Path, library_id: str | None, days: int) -> None:
     clock = SystemClock()
 
     def progress(done: int, total: int) -> None:
-        click.echo(f"\r{done}/{total} publications read", nl=False)
+        click.echo("\r" + messages.text("cli.collect_progress", done=done, total=total), nl=False)
 
     async def go() -> int:
         try:
@@ -144,46 +150,41 @@ def collect(config_path: Path, library_id: str | None, days: int) -> None:
     except BibliobotError as exc:
         click.echo(f"\n{exc}", err=True)
         sys.exit(1)
-    click.echo(f"\n{written} sample(s) stored")
+    click.echo("\n" + messages.text("cli.collect_stored", count=int(written)))
     if getattr(written, "unread", 0):
-        click.echo(
-            f"{written.unread} publication(s) or community(ies) not read: the platform kept "
-            "refusing; run collect again later",
-            err=True,
-        )
+        click.echo(messages.text("cli.collect_unread", count=written.unread), err=True)
 
 
-@main.command()
+@main.command(help=words("cancel_help"))
 @config_option
 @click.argument("event_id")
 def cancel(config_path: Path, event_id: str) -> None:
-    """Cancel an event (LIBRARY/FILE-NAME): nothing more of it is posted."""
+    """Cancel an event: nothing more of it is posted."""
+    from bot.operations import cancel_event
     from core.clock import SystemClock
-    from core.storage import to_db
-    from scheduler.plan import cancel_event
 
     db = _open_plan(config_path, event_id.split("/")[0] if "/" in event_id else None)
     if not db["events"].count_where("id = ?", [event_id]):
         known = ", ".join(r["id"] for r in db["events"].rows_where(order_by="id", limit=20))
-        click.echo(f"no event {event_id!r} in the plan; known: {known}", err=True)
+        click.echo(messages.text("cli.no_event", event=event_id, known=known), err=True)
         sys.exit(1)
-    dropped = cancel_event(db, event_id, to_db(SystemClock().now()), "cancelled by the librarian")
-    click.echo(f"{event_id}: cancelled, {dropped} planned action(s) dropped")
+    dropped = cancel_event(db, event_id, SystemClock().now(), "the librarian (CLI)")
+    click.echo(messages.text("cli.cancelled", event=event_id, count=dropped))
 
 
-@main.command()
+@main.command(help=words("pause_help"))
 @config_option
 @click.argument("library_id")
 def pause(config_path: Path, library_id: str) -> None:
-    """Pause a library: its planned posts wait until `resume`."""
+    """Pause a library."""
     _set_paused(config_path, library_id, True)
 
 
-@main.command()
+@main.command(help=words("resume_help"))
 @config_option
 @click.argument("library_id")
 def resume(config_path: Path, library_id: str) -> None:
-    """Resume a paused library; posts whose time passed beyond the grace are marked missed."""
+    """Resume a paused library."""
     _set_paused(config_path, library_id, False)
 
 
@@ -192,7 +193,7 @@ def _open_plan(config_path: Path, library_id: str | None = None):
     config = _load(config_path)
     _known_library(config, library_id)
     if not config.storage.exists():
-        click.echo(f"{config.storage}: no database yet; run `bibliobot plan` first", err=True)
+        click.echo(messages.text("cli.no_database", path=config.storage), err=True)
         sys.exit(1)
     return _writable_db(config.storage)
 
@@ -209,31 +210,33 @@ def _writable_db(path: Path):
 
 
 def _set_paused(config_path: Path, library_id: str, paused: bool) -> None:
-    from scheduler.plan import set_paused
+    from bot.operations import set_paused
 
     db = _open_plan(config_path, library_id)
     if not db["libraries"].count_where("id = ?", [library_id]):
-        click.echo(f"no library {library_id!r} in the plan", err=True)
+        click.echo(messages.text("cli.no_library_in_plan", library=library_id), err=True)
         sys.exit(1)
     set_paused(db, library_id, paused)
-    word = "paused" if paused else "resumed"
-    click.echo(f"{library_id}: {word} (a running bot picks this up within its refresh interval)")
+    click.echo(messages.text("cli.paused" if paused else "cli.resumed", library=library_id))
 
 
-@main.command()
+@main.command(help=words("run_help"))
 @config_option
-@click.option("-v", "--verbose", is_flag=True, help="Log every action.")
+@option("-v", "--verbose", is_flag=True, help=words("run_verbose"))
 def run(config_path: Path, verbose: bool) -> None:
-    """Run the bot: post on schedule and collect metrics until stopped (Ctrl-C)."""
+    """Run the bot until stopped."""
     from bot.app import run_bot
+    from bot.run_lines import RunLines
     from bot.runlock import AlreadyRunning, hold
+    from core.storage import open_db
 
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(message)s",
-    )
-    logging.getLogger("bot").setLevel(logging.INFO)
+    # Without -v only warnings reach the log: what happened is said by the run's lines.
     # -v adds the bot's own detail, not APScheduler's line per job (100,000 at start-up).
+    logging.basicConfig(
+        level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("bot").setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("scheduler").setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     config = _load(config_path)
     _writable_db(config.storage).close()  # a read-only database: one line, not a traceback
@@ -248,7 +251,8 @@ def run(config_path: Path, verbose: bool) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_bot(config, stop=stop)
+        lines = RunLines(open_db(config.storage), config, click.echo, verbose)
+        await run_bot(config, stop=stop, lines=lines)
 
     try:
         with lock:
@@ -263,25 +267,17 @@ from bot.cli_report import report  # noqa: E402  (its own module; registered her
 main.add_command(report)
 
 
-@main.command()
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the simulated world.")
-@click.option(
-    "--telegram-port", type=int, default=0, help="Port of the Telegram stand-in (0: any free)."
-)
-@click.option("--vk-port", type=int, default=0, help="Port of the VK stand-in (0: any free).")
-@click.option("--control-port", type=int, default=0, help="Port of the control API (0: any free).")
-@click.option("--max-port", type=int, default=0, help="Port of the MAX stand-in (0: any free).")
-@click.option(
-    "--faults",
-    default="",
-    help="Faults to inject, METHOD:KIND:RATE[:DELAY],... (kinds: 5xx, 429, slow, reset, "
-    "ambiguous; MAX methods by operationId with max/, e.g. max/sendMessage:5xx:0.1).",
-)
+@main.command(help=words("sandbox_help"))
+@option("--seed", type=int, default=0, show_default=True, help=words("sandbox_seed"))
+@option("--telegram-port", type=int, default=0, help=words("sandbox_port", name="Telegram"))
+@option("--vk-port", type=int, default=0, help=words("sandbox_port", name="VK"))
+@option("--control-port", type=int, default=0, help=words("sandbox_control_port"))
+@option("--max-port", type=int, default=0, help=words("sandbox_port", name="MAX"))
+@option("--faults", default="", help=words("sandbox_faults"))
 def sandbox(
     seed: int, telegram_port: int, vk_port: int, control_port: int, max_port: int, faults: str
 ) -> None:
-    """Run the local Telegram, VK and MAX stand-ins; print one JSON line describing them
-    (a ``max`` part: api_url, token, channel_id, chat_id)."""
+    """Run the local stand-ins and print one JSON line describing them."""
     import threading
 
     from sandbox.faults import FaultSpecError
@@ -305,11 +301,23 @@ def sandbox(
         box.stop()
 
 
-@main.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-out"), show_default=True)
-@click.option("--language", type=click.Choice(["ru", "en"]), default="ru", show_default=True)
+@main.command(help=words("demo_help"))
+@option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("demo-out"),
+    show_default=True,
+    help=words("demo_out"),
+)
+@option(
+    "--language",
+    type=click.Choice(["ru", "en"]),
+    default="ru",
+    show_default=True,
+    help=words("demo_language"),
+)
 def demo(out: Path, language: str) -> None:
-    """Post the sample announcement to the three stand-ins, run a short quiz, measure, write the report."""
+    """The demo on the stand-ins."""
     from bot.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -325,23 +333,27 @@ from bot.cli_giveaway import verify_draw  # noqa: E402  (its own module; registe
 
 main.add_command(verify_draw)
 
+from bot.cli_doctor import doctor  # noqa: E402  (its own module; registered here)
 
-@main.command("contest")
+main.add_command(doctor)
+
+
+@main.command("contest", help=words("contest_help"))
 @click.argument("event_id")
 @click.argument("action", type=click.Choice(["list", "approve", "reject"]))
 @click.argument("number", type=int, required=False)
-@click.option(
+@option(
     "--config",
     "-c",
     "config_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Configuration file (default: $BIBLIOBOT_CONFIG or config.toml).",
+    help=words("opt_config_or_env"),
 )
 def contest_command(
     event_id: str, action: str, number: int | None, config_path: Path | None
 ) -> None:
-    """List a contest's entries (LIBRARY/EVENT), or approve / reject entry N."""
+    """List a contest's entries, or approve / reject one."""
     # The same decision as the Approve / Reject buttons the admins get in Telegram; a running
     # bot sees it at once (the gallery reads the entries from the database when it fires).
     from bot.contest import moderation, store
@@ -354,16 +366,14 @@ def contest_command(
     if found is None:
         known = [c.event_id for c in store.contests(db, [library_id or ""], "telegram")]
         known += [c.event_id for c in store.contests(db, [library_id or ""], "vk")]
-        click.echo(
-            f"no contest {event_id!r} in the plan; known: {', '.join(sorted(set(known))) or 'none'}",
-            err=True,
-        )
+        listing = ", ".join(sorted(set(known))) or messages.text("cli.none")
+        click.echo(messages.text("cli.no_contest", event=event_id, known=listing), err=True)
         sys.exit(1)
     if action == "list":
         _list(db, found)
         return
     if number is None:
-        click.echo(f"{action} needs the entry's number, e.g. `{action} 3`", err=True)
+        click.echo(messages.text("cli.contest_needs_number", action=action), err=True)
         sys.exit(2)
     try:
         entry = moderation.decide(
@@ -372,7 +382,14 @@ def contest_command(
     except BibliobotError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
-    click.echo(f"{event_id}: entry No. {number} {entry['state']}")
+    state = _entry_state(entry["state"])
+    click.echo(messages.text("cli.contest_decided", event=event_id, number=number, state=state))
+
+
+def _entry_state(state: str) -> str:
+    """A contest entry's state in the reader's words."""
+    key = f"cli.contest_state_{state}"
+    return messages.text(key) if key in messages.catalogue() else state
 
 
 def _list(db, found) -> None:
@@ -382,14 +399,19 @@ def _list(db, found) -> None:
 
     rows = store.entries(db, found.event_id)
     zone = found.entries_until.tzinfo
-    click.echo(f"{found.title}: {len(rows)} entries (until {found.entries_until:%Y-%m-%d %H:%M})")
+    until = f"{found.entries_until:%Y-%m-%d %H:%M}"
+    click.echo(
+        messages.text("cli.contest_listing", title=found.title, count=len(rows), until=until)
+    )
     for row in rows:
         when = from_db(row["received_at"]).astimezone(zone)
-        votes = "" if row["votes"] is None else f" votes {row['votes']}"
-        place = f" place {row['place']}" if row["place"] else ""
+        votes = (
+            "" if row["votes"] is None else messages.text("cli.contest_votes", votes=row["votes"])
+        )
+        place = messages.text("cli.contest_place", place=row["place"]) if row["place"] else ""
         text = " ".join((row["text"] or "").split())[:60]
         name = row["name"] or "—"
         click.echo(
-            f"{row['number']:>3}  {row['network']:<8} {row['type']:<5} {row['state']:<8} "
+            f"{row['number']:>3}  {row['network']:<8} {row['type']:<5} {_entry_state(row['state']):<12} "
             f"{when:%Y-%m-%d %H:%M}  {name}{votes}{place}  {text}"
         )

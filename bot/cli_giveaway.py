@@ -8,33 +8,37 @@ from pathlib import Path
 
 import click
 
+from bot.cli_words import LocalCommand, option, words
 from bot.giveaway.draw import verify
+from core import messages
 
 
-@click.command("verify-draw")
+@click.command("verify-draw", cls=LocalCommand, help=words("verify_help"))
 @click.argument("proof_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--commitment",
-    help="The code published in the announcement (default: the one in the proof).",
-)
+@option("--commitment", help=words("verify_commitment"))
 def verify_draw(proof_file: Path, commitment: str | None) -> None:
-    """Check a draw: the seed against the commitment, the list, the winners; prints OK or what differs."""
+    """Check a draw from its proof alone."""
     try:
         proof = json.loads(proof_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        click.echo(f"{proof_file}: cannot be read as a proof: {exc}", err=True)
+        click.echo(messages.text("cli.verify_unreadable", path=proof_file, reason=exc), err=True)
         sys.exit(2)
     if not isinstance(proof, dict):
-        click.echo(f"{proof_file}: not a proof (a JSON object is expected)", err=True)
+        click.echo(messages.text("cli.verify_not_proof", path=proof_file), err=True)
         sys.exit(2)
     problems = verify(proof, commitment)
     if problems:
         for problem in problems:
-            click.echo(f"DIFFERS: {problem}")
+            click.echo(messages.text("cli.verify_differs", problem=problem))
         sys.exit(1)
     winners, reserves = proof.get("winners", []), proof.get("reserves", [])
+    spare = messages.text("cli.verify_reserves", reserves=", ".join(reserves)) if reserves else ""
     click.echo(
-        f"OK: {proof.get('participants_count')} participants, winners {', '.join(winners) or '—'}"
-        + (f", reserves {', '.join(reserves)}" if reserves else "")
-        + f"; commitment {proof.get('commitment')}"
+        messages.text(
+            "cli.verify_ok",
+            count=proof.get("participants_count"),
+            winners=", ".join(winners) or "—",
+            reserves=spare,
+            commitment=proof.get("commitment"),
+        )
     )

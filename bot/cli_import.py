@@ -11,6 +11,8 @@ from typing import NoReturn
 
 import click
 
+from bot.cli_words import LocalCommand, option, speak, words
+from core import messages, networks
 from core.config import parse_duration
 from core.errors import InputError, Problems
 from core.quiz_model import MODES
@@ -18,31 +20,26 @@ from core.quiz_model import MODES
 _STEM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")  # as event file names must be
 
 
-@click.command("import")
+@click.command("import", cls=LocalCommand, help=words("import_help"))
 @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Event file to write (default: in the config's events folder).",
+@option("--out", type=click.Path(dir_okay=False, path_type=Path), help=words("import_out"))
+@option("--sheet", help=words("import_sheet"))
+@option("--library", "library_id", help=words("import_library"))
+@option("--title", default="Викторина", show_default=True, help=words("import_title"))
+@option(
+    "--mode", type=click.Choice(MODES), default="live", show_default=True, help=words("import_mode")
 )
-@click.option(
-    "--sheet", help="The workbook's sheet to read (default: the one with a Вопрос column)."
-)
-@click.option("--library", "library_id", help="Library id (default: the config's only library).")
-@click.option("--title", default="Викторина", show_default=True, help="Quiz title.")
-@click.option("--mode", type=click.Choice(MODES), default="live", show_default=True)
-@click.option("--at", "at", required=True, help="Local time of the intro post, 2026-12-05T18:00.")
-@click.option("--networks", help="Comma-separated, e.g. telegram,vk (default: the library's).")
-@click.option("--interval", help='Between questions, e.g. "2m" (default: per mode).')
-@click.option("--text", help="Intro post text (default: a short invitation).")
-@click.option("--force", is_flag=True, help="Replace --out if it exists.")
-@click.option(
+@option("--at", "at", required=True, help=words("import_at"))
+@option("--networks", "networks_text", help=words("import_networks"))
+@option("--interval", help=words("import_interval"))
+@option("--text", help=words("import_text"))
+@option("--force", is_flag=True, help=words("import_force"))
+@option(
     "--config",
     "-c",
     "config_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Config to check the library and the written file against "
-    "(default: $BIBLIOBOT_CONFIG or config.toml, when present).",
+    help=words("import_config"),
 )
 def import_command(
     source: Path,
@@ -52,46 +49,32 @@ def import_command(
     title: str,
     mode: str,
     at: str,
-    networks: str | None,
+    networks_text: str | None,
     interval: str | None,
     text: str | None,
     force: bool,
     config_path: Path | None,
 ) -> None:
-    """Turn a spreadsheet of questions (.xlsx or .csv) into a quiz event file.
-
-    \b
-    Columns (first row; Russian or English headers):
-      Вопрос / question           the question (required)
-      Вариант 1…12 / option1…12   options, without gaps
-      Правильный / correct        right option number(s): 2 or 1;3
-      Ответы / answers            typed answers that count, separated by ;
-      Пояснение / explanation     optional, up to 200 characters
-      Баллы / points              optional, 1–100
-      Картинка / image            optional PNG/JPEG next to the table
-      № / number                  optional, ignored
-    Of a workbook, the sheet whose first row holds these headers is read (several such
-    sheets: name one with --sheet). Without --out the file goes into the config's events
-    folder. Every bad row is listed; nothing is written unless all rows are good.
-    """
+    """A spreadsheet of questions becomes a quiz event file (help: ``cli.import_help``)."""
     from bot.quiz.importer import ImportFailed, QuizHeader, import_quiz
 
     config = _config(config_path)
     library_id = library_id or _only_library(config)
     if config is not None and config.library(library_id) is None:
         known = ", ".join(lib.id for lib in config.libraries)
-        _fail([f"no library {library_id!r} in the config; known: {known}"], 2)
+        _fail([messages.text("cli.no_library", library=library_id, known=known)], 2)
     try:
         when = datetime.fromisoformat(at.strip().replace(" ", "T"))
     except ValueError:
-        _fail([f"--at: {at!r} is not a local date and time like 2026-12-05T18:00"])
+        _fail([messages.text("cli.import_bad_at", at=at)])
     if when.tzinfo is not None:
-        _fail(["--at: write local time without an offset; the library's zone applies"])
-    chosen = tuple(n.strip() for n in (networks or "").split(",") if n.strip())
-    if any(n not in ("telegram", "vk") for n in chosen):
-        _fail([f"--networks: {networks!r}; use telegram, vk or telegram,vk"])
+        _fail([messages.text("cli.import_at_offset")])
+    chosen = tuple(n.strip() for n in (networks_text or "").split(",") if n.strip())
+    if any(n not in networks.names() for n in chosen):
+        choices = ", ".join(networks.names())
+        _fail([messages.text("cli.import_bad_networks", networks=networks_text, choices=choices)])
     if interval and parse_duration(interval) is None:
-        _fail([f'--interval: {interval!r} is not a duration such as "45s", "2m" or "1d"'])
+        _fail([messages.text("cli.import_bad_interval", interval=interval)])
     named = out is not None
     if out is None:
         folder = config.events_dir if config is not None else source.parent
@@ -104,14 +87,14 @@ def import_command(
         imported = import_quiz(source, out, header, config, force, sheet)
     except ImportFailed as exc:
         _fail(exc.problems)
-    where = f", sheet «{imported.sheet}»" if imported.sheet else ""
+    where = messages.text("cli.import_sheet_named", sheet=imported.sheet) if imported.sheet else ""
     count = len(imported.questions)
-    click.echo(f"{out}: {count} question(s) from {source.name}{where}, mode {mode}")
+    done = messages.text(
+        "cli.import_done", out=out, count=count, source=source.name, where=where, mode=mode
+    )
+    click.echo(done)
     if config is None and not named:
-        click.echo(
-            f"no config ({_default_config()}), so it is next to the table; "
-            "move it into the events folder"
-        )
+        click.echo(messages.text("cli.import_no_config", config=_default_config()))
 
 
 def _config(path: Path | None):
@@ -123,7 +106,9 @@ def _config(path: Path | None):
         if not path.is_file():
             return None
     try:
-        return load_config(path)
+        config = load_config(path)
+        speak(config.language)
+        return config
     except Problems as exc:
         _fail([str(p) for p in exc.problems])
     except InputError as exc:
@@ -137,8 +122,9 @@ def _default_config() -> Path:
 def _only_library(config) -> str:
     if config is not None and len(config.libraries) == 1:
         return config.libraries[0].id
-    known = f"; known: {', '.join(lib.id for lib in config.libraries)}" if config else ""
-    _fail([f"--library is needed: which library runs the quiz?{known}"], 2)
+    ids = ", ".join(lib.id for lib in config.libraries) if config else ""
+    known = messages.text("cli.import_known", known=ids) if ids else ""
+    _fail([messages.text("cli.import_which_library", known=known)], 2)
 
 
 def _fail(problems: list[str], code: int = 1) -> NoReturn:

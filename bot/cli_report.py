@@ -6,13 +6,14 @@ one line saying what is wrong (exit code 2), never a traceback.
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
+from bot.cli_words import LocalCommand, config_option, option, speak, words
+from core import messages
 from reports.output import FORMATS, Target
 
 SUFFIXES = {"xlsx": "xlsx", "html": "html", "htm": "html", "csv": "csv", "md": "md"}  # → format
@@ -29,7 +30,7 @@ def _date(option: str, text: str | None) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        _fail(f"{option} {text!r}: expected a date such as 2026-11-30 (YYYY-MM-DD)")
+        _fail(messages.text("cli.report_bad_date", option=option, text=text))
     return None
 
 
@@ -38,13 +39,13 @@ def _choose_period(period: str | None, start: str | None, end: str | None):
     from reports.period import PeriodError, date_range, parse_period
 
     if period and (start or end):
-        _fail("give either --period or --from/--to, not both")
+        _fail(messages.text("cli.report_period_or_range"))
     try:
         if period:
             return parse_period(period)
         first, last = _date("--from", start), _date("--to", end)
         if first is None or last is None:
-            _fail("say which period: --period 2026-11 | 2026-Q4 | 2026, or --from DATE --to DATE")
+            _fail(messages.text("cli.report_which_period"))
         return date_range(first, last)
     except PeriodError as exc:
         _fail(str(exc))
@@ -64,19 +65,24 @@ def _targets(formats: tuple[str, ...], out: Path | None, label: str) -> list[Tar
     if out is not None and out.suffix:
         named = SUFFIXES.get(out.suffix.lower().lstrip("."))
         if named is None:
-            listing = ", ".join(f".{fmt}" for fmt in FORMATS[:-1]) + f" or .{FORMATS[-1]}"
-            _fail(f"--out {out}: {out.suffix} is not a report format; use {listing}")
+            listing = ", ".join(f".{fmt}" for fmt in FORMATS[:-1])
+            listing += f" {messages.text('cli.or')} .{FORMATS[-1]}"
+            _fail(
+                messages.text(
+                    "cli.report_not_a_format", out=out, suffix=out.suffix, listing=listing
+                )
+            )
         elif len(chosen) == 1 and chosen[0] != named:
             fitting = out.with_suffix(f".{chosen[0]}").name
             _fail(
-                f"--out {out}: the name says {named}, --format says {chosen[0]}; "
-                f"name it {fitting} or drop --format"
-            )
+                messages.text(
+                    "cli.report_name_and_format",
+                    out=out, named=named, chosen=chosen[0], fitting=fitting,
+                )
+            )  # fmt: skip
         elif chosen and named not in chosen:
-            _fail(
-                f"--out {out}: the name says {named}, --format says {' and '.join(chosen)}; "
-                "give a base name without a suffix"
-            )
+            both = f" {messages.text('cli.and')} ".join(chosen)
+            _fail(messages.text("cli.report_name_and_formats", out=out, named=named, chosen=both))
         chosen = chosen or [named]
     chosen = chosen or ["md"]
     if len(chosen) == 1:
@@ -92,36 +98,18 @@ def _targets(formats: tuple[str, ...], out: Path | None, label: str) -> list[Tar
     return [Target(fmt, base.with_name(f"{base.name}.{fmt}")) for fmt in chosen]
 
 
-@click.command()
-@click.option(
-    "--config",
-    "-c",
-    "config_path",
-    type=click.Path(path_type=Path),
-    default=lambda: os.environ.get("BIBLIOBOT_CONFIG", "config.toml"),
-    show_default="$BIBLIOBOT_CONFIG or config.toml",
-    help="Configuration file.",
+@click.command(cls=LocalCommand, help=words("report_help"))
+@config_option()
+@option("--period", help=words("report_period"))
+@option("--from", "start", metavar="DATE", help=words("report_from"))
+@option("--to", "end", metavar="DATE", help=words("report_to"))
+@option("--library", "library_ids", multiple=True, metavar="ID", help=words("opt_library"))
+@option("--all", "everyone", is_flag=True, help=words("report_all"))
+@option(
+    "--format", "formats", type=click.Choice(FORMATS), multiple=True, help=words("report_format")
 )
-@click.option("--period", help="A month (2026-11), a quarter (2026-Q4) or a year (2026).")
-@click.option("--from", "start", metavar="DATE", help="First local day, YYYY-MM-DD.")
-@click.option("--to", "end", metavar="DATE", help="Last local day, YYYY-MM-DD.")
-@click.option("--library", "library_ids", multiple=True, metavar="ID", help="Only this library.")
-@click.option("--all", "everyone", is_flag=True, help="Every library, with a network roll-up.")
-@click.option(
-    "--format",
-    "formats",
-    type=click.Choice(FORMATS),
-    multiple=True,
-    help="Output format, may be given again for more files "
-    "(default: from --out's suffix, else md).",
-)
-@click.option(
-    "--out",
-    type=click.Path(path_type=Path),
-    help="Write here instead of the screen; the suffix must fit the format, "
-    "and is added when missing.",
-)
-@click.option("--with-names", is_flag=True, help="Show winners' names (personal data).")
+@option("--out", type=click.Path(path_type=Path), help=words("report_out"))
+@option("--with-names", is_flag=True, help=words("report_with_names"))
 def report(
     config_path: Path,
     period: str | None,
@@ -133,15 +121,7 @@ def report(
     out: Path | None,
     with_names: bool,
 ) -> None:
-    """The period report: summary, events, diary export, 6-НК figures, charts.
-
-    Periods are each library's local dates. CSV is UTF-8 with a BOM, ';' between
-    fields and a header row (Excel opens it as is); XLSX without --out is written
-    to report-PERIOD.xlsx. --out's suffix chooses the format (.xlsx, .html, .csv, .md),
-    is added when missing, and must fit --format. --format may be given more than once:
-    one gathering, a file per format, named by --out without its suffix (else
-    report-PERIOD.<format>).
-    """
+    """The period report (help: the catalogue's ``cli.report_help``)."""
     from core.config_file import load_config
     from core.errors import BibliobotError, InputError, Problems
     from core.storage import open_db
@@ -150,10 +130,11 @@ def report(
 
     chosen = _choose_period(period, start, end)
     if everyone and library_ids:
-        _fail("give either --library or --all, not both")
+        _fail(messages.text("cli.report_library_or_all"))
     targets = _targets(formats, out, chosen.label.replace(" — ", "_"))
     try:
         config = load_config(config_path)
+        speak(config.language)
     except Problems as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -161,7 +142,7 @@ def report(
     except InputError as exc:
         _fail(str(exc), 1)
     if not config.storage.exists():
-        _fail(f"{config.storage}: no database yet; run `bibliobot plan` or `bibliobot run`", 1)
+        _fail(messages.text("cli.no_database_report", path=config.storage), 1)
     try:
         built = from_config(
             open_db(config.storage),
@@ -186,4 +167,8 @@ def report(
     except BibliobotError as exc:
         _fail(str(exc), 1)
     files = ", ".join(str(target.path) for target in targets)
-    click.echo(f"{len(built.rows)} event row(s), {len(built.libraries)} library(ies) → {files}")
+    click.echo(
+        messages.text(
+            "cli.report_written", rows=len(built.rows), libraries=len(built.libraries), files=files
+        )
+    )

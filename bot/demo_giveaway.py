@@ -16,6 +16,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.giveaway.draw import verify
+from core import messages
 from sandbox.server import Sandbox
 
 GIVEAWAY = """kind = "giveaway"
@@ -92,7 +93,9 @@ def outcome(db: sqlite_utils.Database, language: str) -> str | None:
         w["name"].split("|", 1)[-1].rstrip("]")
         for w in db["giveaway_winners"].rows_where("reserve = 0", order_by="place")
     ]
-    check = "OK" if not verify(proof) else "DIFFERS"
+    check = messages.text_in(
+        language, "cli.verify_ok_word" if not verify(proof) else "cli.verify_differs_word"
+    )
     return WORDS[language]["said"].format(
         n=proof["participants_count"], winners=", ".join(winners) or "—",
         proof=row["proof_path"], check=check,

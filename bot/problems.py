@@ -20,41 +20,23 @@ from typing import TYPE_CHECKING
 
 from core.config import Config
 from core.errors import InputError
+from core.messages import text_in
+from core.networks import names, title
 
 if TYPE_CHECKING:
     from scheduler.plan import PlanChange
 
 log = logging.getLogger(__name__)
 
-NOTICE = {
-    "ru": "⚠️ В файле события ошибка. План по нему остаётся прежним, пока её не исправят.\n{problem}",
-    "en": "⚠️ An event file has a mistake. Its plan stays as it was until it is fixed.\n{problem}",
-}
-EDITED = {
-    "ru": "⚠️ Файл события «{title}» ({event}) изменён после публикации: {changed}. "
-    "Уже отправленное не меняется и повторно не отправляется ({where}); "
-    "если нужно, поправьте эти посты вручную.",
-    "en": "⚠️ The event file of “{title}” ({event}) was edited after its posts went out: "
-    "{changed}. What was sent is not changed or sent again ({where}); "
-    "edit those posts by hand if needed.",
-}
+# Why each word of a change (``PostEdit.changed``) is an entry: the notice says it in the
+# library's language.
 CHANGED = {
-    "ru": {
-        "time": "время",
-        "text": "текст",
-        "image": "картинка",
-        "content": "содержание",
-        "removed": "пост убран из файла",
-    },
-    "en": {
-        "time": "time",
-        "text": "text",
-        "image": "image",
-        "content": "content",
-        "removed": "a post removed from the file",
-    },
+    "time": "problems.changed_time",
+    "text": "problems.changed_text",
+    "image": "problems.changed_image",
+    "content": "problems.changed_content",
+    "removed": "problems.changed_removed",
 }
-NETWORKS = {"telegram": "Telegram", "vk": "VK"}
 
 
 class ProblemTeller:
@@ -76,7 +58,7 @@ class ProblemTeller:
                 continue
             self.told.add(text)
             log.error("%s", text)
-            notice = NOTICE.get(self.config.language, NOTICE["ru"]).format(problem=text)
+            notice = text_in(self.config.language, "problems.notice", problem=text)
             notices += [(library, notice) for library in self._libraries(problem)]
         return notices
 
@@ -88,19 +70,21 @@ class ProblemTeller:
 
     def new_edits(self, changes: list[PlanChange]) -> list[tuple[str, str]]:
         """(library, notice) for each event edited after posts went out, not told yet."""
-        words = CHANGED.get(self.config.language, CHANGED["ru"])
+        language = self.config.language
         notices = []
         for change in changes:
             if not change.edits:
                 continue
             changed = dict.fromkeys(word for edit in change.edits for word in edit.changed)
             where = dict.fromkeys(
-                f"{NETWORKS.get(e.network, e.network)} {e.target}" for e in change.edits
+                f"{_network(e.network, language)} {e.target}" for e in change.edits
             )
-            notice = EDITED.get(self.config.language, EDITED["ru"]).format(
+            notice = text_in(
+                language,
+                "problems.edited",
                 title=change.title,
                 event=change.event_id,
-                changed=", ".join(words.get(word, word) for word in changed),
+                changed=", ".join(_changed(word, language) for word in changed),
                 where=", ".join(where),
             )
             if notice in self.told:
@@ -131,3 +115,14 @@ class ProblemTeller:
             return known
         named = data.get("library")
         return [named] if named in known else known
+
+
+def _network(name: str, language: str) -> str:
+    """A network as the notice's reader calls it (an unknown name as it is)."""
+    return title(name, language) if name in names() else name
+
+
+def _changed(word: str, language: str) -> str:
+    """One word of what changed, in ``language`` (an unknown word as it is)."""
+    key = CHANGED.get(word)
+    return text_in(language, key) if key else word

@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from core import messages
 from core.errors import BibliobotError
 
 
@@ -73,8 +74,7 @@ def hold(database: Path) -> RunLock:
         holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
         os.close(fd)
         raise AlreadyRunning(
-            f"{database}: another `bibliobot run` (pid {holder}) is using this database; "
-            "stop it first"
+            messages.text("run.already_running", database=database, pid=holder)
         ) from None
     except BaseException:
         os.close(fd)

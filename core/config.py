@@ -236,22 +236,18 @@ def library_tokens(library: LibraryConfig, env: Mapping[str, str] | None = None)
             return None
         value = env.get(variable, "").strip()
         if not value:
-            raise MissingSecret(variable, f"{purpose} of library '{library.id}'")
+            raise MissingSecret(variable, purpose, library.id)
         return value
 
     tg, vk, mx = library.telegram, library.vk, library.max
     return LibraryTokens(
-        telegram=need(tg and tg.token_env, "the Telegram bot token (from @BotFather)"),
-        vk_user=need(
-            vk and vk.user_token_env, "the VK user token of a community admin (wall, photos)"
-        ),
-        vk_community=need(
-            vk and vk.community_token_env, "the VK community token (messages, long poll)"
-        ),
-        max=need(mx and mx.token_env, "the MAX bot token (business.max.ru, Чат-боты)"),
+        telegram=need(tg and tg.token_env, "telegram"),
+        vk_user=need(vk and vk.user_token_env, "vk_user"),
+        vk_community=need(vk and vk.community_token_env, "vk_community"),
+        max=need(mx and mx.token_env, "max"),
         max_webhook_secret=need(
             mx and mx.updates == "webhook" and mx.webhook_secret_env or None,
-            "the secret MAX sends back with each webhook request (5-256 of A-Z a-z 0-9 _ -)",
+            "max_webhook",
         ),
     )
 
@@ -275,10 +271,7 @@ def parse_duration(value: object) -> timedelta | None:
 
 
 def say_duration(span: timedelta) -> str:
-    """How a bound reads in a message: "366 days", "1 day", "10 minutes", "1 second"."""
-    seconds = int(span.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
-        if seconds % size == 0 and seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'' if count == 1 else 's'}"
-    return "0 seconds"
+    """How a bound reads in a message, in the language in hand: "366 дней", "1 day"."""
+    from core.tomlfile import say_span  # the words come from the message catalogue
+
+    return say_span(span)

@@ -32,10 +32,10 @@ from core.config import (
     VkConfig,
     WebhookConfig,
     parse_duration,
-    say_duration,
 )
 from core.errors import ConfigError, Problems
-from core.tomlfile import key_name, line_of, read_toml, shown, unknown_key
+from core.messages import DEFAULT_LANGUAGE, text, use_language
+from core.tomlfile import key_name, line_of, or_join, read_toml, say_span, shown, unknown_key
 
 DAY = timedelta(days=1)
 LONGEST = {  # the most each duration may be
@@ -56,9 +56,9 @@ MAX_NAME_BYTES = 255  # of one name in a path, as Linux, macOS and Windows file 
 class Reader:
     """Walks the parsed TOML, collecting one ConfigError per bad key."""
 
-    def __init__(self, path: Path, text: str) -> None:
+    def __init__(self, path: Path, source: str) -> None:
         self.path = path
-        self.text = text
+        self.text = source
         self.problems: list[ConfigError] = []
 
     def fail(self, key_path: tuple, label: str, message: str) -> None:
@@ -80,14 +80,16 @@ class Reader:
     ) -> Any:
         if key not in table:
             if required:
-                self.fail(key_path, f"{label}{key}", "is required")
+                self.fail(key_path, f"{label}{key}", text("config.required"))
             return default
         value = table[key]
         # TOML booleans are ints to Python; true is not a group id.
         ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
         if not ok:
             self.fail(
-                (*key_path, key), f"{label}{key}", f"must be {_kind_name(kind)}, not {shown(value)}"
+                (*key_path, key),
+                f"{label}{key}",
+                text("config.must_be_kind", kind=_kind_name(kind), value=shown(value)),
             )
             return default
         return value
@@ -104,7 +106,7 @@ class Reader:
             self.fail(
                 ("language",),
                 "language",
-                f"must be one of {', '.join(LANGUAGES)}, not {language!r}",
+                text("config.must_be_not", choices=or_join(LANGUAGES), value=shown(language)),
             )
             language = "ru"
         schedule = self.schedule(self.typed(data, "schedule", dict, (), "", {}))
@@ -114,9 +116,9 @@ class Reader:
         libraries = [self.library(i, raw) for i, raw in enumerate(raw_libraries)]
         ids = [lib.id for lib in libraries if lib]
         for dup in sorted({i for i in ids if ids.count(i) > 1}):
-            self.fail(("library",), "library.id", f"library id {dup!r} is used twice")
+            self.fail(("library",), "library.id", text("config.library_twice", id=repr(dup)))
         if not raw_libraries and "library" in data:
-            self.fail(("library",), "library", "at least one [[library]] is required")
+            self.fail(("library",), "library", text("config.library_required"))
         return Config(
             path=self.path,
             storage=(base / storage).resolve(),
@@ -133,11 +135,11 @@ class Reader:
         value = self.typed(data, key, str, (), "", default)
         parts = value.replace("\\", "/").split("/")
         if not value.strip() or "\0" in value:
-            problem = "must be a file or folder name"
+            problem = text("config.must_be_path")
         elif any(len(part.encode()) > MAX_NAME_BYTES for part in parts):
-            problem = f"a name in it is longer than {MAX_NAME_BYTES} bytes"
+            problem = text("config.name_too_long", limit=MAX_NAME_BYTES)
         elif len(value.encode()) > 4 * MAX_NAME_BYTES:
-            problem = f"is longer than {4 * MAX_NAME_BYTES} bytes"
+            problem = text("config.path_too_long", limit=4 * MAX_NAME_BYTES)
         else:
             return value
         self.fail((key,), key, problem)
@@ -160,8 +162,12 @@ class Reader:
         )
         participation = self.typed(table, "participation", str, keys, label, defaults.participation)
         if participation not in PARTICIPATION_RULES:
-            choices = " or ".join(f'"{rule}"' for rule in PARTICIPATION_RULES)
-            self.fail((*keys, "participation"), f"{label}participation", f"must be {choices}")
+            choices = or_join(f'"{rule}"' for rule in PARTICIPATION_RULES)
+            self.fail(
+                (*keys, "participation"),
+                f"{label}participation",
+                text("config.must_be", choices=choices),
+            )
             participation = defaults.participation
         kinds = self.typed(table, "event_kinds", list, keys, label, list(defaults.event_kinds))
         # Kinds are not checked against today's list: contests and giveaways come later.
@@ -169,7 +175,7 @@ class Reader:
             self.fail(
                 (*keys, "event_kinds"),
                 f"{label}event_kinds",
-                'must list event kinds such as "quiz", "poll", "announcement"',
+                text("config.event_kinds"),
             )
             kinds = list(defaults.event_kinds)
         return ReportRules(views, participation, reminders, tuple(kinds))
@@ -195,8 +201,7 @@ class Reader:
                 self.fail(
                     (*keys, "snapshot_after"),
                     "schedule.snapshot_after",
-                    f'must list durations such as "1h", "24h", "7d", each at most '
-                    f"{say_duration(most)}",
+                    text("config.snapshot_after", most=say_span(most)),
                 )
             else:
                 snapshots = tuple(sorted(p for p in parsed if p))
@@ -227,7 +232,7 @@ class Reader:
             self.fail(
                 ("schedule", key),
                 f"schedule.{key}",
-                f'must be a time of day such as "23:50" (or "off"), not {raw!r}',
+                text("config.time_of_day", value=shown(raw)),
             )
             return default
 
@@ -239,14 +244,14 @@ class Reader:
                 self.fail(
                     ("schedule", "grace", kind),
                     f"schedule.grace.{key_name(kind)}",
-                    f'needs an action kind ({", ".join(GRACE_KINDS)}) and a duration such as "10m"',
+                    text("config.grace_kind", kinds=", ".join(GRACE_KINDS)),
                 )
                 continue
             if parsed > LONGEST["grace"]:
                 self.fail(
                     ("schedule", "grace", kind),
                     f"schedule.grace.{key_name(kind)}",
-                    f"must be at most {say_duration(LONGEST['grace'])}, not {shown(value)}",
+                    text("config.at_most", most=say_span(LONGEST["grace"]), value=shown(value)),
                 )
                 continue
             by_kind[kind] = parsed
@@ -261,11 +266,11 @@ class Reader:
         parsed = parse_duration(table[key])
         most = LONGEST[key]
         if parsed is None:
-            problem = f'must be a duration such as "15m" or "2h", not {shown(table[key])}'
+            problem = text("config.duration", value=shown(table[key]))
         elif parsed < least:
-            problem = f"must be at least {say_duration(least)}, not {shown(table[key])}"
+            problem = text("config.at_least", least=say_span(least), value=shown(table[key]))
         elif parsed > most:
-            problem = f"must be at most {say_duration(most)}, not {shown(table[key])}"
+            problem = text("config.at_most", most=say_span(most), value=shown(table[key]))
         else:
             return parsed
         self.fail(("schedule", key), f"schedule.{key}", problem)
@@ -275,14 +280,14 @@ class Reader:
         keys: tuple = ("library", index)
         label = f"library[{index + 1}]."
         if not isinstance(raw, dict):
-            self.fail(keys, label.rstrip("."), "must be a table")
+            self.fail(keys, label.rstrip("."), text("config.must_be_table"))
             return None
         lib_id = self.typed(raw, "id", str, keys, label, required=True)
         if lib_id is not None and not LIBRARY_ID.match(lib_id):
             self.fail(
                 (*keys, "id"),
                 f"{label}id",
-                "must be lowercase latin letters, digits, '-' or '_' (e.g. \"central\")",
+                text("config.library_id_form"),
             )
         label = f"library[{lib_id or index + 1}]."
         allowed = {"id", "name", "short_name", "timezone", "admins", "keep_names"}
@@ -292,7 +297,7 @@ class Reader:
         zone = self.timezone(raw, keys, label)
         admins = self.typed(raw, "admins", list, keys, label, [])
         if not all(_is_id(a) for a in admins):
-            self.fail((*keys, "admins"), f"{label}admins", "must list numeric Telegram user ids")
+            self.fail((*keys, "admins"), f"{label}admins", text("config.admins"))
             admins = []
         telegram = self.telegram(raw, keys, label)
         vk = self.vk(raw, keys, label)
@@ -302,7 +307,7 @@ class Reader:
             self.fail(
                 keys,
                 label.rstrip("."),
-                f"connect at least one network: {', '.join(sections[:-1])} or {sections[-1]}",
+                text("config.connect_network", sections=or_join(sections)),
             )
         if lib_id is None or name is None or zone is None:
             return None
@@ -312,7 +317,7 @@ class Reader:
             self.fail(
                 (*keys, "keep_names"),
                 f"{label}keep_names",
-                f'must be a duration like "30d", at most {say_duration(most)}',
+                text("config.keep_names", most=say_span(most)),
             )
             keep = timedelta(days=30)
         short_name = self.typed(raw, "short_name", str, keys, label, lib_id) or lib_id
@@ -328,7 +333,7 @@ class Reader:
             self.fail(
                 (*keys, "timezone"),
                 f"{label}timezone",
-                f'unknown IANA time zone {name!r} (e.g. "Europe/Moscow")',
+                text("config.timezone", value=shown(name)),
             )
             return None
 
@@ -348,12 +353,11 @@ class Reader:
             if isinstance(chat, str) and _NUMERIC.match(chat.strip()):
                 chat = chats[number] = int(chat)  # a numeric id written in quotes is that id
             if not (_is_id(chat) or (isinstance(chat, str) and _USERNAME.match(chat))):
-                hint = "; a username starts with @" if _username(chat) else ""
+                hint = text("config.username_hint") if _username(chat) else ""
                 self.fail(
                     (*keys, "chats"),
                     f"{label}chats",
-                    f"{chat!r} is neither a numeric chat id (like -1001234567890) "
-                    f"nor an @username{hint}",
+                    text("config.chat", value=shown(chat), hint=hint),
                 )
                 chats = []
                 break
@@ -376,7 +380,7 @@ class Reader:
         """A list of numeric user ids (e.g. the library's staff, who do not play)."""
         ids = self.typed(table, key, list, keys, label, [])
         if not all(_is_id(i) for i in ids):
-            self.fail((*keys, key), f"{label}{key}", "must list numeric user ids")
+            self.fail((*keys, key), f"{label}{key}", text("config.user_ids"))
             return ()
         return tuple(ids)
 
@@ -406,7 +410,7 @@ class Reader:
             self.fail(
                 (*keys, "group_id"),
                 f"{label}group_id",
-                "must be the positive community id (without the minus)",
+                text("config.group_id"),
             )
         user = self.env_name(table, "user_token_env", keys, label)
         community = self.env_name(table, "community_token_env", keys, label)
@@ -414,14 +418,14 @@ class Reader:
             self.fail(
                 keys,
                 label.rstrip("."),
-                "name at least one token variable: user_token_env or community_token_env",
+                text("config.vk_token"),
             )
         rate = self.typed(table, "requests_per_second", (int, float), keys, label, 3.0)
         if not 0 < rate <= MAX_RATE:  # also refuses nan, which no comparison holds for
             self.fail(
                 (*keys, "requests_per_second"),
                 f"{label}requests_per_second",
-                f"must be a positive number, at most {MAX_RATE:g}",
+                text("config.rate", most=f"{MAX_RATE:g}"),
             )
             rate = 3.0
         api_url = self.url(table, keys, label, VK_API_URL)
@@ -433,7 +437,7 @@ class Reader:
             self.fail(
                 (*keys, "quiz_chat"),
                 f"{label}quiz_chat",
-                "must be the chat's peer_id, 2000000000 + the chat number (e.g. 2000000001)",
+                text("config.vk_quiz_chat"),
             )
             quiz_chat = None
         staff = self.user_ids(table, "staff", keys, label)
@@ -458,11 +462,11 @@ class Reader:
             self.fail(
                 (*keys, "channels"),
                 f"{label}channels",
-                "must list the channels' numeric chat ids (like -72996371719896)",
+                text("config.max_channels"),
             )
             ids = []
         elif "channels" in table and not ids:
-            self.fail((*keys, "channels"), f"{label}channels", "must list at least one channel")
+            self.fail((*keys, "channels"), f"{label}channels", text("config.one_channel"))
         quiz_chat = None
         if "quiz_chat" in table:
             quiz_chat = self.chat_id(table["quiz_chat"])
@@ -470,8 +474,7 @@ class Reader:
                 self.fail(
                     (*keys, "quiz_chat"),
                     f"{label}quiz_chat",
-                    f"must be the group chat's numeric id (like -78835471834864), "
-                    f"not {shown(table['quiz_chat'])}",
+                    text("config.max_quiz_chat", value=shown(table["quiz_chat"])),
                 )
         api_url = self.url(table, keys, label, MAX_API_URL)
         timeout = self.seconds(table, "timeout", keys, label)
@@ -479,8 +482,12 @@ class Reader:
         staff = self.user_ids(table, "staff", keys, label)
         updates = self.typed(table, "updates", str, keys, label, "poll")
         if updates not in MAX_UPDATES:
-            choices = " or ".join(f'"{mode}"' for mode in MAX_UPDATES)
-            self.fail((*keys, "updates"), f"{label}updates", f"must be {choices}, not {updates!r}")
+            choices = or_join(f'"{mode}"' for mode in MAX_UPDATES)
+            self.fail(
+                (*keys, "updates"),
+                f"{label}updates",
+                text("config.must_be_not", choices=choices, value=shown(updates)),
+            )
             updates = "poll"
         webhook_url = self.typed(table, "webhook_url", str, keys, label)
         secret_env = self.env_name(table, "webhook_secret_env", keys, label)
@@ -488,13 +495,13 @@ class Reader:
             self.fail(
                 (*keys, "webhook_url"),
                 f"{label}webhook_url",
-                f"must be an https:// URL (MAX posts only to HTTPS), not {webhook_url!r}",
+                text("config.webhook_url", value=shown(webhook_url)),
             )
             webhook_url = None
         if updates == "webhook":
             for key, value in (("webhook_url", webhook_url), ("webhook_secret_env", secret_env)):
                 if value is None and key not in table:
-                    self.fail(keys, f"{label}{key}", 'is required with updates = "webhook"')
+                    self.fail(keys, f"{label}{key}", text("config.required_webhook"))
         if token_env is None:
             return None
         return MaxConfig(
@@ -529,7 +536,7 @@ class Reader:
             self.fail(
                 (*keys, "listen"),
                 f"{label}listen",
-                f'must be host:port such as "127.0.0.1:8088", not {listen!r}',
+                text("config.listen", value=shown(listen)),
             )
             listen = defaults.listen
         prefix = self.typed(table, "path_prefix", str, keys, label, defaults.path_prefix)
@@ -537,7 +544,7 @@ class Reader:
             self.fail(
                 (*keys, "path_prefix"),
                 f"{label}path_prefix",
-                f'must be a URL path starting and ending with "/" such as "/max/", not {prefix!r}',
+                text("config.path_prefix", value=shown(prefix)),
             )
             prefix = defaults.path_prefix
         return WebhookConfig(listen, prefix)
@@ -546,7 +553,7 @@ class Reader:
         """A positive number of seconds (a request timeout)."""
         value = self.typed(table, key, (int, float), keys, label, 10.0)
         if not 0 < value <= 300:
-            self.fail((*keys, key), f"{label}{key}", "must be a number of seconds, 0 to 300")
+            self.fail((*keys, key), f"{label}{key}", text("config.seconds"))
             return 10.0
         return float(value)
 
@@ -558,7 +565,7 @@ class Reader:
             self.fail(
                 (*keys, key),
                 f"{label}{key}",
-                "must be the NAME of an environment variable, not the token itself",
+                text("config.env_name"),
             )
             return None
         return name
@@ -566,7 +573,7 @@ class Reader:
     def url(self, table: dict, keys: tuple, label: str, default: str) -> str:
         url = self.typed(table, "api_url", str, keys, label, default)
         if not re.match(r"^https?://[^\s/]+", url):
-            self.fail((*keys, "api_url"), f"{label}api_url", f"must be an http(s) URL, not {url!r}")
+            self.fail((*keys, "api_url"), f"{label}api_url", text("config.url", value=shown(url)))
             return default
         return url
 
@@ -582,24 +589,27 @@ def _username(chat: object) -> bool:
 
 
 def _kind_name(kind: type | tuple) -> str:
+    """What a value of ``kind`` is called in "must be …": "целым числом", "a whole number"."""
     names = {
-        str: "text",
-        int: "a whole number",
-        float: "a number",
-        list: "a list",
-        dict: "a table",
-        bool: "true or false",
+        str: text("config.kind_text"),
+        int: text("config.kind_whole"),
+        float: text("config.kind_number"),
+        list: text("config.kind_list"),
+        dict: text("config.kind_table"),
+        bool: text("config.kind_bool"),
     }
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
+    return or_join(names.get(k, k.__name__) for k in kinds)
 
 
 def load_config(path: str | Path) -> Config:
     """Parse and validate ``path``; raise Problems listing every bad key."""
     path = Path(path)
-    data, text = read_toml(path, ConfigError)
-    reader = Reader(path, text)
-    config = reader.config(data)
+    data, source = read_toml(path, ConfigError)  # unreadable: said in the language in hand
+    chosen = data.get("language")  # the problems are told in the config's own language
+    with use_language(chosen if isinstance(chosen, str) else DEFAULT_LANGUAGE):
+        reader = Reader(path, source)
+        config = reader.config(data)
     if reader.problems:
         raise Problems(reader.problems)
     return config

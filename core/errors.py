@@ -48,10 +48,15 @@ class EventFileError(InputError):
 class MissingSecret(BibliobotError):
     """An environment variable named in the config is not set."""
 
-    def __init__(self, variable: str, purpose: str) -> None:
+    def __init__(self, variable: str, purpose: str, library: str = "") -> None:
+        from core import messages  # the catalogue: the sentence in the reader's language
+
         self.variable = variable
         self.purpose = purpose
-        super().__init__(f"environment variable {variable} is not set: it must hold {purpose}")
+        said = messages.text(f"config.secret_{purpose}") if purpose else ""
+        super().__init__(
+            messages.text("config.missing_secret", variable=variable, purpose=said, library=library)
+        )
 
 
 class PlatformError(BibliobotError):

@@ -35,9 +35,12 @@ KINDS = (
 
 def library_secret(db: sqlite_utils.Database, library_id: str) -> bytes:
     """The library's pseudonymisation key, created on first use."""
-    row = db["libraries"].get(library_id)
-    if not row.get("secret"):
+    row = next(db["libraries"].rows_where("id = ?", [library_id]), None)
+    if row is None or not row.get("secret"):
         with db.atomic():
+            # A library with nothing planned yet has no row (its first upload signs buttons):
+            # the plan fills in its name and zone when it plans.
+            db["libraries"].insert({"id": library_id, "paused": 0}, ignore=True)
             db["libraries"].update(library_id, {"secret": secrets.token_hex(32)})
         row = db["libraries"].get(library_id)
     return bytes.fromhex(row["secret"])

@@ -87,6 +87,9 @@ class Network:
     chat_targets_from: int | None = None
     # A name marked up as a mention in the standings (group 1: the name shown), if any.
     mention: str = ""
+    # How people write it besides its name and titles, one word each, in lower case (a
+    # content plan's «Сети» cell: "вк, тг").
+    words: tuple[str, ...] = ()
 
     def title(self, language: str = "ru") -> str:
         """The network's name for a reader of ``language``."""
@@ -134,6 +137,7 @@ register(
     Network(
         name="telegram",
         titles={"ru": "Telegram", "en": "Telegram"},
+        words=("телеграм", "телеграмм", "тг", "tg", "телега"),
         limits=Limits(
             text=4096,
             caption=1024,
@@ -175,6 +179,7 @@ register(
     Network(
         name="vk",
         titles={"ru": "ВКонтакте", "en": "VK"},
+        words=("вк", "vkontakte"),
         limits=Limits(
             text=16_000,
             caption=16_000,
@@ -212,6 +217,7 @@ register(
     Network(
         name="max",
         titles={"ru": "MAX", "en": "MAX"},
+        words=("макс",),
         limits=Limits(
             text=4000,  # NewMessageBody.text maxLength (specs/max)
             caption=4000,  # an image is an attachment of the same message: same text

@@ -38,6 +38,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
 
 from core import networks as registry
+from core.messages import text
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
@@ -78,17 +79,15 @@ _weights: ContextVar[dict[int, tuple[Any, int]] | None] = ContextVar("weights", 
 
 
 def _refuse(message: str) -> SecurityError:
-    return SecurityError(f"{message}; a post text may not cost more")
+    """The refusal of a text that costs too much; ``message`` says what (from the catalogue)."""
+    return SecurityError(text("events.template_cost", what=message))
 
 
 def _spend(cost: int = STEP) -> None:
     """Work done for the text being rendered: a loop turn, a call, the characters handled."""
     left = _work_left.get() - cost
     if left < 0:
-        raise _refuse(
-            f"more than {MAX_WORK // STEP} loop turns and calls, or long texts handled "
-            "again and again"
-        )
+        raise _refuse(text("events.template_work", most=MAX_WORK // STEP))
     _work_left.set(left)
 
 
@@ -100,14 +99,14 @@ def _size(value: Any) -> int:
 def _checked(value: Any) -> Any:
     """``value`` if it is not too big a string, list or number."""
     if isinstance(value, str) and len(value) > MAX_TEXT:
-        raise _refuse(f"a text of more than {MAX_TEXT} characters")
+        raise _refuse(text("events.template_long_text", most=MAX_TEXT))
     if isinstance(value, _CONTAINERS):
         if len(value) > MAX_ITEMS:
-            raise _refuse(f"a list of more than {MAX_ITEMS} items")
+            raise _refuse(text("events.template_long_list", most=MAX_ITEMS))
         if _weight(value) > MAX_WEIGHT:
-            raise _refuse(f"a list of more than {MAX_WEIGHT} items and characters inside")
+            raise _refuse(text("events.template_heavy_list", most=MAX_WEIGHT))
     if isinstance(value, int) and value.bit_length() > MAX_BITS:
-        raise _refuse("a number too big")
+        raise _refuse(text("events.template_big_number"))
     return value
 
 
@@ -137,28 +136,28 @@ def _weight(value: Any) -> int:
 def _check_sizes(args: Iterable[Any]) -> None:
     """A width or count given to a call is at most MAX_ITEMS."""
     if any(isinstance(a, int) and abs(a) > MAX_ITEMS for a in args):
-        raise _refuse(f"a width or count above {MAX_ITEMS}")
+        raise _refuse(text("events.template_width_count", most=MAX_ITEMS))
 
 
-def _check_printf(text: str) -> None:
+def _check_printf(pattern: str) -> None:
     """``"%999999999s" % x`` would make a string of a billion spaces."""
-    for match in _PRINTF_WIDTH.finditer(text):
+    for match in _PRINTF_WIDTH.finditer(pattern):
         numbers = [g for g in match.groups() if g]
         if "*" in numbers or any(int(n) > MAX_ITEMS for n in numbers):
-            raise _refuse(f"a width above {MAX_ITEMS}")
+            raise _refuse(text("events.template_width", most=MAX_ITEMS))
 
 
-def _check_format(text: str) -> None:
+def _check_format(pattern: str) -> None:
     """``"{:999999999}".format(x)`` likewise; a width from an argument is refused."""
-    for _, _, spec, _ in Formatter().parse(text):
+    for _, _, spec, _ in Formatter().parse(pattern):
         if spec and ("{" in spec or any(int(n) > MAX_ITEMS for n in re.findall(r"\d+", spec))):
-            raise _refuse(f"a width above {MAX_ITEMS}")
+            raise _refuse(text("events.template_width", most=MAX_ITEMS))
 
 
 def _bounded_range(*args: int) -> range:
     numbers = range(*args)
     if len(numbers) > MAX_ITEMS:
-        raise _refuse(f"range() of more than {MAX_ITEMS} numbers")
+        raise _refuse(text("events.template_range", most=MAX_ITEMS))
     return numbers
 
 
@@ -173,14 +172,14 @@ def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., An
         if name in _WIDE_FILTERS:
             _check_sizes((*rest, *kwargs.values()))
         elif name == "sum" and not isinstance(kwargs.get("start", (*rest, 0, 0)[1]), Number):
-            raise _refuse("sum() of lists or texts")  # each addition copies: slow as a square
+            raise _refuse(text("events.template_sum"))  # each addition copies: slow as a square
         elif name == "format" and isinstance(value, str):
             _check_printf(value)
         elif name == "replace" and isinstance(value, str) and len(rest) >= 2:
             old, new = str(rest[0]), str(rest[1])
             grows = (value.count(old) if old else len(value) + 1) * len(new)
             if len(value) + grows > MAX_TEXT:
-                raise _refuse(f"a text of more than {MAX_TEXT} characters")
+                raise _refuse(text("events.template_long_text", most=MAX_TEXT))
         result = _checked(function(*args, **kwargs))
         _spend(_size(result))
         return result
@@ -207,7 +206,7 @@ class _Bounding(NodeTransformer):
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
         if node.recursive:
-            raise _refuse("a recursive loop")
+            raise _refuse(text("events.template_recursive"))
         self.generic_visit(node)
         node.iter = nodes.Filter(node.iter, "_loop_steps", [], [], None, None)
         return node
@@ -245,13 +244,13 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
             if isinstance(count, int) and hasattr(sequence, "__len__"):
                 limit = MAX_TEXT if isinstance(sequence, str) else MAX_ITEMS
                 if len(sequence) * count > limit:
-                    raise _refuse(f"repeating to more than {limit} characters or items")
+                    raise _refuse(text("events.template_repeat", most=limit))
         elif operator == "*" and isinstance(left, int) and isinstance(right, int):
             if left.bit_length() + right.bit_length() > MAX_BITS:
-                raise _refuse("a number too big")
+                raise _refuse(text("events.template_big_number"))
         elif operator == "**" and isinstance(left, int) and isinstance(right, int):
             if abs(left) > 1 and left.bit_length() * right > MAX_BITS:
-                raise _refuse("a number too big")
+                raise _refuse(text("events.template_big_number"))
         elif operator == "%" and isinstance(left, str):
             _check_printf(left)
         result = _checked(super().call_binop(context, operator, left, right))
@@ -307,26 +306,28 @@ def render_text(source: str, context: dict[str, Any]) -> str:
         for piece in _compiled(source).generate(**context):
             length += len(piece)
             if length > MAX_TEXT:
-                raise TextError(f"the text is longer than {MAX_TEXT} characters once rendered")
+                raise TextError(text("events.template_rendered_long", most=MAX_TEXT))
             pieces.append(piece)
         return "".join(pieces).strip()
     except jinja2.TemplateSyntaxError as exc:
-        raise TextError(f"template error on line {exc.lineno} of the text: {exc.message}") from None
+        problem = text("events.template_line", line=exc.lineno, reason=exc.message)
+        raise TextError(problem) from None
     except jinja2.UndefinedError as exc:
+        known = ", ".join(_SAMPLE)
         raise TextError(
-            f"template error: {exc.message}; known names: {', '.join(_SAMPLE)}"
+            text("events.template_unknown_name", reason=exc.message, known=known)
         ) from None
     except TextError:
         raise
     except RecursionError:
-        raise TextError("template error: it is nested, or calls itself, too deeply") from None
+        raise TextError(text("events.template_deep")) from None
     except MemoryError:
-        raise TextError("template error: it needs too much memory") from None
+        raise TextError(text("events.template_memory")) from None
     except Exception as exc:  # a template can raise anything Python can: say it on one line
         message = " ".join(str(exc).split())[:300]
         if not isinstance(exc, jinja2.TemplateError):
             message = f"{type(exc).__name__}: {message}"
-        raise TextError(f"template error: {message}") from None
+        raise TextError(text("events.template_error", reason=message)) from None
     finally:
         _work_left.reset(token)
         _weights.reset(weights)

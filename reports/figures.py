@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from core import messages
 from core.config import ReportRules
 from core.errors import BibliobotError
 from core.storage import from_db
@@ -264,13 +265,13 @@ def _libraries(db: sqlite_utils.Database, library_ids: list[str] | None) -> list
     ]
     if not library_ids:
         if not known:
-            raise NoSuchLibrary("no libraries in the database yet; run `bibliobot plan` first")
+            raise NoSuchLibrary(messages.text("cli.report_no_libraries"))
         return known
     by_id = {lib.id: lib for lib in known}
     missing = [i for i in library_ids if i not in by_id]
     if missing:
         names = ", ".join(sorted(by_id)) or "none"
-        raise NoSuchLibrary(f"no library {missing[0]!r} in the database; known: {names}")
+        raise NoSuchLibrary(messages.text("cli.report_no_library", library=missing[0], known=names))
     return [by_id[i] for i in library_ids]
 
 

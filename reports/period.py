@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from core import messages
 from core.errors import BibliobotError
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -49,7 +50,7 @@ def parse_period(text: str) -> Period:
     if found := _MONTH.match(text):
         year, month = int(found.group(1)), int(found.group(2))
         if not 1 <= month <= 12:
-            raise PeriodError(f"--period {text!r}: month must be 01 to 12")
+            raise PeriodError(messages.text("cli.period_bad_month", text=text))
         first = date(year, month, 1)
         return Period(first, _next_month(first) - timedelta(days=1), text)
     if found := _QUARTER.match(text):
@@ -60,17 +61,15 @@ def parse_period(text: str) -> Period:
     if found := _YEAR.match(text):
         year = int(found.group(1))
         if year < 1:
-            raise PeriodError(f"--period {text!r}: no such year")
+            raise PeriodError(messages.text("cli.period_no_year", text=text))
         return Period(date(year, 1, 1), date(year, 12, 31), text)
-    raise PeriodError(
-        f"--period {text!r}: expected a month (2026-11), a quarter (2026-Q4) or a year (2026)"
-    )
+    raise PeriodError(messages.text("cli.period_unknown", text=text))
 
 
 def date_range(first: date, last: date) -> Period:
     """--from/--to as a period; PeriodError when the range is backwards."""
     if last < first:
-        raise PeriodError(f"--to {last} is before --from {first}")
+        raise PeriodError(messages.text("cli.period_backwards", last=last, first=first))
     return Period(first, last, f"{first.isoformat()} — {last.isoformat()}")
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.config import LibraryConfig, parse_duration
+from core.messages import catalogue, language, text
 from core.networks import registry
 from scheduler.fields import Announcement, Fields, announcement, local_time, on_able_networks
 
@@ -53,11 +54,14 @@ class ContestEvent(Announcement):
 
 def parse_contest(fields: Fields, library: LibraryConfig) -> ContestEvent:
     """The call post and the contest's times and rules."""
-    fields.refuse_unknown(CONTEST_KEYS, "a contest")
+    fields.refuse_unknown(CONTEST_KEYS, text("events.in_contest"))
     if "repeat" in fields.data:
-        raise fields.fail("repeat", "a contest runs once; copy the file for another one")
+        raise fields.fail("repeat", text("events.contest_once"))
     base = on_able_networks(
-        fields, announcement(fields, library), lambda n: n.capabilities.contests, "a contest"
+        fields,
+        announcement(fields, library),
+        lambda n: n.capabilities.contests,
+        text("events.a_contest"),
     )
     times = {}
     before, before_key = base.at, "at"
@@ -65,12 +69,13 @@ def parse_contest(fields: Fields, library: LibraryConfig) -> ContestEvent:
         moment = local_time(fields, key, library)
         strict = key in ("entries_until", "voting_until")
         if moment < before or (strict and moment == before):
-            word = "after" if strict else "at or after"
-            raise fields.fail(key, f"must be {word} `{before_key}`")
+            if strict:
+                raise fields.fail(key, text("events.after", key=before_key))
+            raise fields.fail(key, text("events.at_or_after", key=before_key))
         times[key] = moment
         before, before_key = moment, key
     if times["results_at"] - base.at > LONGEST:
-        raise fields.fail("results_at", "a contest lasts at most 180 days from `at`")
+        raise fields.fail("results_at", text("events.contest_days"))
     types = fields.data.get("entry_types", list(ENTRY_TYPES))
     if (
         not isinstance(types, list)
@@ -78,23 +83,18 @@ def parse_contest(fields: Fields, library: LibraryConfig) -> ContestEvent:
         or any(t not in ENTRY_TYPES for t in types)
         or len(set(types)) != len(types)
     ):
-        raise fields.fail("entry_types", 'must list some of "photo", "video", "text"')
+        raise fields.fail("entry_types", text("events.entry_types"))
     voting = fields.data.get("voting", "likes")
     if voting not in VOTING:
-        raise fields.fail(
-            "voting",
-            f'must be "likes" ({_likes()}, per entry post) or "poll"',
-        )
+        raise fields.fail("voting", text("events.voting", likes=_likes()))
     if voting == "poll" and times["voting_until"] - times["gallery_at"] > timedelta(
         days=MAX_POLL_DAYS
     ):
-        raise fields.fail(
-            "voting_until", f"a poll runs at most {MAX_POLL_DAYS} days after `gallery_at`"
-        )
+        raise fields.fail("voting_until", text("events.poll_days", days=MAX_POLL_DAYS))
     keep = fields.data.get("keep_entries", "90d")
     kept = parse_duration(keep) if isinstance(keep, str) else None
     if kept is None or not timedelta(days=1) <= kept <= LONGEST_KEEP:
-        raise fields.fail("keep_entries", 'must be a duration from "1d" to "1096d", e.g. "90d"')
+        raise fields.fail("keep_entries", text("events.keep_entries"))
     settings = ContestSettings(
         **times,
         entry_types=tuple(t for t in ENTRY_TYPES if t in types),
@@ -112,8 +112,12 @@ def _fields_of(base: Announcement) -> dict:
 
 def _likes() -> str:
     """What "likes" are on each network: "likes on …, reactions on …" (by the word)."""
-    pressed = sorted((net.likes, net.title("en")) for net in registry().values() if net.likes)
-    return ", ".join(f"{word} on {name}" for word, name in pressed)
+    pressed = sorted((net.likes, net.name) for net in registry().values() if net.likes)
+    said = []
+    for word, name in pressed:
+        entry = catalogue().get(f"events.likes_on_{name}")  # the network's own word, if known
+        said.append(entry[language()] if entry else f"{word} on {registry()[name].title('en')}")
+    return ", ".join(said)
 
 
 def settings_of(event: Announcement) -> ContestSettings:

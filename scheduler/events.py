@@ -28,6 +28,7 @@ from typing import Any
 
 from core.config import Config, LibraryConfig
 from core.errors import EventFileError, InputError
+from core.messages import text, use_language
 from core.networks import registry
 from core.texts import TextError
 from core.tomlfile import line_of, read_toml
@@ -49,20 +50,27 @@ POLL_KEYS = (*ANNOUNCEMENT_KEYS, "question", "options", "multiple", "close_at")
 
 
 def load_event(path: Path, config: Config) -> Event:
-    """Parse and check one event file against the config."""
-    data, text = read_toml(path, EventFileError)
-    fields = Fields(path, text, data)
+    """Parse and check one event file against the config, its problems in its language."""
+    with use_language(config.language):
+        return _load_event(path, config)
+
+
+def _load_event(path: Path, config: Config) -> Event:
+    data, source = read_toml(path, EventFileError)
+    fields = Fields(path, source, data)
     kind = data.get("kind")
     if not isinstance(kind, str) or kind not in PARSERS:
-        what = f"unknown kind {kind!r}" if isinstance(kind, str | None) else "must be text"
-        raise fields.fail("kind", f"{what}; known: {', '.join(sorted(PARSERS))}")
+        known = ", ".join(sorted(PARSERS))
+        if isinstance(kind, str | None):
+            raise fields.fail("kind", text("events.unknown_kind", value=repr(kind), known=known))
+        raise fields.fail("kind", text("events.kind_not_text", known=known))
     if not _STEM.match(path.stem):
-        raise EventFileError(path, "", "file name must be latin letters, digits, '-', '_' or '.'")
+        raise EventFileError(path, "", text("events.file_name_form"))
     library_id = data.get("library")
     library = config.library(library_id) if isinstance(library_id, str) else None
     if library is None:
         known = ", ".join(lib.id for lib in config.libraries)
-        raise fields.fail("library", f"no library {library_id!r} in the config; known: {known}")
+        raise fields.fail("library", text("events.no_library", value=repr(library_id), known=known))
     event = PARSERS[kind](fields, library)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
     return replace(event, id=f"{library.id}/{path.stem}", source=str(path), digest=digest)
@@ -168,14 +176,27 @@ def load_events(
     planned yet whose every time is past the misfire grace is refused: it would never
     go out. A planned one stays, whatever its time: it was posted, or is marked missed.
     Of two files with the same event, the planned one (else the first by name) loads.
+    Problems are told in the config's language.
     """
+    with use_language(config.language):
+        return _load_events(config, folder, now, planned, kept)
+
+
+def _load_events(
+    config: Config,
+    folder: Path | None,
+    now: datetime | None,
+    planned: Collection[str],
+    kept: ParsedFiles | None,
+) -> tuple[list[Event], list[InputError]]:
     folder = folder or config.events_dir
     try:
         paths = sorted(folder.iterdir())
     except (FileNotFoundError, NotADirectoryError):
-        return [], [EventFileError(folder, "events_dir", "events folder not found")]
+        return [], [EventFileError(folder, "events_dir", text("events.folder_not_found"))]
     except OSError as exc:
-        return [], [EventFileError(folder, "events_dir", f"cannot read: {exc.strerror}")]
+        problem = text("config.cannot_read", reason=exc.strerror)
+        return [], [EventFileError(folder, "events_dir", problem)]
     events, problems = [], []
     trust = kept.begin(config) if kept is not None else False
     for path in paths:
@@ -209,10 +230,8 @@ def as_problem(source: str | Path, exc: Exception) -> InputError:
         return exc
     if isinstance(exc, TextError):
         return EventFileError(source, "text", str(exc))
-    message = " ".join(str(exc).split())[:300] or "no details"
-    return EventFileError(
-        source, "", f"cannot be read ({type(exc).__name__}: {message}); please report this"
-    )
+    message = " ".join(str(exc).split())[:300] or text("events.no_details")
+    return EventFileError(source, "", text("events.bug", error=f"{type(exc).__name__}: {message}"))
 
 
 def _not_read(path: Path) -> EventFileError:
@@ -220,10 +239,10 @@ def _not_read(path: Path) -> EventFileError:
     cut = path.name.lower().rfind(".toml")
     proper = path.with_name(path.name[:cut] + ".toml")
     if proper.exists():
-        advice = f"a copy of {proper.name}? move it out of the folder"
+        advice = text("events.copy_of", name=proper.name)
     else:
-        advice = f"rename it to {proper.name}"
-    return EventFileError(path, "", f"not read: the name must end in .toml ({advice})")
+        advice = text("events.rename_to", name=proper.name)
+    return EventFileError(path, "", text("events.not_read", advice=advice))
 
 
 def _refuse_passed(
@@ -239,11 +258,11 @@ def _refuse_passed(
         if last >= too_late:
             kept.append(event)
             continue
+        when = f"{last:%Y-%m-%d %H:%M}"
         if event.repeat is None:
-            field, what = "at", f"{last:%Y-%m-%d %H:%M} has passed"
+            field, message = "at", text("events.passed", when=when)
         else:
-            field, what = "repeat", f"every time has passed, the last on {last:%Y-%m-%d %H:%M}"
-        message = f"{what}: nothing of this event would be posted; set a coming time"
+            field, message = "repeat", text("events.all_passed", when=when)
         problems.append(EventFileError(event.source, field, message, _line(event, field)))
     return kept, problems
 
@@ -266,10 +285,7 @@ def _refuse_copies(
             same.append(event)
             kept.append(event)
             continue
-        message = (
-            f"the same event as {Path(first.source).name} (library, kind, title and `at`): "
-            "it would be posted twice; delete one of the two files"
-        )
+        message = text("events.same_event", name=Path(first.source).name)
         problems.append(EventFileError(event.source, "", message))
     return sorted(kept, key=lambda e: e.source), problems
 
@@ -282,7 +298,7 @@ def _line(event: Event, key: str) -> int | None:
 
 
 def _parse_announcement(fields: Fields, library: LibraryConfig) -> Announcement:
-    fields.refuse_unknown(ANNOUNCEMENT_KEYS, "an announcement")
+    fields.refuse_unknown(ANNOUNCEMENT_KEYS, text("events.in_announcement"))
     return announcement(fields, library)
 
 
@@ -294,7 +310,7 @@ MAX_POLL_DAYS = 30  # a native poll closes by itself at most about a month after
 
 def _parse_poll(fields: Fields, library: LibraryConfig) -> Announcement:
     """A poll: a question with options, to each network; an intro text is optional."""
-    fields.refuse_unknown(POLL_KEYS, "a poll")
+    fields.refuse_unknown(POLL_KEYS, text("events.in_poll"))
     data = dict(fields.data)
     question = fields.text_field("question", limit=POLL_QUESTION_LIMIT)
     # The intro text may be left out, and the title defaults to the question.
@@ -304,28 +320,27 @@ def _parse_poll(fields: Fields, library: LibraryConfig) -> Announcement:
     raw = data.get("options")
     low, high = POLL_OPTIONS
     if not isinstance(raw, list) or not low <= len(raw) <= high:
-        raise fields.fail("options", f"must list {low} to {high} answers")
+        raise fields.fail("options", text("events.poll_options", low=low, high=high))
     options = []
     for number, option in enumerate(raw, start=1):
         if not isinstance(option, str) or not option.strip():
-            raise fields.fail("options", f"answer {number} must be non-empty text")
+            raise fields.fail("options", text("events.answer_empty", number=number))
         if len(option.strip()) > POLL_OPTION_LIMIT:
             raise fields.fail(
-                "options", f"answer {number} is longer than {POLL_OPTION_LIMIT} characters"
+                "options",
+                text("events.answer_too_long", number=number, limit=POLL_OPTION_LIMIT),
             )
         options.append(option.strip())
     if len(set(options)) != len(options):
-        raise fields.fail("options", "two answers are the same")
+        raise fields.fail("options", text("events.answers_same"))
     multiple = data.get("multiple", False)
     if not isinstance(multiple, bool):
-        raise fields.fail("multiple", "must be true or false")
+        raise fields.fail("multiple", text("events.true_or_false"))
     closes_at = local_time(fields, "close_at", library) if "close_at" in data else None
     if closes_at is not None and not timedelta(minutes=1) <= closes_at - base.at <= timedelta(
         days=MAX_POLL_DAYS
     ):
-        raise fields.fail(
-            "close_at", f"must be between 1 minute and {MAX_POLL_DAYS} days after `at`"
-        )
+        raise fields.fail("close_at", text("events.close_at", days=MAX_POLL_DAYS))
     return replace(
         base,
         kind="poll",

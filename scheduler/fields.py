@@ -15,13 +15,14 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from core.config import LibraryConfig, parse_duration, say_duration
+from core.config import LibraryConfig, parse_duration
 from core.errors import EventFileError
+from core.messages import language, text
 from core.networks import Network, names
 from core.networks import network as network_of
 from core.quiz_model import Question, QuizSettings
 from core.texts import TextError, check_template
-from core.tomlfile import key_name, line_of, nearest, shown, unknown_key
+from core.tomlfile import key_name, line_of, nearest, or_join, say_span, shown, unknown_key
 from scheduler.recurrence import YEARS, Recurrence, RepeatError, parse_repeat
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -33,7 +34,7 @@ ANNOUNCEMENT_KEYS = (
 )
 PNG_SIGNATURE, JPEG_START = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
 # What a picture renamed to .png/.jpg often really is (a phone photo, a web download).
-_OTHER_FORMATS = {b"GIF8": "a GIF", b"RIFF": "a WebP", b"BM": "a BMP", b"%PDF": "a PDF"}
+_OTHER_FORMATS = {b"GIF8": "GIF", b"RIFF": "WebP", b"BM": "BMP", b"%PDF": "PDF"}
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"mif1", b"msf1", b"avif")  # iPhone photos, AVIF
 
 
@@ -83,41 +84,37 @@ class Fields:
         line = line_of(self.text, (key, *sub)) or (line_of(self.text, (key,)) if sub else None)
         return EventFileError(self.path, ".".join(map(key_name, (key, *sub))), message, line)
 
-    def refuse_unknown(self, known: Collection[str], what: str) -> None:
-        """Fail on the first key that ``what`` (e.g. "a poll") does not read."""
+    def refuse_unknown(self, known: Collection[str], where: str) -> None:
+        """Fail on the first key that the kind does not read; ``where`` says the kind
+        in a sentence (" в опросе", " in a poll")."""
         self.known = known
         for key in self.data:
             if key not in known:
-                raise self.fail(key, unknown_key(key, known, f" in {what}"))
+                raise self.fail(key, unknown_key(key, known, where))
 
     def misplaced(self, table: str, keys: Iterable[str]) -> None:
         """Fail on a top-level key written below a ``[table]`` header, where it belongs to it."""
         for key in keys:
             if key in self.known:
-                raise self.fail(
-                    table,
-                    f"unknown key in [{table}]; `{key}` belongs above the [{table}] line "
-                    f"(keys below a [table] header belong to that table)",
-                    key,
-                )
+                raise self.fail(table, text("events.misplaced", table=table, key=key), key)
 
     def text_field(self, key: str, required: bool = True, limit: int = 10_000) -> str | None:
         value = self.data.get(key)
         if value is None:
             if required:
-                raise self.fail(key, "is required")
+                raise self.fail(key, text("config.required"))
             return None
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, "must be non-empty text")
+            raise self.fail(key, text("events.non_empty_text"))
         if len(value) > limit:
-            raise self.fail(key, f"is {len(value)} characters long; the limit is {limit}")
+            raise self.fail(key, text("events.too_long", length=len(value), limit=limit))
         return value.strip()
 
     def whole(self, key: str, default: int, low: int, high: int) -> int:
         """A whole number from ``low`` to ``high``; ``default`` when the key is absent."""
         value = self.data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(key, f"must be a whole number from {low} to {high}")
+            raise self.fail(key, text("events.whole_from_to", low=low, high=high))
         return value
 
 
@@ -129,16 +126,24 @@ def announcement(fields: Fields, library: LibraryConfig) -> Announcement:
     per_network = fields.data.get("text_by_network", {})
     if not isinstance(per_network, dict):
         example = f'[text_by_network] {names()[-1]} = "..."'
-        raise fields.fail("text_by_network", f"must be a table such as {example}")
+        raise fields.fail("text_by_network", text("events.text_by_network", example=example))
     overrides = []
     fields.misplaced("text_by_network", per_network)
     for network, value in per_network.items():
         if network not in names():
             near = nearest(network, names())
-            hint = f"did you mean `{near}`?" if near else f"use {_either()}"
-            raise fields.fail("text_by_network", f"unknown network {network!r}; {hint}", network)
+            hint = (
+                text("events.did_you_mean", near=near)
+                if near
+                else text("events.use", choices=_either())
+            )
+            raise fields.fail(
+                "text_by_network",
+                text("events.unknown_network", value=shown(network), hint=hint),
+                network,
+            )
         if not isinstance(value, str) or not value.strip():
-            raise fields.fail("text_by_network", "must be non-empty text", network)
+            raise fields.fail("text_by_network", text("events.non_empty_text"), network)
         overrides.append((network, value.strip()))
     for key, template in [("text", body), *((f"text_by_network.{n}", t) for n, t in overrides)]:
         try:
@@ -162,7 +167,7 @@ def announcement(fields: Fields, library: LibraryConfig) -> Announcement:
 
 def _either() -> str:
     """The networks' names as a choice: "a or b"."""
-    return " or ".join(names())
+    return or_join(names())
 
 
 def _repeat(fields: Fields, at: datetime) -> Recurrence | None:
@@ -184,13 +189,12 @@ def _reminders(fields: Fields) -> tuple[timedelta, ...]:
     value = fields.data.get("remind_before", [])
     parsed = [parse_duration(v) for v in value] if isinstance(value, list) else [None]
     if any(p is None or p.total_seconds() <= 0 for p in parsed) or len(parsed) > 5:
-        raise fields.fail("remind_before", 'must list up to 5 durations such as "1d", "2h"')
+        raise fields.fail("remind_before", text("events.remind_before"))
     for raw, before in zip(value, parsed, strict=True):
         if before > MAX_REMINDER:
             raise fields.fail(
                 "remind_before",
-                f"{shown(raw)} is too long: a reminder comes at most "
-                f"{say_duration(MAX_REMINDER)} before the event",
+                text("events.reminder_too_long", value=shown(raw), most=say_span(MAX_REMINDER)),
             )
     return tuple(sorted(set(parsed), reverse=True))
 
@@ -199,13 +203,16 @@ def _networks(fields: Fields, library: LibraryConfig) -> tuple[str, ...]:
     value = fields.data.get("networks", list(library.networks))
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
         listed = ", ".join(f'"{name}"' for name in names())
-        raise fields.fail("networks", f"must be a list such as [{listed}]")
+        raise fields.fail("networks", text("events.networks_list", listed=listed))
     for network in value:
         if network not in names():
-            raise fields.fail("networks", f"unknown network {network!r}; use {_either()}")
+            hint = text("events.use", choices=_either())
+            raise fields.fail(
+                "networks", text("events.unknown_network", value=shown(network), hint=hint)
+            )
         if network not in library.networks:
             raise fields.fail(
-                "networks", f"library '{library.id}' has no {network} section in the config"
+                "networks", text("events.no_section", library=library.id, network=network)
             )
     return tuple(n for n in names() if n in value)
 
@@ -214,26 +221,23 @@ def local_time(fields: Fields, key: str, library: LibraryConfig) -> datetime:
     """A local date-time in the library's zone; an explicit offset is refused."""
     value = fields.data.get(key)
     if value is None:
-        raise fields.fail(key, "is required (local date and time, e.g. 2026-12-05T18:00:00)")
+        raise fields.fail(key, text("events.time_required"))
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.strip().replace(" ", "T"))
         except ValueError:
-            raise fields.fail(
-                key, f"{value!r} is not a date and time like 2026-12-05T18:00:00"
-            ) from None
+            raise fields.fail(key, text("events.not_date_time", value=shown(value))) from None
     if isinstance(value, date) and not isinstance(value, datetime):
-        raise fields.fail(key, "needs a time of day too, e.g. 2026-12-05T18:00:00")
+        raise fields.fail(key, text("events.needs_time_of_day"))
     if isinstance(value, time) or not isinstance(value, datetime):
-        raise fields.fail(key, "must be a local date and time like 2026-12-05T18:00:00")
+        raise fields.fail(key, text("events.local_date_time"))
     if value.tzinfo is not None:
-        raise fields.fail(
-            key,
-            f"write local time without an offset; the library's zone ({library.timezone.key}) applies",
-        )
+        raise fields.fail(key, text("events.no_offset", zone=library.timezone.key))
     first, last = YEARS
     if not first <= value.year <= last:
-        raise fields.fail(key, f"must be in the years {first} to {last}, not {value.isoformat()}")
+        raise fields.fail(
+            key, text("events.years", first=first, last=last, value=value.isoformat())
+        )
     return value.replace(tzinfo=library.timezone)
 
 
@@ -242,16 +246,16 @@ def _image(fields: Fields) -> Path | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise fields.fail("image", "must be a file name")
+        raise fields.fail("image", text("events.file_name"))
     path = (fields.path.parent / value).resolve()
     if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise fields.fail("image", f"{value!r}: only PNG or JPEG images are supported")
+        raise fields.fail("image", text("events.png_or_jpeg", value=repr(value)))
     if not path.is_file():
-        raise fields.fail("image", f"file {value!r} not found next to the event file")
+        raise fields.fail("image", text("events.image_not_found", value=repr(value)))
     if path.stat().st_size > MAX_IMAGE_BYTES:
-        raise fields.fail("image", f"{value!r} is larger than 10 MB")
+        raise fields.fail("image", text("events.image_too_big", value=repr(value)))
     if problem := image_problem(path):
-        raise fields.fail("image", f"{value!r} {problem}")
+        raise fields.fail("image", text("events.image_problem", value=repr(value), problem=problem))
     return path
 
 
@@ -271,13 +275,14 @@ def image_problem(path: Path) -> str | None:
             else:
                 other = next((n for m, n in _OTHER_FORMATS.items() if head.startswith(m)), None)
                 if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
-                    other = "a HEIC or AVIF"
-                what = f"is {other} file" if other else "is not an image"
-                return f"{what}, whatever its name says; save it as PNG or JPEG"
+                    other = or_join(("HEIC", "AVIF"))
+                if other:
+                    return text("events.image_other_format", format=other)
+                return text("events.image_not_image")
     except OSError as exc:
-        return f"cannot be read: {exc.strerror}"
+        return text("events.image_unreadable", reason=exc.strerror)
     if size is None or 0 in size:
-        return f"is a damaged {kind} image (its size cannot be read); save it again"
+        return text("events.image_damaged", format=kind)
     return None
 
 
@@ -317,10 +322,10 @@ def on_able_networks(
     if "networks" in fields.data:
         for name in base.networks:
             if not able(network_of(name)):
-                title = network_of(name).title("en")
-                raise fields.fail("networks", f"{what} cannot run on {title} yet; drop it")
+                title = network_of(name).title(language())
+                raise fields.fail("networks", text("events.cannot_run_on", what=what, title=title))
         return base
     kept = tuple(name for name in base.networks if able(network_of(name)))
     if not kept:
-        raise fields.fail("networks", f"{what} cannot run on this library's networks yet")
+        raise fields.fail("networks", text("events.cannot_run_here", what=what))
     return dataclasses.replace(base, networks=kept)

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta
 from core.config import LibraryConfig, parse_duration
 from core.giveaway_model import GiveawaySpec
 from core.matching import normalize
+from core.messages import catalogue, language, text
 from core.networks import network as network_of
+from core.tomlfile import or_join
 from scheduler.fields import Announcement, Fields, announcement, local_time, on_able_networks
 
 CONDITIONS = ("member", "like", "repost", "comment")
@@ -73,40 +75,38 @@ class Giveaway(Announcement):
 
 def parse_giveaway(fields: Fields, library: LibraryConfig) -> Giveaway:
     """A giveaway: the announcement (rules, commitment), then the draw at ``draw_at``."""
-    fields.refuse_unknown(GIVEAWAY_KEYS, "a giveaway")
+    fields.refuse_unknown(GIVEAWAY_KEYS, text("events.in_giveaway"))
     base = on_able_networks(
         fields,
         announcement(fields, library),
         lambda n: bool(n.capabilities.giveaway_entries),
-        "a giveaway",
+        text("events.a_giveaway"),
     )
     data = fields.data
     draw_at = local_time(fields, "draw_at", library)
     if not timedelta(seconds=5) <= draw_at - base.at <= LONGEST:
-        raise fields.fail("draw_at", "must be between 5 seconds and 90 days after `at`")
+        raise fields.fail("draw_at", text("events.draw_at"))
     conditions = _conditions(fields, base.networks)
     word = fields.text_field("comment_word", required=False, limit=100) or ""
     answers = _texts(fields, "answers", 20, 200)
     if (word or answers) and "comment" not in conditions:
         key = "comment_word" if word else "answers"
-        raise fields.fail(key, 'needs "comment" in `conditions`')
+        raise fields.fail(key, text("events.needs_comment"))
     if word and answers:
-        raise fields.fail("answers", "use either `comment_word` or `answers`, not both")
+        raise fields.fail("answers", text("events.word_or_answers"))
     if word and not normalize(word):
-        raise fields.fail("comment_word", "has no letters or digits")
+        raise fields.fail("comment_word", text("events.no_letters"))
     recent = None
     if "exclude_recent_winners" in data:
         recent = parse_duration(data["exclude_recent_winners"])
         if recent is None or recent <= timedelta(0) or recent > timedelta(days=366):
-            raise fields.fail(
-                "exclude_recent_winners", 'must be a duration up to a year, such as "30d"'
-            )
+            raise fields.fail("exclude_recent_winners", text("events.recent_winners"))
     tell = data.get("tell_winners", "reply")
     if tell not in TELLS:
-        raise fields.fail("tell_winners", f"must be one of {', '.join(TELLS)}")
+        raise fields.fail("tell_winners", text("events.one_of", choices=", ".join(TELLS)))
     exclude_staff = data.get("exclude_staff", True)
     if not isinstance(exclude_staff, bool):
-        raise fields.fail("exclude_staff", "must be true or false")
+        raise fields.fail("exclude_staff", text("events.true_or_false"))
     settings = GiveawaySettings(
         draw_at=draw_at,
         winners=fields.whole("winners", 1, 1, MAX_WINNERS),
@@ -127,31 +127,34 @@ def parse_giveaway(fields: Fields, library: LibraryConfig) -> Giveaway:
 def _conditions(fields: Fields, networks: tuple[str, ...]) -> tuple[str, ...]:
     raw = fields.data.get("conditions")
     if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw):
-        raise fields.fail("conditions", 'must list conditions such as ["member", "comment"]')
+        raise fields.fail("conditions", text("events.conditions_form"))
     for condition in raw:
         if condition not in CONDITIONS:
             raise fields.fail(
-                "conditions", f"unknown condition {condition!r}; use {', '.join(CONDITIONS)}"
+                "conditions",
+                text(
+                    "events.unknown_condition", value=repr(condition), known=", ".join(CONDITIONS)
+                ),
             )
     if len(set(raw)) != len(raw):
-        raise fields.fail("conditions", "lists the same condition twice")
+        raise fields.fail("conditions", text("events.condition_twice"))
     for name in networks:
         network = network_of(name)
-        title = network.title("en")
+        title = network.title(language())
         for condition in raw:
             if condition in network.unseen_entries:
+                why = _words(f"events.unseen_{name}_{condition}", network.unseen_entries[condition])
                 raise fields.fail(
                     "conditions",
-                    f"`{condition}` cannot be checked on {title}: "
-                    f"{network.unseen_entries[condition]}; drop it or set networks",
+                    text("events.unseen", condition=condition, network=title, why=why),
                 )
         entries = network.capabilities.giveaway_entries
         if not set(raw) & set(entries):
-            listed = " or ".join(f"`{c}`" for c in entries)
+            listed = or_join(f"`{c}`" for c in entries)
+            audience = _words(f"events.members_of_{name}", f"{network.audience}'s members")
             raise fields.fail(
                 "conditions",
-                f"on {title} the entrants are found by {listed}: add one "
-                f"(a bot cannot list {network.audience}'s members)",
+                text("events.entrants_by", network=title, listed=listed, audience=audience),
             )
     return tuple(c for c in CONDITIONS if c in raw)
 
@@ -162,17 +165,24 @@ def _texts(
     raw = fields.data.get(key)
     if raw is None:
         if required:
-            raise fields.fail(key, f'is required, e.g. {key} = ["…"]')
+            raise fields.fail(key, text("events.texts_required", key=key))
         return ()
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list) or not 1 <= len(raw) <= most:
-        raise fields.fail(key, f"must list 1 to {most} texts")
+        raise fields.fail(key, text("events.texts_count", most=most))
     items = []
     for number, item in enumerate(raw, start=1):
         if not isinstance(item, str) or not item.strip():
-            raise fields.fail(key, f"item {number} must be non-empty text")
+            raise fields.fail(key, text("events.item_empty", number=number))
         if len(item.strip()) > limit:
-            raise fields.fail(key, f"item {number} is longer than {limit} characters")
+            raise fields.fail(key, text("events.item_too_long", number=number, limit=limit))
         items.append(item.strip())
     return tuple(items)
+
+
+def _words(key: str, english: str) -> str:
+    """A network's own words (why a condition is unseen, whose members) from the catalogue;
+    the registry's English words for a network the catalogue does not name yet."""
+    entry = catalogue().get(key)
+    return entry.get(language(), english) if entry else english

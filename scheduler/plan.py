@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
+from core import messages
 from core.clock import Clock
 from core.config import Config, LibraryConfig
 from core.model import (
@@ -85,7 +86,13 @@ def occurrence_times(event: Event) -> list[datetime]:
 
 
 def expand(event: Event, config: Config) -> list[PlannedAction]:
-    """The actions of an event; EventFileError if a rendered text breaks a limit."""
+    """The actions of an event; EventFileError (in the config's language) if a rendered text
+    breaks a limit."""
+    with messages.use_language(config.language):
+        return _expand(event, config)
+
+
+def _expand(event: Event, config: Config) -> list[PlannedAction]:
     library = config.library(event.library)
     assert library is not None  # load_event checked it
     if event.kind == "quiz":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 
+from core import messages
 from core.config import LibraryConfig
 from core.errors import EventFileError
 from core.networks import network
@@ -31,13 +32,15 @@ def check_length(event: Event, name: str, text: str) -> None:
     visible = len(html.unescape(_TAG.sub("", text))) if html_markup else len(text)
     limits = found.limits
     if event.image and limits.caption < limits.text:
-        limit, what = limits.caption, "a caption under an image"
+        limit, what = limits.caption, messages.text("events.what_caption")
     else:
-        limit, what = limits.text, found.post_noun
+        noun = "events.what_" + found.post_noun.replace(" ", "_")  # "a wall post": what_a_wall_post
+        said_noun = messages.text(noun) if noun in messages.catalogue() else found.post_noun
+        limit, what = limits.text, said_noun
     if visible > limit:
         field_name = f"text_by_network.{name}" if name in dict(event.text_by_network) else "text"
-        raise EventFileError(
-            event.source,
-            field_name,
-            f"the {name} post is {visible} characters; {what} holds at most {limit}",
-        )
+        said = messages.text(
+            "events.post_too_long",
+            network=found.title(messages.language()), count=visible, what=what, limit=limit,
+        )  # fmt: skip
+        raise EventFileError(event.source, field_name, said)

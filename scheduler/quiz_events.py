@@ -17,9 +17,10 @@ from typing import Any
 from core.config import LibraryConfig, parse_duration
 from core.errors import EventFileError
 from core.matching import normalize
+from core.messages import language, text
 from core.networks import names, network
 from core.quiz_model import MODES, Question, QuizSettings
-from core.tomlfile import key_name, line_of, unknown_key
+from core.tomlfile import key_name, line_of, or_join, unknown_key
 from scheduler.fields import (
     IMAGE_SUFFIXES,
     MAX_IMAGE_BYTES,
@@ -77,7 +78,7 @@ class QuestionRules:
         if high >= max(_options_shown(name) for name in names()):
             return ""
         name = next(n for n in self.networks if n in names() and _options_shown(n) == high)
-        return f" ({network(name).title('en')}: an inline keyboard or a poll holds at most {high})"
+        return text("events.options_why", network=network(name).title(language()), high=high)
 
 
 def _options_shown(name: str) -> int:
@@ -90,39 +91,35 @@ def build_question(raw: Mapping[str, Any], number: int, rules: QuestionRules) ->
     """One ``[[questions]]`` table as a Question, or QuestionProblem naming the bad key."""
     for key in raw:
         if key in QUIZ_KEYS and key not in QUESTION_KEYS:
-            raise QuestionProblem(
-                key,
-                f"unknown key in a question; `{key}` belongs above the first [[questions]] "
-                "line (keys below a [[questions]] header belong to that question)",
-            )
+            raise QuestionProblem(key, text("events.misplaced_in_question", key=key))
         if key not in QUESTION_KEYS:
-            raise QuestionProblem(key, unknown_key(key, QUESTION_KEYS, " in a question"))
+            raise QuestionProblem(key, unknown_key(key, QUESTION_KEYS, text("events.in_question")))
     options = _options(raw.get("options"), rules)
     if options and "answers" in raw:
-        raise QuestionProblem("answers", "a question has either options or answers, not both")
+        raise QuestionProblem("answers", text("events.options_or_answers"))
     limit = QUESTION_LIMIT if options else FREE_TEXT_LIMIT
-    text = _text(raw.get("text"), "text", limit, required=True)
+    wording = _text(raw.get("text"), "text", limit, required=True)
     if options:
         correct = _correct(raw.get("correct"), len(options))
         accepted: tuple[str, ...] = ()
     elif "answers" not in raw:
-        raise QuestionProblem("options", "needs options (with `correct`) or accepted `answers`")
+        raise QuestionProblem("options", text("events.needs_options"))
     elif "correct" in raw:
-        raise QuestionProblem("correct", "a free-text question has no `correct`; use `answers`")
+        raise QuestionProblem("correct", text("events.free_text_correct"))
     else:
         correct, accepted = (), _answers(raw["answers"])
     if rules.mode == "channel" and len(correct) != 1:
-        what = "options and exactly one correct option" if options else "options"
+        what = text("events.one_correct") if options else text("events.options_word")
         raise QuestionProblem(
             "correct" if options else "options",
-            f"a channel quiz uses {_channel_quiz_titles()} quiz polls: each question needs {what}",
+            text("events.channel_quiz_polls", networks=_channel_quiz_titles(), what=what),
         )
     points = raw.get("points", 1)
     if isinstance(points, bool) or not isinstance(points, int) or not 1 <= points <= 100:
-        raise QuestionProblem("points", "must be a whole number from 1 to 100")
+        raise QuestionProblem("points", text("events.whole_from_to", low=1, high=100))
     return Question(
         number=number,
-        text=text,
+        text=wording,
         options=options,
         correct=correct,
         accepted=accepted,
@@ -136,9 +133,11 @@ def _text(value: object, key: str, limit: int, required: bool = False) -> str:
     if value is None and not required:
         return ""
     if not isinstance(value, str) or not value.strip():
-        raise QuestionProblem(key, "is required" if value is None else "must be non-empty text")
+        problem = text("config.required") if value is None else text("events.non_empty_text")
+        raise QuestionProblem(key, problem)
     if len(value.strip()) > limit:
-        raise QuestionProblem(key, f"is {len(value.strip())} characters long; the limit is {limit}")
+        length = len(value.strip())
+        raise QuestionProblem(key, text("events.too_long", length=length, limit=limit))
     return value.strip()
 
 
@@ -148,20 +147,22 @@ def _options(value: object, rules: QuestionRules) -> tuple[str, ...]:
     high = rules.max_options
     if not isinstance(value, list) or not 1 <= len(value) <= high:
         why = rules.options_why() if isinstance(value, list) and len(value) > high else ""
-        raise QuestionProblem("options", f'must list 1 to {high} options, e.g. ["А", "Б"]{why}')
+        raise QuestionProblem("options", text("events.question_options", high=high, why=why))
     seen: dict[str, int] = {}
     options = []
     for number, option in enumerate(value, start=1):
         if not isinstance(option, str) or not option.strip():
-            raise QuestionProblem("options", f"option {number} must be non-empty text", number)
+            raise QuestionProblem("options", text("events.option_empty", number=number), number)
         if len(option.strip()) > OPTION_LIMIT:
             raise QuestionProblem(
-                "options", f"option {number} is longer than {OPTION_LIMIT} characters", number
+                "options",
+                text("events.option_too_long", number=number, limit=OPTION_LIMIT),
+                number,
             )
         key = normalize(option) or option.strip()
         if key in seen:
             raise QuestionProblem(
-                "options", f"options {seen[key]} and {number} are the same", number
+                "options", text("events.options_same", first=seen[key], second=number), number
             )
         seen[key] = number
         options.append(option.strip())
@@ -171,29 +172,27 @@ def _options(value: object, rules: QuestionRules) -> tuple[str, ...]:
 def _correct(value: object, count: int) -> tuple[int, ...]:
     """``correct = 2`` or ``[1, 3]`` (1-based in the file) → 0-based indices."""
     if value is None:
-        raise QuestionProblem("correct", "is required: the number of the right option, e.g. 1")
+        raise QuestionProblem("correct", text("events.correct_required"))
     numbers = value if isinstance(value, list) else [value]
     if not numbers or not all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
-        raise QuestionProblem("correct", "must be an option number like 2, or a list like [1, 3]")
+        raise QuestionProblem("correct", text("events.correct_form"))
     for n in numbers:
         if not 1 <= n <= count:
-            raise QuestionProblem(
-                "correct", f"option {n} does not exist (there are {count} options)"
-            )
+            raise QuestionProblem("correct", text("events.no_option", number=n, count=count))
     if len(set(numbers)) != len(numbers):
-        raise QuestionProblem("correct", "lists the same option twice")
+        raise QuestionProblem("correct", text("events.option_twice"))
     return tuple(sorted(n - 1 for n in numbers))
 
 
 def _answers(value: object) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
-        raise QuestionProblem("answers", 'must list the accepted answers, e.g. ["1799"]')
+        raise QuestionProblem("answers", text("events.answers_form"))
     answers = []
     for number, answer in enumerate(value, start=1):
         if not isinstance(answer, str) or not answer.strip():
-            raise QuestionProblem("answers", f"answer {number} must be non-empty text")
+            raise QuestionProblem("answers", text("events.answer_empty", number=number))
         if not normalize(answer):
-            raise QuestionProblem("answers", f"answer {number} has no letters or digits")
+            raise QuestionProblem("answers", text("events.answer_no_letters", number=number))
         answers.append(answer.strip())
     return tuple(answers)
 
@@ -202,18 +201,20 @@ def _question_image(value: object, folder: Path | None) -> Path | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise QuestionProblem("image", "must be a file name")
+        raise QuestionProblem("image", text("events.file_name"))
     if Path(value).suffix.lower() not in IMAGE_SUFFIXES:
-        raise QuestionProblem("image", f"{value!r}: only PNG or JPEG images are supported")
+        raise QuestionProblem("image", text("events.png_or_jpeg", value=repr(value)))
     if folder is None:
         return Path(value)
     path = (folder / value).resolve()
     if not path.is_file():
-        raise QuestionProblem("image", f"file {value!r} not found next to the file")
+        raise QuestionProblem("image", text("events.image_not_found_here", value=repr(value)))
     if path.stat().st_size > MAX_IMAGE_BYTES:
-        raise QuestionProblem("image", f"{value!r} is larger than 10 MB")
+        raise QuestionProblem("image", text("events.image_too_big", value=repr(value)))
     if problem := image_problem(path):
-        raise QuestionProblem("image", f"{value!r} {problem}")
+        raise QuestionProblem(
+            "image", text("events.image_problem", value=repr(value), problem=problem)
+        )
     return path
 
 
@@ -221,13 +222,13 @@ def parse_quiz(fields: Fields, library: LibraryConfig) -> Event:
     """A quiz: the intro post as an announcement, then its questions in one of four modes."""
     for key in fields.data:
         if key not in QUIZ_KEYS and key in QUESTION_KEYS:
-            raise fields.fail(key, "unknown key in a quiz; questions go in [[questions]] tables")
-    fields.refuse_unknown(QUIZ_KEYS, "a quiz")
+            raise fields.fail(key, text("events.question_key_in_quiz"))
+    fields.refuse_unknown(QUIZ_KEYS, text("events.in_quiz"))
     mode = fields.data.get("mode")
     if mode not in MODES:
-        raise fields.fail("mode", f"must be one of {', '.join(MODES)}")
+        raise fields.fail("mode", text("events.one_of", choices=", ".join(MODES)))
     if "repeat" in fields.data:
-        raise fields.fail("repeat", "a quiz runs once; copy the file for another date")
+        raise fields.fail("repeat", text("events.quiz_once"))
     if mode == "channel":
         _channel_networks(fields, library)
     base = announcement(fields, library)
@@ -235,13 +236,13 @@ def parse_quiz(fields: Fields, library: LibraryConfig) -> Event:
     rules = QuestionRules(mode, base.networks, fields.path.parent)
     raw = fields.data.get("questions")
     if not isinstance(raw, list) or not raw or not all(isinstance(q, dict) for q in raw):
-        raise fields.fail("questions", "add the questions as [[questions]] tables")
+        raise fields.fail("questions", text("events.add_questions"))
     if len(raw) > MAX_QUESTIONS:
-        raise fields.fail("questions", f"{len(raw)} questions; a quiz has at most {MAX_QUESTIONS}")
-    if mode == "comments" and len(raw) != 1:
         raise fields.fail(
-            "questions", "a comments quiz has exactly one question: one post, answers in comments"
+            "questions", text("events.too_many_questions", count=len(raw), most=MAX_QUESTIONS)
         )
+    if mode == "comments" and len(raw) != 1:
+        raise fields.fail("questions", text("events.comments_one_question"))
     questions = []
     for number, question in enumerate(raw, start=1):
         try:
@@ -263,7 +264,7 @@ def _channel_quizzes() -> tuple[str, ...]:
 
 
 def _channel_quiz_titles() -> str:
-    return " or ".join(network(n).title("en") for n in _channel_quizzes())
+    return or_join(network(n).title(language()) for n in _channel_quizzes())
 
 
 def _channel_networks(fields: Fields, library: LibraryConfig) -> None:
@@ -274,7 +275,7 @@ def _channel_networks(fields: Fields, library: LibraryConfig) -> None:
     if not mine:
         raise fields.fail(
             "mode",
-            f"a channel quiz needs {_channel_quiz_titles()}; library '{library.id}' has none",
+            text("events.channel_quiz_needs", networks=_channel_quiz_titles(), library=library.id),
         )
     fields.data = {"networks": mine, **fields.data}
     chosen = fields.data["networks"]
@@ -286,7 +287,8 @@ def _channel_networks(fields: Fields, library: LibraryConfig) -> None:
     ):
         listed = ", ".join(f'"{n}"' for n in able)
         raise fields.fail(
-            "networks", f"a channel quiz is {_channel_quiz_titles()}-only: networks = [{listed}]"
+            "networks",
+            text("events.channel_quiz_only", networks=_channel_quiz_titles(), listed=listed),
         )
 
 
@@ -295,7 +297,7 @@ def _settings(fields: Fields, mode: str) -> QuizSettings:
     data = fields.data
     if mode == "comments":
         if "interval" in data:
-            raise fields.fail("interval", "a comments quiz has one question: no interval")
+            raise fields.fail("interval", text("events.comments_no_interval"))
         answer_time = _duration(fields, "answer_time", timedelta(days=1))
         interval = answer_time
     else:
@@ -303,13 +305,14 @@ def _settings(fields: Fields, mode: str) -> QuizSettings:
         default = min(timedelta(seconds=45), interval) if mode == "live" else interval
         answer_time = _duration(fields, "answer_time", default)
         if interval > LONGEST:
-            raise fields.fail("interval", "must be at most 30 days")
+            raise fields.fail("interval", text("events.interval_most"))
         if answer_time > interval:
-            raise fields.fail("answer_time", "must not be longer than `interval`")
+            raise fields.fail("answer_time", text("events.answer_time_interval"))
     low, high = OPEN_PERIOD if mode == "live" else (OPEN_PERIOD[0], LONGEST)
     if not low <= answer_time <= high:
-        span = "5s and 600s (10 minutes)" if mode == "live" else "5s and 30 days"
-        raise fields.fail("answer_time", f"must be between {span} in a {mode} quiz")
+        if mode == "live":
+            raise fields.fail("answer_time", text("events.answer_time_live"))
+        raise fields.fail("answer_time", text("events.answer_time_long", mode=mode))
     return QuizSettings(
         mode=mode,
         interval=interval,
@@ -326,12 +329,12 @@ def _duration(fields: Fields, key: str, default: timedelta) -> timedelta:
         return default
     value = parse_duration(fields.data[key])
     if value is None or value <= timedelta(0):
-        raise fields.fail(key, 'must be a duration such as "45s", "2m", "1h" or "1d"')
+        raise fields.fail(key, text("events.quiz_duration"))
     return value
 
 
 def _flag(fields: Fields, key: str, default: bool) -> bool:
     value = fields.data.get(key, default)
     if not isinstance(value, bool):
-        raise fields.fail(key, "must be true or false")
+        raise fields.fail(key, text("events.true_or_false"))
     return value

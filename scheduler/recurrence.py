@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import rrule as rr
 
+from core.messages import language, text
 from core.tomlfile import key_name, unknown_key
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -29,7 +30,6 @@ MAX_OCCURRENCES = 1000
 MAX_INTERVAL = 100
 YEARS = (2000, 2100)  # the first and the last year an event may be in
 _FREQ = {"day": rr.DAILY, "week": rr.WEEKLY, "month": rr.MONTHLY}
-_FIRST = "; `at` must be the first occurrence"
 _NTH = re.compile(r"^(-?[1-5])(mon|tue|wed|thu|fri|sat|sun)$")
 
 
@@ -89,69 +89,69 @@ class Recurrence:
 def parse_repeat(table: Any, first: datetime) -> Recurrence:
     """Check an event's ``[repeat]`` table; ``first`` is its ``at`` (its wall clock is used)."""
     if not isinstance(table, dict):
-        raise RepeatError("repeat", 'must be a table such as [repeat] every = "week"')
+        raise RepeatError("repeat", text("events.repeat_table"))
     for key in table:
         if key not in KEYS:
-            raise RepeatError(f"repeat.{key_name(key)}", unknown_key(key, KEYS, " in [repeat]"))
+            where = text("events.in_repeat")
+            raise RepeatError(f"repeat.{key_name(key)}", unknown_key(key, KEYS, where))
     every = table.get("every")
     if every is None:
-        raise RepeatError("repeat.every", 'is required: "day", "week" or "month"')
+        raise RepeatError("repeat.every", text("events.every_required"))
     if not isinstance(every, str) or every not in _FREQ:
-        raise RepeatError("repeat.every", f'{every!r} is not "day", "week" or "month"')
+        raise RepeatError("repeat.every", text("events.every_form", value=repr(every)))
     start = first.replace(tzinfo=None)
     interval = _whole(table, "interval", MAX_INTERVAL) if "interval" in table else 1
     weekdays, nth, month_day = (), None, None
     if "weekdays" in table:
         if every != "week":
-            raise RepeatError("repeat.weekdays", 'only goes with every = "week"')
+            raise RepeatError("repeat.weekdays", text("events.only_weekly"))
         weekdays = _weekdays(table["weekdays"])
         if WEEKDAYS[start.weekday()] not in weekdays:
+            day = _day_name(start.weekday())
             raise RepeatError(
                 "repeat.weekdays",
-                f"`at` ({start:%Y-%m-%d}, {_EN_DAYS[start.weekday()]}) is not one of them{_FIRST}",
+                text("events.at_not_weekday", date=f"{start:%Y-%m-%d}", day=day),
             )
     elif every == "week":
         weekdays = (WEEKDAYS[start.weekday()],)
     if "nth_weekday" in table:
         if every != "month":
-            raise RepeatError("repeat.nth_weekday", 'only goes with every = "month"')
+            raise RepeatError("repeat.nth_weekday", text("events.only_monthly"))
         nth = table["nth_weekday"]
         if not isinstance(nth, str) or not _NTH.match(nth := nth.strip().lower()):
-            raise RepeatError("repeat.nth_weekday", f'{nth!r} is not like "1mon" or "-1fri"')
+            raise RepeatError("repeat.nth_weekday", text("events.nth_form", value=repr(nth)))
         if _nth_date(start.date(), nth) != start.date():
-            raise RepeatError(
-                "repeat.nth_weekday", f"`at` is not the {_en_nth(nth)} of its month{_FIRST}"
-            )
+            raise RepeatError("repeat.nth_weekday", text("events.at_not_nth", nth=_nth_name(nth)))
     elif every == "month":
         month_day = start.day
     until = _date(table["until"], "repeat.until") if "until" in table else None
     count = _whole(table, "count", MAX_OCCURRENCES) if "count" in table else None
     if until is not None and count is not None:
-        raise RepeatError("repeat.count", "give either until or count, not both")
+        raise RepeatError("repeat.count", text("events.until_or_count"))
     if until is None and count is None:
-        raise RepeatError("repeat.until", "give until (a last date) or count, so the plan ends")
+        raise RepeatError("repeat.until", text("events.until_needed"))
     if until is not None and until < start.date():
-        raise RepeatError("repeat.until", f"{until} is before the first time {start:%Y-%m-%d}")
+        first_day = f"{start:%Y-%m-%d}"
+        raise RepeatError("repeat.until", text("events.until_before", until=until, first=first_day))
     skip = table.get("skip", [])
     if not isinstance(skip, list):
-        raise RepeatError("repeat.skip", "must be a list of dates such as [2026-12-31]")
+        raise RepeatError("repeat.skip", text("events.skip_list"))
     skipped = tuple(sorted({_date(value, "repeat.skip") for value in skip}))
     rule = Recurrence(every, interval, weekdays, nth, month_day, until, count, skipped)
     dates = [moment.date() for moment in itertools.islice(_times(start, rule), MAX_OCCURRENCES + 1)]
     if len(dates) > MAX_OCCURRENCES:
-        raise RepeatError("repeat.until", f"gives more than {MAX_OCCURRENCES} occurrences")
+        raise RepeatError("repeat.until", text("events.too_many_times", most=MAX_OCCURRENCES))
     late = next((day for day in dates if day.year > YEARS[1]), None)
     if late is not None:
         raise RepeatError(
             "repeat.until" if count is None else "repeat.count",
-            f"goes on past the year {YEARS[1]} (to {late}); "
-            f"the bot plans for the years {YEARS[0]} to {YEARS[1]}",
+            text("events.past_years", first=YEARS[0], last=YEARS[1], late=late),
         )
     for day in skipped:
         if day not in dates:
-            raise RepeatError("repeat.skip", f"{day} is not one of the dates this rule gives")
+            raise RepeatError("repeat.skip", text("events.skip_not_date", day=day))
     if len(skipped) == len(dates):
-        raise RepeatError("repeat.skip", "skips every occurrence")
+        raise RepeatError("repeat.skip", text("events.skips_all"))
     return rule
 
 
@@ -217,19 +217,20 @@ def _split_nth(nth: str) -> tuple[int, int]:
 def _whole(table: dict, key: str, most: int) -> int:
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most:
-        raise RepeatError(
-            f"repeat.{key}", f"must be a whole number from 1 to {most}, not {value!r}"
-        )
+        raise RepeatError(f"repeat.{key}", text("events.whole_not", high=most, value=repr(value)))
     return value
 
 
 def _weekdays(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        raise RepeatError("repeat.weekdays", 'must be a list such as ["tue", "thu"]')
+        raise RepeatError("repeat.weekdays", text("events.weekdays_list"))
     days = {v.strip().lower() for v in value}
     for day in sorted(days):
         if day not in WEEKDAYS:
-            raise RepeatError("repeat.weekdays", f"unknown day {day!r}; use {', '.join(WEEKDAYS)}")
+            raise RepeatError(
+                "repeat.weekdays",
+                text("events.unknown_day", value=repr(day), known=", ".join(WEEKDAYS)),
+            )
     return tuple(day for day in WEEKDAYS if day in days)
 
 
@@ -238,11 +239,11 @@ def _date(value: Any, field: str) -> date:
         try:
             value = date.fromisoformat(value.strip())
         except ValueError:
-            raise RepeatError(field, f"{value!r} is not a date like 2027-05-31") from None
+            raise RepeatError(field, text("events.not_date", value=repr(value))) from None
     if isinstance(value, datetime):
-        raise RepeatError(field, f"{value} has a time; write a date like 2027-05-31")
+        raise RepeatError(field, text("events.date_has_time", value=value))
     if not isinstance(value, date):
-        raise RepeatError(field, f"{value!r} is not a date like 2027-05-31")
+        raise RepeatError(field, text("events.not_date", value=repr(value)))
     return value
 
 
@@ -259,6 +260,7 @@ _RU_DAYS_DAT = ("понедельникам", "вторникам", "среда�
 _EN_NTH = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", -1: "last"}
 _RU_GENDER = (0, 0, 1, 0, 1, 1, 2)  # masculine, feminine, neuter for mon..sun
 _RU_EACH = ("каждый", "каждую", "каждое")
+_RU_DAYS = ("понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье")
 _RU_DAYS_ACC = ("понедельник", "вторник", "среду", "четверг", "пятницу", "субботу", "воскресенье")
 _RU_NTH = {1: ("первый", "первую", "первое"), 2: ("второй", "вторую", "второе"),
            3: ("третий", "третью", "третье"), 4: ("четвёртый", "четвёртую", "четвёртое"),
@@ -333,6 +335,21 @@ def _ru_tail(rule: Recurrence) -> str:
     elif rule.skip:
         tail += f", кроме {_join([_ru_date(d) for d in rule.skip], 'и')}"
     return tail
+
+
+def _day_name(day: int) -> str:
+    """A weekday's name in the language in hand: "пятница", "Friday"."""
+    return _RU_DAYS[day] if language() == "ru" else _EN_DAYS[day]
+
+
+def _nth_name(nth: str) -> str:
+    """ "-1fri" in the language in hand: "последнюю пятницу", "last Friday"."""
+    if language() != "ru":
+        return _en_nth(nth)
+    number, day = _split_nth(nth)
+    ordinal = _RU_NTH[number if number in _RU_NTH else -number][_RU_GENDER[day]]
+    ordinal += "" if number in _RU_NTH else " с конца"
+    return f"{ordinal} {_RU_DAYS_ACC[day]}"
 
 
 def _en_nth(nth: str) -> str:

@@ -45,7 +45,7 @@ import sqlite_utils
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from core import buttons, networks
+from core import buttons, messages, networks
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import AmbiguousOutcome, PlatformError, RetryLater
@@ -138,7 +138,7 @@ class Runner:
             # A post still waiting in the local rate limiter never left: safe to re-send.
             left = row["dispatched_at"] is not None
             if row["kind"] in NEW_MESSAGES and left and not self._resend(row):
-                reason = "the bot stopped while sending; not re-sent to avoid a double post"
+                reason = self._say("run.reason_stopped_while_sending")
                 self._finish(row, UNCERTAIN, reason, now)
             else:
                 self.db["actions"].update(row["id"], {"state": PENDING, "retry_at": now})
@@ -237,7 +237,8 @@ class Runner:
     def _miss(self, row: dict, now: datetime) -> None:
         late = now - from_db(row["due_at"])
         grace = self.config.schedule.grace(row["kind"]) or timedelta(0)
-        self._finish(row, MISSED, f"{_minutes(late)} late (grace {_minutes(grace)})", to_db(now))
+        said = self._say("run.reason_late", late=self._span(late), grace=self._span(grace))
+        self._finish(row, MISSED, said, to_db(now))
 
     # -- firing ------------------------------------------------------------
 
@@ -271,7 +272,7 @@ class Runner:
             log.exception("action %s crashed", action_id)
             row = self.db["actions"].get(action_id)
             if row["state"] == SENDING:
-                reason = "internal error; see the log"
+                reason = self._say("run.reason_internal")
                 await self._store(
                     row, reason, lambda: self._finish(row, FAILED, reason, to_db(self.clock.now()))
                 )
@@ -313,7 +314,7 @@ class Runner:
     async def _post(self, row: dict) -> None:
         platform = self.platforms.get((row["library_id"], row["network"]))
         if platform is None:
-            reason = f"{row['network']} is not connected for this library"
+            reason = self._not_connected(row["network"])
             self._finish(row, FAILED, reason, to_db(self.clock.now()))
             return
         payload = json.loads(row["payload"])
@@ -357,7 +358,7 @@ class Runner:
     async def _handle(self, row: dict) -> None:
         """A kind with its own handler; errors are treated as for posts."""
         if (row["library_id"], row["network"]) not in self.platforms:
-            reason = f"{row['network']} is not connected for this library"
+            reason = self._not_connected(row["network"])
             self._finish(row, FAILED, reason, to_db(self.clock.now()))
             return
         try:
@@ -404,7 +405,7 @@ class Runner:
             if self._resend(row):
                 self._retry(row, exc, 1.0)
             else:
-                reason = f"{exc}; not re-sent to avoid a double post"
+                reason = self._say("run.reason_not_resent", error=exc)
                 self._finish(row, UNCERTAIN, reason, to_db(self.clock.now()), exc)
         else:
             self._finish(row, FAILED, str(exc), to_db(self.clock.now()), exc)
@@ -486,7 +487,7 @@ class Runner:
         orphans = {r["id"] for r in rows} - {r["id"] for batch in grouped for r in batch.rows}
         for r in rows:
             if r["id"] in orphans:
-                reason = f"{r['network']} is not connected for this library"
+                reason = self._not_connected(r["network"])
                 self._finish(r, FAILED, reason, to_db(self.clock.now()))
         for group in grouped:
             platform, batch = group.platform, group.rows
@@ -520,7 +521,7 @@ class Runner:
         when = now + timedelta(seconds=backoff * (1 + self._random.random() * 0.25))
         deadline = from_db(row["due_at"]) + self.config.schedule.retry_deadline
         if when > deadline:
-            reason = f"gave up after {attempts} attempts: {exc}"
+            reason = self._say("run.reason_gave_up", attempts=attempts, error=exc)
             self._finish(row, FAILED, reason, to_db(now), exc)
             return
         retry_at = to_db(when)
@@ -564,6 +565,26 @@ class Runner:
             except Exception:
                 log.exception("an observer of action %s failed", row["key"])
 
+    # -- words -------------------------------------------------------------
+
+    def _say(self, key: str, **fields: Any) -> str:
+        """A reason in the config's language (kept with the action, read by people)."""
+        return messages.text_in(self.config.language, key, **fields)
+
+    def _span(self, delta: timedelta) -> str:
+        seconds = delta.total_seconds()
+        if seconds >= 60:
+            return self._say("run.minutes", count=seconds / 60)
+        return self._say("run.seconds", count=seconds)
+
+    def _not_connected(self, network: str) -> str:
+        said = (
+            networks.title(network, self.config.language)
+            if network in networks.names()
+            else network
+        )
+        return self._say("run.reason_not_connected", network=said)
+
     # -- progress ----------------------------------------------------------
 
     def open_actions(self) -> int:
@@ -581,8 +602,3 @@ class Runner:
                 return False
             await asyncio.sleep(poll)
         return True
-
-
-def _minutes(delta: timedelta) -> str:
-    minutes = delta.total_seconds() / 60
-    return f"{minutes:.0f} min" if minutes >= 1 else f"{delta.total_seconds():.0f} s"

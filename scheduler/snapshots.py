@@ -26,6 +26,7 @@ from core.samples import store_samples
 from core.storage import PENDING, SENDING, SENT, to_db
 
 KINDS = (SNAPSHOT, COMMUNITY)
+HANDED = "handed:"  # the remote id of a post handed to the admins until linked (bot.alerts)
 
 
 @dataclass(frozen=True, order=True)
@@ -98,9 +99,12 @@ async def collect(
     Returns the number of samples written (``unread``: how many publications and
     communities could not be read).
     """
-    if network(platform.network).capabilities.metrics_from_api:
+    from_api = network(platform.network).capabilities.metrics_from_api
+    # An adapter may read no post counters where its network could (a community's own
+    # token only): then they are the acts the bot saw.
+    if from_api and getattr(platform, "reads_post_counters", True):
         return await _collect_read(db, platform, publications, communities, now, source)
-    return await _collect_seen(db, platform, publications, communities, now, source)
+    return await _collect_seen(db, platform, publications, communities, now, source, acts=from_api)
 
 
 def finish(db: sqlite_utils.Database, rows: list[dict], stamp: str) -> None:
@@ -176,18 +180,26 @@ def button_votes(db: sqlite_utils.Database, pub: dict) -> tuple[int, ...] | None
     return tuple(totals[k] for k in sorted(totals, key=int))
 
 
-async def _collect_seen(db, platform, publications, communities, now, source: str) -> Collected:
-    """Post figures from the updates the bot saw; members read through the platform."""
+async def _collect_seen(
+    db, platform, publications, communities, now, source: str, acts: bool = False
+) -> Collected:
+    """Post figures from the updates the bot saw (``acts``: the likes and comments it
+    recorded, else reaction totals and replies); members read through the platform."""
     owners = _owners(communities)
     parts = [part async for part in platform.read_figures([], list(owners), [])]
     stamp = to_db(now())
     samples = []
+    # A post handed to the admins is not published until it is linked: unread.
+    waiting = [pub for pub in publications if str(pub["remote_id"]).startswith(HANDED)]
+    seen = _seen_acts if acts else _seen_figures
     for pub in publications:
-        samples += of_publication(pub, _seen_figures(db, pub), stamp, source)
+        if pub not in waiting:
+            samples += of_publication(pub, seen(db, pub), stamp, source)
     for part in parts:
         samples += _members(part, owners, platform.network, stamp, source)
     store_samples(db, samples)
-    return Collected(len(samples), sum(len(part.unread_communities) for part in parts))
+    unread = len(waiting) + sum(len(part.unread_communities) for part in parts)
+    return Collected(len(samples), unread)
 
 
 def _owners(communities: Sequence[Community]) -> dict[str, list[str]]:
@@ -235,6 +247,19 @@ def _seen_figures(db: sqlite_utils.Database, pub: dict) -> dict[str, float | Non
         votes = None if poll is None else tuple(poll[k] for k in sorted(poll, key=int))
         values.update(_poll_values(votes))
     return values
+
+
+def _seen_acts(db: sqlite_utils.Database, pub: dict) -> dict[str, float | None]:
+    """A post's figures from the acts the bot recorded (likes net of those taken back,
+    comments), where the API that reads its counters cannot be used: views and reposts
+    are then not available."""
+    likes, comments = db.execute(
+        "select coalesce(sum(case when kind = 'like' then (case when "
+        "json_extract(detail, '$.removed') then -1 else 1 end) end), 0), "
+        "coalesce(sum(kind = 'comment'), 0) from interactions where publication_id = ?",
+        [pub["id"]],
+    ).fetchone()
+    return {"views": None, "likes": max(likes, 0), "reposts": None, "comments": comments}
 
 
 def _poll_values(votes: tuple[int, ...] | None) -> dict[str, float | None]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.intake.waits import release_threads
+from core import messages
 from core.errors import PlatformError
 from core.platform import FiguresPart, Post, PostMetrics, PostRef, Published
 
@@ -17,6 +18,14 @@ TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV = (
     "TEST_VK_COMMUNITY_TOKEN",
 )
 MAX_ENV = "TEST_MAX_TOKEN"
+
+
+@pytest.fixture(autouse=True)
+def _default_language_each_test():
+    """Each test starts in the default language (Russian): a language a CLI command chose
+    (``messages.set_language``) would otherwise stay for the tests after it."""
+    with messages.use_language(messages.DEFAULT_LANGUAGE):
+        yield
 
 
 @pytest.fixture(autouse=True)

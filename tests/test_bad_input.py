@@ -81,7 +81,7 @@ def one_line(problems: list[str], path: Path, field: str) -> str:
 def test_a_huge_reminder_is_one_line_and_the_other_files_load(
     tmp_path: Path, field: str, line: str, expected: str
 ) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     body = write_event(tmp_path, "bad").read_text(encoding="utf-8") + line + "\n"
     message = one_line(folder_problems(tmp_path, body), tmp_path / "events" / "bad.toml", field)
     assert expected in message
@@ -98,7 +98,7 @@ def test_a_huge_reminder_is_one_line_and_the_other_files_load(
 def test_huge_quiz_durations_are_one_line(
     tmp_path: Path, extra: str, field: str, expected: str
 ) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     lines = folder_problems(tmp_path, quiz(extra=extra))
     assert one_line(lines, tmp_path / "events" / "bad.toml", field) == expected
 
@@ -117,7 +117,7 @@ def test_huge_quiz_durations_are_one_line(
 def test_huge_durations_in_the_config_are_one_line(
     tmp_path: Path, setting: str, field: str, expected: str
 ) -> None:
-    path = write_config(tmp_path, extra_schedule=setting)
+    path = write_config(tmp_path, language="en", extra_schedule=setting)
     text = path.read_text(encoding="utf-8")
     for default in ('misfire_grace = "15m"\n', 'snapshot_after = ["1h"]\n'):
         if setting.startswith(default.split(" ")[0]):
@@ -131,7 +131,7 @@ def test_huge_durations_in_the_config_are_one_line(
 
 
 def test_huge_keep_names_is_one_line(tmp_path: Path) -> None:
-    path = write_config(tmp_path)
+    path = write_config(tmp_path, language="en")
     text = path.read_text(encoding="utf-8").replace("admins = [42]", 'keep_names = "99999999999d"')
     path.write_text(text, encoding="utf-8")
     with pytest.raises(Problems) as caught:
@@ -146,7 +146,7 @@ def test_validate_names_a_huge_reminder_and_counts_the_good_file(
 ) -> None:
     for variable in (TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV):
         monkeypatch.setenv(variable, "token")
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, language="en")
     write_event(tmp_path, "good")
     bad = write_event(tmp_path, "bad", at="2026-12-06T18:00:00", remind_before='["99999999999d"]')
     result = CliRunner().invoke(main, ["validate", "-c", str(config)])
@@ -158,7 +158,7 @@ def test_validate_names_a_huge_reminder_and_counts_the_good_file(
 def test_whatever_one_file_raises_becomes_its_problem(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     write_event(tmp_path, "good")
     bad = write_event(tmp_path, "bad", at="2026-12-06T18:00:00")
     parse = events.PARSERS["announcement"]
@@ -184,7 +184,7 @@ def test_whatever_one_file_raises_becomes_its_problem(
     ["0001-01-01T00:30:00", "9999-12-31T23:30:00", "1999-12-31T23:59:59", "2101-01-01T00:00:00"],
 )
 def test_a_time_outside_2000_to_2100_is_one_line(tmp_path: Path, at: str) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     body = write_event(tmp_path, "bad", at=at).read_text(encoding="utf-8")
     message = one_line(folder_problems(tmp_path, body), tmp_path / "events" / "bad.toml", "at")
     assert message == f"must be in the years 2000 to 2100, not {at}"
@@ -196,13 +196,13 @@ def test_a_time_outside_2000_to_2100_is_one_line(tmp_path: Path, at: str) -> Non
 def test_a_quiz_at_the_ends_of_the_calendar_is_refused_not_planned(
     tmp_path: Path, at: str, mode: str
 ) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     lines = folder_problems(tmp_path, quiz(at=at, mode=mode))
     assert one_line(lines, tmp_path / "events" / "bad.toml", "at").startswith("must be in the")
 
 
 def test_a_poll_closing_after_2100_is_refused(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     poll = {"kind": '"poll"', "question": '"Что читаем?"', "options": '["А", "Б"]'}
     path = write_event(tmp_path, "bad", **poll, at="2100-12-31T12:00:00")
     path.write_text(path.read_text(encoding="utf-8") + "close_at = 2101-01-01T12:00:00\n")
@@ -213,7 +213,7 @@ def test_a_poll_closing_after_2100_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_series_running_past_2100_is_refused(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     path = write_event(tmp_path, "bad", at="2099-01-01T12:00:00")
     body = path.read_text(encoding="utf-8")
     body += '[repeat]\nevery = "month"\ninterval = 100\ncount = 1000\n'
@@ -243,7 +243,7 @@ def test_a_series_running_past_2100_is_refused(tmp_path: Path) -> None:
 def test_a_value_of_the_wrong_type_is_one_line(
     tmp_path: Path, line: str, field: str, expected: str
 ) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     key = line.split(" ", 1)[0]
     body = write_event(tmp_path, "bad", **{key: None}).read_text(encoding="utf-8")
     lines = folder_problems(tmp_path, line + "\n" + body)
@@ -252,7 +252,7 @@ def test_a_value_of_the_wrong_type_is_one_line(
 
 @pytest.mark.parametrize("rate", ["inf", "-inf", "nan", "1e300", "0", "101"])
 def test_requests_per_second_must_be_a_finite_positive_rate(tmp_path: Path, rate: str) -> None:
-    path = write_config(tmp_path, vk_extra="")
+    path = write_config(tmp_path, language="en", vk_extra="")
     text = path.read_text(encoding="utf-8").replace(
         "requests_per_second = 3", f"requests_per_second = {rate}"
     )
@@ -275,7 +275,7 @@ def test_requests_per_second_must_be_a_finite_positive_rate(tmp_path: Path, rate
     ],
 )
 def test_a_path_no_file_system_holds_is_one_line(tmp_path: Path, value: str, expected: str) -> None:
-    path = write_config(tmp_path)
+    path = write_config(tmp_path, language="en")
     text = path.read_text(encoding="utf-8").replace('events_dir = "events"', "")
     path.write_text(f'events_dir = "{value}"\n' + text, encoding="utf-8")
     with pytest.raises(Problems) as caught:
@@ -284,7 +284,7 @@ def test_a_path_no_file_system_holds_is_one_line(tmp_path: Path, value: str, exp
 
 
 def test_an_unreadable_events_folder_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     folder = tmp_path / ("x" * 300)
     loaded, problems = load_events(config, folder)
     assert loaded == [] and [str(p) for p in problems] == [
@@ -293,7 +293,7 @@ def test_an_unreadable_events_folder_is_a_problem_not_a_traceback(tmp_path: Path
 
 
 def test_an_empty_key_is_named_with_its_line(tmp_path: Path) -> None:
-    path = write_config(tmp_path)
+    path = write_config(tmp_path, language="en")
     path.write_text('"" = 1\n' + path.read_text(encoding="utf-8"), encoding="utf-8")
     with pytest.raises(Problems) as caught:
         load_config(path)
@@ -301,7 +301,7 @@ def test_an_empty_key_is_named_with_its_line(tmp_path: Path) -> None:
         f'{path}:1 [""]: unknown key; known: events_dir, language, library, report, '
         "schedule, storage, webhook"
     ]
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     body = write_event(tmp_path, "bad").read_text(encoding="utf-8") + '"" = 1\n'
     lines = folder_problems(tmp_path, body)
     assert lines == [
@@ -311,7 +311,7 @@ def test_an_empty_key_is_named_with_its_line(tmp_path: Path) -> None:
 
 
 def test_a_timezone_name_too_long_is_one_line(tmp_path: Path) -> None:
-    path = write_config(tmp_path, timezone="Europe/" + "x" * 300)
+    path = write_config(tmp_path, language="en", timezone="Europe/" + "x" * 300)
     with pytest.raises(Problems) as caught:
         load_config(path)
     (line,) = [str(p) for p in caught.value.problems]
@@ -347,7 +347,10 @@ COSTLY = {
 def test_a_costly_template_is_refused_in_one_line(name: str) -> None:
     with pytest.raises(TextError) as caught:
         check_template(COSTLY[name])
-    assert str(caught.value).startswith(("template error: ", "the text is longer than 20000"))
+    # no config: Russian, the product's first language
+    assert str(caught.value).startswith(
+        ("ошибка в шаблоне: ", "после подстановки текст длиннее 20000")
+    )
     assert "\n" not in str(caught.value)
 
 
@@ -364,7 +367,7 @@ def test_ordinary_templates_still_work() -> None:
 
 
 def test_validate_refuses_a_costly_text_and_plans_the_others(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     body = write_event(tmp_path, "bad", text='"{% for i in range(999999) %}x{% endfor %}"')
     lines = folder_problems(tmp_path, body.read_text(encoding="utf-8"))
     assert one_line(lines, body, "text") == (
@@ -374,7 +377,7 @@ def test_validate_refuses_a_costly_text_and_plans_the_others(tmp_path: Path) -> 
 
 def test_quiz_questions_are_plain_text_not_templates(tmp_path: Path) -> None:
     """An imported question may hold anything: `{{`, `{%` are shown as written."""
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     question = "Что печатает {{ x }} или {% for i in range(999999) %}? А {{ скобки }}?"
     path = tmp_path / "events" / "q.toml"
     path.write_text(quiz(question=question), encoding="utf-8")
@@ -409,7 +412,7 @@ def test_a_cell_at_the_last_row_and_column_is_refused_without_reading_a_million_
     with pytest.raises(ImportFailed) as caught:
         read_sheet(tmp_path / "q.xlsx")
     assert caught.value.problems == [
-        "q.xlsx: more than 1000 rows (row 1048576 is filled); a quiz has at most 50 questions"
+        "q.xlsx: больше 1000 строк (заполнена строка 1048576); в викторине не больше 50 вопросов"
     ]
 
 
@@ -421,7 +424,7 @@ def test_a_cell_far_to_the_right_is_refused(tmp_path: Path) -> None:
     book.save(tmp_path / "q.xlsx")
     with pytest.raises(ImportFailed) as caught:
         read_sheet(tmp_path / "q.xlsx")
-    assert caught.value.problems == ["q.xlsx: more than 30 columns (row 3, column AE is filled)"]
+    assert caught.value.problems == ["q.xlsx: больше 30 столбцов (заполнена строка 3, столбец AE)"]
 
 
 def test_a_csv_in_another_encoding_is_one_line(tmp_path: Path) -> None:
@@ -430,8 +433,8 @@ def test_a_csv_in_another_encoding_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ImportFailed) as caught:
         read_sheet(path)
     assert caught.value.problems == [
-        "q.csv: the text is not UTF-8, UTF-16 or Windows-1251 (cp1251); save the table as "
-        "«CSV UTF-8»"
+        "q.csv: текст не в кодировке UTF-8, UTF-16 или Windows-1251 (cp1251); сохраните "
+        "таблицу как «CSV UTF-8»"
     ]
 
 
@@ -441,7 +444,7 @@ def test_a_csv_with_a_huge_cell_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ImportFailed) as caught:
         read_sheet(path)
     assert caught.value.problems == [
-        "q.csv: not a readable .csv file (field larger than field limit (131072))"
+        "q.csv: не удаётся прочитать файл .csv (field larger than field limit (131072))"
     ]
 
 
@@ -451,12 +454,12 @@ def test_a_csv_of_many_rows_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ImportFailed) as caught:
         read_sheet(path)
     assert caught.value.problems == [
-        "q.csv: more than 1000 rows (row 1001 is filled); a quiz has at most 50 questions"
+        "q.csv: больше 1000 строк (заполнена строка 1001); в викторине не больше 50 вопросов"
     ]
 
 
 def test_an_odd_key_in_a_table_is_quoted_and_on_one_line(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     path = write_event(tmp_path, "bad")
     body = path.read_text(encoding="utf-8") + '[repeat]\nevery = "week"\ncount = 2\n"a\\nb" = 1\n'
     assert one_line(folder_problems(tmp_path, body), path, 'repeat."a\\nb"').startswith(
@@ -464,7 +467,9 @@ def test_an_odd_key_in_a_table_is_quoted_and_on_one_line(tmp_path: Path) -> None
     )
     lines = folder_problems(tmp_path, quiz() + '"" = 1\n')
     assert one_line(lines, path, 'questions[1].""').startswith("unknown key in a question")
-    config = write_config(tmp_path, extra_schedule='[schedule.grace]\n"re minder" = "5m"')
+    config = write_config(
+        tmp_path, language="en", extra_schedule='[schedule.grace]\n"re minder" = "5m"'
+    )
     with pytest.raises(Problems) as caught:
         load_config(config)
     assert [str(p) for p in caught.value.problems] == [

@@ -27,7 +27,7 @@ def test_validate_passes_a_good_setup(tmp_path: Path) -> None:
     write_event(tmp_path, at="2099-12-05T18:00:00")
     result = CliRunner().invoke(main, ["validate", "-c", str(config)], env=TOKENS)
     assert result.exit_code == 0, result.output
-    assert "1 event(s), 2 publication(s) planned; 0 problem(s)" in result.output
+    assert "Мероприятий: 1, публикаций запланировано: 2; ошибок: 0" in result.output
 
 
 def test_validate_lists_every_problem_and_fails(tmp_path: Path) -> None:
@@ -40,7 +40,7 @@ def test_validate_lists_every_problem_and_fails(tmp_path: Path) -> None:
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 3
-    assert f"environment variable {VK_COMMUNITY_ENV} is not set" in lines[0]
+    assert f"переменная окружения {VK_COMMUNITY_ENV} не задана" in lines[0]
     assert lines[1].startswith(str(tmp_path / "events" / "one.toml") + ":3 [title]")
     assert lines[2].startswith(str(tmp_path / "events" / "two.toml") + ":4 [at]")
 
@@ -50,7 +50,7 @@ def test_validate_reports_a_broken_config_without_a_traceback(tmp_path: Path) ->
     path.write_text('language = "fr"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["validate", "-c", str(path)])
     assert result.exit_code == 1
-    assert f"{path}:1 [language]: must be one of ru, en" in result.stderr
+    assert f"{path}:1 [language]: должно быть ru или en, а не 'fr'" in result.stderr
     assert "Traceback" not in result.output
 
 
@@ -108,7 +108,7 @@ def test_plan_lists_and_exports_a_calendar(tmp_path: Path) -> None:
     assert listed.output.count("Книжный клуб") == 4  # two days × two networks
     ics = tmp_path / "plan.ics"
     written = CliRunner().invoke(main, ["plan", "-c", str(config), "--ics", str(ics)])
-    assert "4 post(s)" in written.output
+    assert "Постов в календаре: 4" in written.output
     calendar = icalendar.Calendar.from_ical(ics.read_bytes())
     events = calendar.walk("VEVENT")
     assert len(events) == 4
@@ -122,9 +122,39 @@ def test_cancel_pause_and_resume_commands(tmp_path: Path) -> None:
     runner = CliRunner()
     assert runner.invoke(main, ["plan", "-c", str(config)]).exit_code == 0
     paused = runner.invoke(main, ["pause", "-c", str(config), "central"])
-    assert paused.exit_code == 0 and "central: paused" in paused.output
+    assert paused.exit_code == 0 and "central: приостановлено" in paused.output
     assert runner.invoke(main, ["resume", "-c", str(config), "central"]).exit_code == 0
     cancelled = runner.invoke(main, ["cancel", "-c", str(config), "central/club"])
-    assert "central/club: cancelled, 2 planned action(s) dropped" in cancelled.output
+    assert "central/club: отменено, снято запланированных действий: 2" in cancelled.output
     unknown = runner.invoke(main, ["cancel", "-c", str(config), "central/nope"])
-    assert unknown.exit_code == 1 and "no event 'central/nope'" in unknown.stderr
+    assert unknown.exit_code == 1 and "мероприятия «central/nope» в плане нет" in unknown.stderr
+
+
+def test_an_english_library_is_answered_in_english(tmp_path: Path) -> None:
+    config = write_config(tmp_path, language="en")
+    write_event(tmp_path, at="2099-01-01T10:00:00")
+    runner = CliRunner()
+    checked = runner.invoke(main, ["validate", "-c", str(config)], env=TOKENS)
+    assert "1 event(s), 2 publication(s) planned; 0 problem(s)" in checked.output
+    assert runner.invoke(main, ["plan", "-c", str(config)]).exit_code == 0
+    paused = runner.invoke(main, ["pause", "-c", str(config), "central"])
+    assert paused.exit_code == 0 and "central: paused" in paused.output
+    unknown = runner.invoke(main, ["cancel", "-c", str(config), "central/nope"])
+    assert unknown.exit_code == 1 and "no event 'central/nope' in the plan" in unknown.stderr
+
+
+def test_help_is_russian_unless_the_config_says_english(tmp_path: Path) -> None:
+    runner = CliRunner()
+    absent = {"BIBLIOBOT_CONFIG": str(tmp_path / "none.toml"), "BIBLIOBOT_LANGUAGE": ""}
+    shown = runner.invoke(main, ["--help"], env=absent).output
+    assert shown.startswith("Использование:") and "Команды:" in shown and "Параметры:" in shown
+    assert "Показать эту справку и выйти." in shown and "Show this" not in shown
+    report = runner.invoke(main, ["report", "--help"], env=absent).output
+    assert "Отчёт за период" in report and "Месяц (2026-11)" in report
+    plan = runner.invoke(main, ["plan", "--help"], env=absent).output
+    assert "[по умолчанию: 30]" in plan and "default" not in plan
+    english = write_config(tmp_path, language="en")
+    told = runner.invoke(main, ["plan", "--help"], env={"BIBLIOBOT_CONFIG": str(english)}).output
+    assert told.startswith("Usage:") and "How far ahead to show" in told
+    forced = runner.invoke(main, ["--help"], env={**absent, "BIBLIOBOT_LANGUAGE": "en"}).output
+    assert "Show this message and exit." in forced

@@ -47,10 +47,10 @@ def test_an_unknown_library_is_one_line_naming_the_known_ones(
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1, result.output
-    assert "no library 'nope'" in lines[0] and "known: central" in lines[0]
+    assert "библиотеки «nope»" in lines[0] and "есть: central" in lines[0]
     assert not (planned.parent / "x.ics").exists()
 
 
 def test_an_unknown_event_of_a_known_library_is_still_named(planned: Path) -> None:
     result = CliRunner().invoke(main, ["cancel", "-c", str(planned), "central/nope"])
-    assert result.exit_code == 1 and "no event 'central/nope'" in result.stderr
+    assert result.exit_code == 1 and "мероприятия «central/nope» в плане нет" in result.stderr

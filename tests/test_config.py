@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from core import messages
 from core.config import library_tokens
 from core.config_file import load_config
 from core.errors import ConfigError, MissingSecret, Problems
@@ -46,10 +47,11 @@ def test_bad_values_name_file_line_and_key(tmp_path: Path) -> None:
     )
     path = tmp_path / "config.toml"
     assert lines == [
-        f"{path}:1 [language]: must be one of ru, en, not 'de'",
-        f"{path}:6 [library[central].timezone]: unknown IANA time zone 'Europe/Moskow' (e.g. \"Europe/Moscow\")",
-        f"{path}:8 [library[central].vk.group_id]: must be the positive community id (without the minus)",
-        f"{path}:9 [library[central].vk.user_token_env]: must be the NAME of an environment variable, not the token itself",
+        # a language the bot does not speak: its problems are told in Russian, the default
+        f"{path}:1 [language]: должно быть ru или en, а не 'de'",
+        f"{path}:6 [library[central].timezone]: неизвестный часовой пояс IANA 'Europe/Moskow' (например, \"Europe/Moscow\")",
+        f"{path}:8 [library[central].vk.group_id]: должно быть положительным id сообщества (без минуса)",
+        f"{path}:9 [library[central].vk.user_token_env]: должно быть ИМЕНЕМ переменной окружения, а не самим токеном",
     ]
 
 
@@ -63,7 +65,7 @@ def test_second_library_errors_point_at_its_own_lines(tmp_path: Path) -> None:
     )
     lines = _problems(tmp_path, text)
     assert lines == [
-        f"{tmp_path / 'config.toml'}:13 [library[b].vk.group_id]: must be a whole number, not '12'"
+        f"{tmp_path / 'config.toml'}:13 [library[b].vk.group_id]: должно быть целым числом, а не '12'"
     ]
 
 
@@ -72,28 +74,35 @@ def test_toml_syntax_error_gives_its_line(tmp_path: Path) -> None:
     path.write_text('storage = "a.db"\nlanguage = ru\n', encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert str(caught.value).startswith(f"{path}:2: TOML syntax")
+    assert str(caught.value).startswith(f"{path}:2: ошибка в записи TOML")
 
 
 def test_unknown_key_and_missing_network_are_reported(tmp_path: Path) -> None:
     lines = _problems(
         tmp_path, '[[library]]\nid = "a"\nname = "N"\ntimezone = "UTC"\ntimezon = "UTC"\n'
     )
-    assert any("[library[a].timezon]: unknown key" in line and ":5 " in line for line in lines)
-    assert any("connect at least one network" in line for line in lines)
+    assert any("[library[a].timezon]: неизвестный ключ" in line and ":5 " in line for line in lines)
+    assert any("подключите хотя бы одну сеть" in line for line in lines)
 
 
 def test_missing_token_variable_says_which_and_what_for(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     with pytest.raises(MissingSecret) as caught:
         library_tokens(config.libraries[0], {VK_USER_ENV: "x"})
     assert str(caught.value) == (
-        f"environment variable {TG_ENV} is not set: it must hold the Telegram bot token (from @BotFather) of library 'central'"
+        f"переменная окружения {TG_ENV} не задана: в ней должен быть токен бота Telegram "
+        "(от @BotFather) библиотеки «central»"
+    )
+    with messages.use_language("en"), pytest.raises(MissingSecret) as caught:
+        library_tokens(config.libraries[0], {VK_USER_ENV: "x"})
+    assert str(caught.value) == (
+        f"environment variable {TG_ENV} is not set: it must hold the Telegram bot token "
+        "(from @BotFather) of library 'central'"
     )
 
 
 def test_tokens_come_from_the_environment_only(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     env = {TG_ENV: "1:abc", VK_USER_ENV: "user", "TEST_VK_COMMUNITY_TOKEN": "community"}
     tokens = library_tokens(config.libraries[0], env)
     assert (tokens.telegram, tokens.vk_user, tokens.vk_community) == ("1:abc", "user", "community")
@@ -117,7 +126,7 @@ def test_grace_per_kind_and_telegram_resend_are_read(tmp_path: Path) -> None:
 
 
 def test_unknown_grace_kind_is_refused(tmp_path: Path) -> None:
-    path = write_config(tmp_path, extra_schedule='[schedule.grace]\nquizz = "2m"')
+    path = write_config(tmp_path, language="en", extra_schedule='[schedule.grace]\nquizz = "2m"')
     with pytest.raises(Problems) as caught:
         load_config(path)
     assert "[schedule.grace.quizz]: needs an action kind (publish, reminder, question)" in str(
@@ -193,16 +202,16 @@ def test_max_bad_values_name_file_line_and_key(tmp_path: Path) -> None:
     )
     path = tmp_path / "config.toml"
     assert lines == [
-        f"{path}:4 [webhook.port]: unknown key; known: listen, path_prefix",
-        f"{path}:2 [webhook.listen]: must be host:port such as \"127.0.0.1:8088\", not '8088'",
-        f'{path}:3 [webhook.path_prefix]: must be a URL path starting and ending with "/" such as "/max/", not \'max\'',
-        f"{path}:16 [library[central].max.chanels]: unknown key; did you mean `channels`?",
-        f"{path}:11 [library[central].max.token_env]: must be the NAME of an environment variable, not the token itself",
-        f"{path}:12 [library[central].max.channels]: must list the channels' numeric chat ids (like -72996371719896)",
-        f"{path}:13 [library[central].max.quiz_chat]: must be the group chat's numeric id (like -78835471834864), not True",
-        f"{path}:17 [library[central].max.timeout]: must be a number of seconds, 0 to 300",
-        f'{path}:14 [library[central].max.updates]: must be "poll" or "webhook", not \'push\'',
-        f"{path}:15 [library[central].max.webhook_url]: must be an https:// URL (MAX posts only to HTTPS), not 'http://bot.library.ru/max'",
+        f"{path}:4 [webhook.port]: неизвестный ключ; известные: listen, path_prefix",
+        f"{path}:2 [webhook.listen]: должно быть в виде хост:порт, например \"127.0.0.1:8088\", а не '8088'",
+        f'{path}:3 [webhook.path_prefix]: должно быть путём URL, который начинается и заканчивается на "/", например "/max/", а не \'max\'',
+        f"{path}:16 [library[central].max.chanels]: неизвестный ключ; может быть, имелся в виду `channels`?",
+        f"{path}:11 [library[central].max.token_env]: должно быть ИМЕНЕМ переменной окружения, а не самим токеном",
+        f"{path}:12 [library[central].max.channels]: должно быть списком числовых id каналов (вроде -72996371719896)",
+        f"{path}:13 [library[central].max.quiz_chat]: должно быть числовым id группового чата (вроде -78835471834864), а не True",
+        f"{path}:17 [library[central].max.timeout]: должно быть числом секунд, от 0 до 300",
+        f'{path}:14 [library[central].max.updates]: должно быть "poll" или "webhook", а не \'push\'',
+        f"{path}:15 [library[central].max.webhook_url]: должно быть адресом https:// (MAX отправляет только по HTTPS), а не 'http://bot.library.ru/max'",
     ]
 
 
@@ -210,8 +219,8 @@ def test_max_required_keys(tmp_path: Path) -> None:
     lines = _problems(tmp_path, _MAX_LIBRARY + 'updates = "webhook"\nchannels = []\n')
     path = tmp_path / "config.toml"
     assert lines == [
-        f"{path}:5 [library[central].max.token_env]: is required",
-        f"{path}:7 [library[central].max.channels]: must list at least one channel",
-        f'{path}:5 [library[central].max.webhook_url]: is required with updates = "webhook"',
-        f'{path}:5 [library[central].max.webhook_secret_env]: is required with updates = "webhook"',
+        f"{path}:5 [library[central].max.token_env]: обязательно, но не указано",
+        f"{path}:7 [library[central].max.channels]: нужен хотя бы один канал",
+        f'{path}:5 [library[central].max.webhook_url]: обязательно при updates = "webhook"',
+        f'{path}:5 [library[central].max.webhook_secret_env]: обязательно при updates = "webhook"',
     ]

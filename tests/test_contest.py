@@ -77,9 +77,9 @@ async def test_a_contest_in_telegram_from_entries_to_winners(tmp_path: Path) -> 
         config = ["-c", str(tmp_path / "config.toml")]
         listed = runner.invoke(main, ["contest", "central/poems", "list", *config])
         assert listed.exit_code == 0, listed.output
-        assert "approved" in listed.output and "Борис Петров" in listed.output
+        assert "одобрена" in listed.output and "Борис Петров" in listed.output
         done = runner.invoke(main, ["contest", "central/poems", "approve", "2", *config])
-        assert done.exit_code == 0 and "entry No. 2 approved" in done.output
+        assert done.exit_code == 0 and "заявка № 2 — одобрена" in done.output
 
         # A late entry is answered and not counted.
         await world.fire_all(shift(at, 3600 + 1))

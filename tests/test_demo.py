@@ -38,7 +38,7 @@ async def test_demo_posts_measures_and_reports(tmp_path: Path) -> None:
     # The giveaway: the commitment in its announcement, the seed in its results, checked.
     drawn = posts["🎁 Розыгрыш книги: итоги розыгрыша"]["text"]
     assert "участников 6" in next(line for line in lines if "Розыгрыш ВКонтакте" in line)
-    assert any(line.endswith("→ OK") for line in lines), lines
+    assert any(line.endswith("→ ВЕРНО") for line in lines), lines
     assert "SHA-256 списка участников" in drawn
     assert posts["Встреча книжного клуба «Читаем вместе»"]["views"] == AUDIENCE["views"]
     # The quiz: its question post, answered in the comments, and the results post.

@@ -53,7 +53,7 @@ def with_table(path: Path, table: str) -> Path:
 def test_a_misspelt_key_in_an_announcement_is_refused_with_the_nearest_key(
     tmp_path: Path,
 ) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     path = write_event(tmp_path, remind_befor='["1d"]')
     assert problems(tmp_path) == [
         f"{path}:7 [remind_befor]: unknown key in an announcement; did you mean `remind_before`?"
@@ -61,7 +61,7 @@ def test_a_misspelt_key_in_an_announcement_is_refused_with_the_nearest_key(
 
 
 def test_a_misspelt_close_at_in_a_poll_is_refused(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     poll = {"kind": '"poll"', "question": '"Что читаем?"', "options": '["А", "Б"]'}
     path = write_event(tmp_path, **poll, close="2026-12-06T18:00:00")
     assert problems(tmp_path) == [
@@ -70,7 +70,7 @@ def test_a_misspelt_close_at_in_a_poll_is_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_keys_in_sub_tables_are_refused(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     repeat = with_table(
         write_event(tmp_path, "a"), '[repeat]\nevery = "week"\nuntill = 2027-01-01\n'
     )
@@ -91,7 +91,7 @@ def test_unknown_keys_in_sub_tables_are_refused(tmp_path: Path) -> None:
 
 
 def test_unknown_keys_in_a_quiz_name_the_nearest_key(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     head = (
         'kind = "quiz"\nlibrary = "central"\ntitle = "Викторина"\ntext = "Начинаем!"\n'
         'at = 2026-12-05T18:00:00\nmode = "live"\n'
@@ -119,16 +119,17 @@ def test_a_misspelt_config_key_names_the_nearest_key(tmp_path: Path) -> None:
     path.write_text('[[library]]\nid = "a"\nname = "N"\ntimezon = "UTC"\n', encoding="utf-8")
     with pytest.raises(Problems) as caught:
         load_config(path)
-    assert f"{path}:4 [library[a].timezon]: unknown key; did you mean `timezone`?" in [
-        str(p) for p in caught.value.problems
-    ]
+    assert (
+        f"{path}:4 [library[a].timezon]: неизвестный ключ; может быть, имелся в виду `timezone`?"
+        in [str(p) for p in caught.value.problems]
+    )
 
 
 # 2. The same event in two files ------------------------------------------------------
 
 
 def test_a_copied_event_file_is_refused_and_the_first_still_loads(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     first = write_event(tmp_path, "club")
     copy = tmp_path / "events" / "copy-of-club.toml"
     shutil.copy(first, copy)
@@ -142,7 +143,7 @@ def test_a_copied_event_file_is_refused_and_the_first_still_loads(tmp_path: Path
 
 
 def test_the_planned_one_of_two_copies_stays(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     db = open_db(tmp_path / "plan.db")
     write_event(tmp_path, "club")
     load_plan(db, config, BEFORE)
@@ -153,7 +154,7 @@ def test_the_planned_one_of_two_copies_stays(tmp_path: Path) -> None:
 
 
 def test_the_same_title_at_the_same_time_is_not_a_copy_on_other_networks(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     write_event(tmp_path, "club-tg", networks='["telegram"]')
     write_event(tmp_path, "club-vk", networks='["vk"]', text='"Текст для ВК"')
     write_event(tmp_path, "club-later", at="2026-12-05T19:00:00")
@@ -164,7 +165,7 @@ def test_the_same_title_at_the_same_time_is_not_a_copy_on_other_networks(tmp_pat
 
 
 def test_near_miss_names_are_told_and_images_and_tables_are_not(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     folder = tmp_path / "events"
     write_event(tmp_path, "club")
     for name in ("club.toml.txt", "lecture.TOML", "club.toml.bak", ".club.toml.swp"):
@@ -186,7 +187,7 @@ def test_near_miss_names_are_told_and_images_and_tables_are_not(tmp_path: Path) 
 
 
 def test_validate_names_a_file_it_does_not_read(tmp_path: Path) -> None:
-    config = write_config(tmp_path)
+    config = write_config(tmp_path, language="en")
     write_event(tmp_path, "club", at="2099-12-05T18:00:00")
     (tmp_path / "events" / "club.toml").rename(tmp_path / "events" / "club.toml.txt")
     env = {TG_ENV: "1:x", VK_USER_ENV: "u", VK_COMMUNITY_ENV: "c"}
@@ -214,7 +215,7 @@ def test_validate_names_a_file_it_does_not_read(tmp_path: Path) -> None:
 def test_an_image_that_is_not_one_inside_is_refused(
     tmp_path: Path, content: bytes, message: str
 ) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     (tmp_path / "events" / "poster.jpg").write_bytes(content)
     path = write_event(tmp_path, image='"poster.jpg"')
     [line] = problems(tmp_path)
@@ -222,7 +223,7 @@ def test_an_image_that_is_not_one_inside_is_refused(
 
 
 def test_png_and_jpeg_images_pass(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     (tmp_path / "events" / "a.png").write_bytes(png(40, 30))
     (tmp_path / "events" / "b.jpeg").write_bytes(jpeg(40, 30))
     shutil.copy(TEMPLATES / "events" / "ru" / "announcement.png", tmp_path / "events" / "c.png")
@@ -232,7 +233,7 @@ def test_png_and_jpeg_images_pass(tmp_path: Path) -> None:
 
 
 def test_a_quiz_question_image_is_checked_too(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     (tmp_path / "events" / "portrait.png").write_text("not a picture", encoding="utf-8")
     path = tmp_path / "events" / "quiz.toml"
     path.write_text(
@@ -252,7 +253,7 @@ def test_a_quiz_question_image_is_checked_too(tmp_path: Path) -> None:
 
 
 def test_a_passed_one_off_event_is_refused_when_not_planned(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     path = write_event(tmp_path, at="2026-11-20T18:00:00")
     expected = (
         f"{path}:4 [at]: 2026-11-20 18:00 has passed: nothing of this event would be posted; "
@@ -265,14 +266,14 @@ def test_a_passed_one_off_event_is_refused_when_not_planned(tmp_path: Path) -> N
 
 
 def test_an_event_within_the_misfire_grace_still_loads(tmp_path: Path) -> None:
-    write_config(tmp_path)  # misfire_grace = "15m"
+    write_config(tmp_path, language="en")  # misfire_grace = "15m"
     write_event(tmp_path)
     assert problems(tmp_path, ManualClock(DUE + timedelta(minutes=14))) == []
     assert "has passed" in problems(tmp_path, ManualClock(DUE + timedelta(minutes=16)))[0]
 
 
 def test_a_planned_event_is_no_mistake_once_its_time_has_passed(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     db = open_db(config.storage)
     clock = ManualClock(DUE - timedelta(days=1))
     write_event(tmp_path)
@@ -291,7 +292,7 @@ def test_a_planned_event_is_no_mistake_once_its_time_has_passed(tmp_path: Path) 
 def test_a_series_keeps_its_coming_times_and_is_refused_when_all_have_passed(
     tmp_path: Path,
 ) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     series = with_table(
         write_event(tmp_path, "weekly", at="2026-11-20T18:00:00"),
         '[repeat]\nevery = "week"\ncount = 3\n',  # 20 and 27 November, 4 December
@@ -307,7 +308,7 @@ def test_a_series_keeps_its_coming_times_and_is_refused_when_all_have_passed(
 
 
 def test_files_saved_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
-    config_path = write_config(tmp_path)
+    config_path = write_config(tmp_path, language="en")
     config_path.write_bytes(b"\xef\xbb\xbf" + config_path.read_bytes())
     config = load_config(config_path)
     path = write_event(tmp_path)
@@ -323,7 +324,7 @@ def test_files_saved_with_a_byte_order_mark_are_read(tmp_path: Path) -> None:
 
 
 def test_a_time_without_seconds_says_to_add_them(tmp_path: Path) -> None:
-    write_config(tmp_path)
+    write_config(tmp_path, language="en")
     path = write_event(tmp_path, at="2026-12-05T18:00")
     assert problems(tmp_path) == [
         f"{path}:4: TOML syntax: a date and time needs seconds; add them: 2026-12-05T18:00:00"
@@ -340,7 +341,8 @@ def test_a_config_time_without_seconds_says_to_add_them(tmp_path: Path) -> None:
     with pytest.raises(Exception) as caught:
         load_config(path)
     assert str(caught.value) == (
-        f"{path}:2: TOML syntax: a date and time needs seconds; add them: 2026-12-05 18:00:00"
+        f"{path}:2: ошибка в записи TOML: у даты и времени должны быть секунды; допишите их: "
+        "2026-12-05 18:00:00"
     )
 
 
@@ -348,12 +350,14 @@ def test_a_config_time_without_seconds_says_to_add_them(tmp_path: Path) -> None:
 
 
 def test_a_quoted_numeric_chat_id_is_that_chat(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path, channel='"-1001234567890", "@central_library"'))
+    config = load_config(
+        write_config(tmp_path, language="en", channel='"-1001234567890", "@central_library"')
+    )
     assert config.libraries[0].telegram.chats == ("-1001234567890", "@central_library")
 
 
 def test_a_username_without_its_at_sign_is_told(tmp_path: Path) -> None:
-    path = write_config(tmp_path, channel='"central_library"')
+    path = write_config(tmp_path, language="en", channel='"central_library"')
     with pytest.raises(Problems) as caught:
         load_config(path)
     assert [p.message for p in caught.value.problems] == [

@@ -19,7 +19,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
 def test_announcement_loads_in_the_library_time_zone(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path, timezone="Asia/Kamchatka"))
+    config = load_config(write_config(tmp_path, language="en", timezone="Asia/Kamchatka"))
     event = load_event(write_event(tmp_path, at="2026-12-05T18:00:00"), config)
     assert event.id == "central/club"
     assert event.at.utcoffset().total_seconds() == 12 * 3600
@@ -27,7 +27,7 @@ def test_announcement_loads_in_the_library_time_zone(tmp_path: Path) -> None:
 
 
 def test_sample_event_in_templates_is_valid(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     for language in ("ru", "en"):
         shutil.copy(
             TEMPLATES / "events" / language / "announcement.toml",
@@ -76,7 +76,7 @@ BAD_EVENTS = [
 def test_bad_event_is_one_line_and_writes_nothing(
     tmp_path: Path, fields: dict, expected: str
 ) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     path = write_event(tmp_path, **fields)
     db = open_db(tmp_path / "plan.db")
     result = load_plan(db, config, SystemClock())
@@ -87,20 +87,20 @@ def test_bad_event_is_one_line_and_writes_nothing(
 
 
 def test_caption_too_long_for_telegram_names_the_field(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     (tmp_path / "events" / "pic.png").write_bytes(
         (TEMPLATES / "events" / "ru" / "announcement.png").read_bytes()
     )
     write_event(tmp_path, at="2099-12-05T18:00:00", text='"' + "а" * 1100 + '"', image='"pic.png"')
     result = load_plan(open_db(tmp_path / "plan.db"), config)
     assert len(result.problems) == 1
-    assert "[text]: the telegram post is" in str(result.problems[0]) and "at most 1024" in str(
+    assert "[text]: the Telegram post is" in str(result.problems[0]) and "at most 1024" in str(
         result.problems[0]
     )
 
 
 def test_one_bad_file_does_not_stop_the_good_ones(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     write_event(tmp_path, "good", at="2099-12-05T18:00:00")
     write_event(tmp_path, "bad", at='"завтра"')
     db = open_db(tmp_path / "plan.db")

@@ -92,7 +92,7 @@ def test_announcement_publishes_the_rules_and_room_for_the_commitment(tmp_path: 
 def test_what_cannot_be_checked_is_refused_in_one_line(
     tmp_path: Path, extra: str, message: str
 ) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))  # about the English wording
     if "draw_at" in extra:  # the file's own draw_at is replaced
         text = GIVEAWAY.replace("draw_at = 2026-12-20T18:00:00\n", "").format(extra=extra)
         (tmp_path / "events" / "give.toml").write_text(text, "utf-8")
@@ -150,7 +150,7 @@ def test_verify_draw_recomputes_a_proof_alone(tmp_path: Path) -> None:
     assert len(proof["winners"]) == 3 and len(proof["reserves"]) == 2
     result = CliRunner().invoke(main, ["verify-draw", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("OK: 150 participants, winners ")
+    assert result.output.startswith("ВЕРНО: участников 150, победители ")
     published = proof["commitment"]
     result = CliRunner().invoke(main, ["verify-draw", str(path), "--commitment", published])
     assert result.exit_code == 0
@@ -160,7 +160,7 @@ def test_verify_draw_detects_a_changed_list_or_seed(tmp_path: Path) -> None:
     changed_list = _proof(tmp_path, participants=sorted(PEOPLE[1:] + ["ffffffffffffffff"]))
     result = CliRunner().invoke(main, ["verify-draw", str(changed_list)])
     assert result.exit_code == 1
-    assert "DIFFERS: the list's SHA-256 is" in result.output
+    assert "РАСХОДИТСЯ: the list's SHA-256 is" in result.output
     other_seed = _proof(tmp_path, seed=bytes(32).hex())
     result = CliRunner().invoke(main, ["verify-draw", str(other_seed)])
     assert result.exit_code == 1

@@ -49,8 +49,10 @@ def test_listed_max_is_refused_with_the_line(tmp_path: Path, name: str, body: st
     path.write_text(body.format(networks='networks = ["telegram", "max"]'), "utf-8")
     with pytest.raises(EventFileError) as caught:
         load_event(path, config)
+    what = {"giveaway": "розыгрыш", "contest": "конкурс"}[name]
     assert str(caught.value) == (
-        f"{path}:{body.count(chr(10))} [networks]: a {name} cannot run on MAX yet; drop it"
+        f"{path}:{body.count(chr(10))} [networks]: {what} пока не может проходить в MAX; "
+        "уберите эту сеть"
     )
 
 

@@ -34,14 +34,14 @@ POLL = {
 
 
 def test_the_sample_poll_is_valid(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     shutil.copy(TEMPLATES / "events" / "ru" / "poll.toml", tmp_path / "events" / "poll.toml")
     event = load_event(tmp_path / "events" / "poll.toml", config)
     assert event.kind == "poll" and len(event.options) == 4
 
 
 def test_bad_polls_name_the_field(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     cases = {
         "one": ({"options": '["Да"]'}, "[options]: must list 2 to 10 answers"),
         "same": ({"options": '["Да", "Да"]'}, "[options]: two answers are the same"),

@@ -36,7 +36,7 @@ answers = ["1799"]
 
 
 def load(tmp_path: Path, body: str, name: str = "quiz"):
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     path = tmp_path / "events" / f"{name}.toml"
     path.write_text(body, encoding="utf-8")
     return load_event(path, config)
@@ -104,7 +104,7 @@ def test_several_correct_options(tmp_path: Path) -> None:
 
 
 def test_every_ready_quiz_template_loads(tmp_path: Path) -> None:
-    config = load_config(write_config(tmp_path))
+    config = load_config(write_config(tmp_path, language="en"))
     modes = set()
     for template in sorted((TEMPLATES / "events" / "ru").glob("quiz-*.toml")):
         shutil.copy(template, tmp_path / "events" / template.name)

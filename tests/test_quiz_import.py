@@ -19,6 +19,7 @@ from bot.quiz.importer import (
     quiz_toml,
     read_sheet,
 )
+from core import messages
 from core.config_file import load_config
 from scheduler.events import load_event
 from scheduler.quiz_events import QuestionRules
@@ -101,6 +102,14 @@ def test_every_bad_row_is_listed_and_nothing_is_written(tmp_path: Path) -> None:
     )
     out = tmp_path / "quiz.toml"
     with pytest.raises(ImportFailed) as caught:
+        import_quiz(source, out, HEADER)  # no config: Russian, the product's first language
+    assert caught.value.problems[:3] == [
+        "questions.xlsx, строка 3, столбец «Правильный»: обязательно: номер правильного "
+        "варианта, например 1",
+        "questions.xlsx, строка 4, столбец «Вопрос»: обязательно, но не указано",
+        "questions.xlsx, строка 5, столбец «Правильный»: варианта 4 нет (всего вариантов: 3)",
+    ]
+    with pytest.raises(ImportFailed) as caught, messages.use_language("en"):
         import_quiz(source, out, HEADER)
     assert caught.value.problems == [
         "questions.xlsx, row 3, column «Правильный»: is required: the number of the right "
@@ -122,9 +131,9 @@ def test_unknown_and_missing_columns_are_reported(tmp_path: Path) -> None:
         questions_from(read_sheet(source), QuestionRules())
     problems = caught.value.problems
     assert len(problems) == 3
-    assert problems[0].startswith("q.csv, row 1, column «Тема»: unknown column")
-    assert problems[1].startswith("q.csv, row 1, column «Правильнный»: unknown column")
-    assert problems[2] == "q.csv, row 1: no «Вопрос» (question) column"
+    assert problems[0].startswith("q.csv, строка 1, столбец «Тема»: неизвестный столбец")
+    assert problems[1].startswith("q.csv, строка 1, столбец «Правильнный»: неизвестный столбец")
+    assert problems[2] == "q.csv, строка 1: нет столбца «Вопрос»"
 
 
 def test_mode_rules_apply_to_the_whole_table(tmp_path: Path) -> None:
@@ -132,11 +141,14 @@ def test_mode_rules_apply_to_the_whole_table(tmp_path: Path) -> None:
     with pytest.raises(ImportFailed) as caught:
         questions_from(read_sheet(source), QuestionRules(mode="comments"))
     assert caught.value.problems == [
-        "questions.sample.csv: a comments quiz has exactly one question; the table has 8"
+        "questions.sample.csv: в викторине в комментариях ровно один вопрос, а в таблице их 8"
     ]
     with pytest.raises(ImportFailed) as caught:
         questions_from(read_sheet(source), QuestionRules(mode="channel", networks=("telegram",)))
-    assert "row 3, column «Вариант 1»: a channel quiz uses Telegram quiz polls" in str(caught.value)
+    assert (
+        "строка 3, столбец «Вариант 1»: викторина в канале идёт опросами-викторинами Telegram"
+        in str(caught.value)
+    )
 
 
 def test_images_and_awkward_text_survive_the_round_trip(tmp_path: Path) -> None:
@@ -171,13 +183,13 @@ def test_cli_imports_into_the_events_folder(tmp_path: Path) -> None:
     args += ["--at", "2026-12-05T18:00", "--mode", "daily", "--title", "Знатоки"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    assert f"{out}: 8 question(s) from questions.sample.xlsx, sheet «Вопросы», mode daily" in (
+    assert f"{out}: вопросов: 8 из questions.sample.xlsx, лист «Вопросы», режим daily" in (
         result.output
     )
     event = load_event(out, load_config(config))
     assert event.library == "central" and event.quiz.mode == "daily" and event.title == "Знатоки"
     again = CliRunner().invoke(main, args)
-    assert again.exit_code == 1 and "add --force" in again.stderr
+    assert again.exit_code == 1 and "добавьте --force" in again.stderr
     assert CliRunner().invoke(main, [*args, "--force"]).exit_code == 0
 
 
@@ -188,8 +200,8 @@ def test_cli_lists_bad_rows_and_fails(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, args, env={"BIBLIOBOT_CONFIG": str(tmp_path / "none")})
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "вопросы.csv, row 2, column «Правильный»: option 2 does not exist (there are 1 options)",
-        "вопросы.csv, row 3, column «Правильный»: option 3 does not exist (there are 1 options)",
+        "вопросы.csv, строка 2, столбец «Правильный»: варианта 2 нет (всего вариантов: 1)",
+        "вопросы.csv, строка 3, столбец «Правильный»: варианта 3 нет (всего вариантов: 1)",
     ]
     assert list(tmp_path.iterdir()) == [source]
 
@@ -200,7 +212,7 @@ def test_cli_names_a_latin_file_for_a_russian_table_and_checks_the_library(tmp_p
     source.write_text("Вопрос;Ответы\nСтолица России?;Москва\n", encoding="utf-8")
     base = ["import", str(source), "-c", str(config), "--at", "2027-01-10 12:00"]
     wrong = CliRunner().invoke(main, [*base, "--library", "branch"])
-    assert wrong.exit_code == 2 and "no library 'branch' in the config" in wrong.stderr
+    assert wrong.exit_code == 2 and "библиотеки «branch» нет в настройках" in wrong.stderr
     result = CliRunner().invoke(main, [*base, "--mode", "comments", "--networks", "vk"])
     assert result.exit_code == 0, result.output
     event = load_event(tmp_path / "events" / "quiz-2027-01-10.toml", load_config(config))

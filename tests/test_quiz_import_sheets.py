@@ -60,12 +60,12 @@ def test_several_sheets_of_questions_are_refused_by_name_unless_one_is_chosen(
     with pytest.raises(ImportFailed) as caught:
         read_sheet(source)
     assert caught.value.problems == [
-        "q.xlsx: sheets «Тур 1», «Тур 2» all hold questions; choose one with --sheet"
+        "q.xlsx: вопросы есть на листах «Тур 1», «Тур 2»; выберите один с помощью --sheet"
     ]
     assert read_sheet(source, "Тур 2").rows == [(2, ["Столица Франции?", "Лион", "Париж", "2"])]
     with pytest.raises(ImportFailed) as caught:
         read_sheet(source, "Тур 3")
-    assert caught.value.problems == ["q.xlsx: no sheet «Тур 3»; sheets: «Тур 1», «Тур 2»"]
+    assert caught.value.problems == ["q.xlsx: нет листа «Тур 3»; листы: «Тур 1», «Тур 2»"]
 
 
 def test_a_workbook_without_a_question_column_names_its_sheets(tmp_path: Path) -> None:
@@ -75,8 +75,7 @@ def test_a_workbook_without_a_question_column_names_its_sheets(tmp_path: Path) -
     with pytest.raises(ImportFailed) as caught:
         read_sheet(source)
     assert caught.value.problems == [
-        "q.xlsx: no sheet has a «Вопрос» (question) column in its first row; "
-        "sheets: «Лист1», «Лист2»"
+        "q.xlsx: ни на одном листе в первой строке нет столбца «Вопрос»; листы: «Лист1», «Лист2»"
     ]
 
 
@@ -91,8 +90,8 @@ def test_problems_in_one_sheet_of_several_name_the_sheet(tmp_path: Path) -> None
     with pytest.raises(ImportFailed) as caught:
         questions_from(read_sheet(source), QuestionRules())
     assert caught.value.problems == [
-        "q.xlsx, sheet «Вопросы», row 2, column «Правильный»: "
-        "option 3 does not exist (there are 2 options)"
+        "q.xlsx, лист «Вопросы», строка 2, столбец «Правильный»: "
+        "варианта 3 нет (всего вариантов: 2)"
     ]
 
 
@@ -108,7 +107,7 @@ def test_without_out_the_file_goes_into_the_events_folder_and_the_sheet_is_named
     assert result.exit_code == 0, result.output
     out = tmp_path / "events" / "literature.toml"
     assert result.output.splitlines() == [
-        f"{out}: 1 question(s) from literature.xlsx, sheet «Тур 1», mode live"
+        f"{out}: вопросов: 1 из literature.xlsx, лист «Тур 1», режим live"
     ]
     assert load_event(out, load_config(config)).title == "Викторина"
     assert not (source.parent / "literature.toml").exists()
@@ -125,10 +124,10 @@ def test_the_chosen_sheet_is_imported(tmp_path: Path) -> None:
     )
     base = ["import", str(source), "-c", str(config), *AT]
     refused = CliRunner().invoke(main, base)
-    assert refused.exit_code == 1 and "choose one with --sheet" in refused.stderr
+    assert refused.exit_code == 1 and "выберите один с помощью --sheet" in refused.stderr
     result = CliRunner().invoke(main, [*base, "--sheet", "Тур 2"])
     assert result.exit_code == 0, result.output
-    assert "2 question(s) from tours.xlsx, sheet «Тур 2»" in result.output
+    assert "вопросов: 2 из tours.xlsx, лист «Тур 2»" in result.output
 
 
 def test_without_a_config_the_file_goes_next_to_the_table_and_it_says_so(tmp_path: Path) -> None:
@@ -140,7 +139,7 @@ def test_without_a_config_the_file_goes_next_to_the_table_and_it_says_so(tmp_pat
     out = source.parent / "q.toml"
     assert out.exists()
     assert result.output.splitlines() == [
-        f"{out}: 1 question(s) from q.csv, mode live",
-        "no config (" + str(tmp_path / "none") + "), so it is next to the table; "
-        "move it into the events folder",
+        f"{out}: вопросов: 1 из q.csv, режим live",
+        "настроек нет (" + str(tmp_path / "none") + "), поэтому файл лежит рядом с таблицей; "
+        "перенесите его в папку мероприятий",
     ]

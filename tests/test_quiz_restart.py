@@ -42,7 +42,7 @@ async def test_a_question_that_may_have_left_is_not_asked_twice(tmp_path: Path) 
         restarted.handlers.update(world.engine.handlers())
         restarted.recover()
         row = world.db["actions"].get(second["id"])
-        assert row["state"] == "uncertain" and "not re-sent" in row["error"]
+        assert row["state"] == "uncertain" and "повторно не отправлено" in row["error"]
         assert _questions_shown(box, group) == 1
 
         # The results post had not left when the bot died: it is sent, once.

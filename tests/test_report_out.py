@@ -35,20 +35,21 @@ def files(folder: Path) -> set[str]:
     [
         (
             ["--out", "r.pdf"],
-            "--out r.pdf: .pdf is not a report format; use .xlsx, .html, .csv or .md",
+            "--out r.pdf: .pdf — не формат отчёта; используйте .xlsx, .html, .csv или .md",
         ),
         (
             ["--format", "xlsx", "--out", "x.csv"],
-            "--out x.csv: the name says csv, --format says xlsx; name it x.xlsx or drop --format",
+            "--out x.csv: по имени это csv, а --format говорит xlsx; "
+            "назовите файл x.xlsx или уберите --format",
         ),
         (
             ["--format", "xlsx", "--format", "html", "--out", "year.pdf"],
-            "--out year.pdf: .pdf is not a report format; use .xlsx, .html, .csv or .md",
+            "--out year.pdf: .pdf — не формат отчёта; используйте .xlsx, .html, .csv или .md",
         ),
         (
             ["--format", "xlsx", "--format", "html", "--out", "year.csv"],
-            "--out year.csv: the name says csv, --format says xlsx and html; "
-            "give a base name without a suffix",
+            "--out year.csv: по имени это csv, а --format говорит xlsx и html; "
+            "дайте имя без расширения",
         ),
     ],
 )

@@ -175,14 +175,14 @@ def test_cli_writes_each_format(quarter: Path, tmp_path: Path) -> None:  # noqa:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--period", "2026-13"], "month must be 01 to 12"),
-        (["--period", "весна"], "expected a month (2026-11), a quarter (2026-Q4) or a year"),
-        (["--from", "2026-11-31", "--to", "2026-12-01"], "expected a date"),
-        (["--from", "2026-12-01", "--to", "2026-11-01"], "before --from"),
-        (["--period", "2026", "--from", "2026-01-01"], "not both"),
-        ([], "say which period"),
-        (["--period", "2026", "--library", "nowhere"], "no library 'nowhere'"),
-        (["--period", "2026", "--library", "east", "--all"], "not both"),
+        (["--period", "2026-13"], "месяц должен быть от 01 до 12"),
+        (["--period", "весна"], "нужен месяц (2026-11), квартал (2026-Q4) или год"),
+        (["--from", "2026-11-31", "--to", "2026-12-01"], "нужна дата вида 2026-11-30"),
+        (["--from", "2026-12-01", "--to", "2026-11-01"], "раньше, чем --from"),
+        (["--period", "2026", "--from", "2026-01-01"], "не оба"),
+        ([], "укажите период"),
+        (["--period", "2026", "--library", "nowhere"], "библиотеки «nowhere» в базе данных нет"),
+        (["--period", "2026", "--library", "east", "--all"], "не оба"),
     ],
 )
 def test_cli_bad_input_is_one_clear_line(quarter: Path, args: list, message: str) -> None:  # noqa: F811

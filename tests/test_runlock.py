@@ -80,10 +80,10 @@ def test_a_second_bibliobot_run_on_one_database_refuses_to_start(tmp_path: Path)
             first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
         try:
             deadline = time.monotonic() + 30
-            while "bibliobot running" not in log.read_text() and time.monotonic() < deadline:
+            while "Бот работает" not in log.read_text() and time.monotonic() < deadline:
                 assert first.poll() is None, log.read_text()
                 time.sleep(0.1)
-            assert "bibliobot running" in log.read_text()
+            assert "Бот работает" in log.read_text()
             second = subprocess.run(
                 command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
             )
@@ -93,7 +93,7 @@ def test_a_second_bibliobot_run_on_one_database_refuses_to_start(tmp_path: Path)
             first.wait(timeout=30)
     assert second.returncode == 1
     assert second.stderr.strip().splitlines() == [
-        f"{tmp_path / 'bibliobot.db'}: another `bibliobot run` (pid {first.pid}) is using this "
-        "database; stop it first"
+        f"{tmp_path / 'bibliobot.db'}: эту базу данных уже использует другой `bibliobot run` "
+        f"(pid {first.pid}); сначала остановите его"
     ]
-    assert "bibliobot running" not in second.stderr
+    assert "Бот работает" not in second.stderr

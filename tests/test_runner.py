@@ -83,7 +83,7 @@ async def test_rearm_applies_the_misfire_rule(world) -> None:
     clock.current = DUE + timedelta(minutes=16)
     assert runner.rearm() == 0
     assert states(db) == {"telegram": "missed", "vk": "missed"}
-    assert "16 min late" in next(db["actions"].rows)["error"]
+    assert "опоздание 16 мин" in next(db["actions"].rows)["error"]
 
 
 async def test_transient_error_is_retried_later_then_sent(world) -> None:
@@ -109,7 +109,7 @@ async def test_retries_stop_at_the_deadline(world) -> None:
     action = publish_ids(db)["vk"]
     await runner.fire(action)
     row = db["actions"].get(action)
-    assert row["state"] == "failed" and row["error"].startswith("gave up after 1 attempts: flood")
+    assert row["state"] == "failed" and row["error"].startswith("не вышло (попыток: 1): flood")
 
 
 async def test_ambiguous_telegram_send_becomes_uncertain_and_admins_are_told(world) -> None:

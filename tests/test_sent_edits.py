@@ -85,7 +85,7 @@ async def test_the_admins_are_told_once_and_the_log_has_a_warning(
     library, notice = told[0]
     assert library == "central"
     assert notice.startswith("⚠️ Файл события «Книжный клуб» (central/club) изменён")
-    assert "картинка" in notice and "VK 1" in notice
+    assert "картинка" in notice and "ВКонтакте 1" in notice
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and VK_KEY in warnings[0].getMessage()
 
@@ -99,7 +99,7 @@ async def test_the_running_bot_tells_of_an_edit_after_sending(sent) -> None:
     await refresh()
     await refresh()  # the next refresh finds nothing new
     assert [library for library, _ in told] == ["central"]
-    assert "текст" in told[0][1] and "VK 1" in told[0][1]
+    assert "текст" in told[0][1] and "ВКонтакте 1" in told[0][1]
 
 
 async def test_a_sent_post_dropped_from_the_file_is_told_too(sent) -> None:

@@ -26,6 +26,7 @@ from core.errors import (
 )
 from core.networks import names, title
 from core.storage import FAILED, MISSED, UNCERTAIN, from_db, to_db
+from reports.period import PeriodError
 
 if TYPE_CHECKING:
     from bot.admin.desk import AdminDesk, Request
@@ -59,6 +60,12 @@ def kind_word(kind: str) -> str:
     return messages.text(key) if key in messages.catalogue() else kind
 
 
+def event_kind_word(kind: str) -> str:
+    """An event's kind (announcement, quiz …) in the reader's words."""
+    key = f"admin.event_kind_{kind}"
+    return messages.text(key) if key in messages.catalogue() else kind
+
+
 def state_word(state: str) -> str:
     """An action's state in the reader's words."""
     key = f"common.state_{state}"
@@ -66,8 +73,8 @@ def state_word(state: str) -> str:
 
 
 async def reply(desk: AdminDesk, request: Request, text: str) -> None:
-    """Answer the admin who asked."""
-    await desk.say(request.chat, request.inbound.user_id, text)
+    """Answer the admin who asked (a refused reply is logged and audited, not raised)."""
+    await desk.answer(request, text)
 
 
 # -- the handlers ---------------------------------------------------------------------
@@ -78,7 +85,8 @@ async def help_command(desk: AdminDesk, request: Request) -> str:
     library = request.library
     networks = ", ".join(network_name(n) for n in library.networks)
     text = messages.text("admin.help", library=library.name, networks=networks)
-    mine = desk.libraries_of(request.inbound.network, request.inbound.user_id)
+    inbound = request.inbound
+    mine = desk.libraries_of(inbound.network, inbound.user_id, inbound.libraries)
     if len(mine) > 1:
         ids = ", ".join(lib.id for lib in mine)
         text += "\n\n" + messages.text("admin.help_several", libraries=ids, example=mine[0].id)
@@ -107,6 +115,8 @@ async def plan_command(desk: AdminDesk, request: Request) -> str:
         return "ok: 0 lines"
     zone = library.timezone.key
     lines = [messages.text("admin.plan_header", library=library.name, zone=zone)]
+    if _is_paused(desk, library.id):
+        lines.append(messages.text("admin.plan_paused"))
     for item in items[:PLAN_LINES]:
         lines.append(
             messages.text(
@@ -135,7 +145,8 @@ async def event_command(desk: AdminDesk, request: Request) -> str:
     lines = [
         messages.text(
             "admin.event_header",
-            title=event["title"], event=event["id"], kind=event["kind"], status=status,
+            title=event["title"], event=event["id"], kind=event_kind_word(event["kind"]),
+            status=status,
         )
     ]  # fmt: skip
     links = {
@@ -196,24 +207,31 @@ async def report_command(desk: AdminDesk, request: Request) -> str:
     from bot import operations
 
     word = _period(request.args)
-    if word is None:
+    named = next((a for a in request.args if a[:4].isdigit()), None)  # 2026-11, 2026-Q4, 2026
+    if word is None and named is None:
         await reply(desk, request, messages.text("admin.report_usage"))
         return "refused: no period"
     library = request.library
     today = desk.clock.now().astimezone(library.timezone).date()
-    period = operations.current_period(word, today)
+    try:
+        period = operations.current_period(word or str(named).upper(), today)
+    except PeriodError as exc:  # its text is the reader's (the catalogue's)
+        await reply(desk, request, f"{exc}\n{messages.text('admin.report_usage')}")
+        return "refused: bad period"
+    said = messages.text(f"admin.period_{word}") if word else period.label
     with tempfile.TemporaryDirectory(prefix="bibliobot-report-") as folder:
         # In the loop's thread: the database connection is not shared with others (one
         # library's report takes about a second).
         built = operations.build_report(desk.db, desk.config, period, library.id, Path(folder))
-        said = messages.text(f"admin.period_{word}")
         for path in (built.xlsx, built.html):
             caption = messages.text(
                 "admin.report_caption", library=library.name, period=said, name=path.name
             )
-            await request.chat.send_file(
-                request.inbound.user_id, OutFile(path.name, path.read_bytes()), caption
-            )
+            await desk.answer(request, caption, OutFile(path.name, path.read_bytes()))
+    if request.undelivered:  # the files did not go out: not "sent", and why
+        why = messages.text(reason_key(request.undelivered[0]))
+        await reply(desk, request, messages.text("admin.report_not_sent", reason=why))
+        return f"not sent {period.label}"
     await reply(desk, request, messages.text("admin.report_sent", period=said))
     return f"sent {period.label}"
 
@@ -239,8 +257,7 @@ async def collect_command(desk: AdminDesk, request: Request) -> str:
 async def status_command(desk: AdminDesk, request: Request) -> str:
     """Last posts, errors of the week, and whether each token works."""
     library = request.library
-    row = next(desk.db["libraries"].rows_where("id = ?", [library.id]), None)
-    paused = bool(row and row["paused"])
+    paused = _is_paused(desk, library.id)
     state = messages.text("admin.status_paused" if paused else "admin.status_running")
     lines = [messages.text("admin.status_header", library=library.name, state=state)]
     lines += _last_posts(desk, request)
@@ -304,6 +321,12 @@ async def _pause(desk: AdminDesk, request: Request, paused: bool) -> str:
         messages.text("admin.paused" if paused else "admin.resumed", library=library.name),
     )
     return "paused" if paused else "resumed"
+
+
+def _is_paused(desk: AdminDesk, library_id: str) -> bool:
+    """Whether the library is paused (``libraries.paused``)."""
+    row = next(desk.db["libraries"].rows_where("id = ?", [library_id]), None)
+    return bool(row and row["paused"])
 
 
 def _period(args: tuple[str, ...]) -> str | None:

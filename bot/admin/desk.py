@@ -17,25 +17,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlite_utils
 
 from bot.admin import commands, uploads
 from bot.admin.chats import Chat
-from bot.admin.model import Button, Inbound, is_admin_press
+from bot.admin.model import Button, Inbound, OutFile, is_admin_press
 from core import messages
 from core.clock import Clock, SystemClock
 from core.config import Config, LibraryConfig
-from core.errors import BibliobotError
+from core.errors import BibliobotError, PlatformError, RetryLater
 from core.platform import Platform
 from core.storage import to_db
 
 log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 3500  # characters per message: below every network's limit (MAX: 4000)
+SEND_TRIES = 3  # a reply the network throttled is sent again, after the wait it asked for
+SEND_WAIT_MAX = 30.0  # seconds: a longer wait is not worth holding the admin's next command
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Request:
     library: LibraryConfig
     command: str
     args: tuple[str, ...]
+    # Replies the network refused after the command was done (the audit says so).
+    undelivered: list[PlatformError] = field(default_factory=list)
 
 
 def network_admins(library: LibraryConfig, network: str) -> tuple[int, ...]:
@@ -84,16 +88,23 @@ class AdminDesk:
                     key = (network, int(user))
                     self._admins[key] = (*self._admins.get(key, ()), library)
         self._work: asyncio.Task | None = None  # the chain of batches being answered
+        self._menus: set[int] = set()  # Telegram admins whose command menu is set (or tried)
+        # Waits before a throttled reply is sent again (tests record it instead of sleeping).
+        self.pause: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     # -- who ------------------------------------------------------------------------
 
-    def libraries_of(self, network: str, user_id: int) -> tuple[LibraryConfig, ...]:
-        """The libraries ``user_id`` is an admin of on ``network``."""
-        return self._admins.get((network, int(user_id)), ())
+    def libraries_of(
+        self, network: str, user_id: int, among: Collection[str] = ()
+    ) -> tuple[LibraryConfig, ...]:
+        """The libraries ``user_id`` is an admin of on ``network`` (of those ``among``, the
+        libraries of the bot or community written to, if given)."""
+        mine = self._admins.get((network, int(user_id)), ())
+        return tuple(lib for lib in mine if lib.id in among) if among else mine
 
-    def is_admin(self, network: str, user_id: int) -> bool:
-        """Whether ``user_id`` is an admin of some library on ``network``."""
-        return (network, int(user_id)) in self._admins
+    def is_admin(self, network: str, user_id: int, among: Collection[str] = ()) -> bool:
+        """Whether ``user_id`` is an admin on ``network`` (of one of the libraries ``among``)."""
+        return bool(self.libraries_of(network, user_id, among))
 
     @staticmethod
     def is_press(data: object) -> bool:
@@ -123,7 +134,7 @@ class AdminDesk:
 
     async def take(self, inbound: Inbound, chat: Chat) -> None:
         """One admin message or button press: answered, audited; errors logged, never raised."""
-        mine = self.libraries_of(inbound.network, inbound.user_id)
+        mine = self.libraries_of(inbound.network, inbound.user_id, inbound.libraries)
         if not mine:
             return  # not an admin here: nothing, not even an audit row
         language = self.config.language
@@ -135,6 +146,7 @@ class AdminDesk:
                     await uploads.received(self, inbound, chat, mine)
                 else:
                     await self._command(inbound, chat, mine)
+                await self._menu_once(chat, inbound.user_id)  # after the answer: no delay
             except Exception:
                 log.exception("admin chat: %s message not answered", inbound.network)
 
@@ -142,22 +154,35 @@ class AdminDesk:
         words = inbound.text.split()
         head = words[0] if words else ""
         name = commands.command_of(head)
-        args = tuple(words[1:])
+        written = tuple(words[1:])  # the audit keeps the arguments as the admin wrote them
         if name is None:
             name = "help" if not head.startswith("/") else "unknown"
-        library, args, refusal = self.choose(mine, name, args)
+        library, args, refusal = self.choose(mine, name, written)
         if library is None:
+            # Audited first: the refusal stands even if the network then refuses the reply.
+            why = "not their library" if self._foreign(mine, written) else "no library chosen"
+            self.audit(inbound, "", name, written, f"refused: {why}")
             await self.say(chat, inbound.user_id, refusal)
-            self.audit(inbound, "", name, args, "refused: no library chosen")
             return
         request = Request(inbound, chat, library, name, args)
+        outcome = "failed: internal error"  # a bug in a handler: still one audit row
         try:
             outcome = await commands.HANDLERS[name](self, request)
-        except BibliobotError as exc:
-            log.warning("admin chat: /%s of %s failed: %s", name, library.id, exc)
-            await self.say(chat, inbound.user_id, messages.text("admin.failed", reason=reason(exc)))
-            outcome = f"failed: {type(exc).__name__}"
-        self.audit(inbound, library.id, name, args, outcome)
+            if request.undelivered:
+                outcome += f"; reply not delivered ({type(request.undelivered[0]).__name__})"
+        except Exception as exc:  # the admin is told in one line; a bug's detail is logged
+            if isinstance(exc, BibliobotError):
+                log.warning("admin chat: /%s of %s failed: %s", name, library.id, exc)
+                outcome = f"failed: {type(exc).__name__}"
+            else:
+                log.exception("admin chat: /%s of %s failed", name, library.id)
+            text = messages.text("admin.failed", reason=reason(exc))
+            try:
+                await self.say(chat, inbound.user_id, text)
+            except BibliobotError as again:  # the network refuses even that: logged only
+                log.warning("admin chat: %s not told: %s", inbound.network, again)
+        finally:
+            self.audit(inbound, library.id, name, written, outcome)
 
     def choose(
         self, mine: tuple[LibraryConfig, ...], command: str, args: tuple[str, ...]
@@ -187,6 +212,14 @@ class AdminDesk:
             ),
         )
 
+    def _foreign(self, mine: tuple[LibraryConfig, ...], args: tuple[str, ...]) -> bool:
+        """Whether the arguments name a library that is not among ``mine``."""
+        ids = {lib.id for lib in mine}
+        return any(
+            self.config.library(_library_part(a)) is not None and _library_part(a) not in ids
+            for a in args
+        )
+
     def _text_not_yours(self, wanted: str, mine: tuple[LibraryConfig, ...]) -> str:
         return messages.text(
             "admin.not_yours", library=wanted, libraries=", ".join(lib.id for lib in mine)
@@ -214,21 +247,37 @@ class AdminDesk:
     async def telegram_menu(self, bot: Any, libraries: Sequence[LibraryConfig]) -> int:
         """The command menu in each admin's private chat with this bot (``setMyCommands``
         scoped to that chat); returns how many menus were set. An admin who never opened
-        the chat cannot get one yet: logged, and the bot goes on."""
+        the chat cannot get one yet (Telegram: chat not found): theirs is set when they
+        first write."""
+        admins = sorted({user for lib in libraries for user in network_admins(lib, "telegram")})
+        done = 0
+        for user in admins:
+            if await self.telegram_menu_for(bot, user):
+                self._menus.add(user)
+                done += 1
+        return done
+
+    async def _menu_once(self, chat: Chat, user_id: int) -> None:
+        """The command menu of an admin who opened the chat after the bot started."""
+        from bot.admin.chats import TelegramChat
+
+        if isinstance(chat, TelegramChat) and user_id not in self._menus:
+            self._menus.add(user_id)  # tried once per run: the menu is a convenience
+            await self.telegram_menu_for(chat.bot, user_id)
+
+    async def telegram_menu_for(self, bot: Any, user_id: int) -> bool:
+        """One admin's command menu, in the config's language; False (logged) if refused."""
         from telegram import BotCommand, BotCommandScopeChat
         from telegram.error import TelegramError
 
         with messages.use_language(self.config.language):
             menu = [BotCommand(name, messages.text(f"admin.menu_{name}")) for name in commands.MENU]
-        admins = sorted({user for lib in libraries for user in network_admins(lib, "telegram")})
-        done = 0
-        for user in admins:
-            try:
-                await bot.set_my_commands(menu, scope=BotCommandScopeChat(user))
-                done += 1
-            except TelegramError as exc:
-                log.warning("Telegram: no command menu for admin %s: %s", user, exc.message)
-        return done
+        try:
+            await bot.set_my_commands(menu, scope=BotCommandScopeChat(user_id))
+        except TelegramError as exc:
+            log.info("Telegram: no command menu for admin %s yet: %s", user_id, exc.message)
+            return False
+        return True
 
     # -- answering and the audit --------------------------------------------------------
 
@@ -238,7 +287,35 @@ class AdminDesk:
         """Send ``text`` in pieces the network takes (the buttons under the last one)."""
         pieces = split_text(text)
         for number, piece in enumerate(pieces, start=1):
-            await chat.say(user_id, piece, buttons if number == len(pieces) else ())
+            under = buttons if number == len(pieces) else ()
+            await self.patiently(lambda piece=piece, under=under: chat.say(user_id, piece, under))
+
+    async def answer(self, request: Request, text: str = "", file: OutFile | None = None) -> None:
+        """A command's reply (a text, or a file with ``text`` as its caption). The command
+        is done by now: a reply the network refuses is logged and noted for the audit, and
+        the admin is not told it "failed" (it did not)."""
+        chat, user = request.chat, request.inbound.user_id
+        try:
+            if file is None:
+                await self.say(chat, user, text)
+            else:
+                await self.patiently(lambda: chat.send_file(user, file, text))
+        except PlatformError as exc:
+            log.warning("admin chat: /%s answered nothing: %s", request.command, exc)
+            request.undelivered.append(exc)
+
+    async def patiently(self, send: Callable[[], Awaitable[None]]) -> None:
+        """``send``, again after the network's wait if it throttled the bot (an admin's
+        commands come in bursts: Telegram allows about one message a second in a chat)."""
+        for attempt in range(1, SEND_TRIES + 1):
+            try:
+                await send()
+                return
+            except RetryLater as exc:
+                if attempt == SEND_TRIES or exc.delay > SEND_WAIT_MAX:
+                    raise
+                log.info("admin chat: %s throttled; again in %.0f s", exc.network, exc.delay)
+                await self.pause(exc.delay)
 
     def audit(
         self, inbound: Inbound, library_id: str, command: str, args: Sequence[str], outcome: str

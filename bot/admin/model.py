@@ -31,6 +31,9 @@ class Inbound:
     press: str | None = None  # the pressed button's callback data
     press_id: str = ""  # what answers the press: Telegram's query id, VK's event_id, MAX's id
     peer_id: int = 0  # VK: the dialog the press came from (the admin's id)
+    # The libraries of the bot or community written to (empty: any): an admin of another
+    # library is no admin there.
+    libraries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,16 @@ Three kinds of file are taken:
 * an event file (``.toml``), checked exactly as ``bibliobot validate`` checks one;
 * a quiz's questions (``.xlsx``/``.csv``, a «Вопрос» column), read as ``bibliobot import``
   reads them; the quiz's title, time and mode come from an optional sheet «Настройки»
-  (``QUIZ_SETTINGS``), else the file's name, tomorrow at 18:00 and a live quiz;
+  (``QUIZ_SETTINGS``), else the file's name, tomorrow at 18:00, and a live quiz where the
+  library has a quiz chat on each network (a question a day where it has not);
 * a content plan (``.xlsx``/``.csv``, «дата» and «текст» columns), one post a row
   (``scheduler.content_plan``).
 
 ``preview_upload`` writes the event files to a staging folder beside the database
 (``<storage dir>/uploads/<token>/``), checks them as the running bot will, and answers
 with what will be posted where and when (local time), or with every problem (row and
-column). Nothing reaches the events folder until ``confirm_upload``: all the files or
+column, in the table's order: a content plan's good rows are checked too, so a past time
+is named together with a bad cell). Nothing reaches the events folder until ``confirm_upload``: all the files or
 none, a name already there refused, never overwritten. ``cancel_upload`` forgets the
 upload; an upload neither confirmed nor cancelled is forgotten after ``KEEP``.
 
@@ -31,6 +33,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import re
 import secrets
@@ -48,11 +51,13 @@ from core import messages
 from core.config import Config, LibraryConfig
 from core.errors import BibliobotError, EventFileError, InputError
 from core.model import CLOSE, COMMUNITY, CONTEST_ENTRY, CONTEST_TALLY, PUBLISH, SNAPSHOT
+from core.networks import registry
 from core.networks import title as network_title
 from core.quiz_model import MODES
 from core.storage import to_db
 from scheduler.content_plan import (
     ContentPlan,
+    PlanProblem,
     event_toml,
     is_content_plan,
     parse_date,
@@ -115,6 +120,9 @@ class PreviewLine:
     networks: tuple[str, ...]
     kind: str
     title: str
+    number: int = 0  # a quiz question's number
+    options: tuple[str, ...] = ()  # a poll's answers
+    image: str = ""  # the picture posted with it (a file name in the events folder)
 
 
 @dataclass(frozen=True)
@@ -163,7 +171,7 @@ def preview_upload(
             if library is None:
                 raise _Refused([messages.text("upload.no_library", library=library_id)])
             if len(data) > MAX_BYTES:
-                size, limit = _megabytes(len(data)), _megabytes(MAX_BYTES)
+                size, limit = _megabytes(len(data), up=True), _megabytes(MAX_BYTES)
                 raise _Refused([messages.text("upload.too_big", size=size, limit=limit)])
             suffix = Path(name).suffix.lower()
             if suffix not in (".toml", ".xlsx", ".csv"):
@@ -197,14 +205,38 @@ class _FileNaming:
     source: str  # the uploaded file's name
     plan: ContentPlan | None = None
     rows: tuple[tuple[str, int], ...] = ()  # staged file name → the plan's row
+    quiz: bool = False  # a quiz made of a questions sheet: its fields are settings
+    early: tuple[PlanProblem, ...] = ()  # found reading the table, before any file
 
-    def problem(self, error: InputError) -> str:
+    def problem(self, error: InputError) -> PlanProblem:
+        """The admin's line for a problem of a staged file, with the row to sort it by."""
         staged = Path(error.path).name
         row = dict(self.rows).get(staged)
         if self.plan is not None and row is not None:
-            return problem_at(row, self.plan.column(error.field), error.message)
+            return PlanProblem(row, problem_at(row, self.plan.columns(error.field), error.message))
+        if self.quiz:  # the file is ours, its lines mean nothing to the admin: the setting
+            setting = _setting_of(error.field)
+            if setting:
+                line = messages.text("upload.at_setting", setting=setting, problem=error.message)
+                return PlanProblem(0, line)
+            return PlanProblem(0, error.message)
         # An event file: validate's own line, the uploaded name for the staged path.
-        return str(EventFileError(self.source, error.field, error.message, error.line))
+        return PlanProblem(
+            0, str(EventFileError(self.source, error.field, error.message, error.line))
+        )
+
+
+def _setting_of(field: str) -> str:
+    """The settings sheet's key an event-file field of an uploaded quiz came from, as the
+    admin's language names it ("" if none: a question's problem is named by the import)."""
+    key = {"at": "date"}.get(field.split(".")[0], field.split(".")[0])
+    return _setting(key) if key in QUIZ_SETTINGS else ""
+
+
+def _setting(key: str) -> str:
+    """A settings sheet's key as the admin's language names it: «Режим» or «Mode»."""
+    names = QUIZ_SETTINGS[key]
+    return (names[0] if messages.language() == "ru" else names[-1]).capitalize()
 
 
 def _stage_event_file(config: Config, stage: Path, name: str, data: bytes) -> list[Path]:
@@ -243,13 +275,12 @@ def _stage_sheet(
             continue
         (header_row, headers), *body = rows
         if is_content_plan(headers):
+            # The good rows are staged and checked too, so every problem comes at once.
             plan = read_content_plan(headers, body, header_row)
-            if plan.problems:
-                raise _Refused(plan.problems)
             return _stage_plan(config, library, stage, name, plan)
         elif any(_words(h) in QUESTION_HEADERS for h in headers):
             quiz = _stage_quiz(config, library, stage, name, data, title, tables, now)
-            return quiz, _FileNaming(name)
+            return quiz, _FileNaming(name, quiz=True)
     raise _Refused([messages.text("upload.sheet_unknown", file=name)])
 
 
@@ -259,11 +290,13 @@ def _stage_plan(
     files, rows = [], []
     for row in plan.rows:
         path = stage / "events" / row.file_name(library.id)
+        if path.exists():  # two rows of one digest: never one file for both
+            path = path.with_name(f"{path.stem}-{row.row}.toml")
         path.write_text(event_toml(row, library.id, source), encoding="utf-8")
         _stage_image(config, stage, row.image or None)
         files.append(path)
         rows.append((path.name, row.row))
-    return files, _FileNaming(source, plan, tuple(rows))
+    return files, _FileNaming(source, plan, tuple(rows), early=plan.problems)
 
 
 def _stage_quiz(
@@ -283,9 +316,13 @@ def _stage_quiz(
         (rows for title, rows in tables if title.strip().casefold() in SETTINGS_SHEETS), []
     )
     header = _quiz_header(library, Path(name).stem, settings, now)
-    source = stage / "source" / name
-    source.parent.mkdir()
+    # The table beside the quiz file, as ``bibliobot import`` has it: a question's image is
+    # found there and written relative to it, so it holds once the file is in the events
+    # folder (the loader reads only *.toml; a name with ".toml" inside would be a problem).
+    source = stage / "events" / name.replace(".toml", "_toml")
     source.write_bytes(data)
+    for _, rows in tables:
+        _stage_question_images(config, stage, rows)
     digest = hashlib.sha256(data + str(header).encode()).hexdigest()[:6]
     out = stage / "events" / f"quiz-{header.at:%Y%m%d-%H%M}-{digest}.toml"
     try:
@@ -295,9 +332,25 @@ def _stage_quiz(
     return [out]
 
 
+def _stage_question_images(
+    config: Config, stage: Path, rows: list[tuple[int, list[object]]]
+) -> None:
+    """The events folder's images a questions table names, staged beside it."""
+    from bot.quiz.importer import COLUMNS
+
+    if not rows:
+        return
+    headers = [_words(h) for h in rows[0][1]]
+    for index in (i for i, h in enumerate(headers) if h in COLUMNS["image"]):
+        for _, cells in rows[1:]:
+            value = cells[index] if index < len(cells) else None
+            _stage_image(config, stage, str(value).strip() if value is not None else None)
+
+
 def _quiz_header(library: LibraryConfig, stem: str, settings, now: datetime):
     """The quiz's title, time, mode, networks, text and interval: from the settings sheet
-    (a key and its value on each row), else the file's name, tomorrow at 18:00, live."""
+    (a key and its value on each row), else the file's name, tomorrow at 18:00, and live
+    or daily (whether the library has the chats a live quiz runs in)."""
     from bot.quiz.importer import QuizHeader
 
     given: dict[str, tuple[int, object]] = {}
@@ -313,7 +366,7 @@ def _quiz_header(library: LibraryConfig, stem: str, settings, now: datetime):
 
     def fail(key: str, entry: str, **fields: object) -> None:
         problem = messages.text(entry, **fields)
-        problems.append(problem_at(given[key][0], QUIZ_SETTINGS[key][0].capitalize(), problem))
+        problems.append(messages.text("upload.at_setting", setting=_setting(key), problem=problem))
 
     tomorrow = now.astimezone(library.timezone).date() + timedelta(days=1)
     day = parse_date(value("date")) if value("date") is not None else tomorrow
@@ -322,12 +375,16 @@ def _quiz_header(library: LibraryConfig, stem: str, settings, now: datetime):
     moment = parse_time(value("time")) if value("time") is not None else QUIZ_TIME
     if moment is None:
         fail("time", "upload.bad_time", value=str(value("time")))
-    mode = _words(value("mode")) or "live"
+    networks = parse_networks(str(value("networks") or ""))
+    # A live quiz runs in a chat of each network: without one, a quiz of a question a day.
+    chats = [library.settings(n) for n in (networks or library.networks)]
+    usual = "live" if all(c is not None and c.quiz_target for c in chats) else "daily"
+    mode = _words(value("mode")) or usual
     if mode not in MODES:
         fail("mode", "upload.bad_mode", value=mode, known=", ".join(MODES))
-    networks = parse_networks(str(value("networks") or ""))
     if networks is None:
-        fail("networks", "upload.bad_networks", value=str(value("networks")), known="")
+        known = ", ".join(network_title(name, messages.language()) for name in registry())
+        fail("networks", "upload.bad_networks", value=str(value("networks")), known=known)
     interval = str(value("interval") or "").strip()
     if problems:
         raise _Refused(problems)
@@ -353,7 +410,7 @@ def _check(
     events, errors = load_events(
         config, stage / "events", now=now, planned=planned_event_ids(config.storage)
     )
-    problems = [naming.problem(error) for error in errors]
+    problems = [*naming.early, *(naming.problem(error) for error in errors)]
     planned = []
     for event in events:
         try:
@@ -372,8 +429,8 @@ def _check(
         elif same := _planned_twin(config, event):
             text = messages.text("upload.already_planned", event=same)
             problems.append(naming.problem(_with(EventFileError(source, "", ""), text)))
-    if problems:
-        raise _Refused(problems)
+    if problems:  # in the table's order: the admin fixes it from the top
+        raise _Refused([p.line for p in sorted(problems, key=lambda p: p.row)])
     if not planned:
         raise _Refused([messages.text("upload.nothing")])
     return planned
@@ -413,14 +470,18 @@ def _lines(
                 continue
             kind = event.kind if action.kind == PUBLISH else action.kind
             when = action.due_at.astimezone(library.timezone).replace(second=0, microsecond=0)
-            nets = grouped.setdefault((when, kind, event.title, event.id), [])
+            number = int(action.payload.get("number") or 0) if kind == "question" else 0
+            options = event.options if action.kind == PUBLISH else ()
+            image = event.image.name if action.kind == PUBLISH and event.image else ""
+            key = (when, kind, event.title, number, options, image, event.id)
+            nets = grouped.setdefault(key, [])
             if action.network not in nets:
                 nets.append(action.network)
     lines = [
-        PreviewLine(when, tuple(nets), kind, title)
-        for (when, kind, title, _), nets in grouped.items()
+        PreviewLine(when, tuple(nets), kind, title, number, options, image)
+        for (when, kind, title, number, options, image, _), nets in grouped.items()
     ]
-    return tuple(sorted(lines, key=lambda line: (line.when, line.title)))
+    return tuple(sorted(lines, key=lambda line: (line.when, line.title, line.number)))
 
 
 def _preview_text(
@@ -429,15 +490,21 @@ def _preview_text(
     language = messages.language()
     parts = [messages.text("upload.preview_header", file=source, library=library.name)]
     for line in lines[:SHOWN_LINES]:
-        parts.append(
-            messages.text(
-                "upload.preview_line",
-                when=_local(line.when),
-                networks=", ".join(network_title(n, language) for n in line.networks),
-                kind=messages.text(_KINDS.get(line.kind, "upload.kind_other")),
-                title=line.title,
-            )
+        kind = messages.text(_KINDS.get(line.kind, "upload.kind_other"))
+        if line.number:
+            kind = messages.text("upload.question_number", kind=kind, number=line.number)
+        text = messages.text(
+            "upload.preview_line",
+            when=_local(line.when),
+            networks=", ".join(network_title(n, language) for n in line.networks),
+            kind=kind,
+            title=line.title,
         )
+        if line.options:
+            text += messages.text("upload.preview_options", options=" / ".join(line.options))
+        if line.image:
+            text += messages.text("upload.preview_image", image=line.image)
+        parts.append(text)
     if len(lines) > SHOWN_LINES:
         parts.append(messages.text("upload.more", count=len(lines) - SHOWN_LINES))
     for event, _ in events:
@@ -657,11 +724,18 @@ def _undo(written: list[Path], parts: list[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-def cancel_upload(config: Config, token: str) -> None:
-    """Forget an upload waiting for confirmation (nothing is left of it); an unknown token
-    is already forgotten."""
-    if _TOKEN.match(token):
-        _remove(staging_root(config) / token)
+def cancel_upload(config: Config, token: str) -> bool:
+    """Forget an upload waiting for confirmation (nothing is left of it); False if none was
+    waiting (confirmed, cancelled or forgotten already: a Cancel under an old preview)."""
+    if not _TOKEN.match(token) or _read_meta(staging_root(config) / token) is None:
+        return False
+    claimed = staging_root(config) / f"{token}.cancelling"
+    try:
+        os.rename(staging_root(config) / token, claimed)  # a confirm under way finds nothing
+    except OSError:
+        return False
+    _remove(claimed)
+    return True
 
 
 def _forget_old(config: Config, now: datetime) -> None:
@@ -699,5 +773,7 @@ def _safe_name(filename: str) -> str:
     return stem[:80] + suffix[:10]
 
 
-def _megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f}"
+def _megabytes(size: int, up: bool = False) -> str:
+    """Megabytes to one decimal; ``up``: rounded up, so a file just over the limit shows over."""
+    tenths = size / 1024 / 1024 * 10
+    return f"{(math.ceil(tenths) if up else math.floor(tenths)) / 10:.1f}"

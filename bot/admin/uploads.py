@@ -13,6 +13,7 @@ import hmac
 import logging
 from typing import TYPE_CHECKING
 
+from bot.admin import upload
 from bot.admin.chats import TooBig
 from bot.admin.model import PRESS_PREFIX, Button, Inbound, file_name
 from core import buttons, interactions, messages
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LIMIT = 1024 * 1024  # bytes: what an upload may be at most
+LIMIT = upload.MAX_BYTES  # bytes: what an upload may be at most
 SUFFIXES = (".toml", ".xlsx", ".csv")
 CONFIRM, CANCEL = "c", "x"
 
@@ -79,6 +80,11 @@ async def received(
         )
         desk.audit(inbound, library.id, "upload", (name,), "refused: too big")
         return
+    except BibliobotError as exc:  # the network did not give the file: the admin may resend
+        log.warning("admin chat: %s file not fetched: %s", inbound.network, exc)
+        await desk.say(chat, user, messages.text("upload.not_fetched", file=name))
+        desk.audit(inbound, library.id, "upload", (name,), f"failed: {type(exc).__name__}")
+        return
     outcome = await _preview(desk, inbound, chat, library, name, data)
     desk.audit(inbound, library.id, "upload", (name,), outcome)
 
@@ -87,11 +93,6 @@ async def _preview(
     desk: AdminDesk, inbound: Inbound, chat: Chat, library: LibraryConfig, name: str, data: bytes
 ) -> str:
     """Stage the upload and show the preview with buttons, or the problems."""
-    try:
-        from bot.admin import upload
-    except ImportError:  # the upload module is not in this build
-        await desk.say(chat, inbound.user_id, messages.text("admin.upload_not_ready"))
-        return "refused: uploads not available"
     found = upload.preview_upload(desk.config, library.id, name, data, desk.clock.now())
     if isinstance(found, upload.UploadRefused):
         await desk.say(chat, inbound.user_id, found.text)
@@ -115,23 +116,25 @@ async def press(
         await _answer(chat, inbound, messages.text("admin.press_invalid"))
         return  # a forged button names no library of theirs: nothing to audit it under
     verb, token, library = read
+    if upload.upload_library(desk.config, token) not in (None, library.id):
+        # Signed under one library of theirs for another's upload: never made by the bot.
+        await _answer(chat, inbound, messages.text("admin.press_invalid"))
+        return
     await _answer(chat, inbound, messages.text("admin.press_taken"))
-    from bot.admin import upload
-
     command = "confirm" if verb == CONFIRM else "cancel upload"
     try:
         if verb == CONFIRM:
             files = upload.confirm_upload(desk.config, token)
             names = ", ".join(path.name for path in files)
-            text, outcome = (
-                messages.text("admin.upload_confirmed", files=names),
-                f"scheduled {names}",
-            )
-            if desk.reload is not None:
-                await desk.reload()  # planned now rather than at the next refresh
-        else:
-            upload.cancel_upload(desk.config, token)
+            text = messages.text("admin.upload_confirmed", files=names)
+            outcome = f"scheduled {names}"
+            if await _plan_now(desk):
+                ids = ", ".join(f"{library.id}/{path.stem}" for path in files)
+                text = messages.text("upload.confirmed", count=len(files), events=ids)
+        elif upload.cancel_upload(desk.config, token):
             text, outcome = messages.text("admin.upload_cancelled"), "cancelled"
+        else:  # confirmed already (or forgotten): saying "cancelled" would be untrue
+            text, outcome = messages.text("upload.gone"), "refused: not waiting"
     except upload.UploadNotConfirmed as exc:  # its message is for the admin
         text, outcome = str(exc), "refused: not confirmed"
     except (BibliobotError, OSError) as exc:
@@ -139,6 +142,19 @@ async def press(
         text, outcome = messages.text("admin.upload_stale"), f"failed: {type(exc).__name__}"
     await desk.say(chat, inbound.user_id, text)
     desk.audit(inbound, library.id, command, (token,), outcome)
+
+
+async def _plan_now(desk: AdminDesk) -> bool:
+    """Load the confirmed files into the plan at once; False if that waits for the next
+    refresh (none wired, or it failed: the files are in the events folder all the same)."""
+    if desk.reload is None:
+        return False
+    try:
+        await desk.reload()
+    except Exception:  # the upload is done; the bot's own refresh plans it later
+        log.exception("admin chat: a confirmed upload not planned at once")
+        return False
+    return True
 
 
 async def _answer(chat: Chat, inbound: Inbound, text: str) -> None:

@@ -24,7 +24,7 @@ import sqlite_utils
 
 from bot.giveaway import draw as drawing
 from bot.giveaway import eligibility
-from core import interactions
+from core import interactions, messages, networks
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import AmbiguousOutcome, NotFound, PlatformError, RetryLater
@@ -240,11 +240,15 @@ class GiveawayEngine:
             row["event_id"], proof["participants_count"], row["network"], proof_path,
         )  # fmt: skip
         if self.notify is not None:
-            await self.notify(
-                row["library_id"],
-                f"🎁 «{spec.title}» ({row['network']}): {proof['participants_count']} "
-                f"participants; proof: {proof_path}",
-            )
+            with messages.use_language(self.config.language):
+                said = messages.text(
+                    "alerts.giveaway_drawn",
+                    title=spec.title,
+                    network=networks.title(row["network"], messages.language()),
+                    count=proof["participants_count"],
+                    proof=proof_path,
+                )
+            await self.notify(row["library_id"], said)
         return self._giveaway(row["event_id"], row["network"], row["target"])
 
     def _write_proof(self, row: dict, proof: dict) -> Path:

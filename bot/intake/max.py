@@ -55,6 +55,7 @@ NETWORK = "max"
 UPDATE_TYPES = (
     *("message_created", "message_edited", "message_callback", "comment_created"),
     *("user_added", "user_removed", "bot_added", "bot_removed"),
+    "bot_started",  # an admin pressed Start in the dialog: the admin chat's help
 )
 LIMIT = 100  # updates per GET /updates
 RETRY_MAX = 60.0  # seconds: the longest pause between attempts after errors
@@ -330,6 +331,8 @@ class MaxIntake:
             return self._callback(update)
         if kind in ("user_added", "user_removed"):
             return self._membership(update, "join" if kind == "user_added" else "leave")
+        if kind == "bot_started":
+            return self._admin_started(update)
         if kind in ("bot_added", "bot_removed"):
             _log.info("MAX: %s in chat %s", kind.replace("_", " "), update.get("chat_id"))
             return False
@@ -506,7 +509,8 @@ class MaxIntake:
         """An admin's message in their dialog with the bot: kept for the admin chat (True),
         with a file attached if any. An edit is not a new command: dropped."""
         user_id = int(message["sender"]["user_id"])
-        if self.admin is None or not self.admin.is_admin(NETWORK, user_id):
+        scope = tuple(self.library_ids)  # an admin of another bot's library is none here
+        if self.admin is None or not self.admin.is_admin(NETWORK, user_id, scope):
             return False
         if edited:
             return True
@@ -518,18 +522,30 @@ class MaxIntake:
                 size = attachment.get("size")
                 sent = SentFile(str(attachment.get("filename") or ""), str(payload["url"]), size)
                 break
-        self._admin_inbox.append(Inbound(NETWORK, user_id, str(body.get("text") or ""), sent))
+        text = str(body.get("text") or "")
+        self._admin_inbox.append(Inbound(NETWORK, user_id, text, sent, libraries=scope))
         return True
+
+    def _admin_started(self, update: dict[str, Any]) -> bool:
+        """An admin pressed Start in the dialog (no message comes with it): they get the
+        help, as ``/start`` brings it on Telegram. Anyone else's Start: nothing."""
+        user_id, scope = (update.get("user") or {}).get("user_id"), tuple(self.library_ids)
+        if self.admin is None or not isinstance(user_id, int):
+            return False
+        if self.admin.is_admin(NETWORK, user_id, scope):
+            self._admin_inbox.append(Inbound(NETWORK, user_id, "/start", libraries=scope))
+        return False
 
     def _admin_press(self, callback: dict[str, Any], user: dict[str, Any]) -> bool:
         """A press on an admin-chat button: kept for the admin chat if an admin's (True)."""
         data = callback.get("payload")
         if self.admin is None or not self.admin.is_press(data):
             return False
-        user_id = int(user["user_id"])
-        if self.admin.is_admin(NETWORK, user_id):
+        user_id, scope = int(user["user_id"]), tuple(self.library_ids)
+        if self.admin.is_admin(NETWORK, user_id, scope):
             press_id = str(callback["callback_id"])
-            self._admin_inbox.append(Inbound(NETWORK, user_id, press=data, press_id=press_id))
+            press = Inbound(NETWORK, user_id, press=data, press_id=press_id, libraries=scope)
+            self._admin_inbox.append(press)
         return True  # anyone else's press on such a button: nothing
 
     def serve_admins(self) -> None:

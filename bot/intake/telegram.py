@@ -474,23 +474,27 @@ class TelegramIntake:
     def _admin_message(self, message: tg.Message) -> bool:
         """An admin's private text or document: kept for the admin chat (True)."""
         user, document = message.from_user, message.document
-        if self.admin is None or user is None or not self.admin.is_admin(NETWORK, user.id):
+        scope = tuple(self._library_ids)  # an admin of another bot's library is none here
+        if self.admin is None or user is None or not self.admin.is_admin(NETWORK, user.id, scope):
             return False
+        if message.edit_date is not None:
+            return True  # an edited command is not a new one: dropped (as on MAX)
         if document is None and not message.text:
             return False  # a photo or a video: what the other paths make of it
         sent = None
         if document is not None:
             sent = SentFile(document.file_name or "", document.file_id, document.file_size)
         text = message.text or message.caption or ""
-        self._admin_inbox.append(Inbound(NETWORK, user.id, text, sent))
+        self._admin_inbox.append(Inbound(NETWORK, user.id, text, sent, libraries=scope))
         return True
 
     def _admin_press(self, query: tg.CallbackQuery) -> bool:
         """An admin's press on an admin-chat button: kept for the admin chat (True)."""
         if self.admin is None or not self.admin.is_press(query.data):
             return False
-        if self.admin.is_admin(NETWORK, query.from_user.id):
-            press = Inbound(NETWORK, query.from_user.id, press=query.data, press_id=query.id)
+        scope, user = tuple(self._library_ids), query.from_user.id
+        if self.admin.is_admin(NETWORK, user, scope):
+            press = Inbound(NETWORK, user, press=query.data, press_id=query.id, libraries=scope)
             self._admin_inbox.append(press)
         return True  # anyone else's press on such a button: nothing
 

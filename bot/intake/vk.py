@@ -270,7 +270,11 @@ class VkIntake:
         the admins published by hand is linked to the plan (``Alerts.hand_over``)."""
         if self.alerts is not None and obj.get("post_type", "post") == "post":
             text = str(obj.get("text") or "")
-            guid = self.alerts.link_wall_post(self.library_id, self.group_id, int(obj["id"]), text)
+            date = obj.get("date")
+            posted = datetime.fromtimestamp(int(date), UTC) if date else self.clock.now()
+            guid = self.alerts.link_wall_post(
+                self.library_id, self.group_id, int(obj["id"]), text, posted
+            )
             if guid:
                 log.info("VK %s: wall post %s is the handed-over post", self.group_id, obj["id"])
         for attachment in obj.get("attachments") or []:
@@ -405,7 +409,12 @@ class VkIntake:
         """An admin's message in their own dialog with the community: kept for the admin
         chat (True), with a document attached if any."""
         peer = int(message.get("peer_id") or author)
-        if self.admin is None or is_chat(str(peer)) or not self.admin.is_admin(NETWORK, author):
+        scope = (self.library_id,)  # an admin of another community's library is none here
+        if (
+            self.admin is None
+            or is_chat(str(peer))
+            or not self.admin.is_admin(NETWORK, author, scope)
+        ):
             return False
         sent = None
         for attachment in message.get("attachments") or []:
@@ -419,7 +428,7 @@ class VkIntake:
         text = str(message.get("text") or "")
         if sent is None and not text:
             return False  # a photo or a video: what the other paths make of it
-        self._admin_inbox.append(Inbound(NETWORK, author, text, sent))
+        self._admin_inbox.append(Inbound(NETWORK, author, text, sent, libraries=scope))
         return True
 
     def _admin_press(self, obj: dict) -> bool:
@@ -434,9 +443,13 @@ class VkIntake:
         if self.admin is None or not self.admin.is_press(data):
             return False
         user = int(obj["user_id"])
-        if self.admin.is_admin(NETWORK, user):
+        scope = (self.library_id,)
+        if self.admin.is_admin(NETWORK, user, scope):
             peer = int(obj.get("peer_id") or user)
-            press = Inbound(NETWORK, user, press=data, press_id=str(obj["event_id"]), peer_id=peer)
+            press = Inbound(
+                NETWORK, user, press=data, press_id=str(obj["event_id"]), peer_id=peer,
+                libraries=scope,
+            )  # fmt: skip
             self._admin_inbox.append(press)
         return True  # anyone else's press on such a button: nothing
 

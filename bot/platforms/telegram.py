@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -124,6 +125,13 @@ def _api_error(code: int, payload: bytes) -> bool:
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, NotDispatched)
 # The one 5xx by which the Bot API says it passed the request on and waited in vain.
 _GATEWAY_TIMEOUT = 504
+# 400s that mean the bot lost a right in the chat ("need administrator rights in the channel
+# chat", "not enough rights to send text messages", CHAT_WRITE_FORBIDDEN, CHAT_ADMIN_REQUIRED).
+_RIGHTS = re.compile(
+    r"administrator rights|not enough rights|have no rights|CHAT_WRITE_FORBIDDEN|"
+    r"CHAT_ADMIN_REQUIRED",
+    re.IGNORECASE,
+)
 
 
 class TelegramPlatform:
@@ -416,6 +424,8 @@ def translate(
     if isinstance(exc, tg.BadRequest):
         if "not found" in exc.message.lower():
             return NotFound(text, NETWORK)
+        if _RIGHTS.search(exc.message):  # a right taken from the bot, not the post's fault
+            return Forbidden(text, NETWORK)
         return BadContent(text, NETWORK)
     if isinstance(exc, tg.TimedOut | tg.NetworkError):
         if isinstance(exc.__cause__, _NOT_SENT) or "Pool timeout" in exc.message:

@@ -110,6 +110,12 @@ class VkPlatform:
         self.hand_over: Callable[[Post], Awaitable[bool]] | None = None
 
     @property
+    def reads_post_counters(self) -> bool:
+        """Whether wall counters can be read: they take a user token (with a community
+        token only, a post's likes and comments are those the long poll brought)."""
+        return self._readers is not None
+
+    @property
     def reader_key(self) -> int:
         """Platforms with the same key read through one client: batch them together."""
         return id(self._user or self._community)

@@ -34,6 +34,7 @@ from pathlib import Path
 from core.config import Config
 from core.errors import BibliobotError, InputError
 from core.matching import normalize
+from core.messages import text, use_language
 from core.quiz_model import Question
 from scheduler.quiz_events import MAX_QUESTIONS, QuestionProblem, QuestionRules, build_question
 
@@ -91,18 +92,23 @@ def read_sheet(path: Path, sheet: str | None = None) -> Sheet:
     if suffix == ".xlsx":
         tables = [(title, _numbered(rows)) for title, rows in _xlsx_tables(path)]
         title, numbered = _choose(path.name, tables, sheet)
-        name = f"{path.name}, sheet «{title}»" if len(tables) > 1 else path.name
+        name = _sheet_name(path.name, title) if len(tables) > 1 else path.name
     elif suffix == ".csv":
         if sheet is not None:
-            raise ImportFailed([f"{path.name}: a .csv has no sheets; leave out --sheet"])
+            raise ImportFailed([text("sheets.csv_no_sheets", file=path.name)])
         title, numbered, name = "", _numbered(_csv_rows(path)), path.name
     else:
-        raise ImportFailed([f"{path.name}: save the table as .xlsx or .csv (UTF-8)"])
+        raise ImportFailed([text("sheets.save_as", file=path.name)])
     if not numbered:
-        raise ImportFailed([f"{name}: the table is empty"])
+        raise ImportFailed([text("sheets.empty", file=name)])
     (header_row, headers), *rows = numbered
     headers = [" ".join(header.split()) for header in headers]  # a line break: a space
     return Sheet(name, header_row, headers, rows, title)
+
+
+def _sheet_name(file: str, sheet: str) -> str:
+    """How problems name one sheet of a workbook: "quiz.xlsx, лист «Вопросы»"."""
+    return text("sheets.file_sheet", file=file, sheet=sheet)
 
 
 def _numbered(table: list[Sequence[object]]) -> Numbered:
@@ -116,7 +122,7 @@ def _choose(file: str, tables: list[tuple[str, Numbered]], wanted: str | None):
     if wanted is not None:
         found = [t for t in tables if t[0].strip().casefold() == wanted.strip().casefold()]
         if not found:
-            raise ImportFailed([f"{file}: no sheet «{wanted}»; sheets: {names}"])
+            raise ImportFailed([text("sheets.no_sheet", file=file, sheet=wanted, names=names)])
         return found[0]
     filled = [t for t in tables if t[1]]
     if len(filled) <= 1:
@@ -125,12 +131,10 @@ def _choose(file: str, tables: list[tuple[str, Numbered]], wanted: str | None):
     asked = [t for t in headed if len(t[1]) > 1]  # a header row with questions under it
     if len(asked) > 1:
         which = ", ".join(f"«{title}»" for title, _ in asked)
-        raise ImportFailed([f"{file}: sheets {which} all hold questions; choose one with --sheet"])
+        raise ImportFailed([text("sheets.several", file=file, names=which)])
     if asked or headed:
         return (asked or headed)[0]
-    raise ImportFailed(
-        [f"{file}: no sheet has a «Вопрос» (question) column in its first row; sheets: {names}"]
-    )
+    raise ImportFailed([text("sheets.no_question_sheet", file=file, names=names)])
 
 
 def _xlsx_tables(path: Path) -> list[tuple[str, list[Sequence[object]]]]:
@@ -140,14 +144,15 @@ def _xlsx_tables(path: Path) -> list[tuple[str, list[Sequence[object]]]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise ImportFailed([f"{path.name}: not a readable .xlsx file ({exc})"]) from None
+        raise ImportFailed([text("sheets.bad_xlsx", file=path.name, reason=exc)]) from None
     try:
         tables = []
         for sheet in book.worksheets:
             # The declared size may be a million rows by 16384 columns (one stray cell at
             # XFD1048576): forget it and read only the cells there are, row by row.
             sheet.reset_dimensions()
-            where = f"{path.name}, sheet «{sheet.title}»" if len(book.worksheets) > 1 else path.name
+            several = len(book.worksheets) > 1
+            where = _sheet_name(path.name, sheet.title) if several else path.name
             tables.append((sheet.title, _bounded(sheet.iter_rows(values_only=True), where)))
         return tables
     finally:
@@ -162,16 +167,20 @@ def _bounded(rows: Iterable[Sequence[object]], where: str) -> list[Sequence[obje
     for number, row in enumerate(rows, start=1):
         filled = [index for index, value in enumerate(row) if _cell(value)]
         if filled and number > MAX_ROWS:
-            raise ImportFailed(
-                [
-                    f"{where}: more than {MAX_ROWS} rows (row {number} is filled); "
-                    f"a quiz has at most {MAX_QUESTIONS} questions"
-                ]
+            problem = text(
+                "sheets.too_many_rows",
+                file=where,
+                most=MAX_ROWS,
+                row=number,
+                questions=MAX_QUESTIONS,
             )
+            raise ImportFailed([problem])
         if filled and filled[-1] >= MAX_COLUMNS:
             column = get_column_letter(filled[-1] + 1)
-            where += f": more than {MAX_COLUMNS} columns"
-            raise ImportFailed([f"{where} (row {number}, column {column} is filled)"])
+            problem = text(
+                "sheets.too_many_columns", file=where, most=MAX_COLUMNS, row=number, column=column
+            )
+            raise ImportFailed([problem])
         if number <= MAX_ROWS:  # blank rows below are skipped, not kept
             table.append(tuple(row[:MAX_COLUMNS]))
     return table
@@ -181,26 +190,21 @@ def _csv_rows(path: Path) -> list[Sequence[object]]:
     raw = path.read_bytes()
     try:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            text = raw.decode("utf-16")  # Excel's "Unicode text"
+            decoded = raw.decode("utf-16")  # Excel's "Unicode text"
         else:
             try:
-                text = raw.decode("utf-8-sig")
+                decoded = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
-                text = raw.decode("cp1251")  # Russian Excel's plain "CSV" is Windows-1251
+                decoded = raw.decode("cp1251")  # Russian Excel's plain "CSV" is Windows-1251
     except UnicodeDecodeError:
-        raise ImportFailed(
-            [
-                f"{path.name}: the text is not UTF-8, UTF-16 or Windows-1251 (cp1251); "
-                "save the table as «CSV UTF-8»"
-            ]
-        ) from None
-    first = text.split("\n", 1)[0]
+        raise ImportFailed([text("sheets.encoding", file=path.name)]) from None
+    first = decoded.split("\n", 1)[0]
     # the header line shows the separator: more `;` than `,` in it means `;`
     delimiter = max(";,\t", key=first.count)
     try:
-        return _bounded(csv.reader(text.splitlines(), delimiter=delimiter), path.name)
+        return _bounded(csv.reader(decoded.splitlines(), delimiter=delimiter), path.name)
     except csv.Error as exc:
-        raise ImportFailed([f"{path.name}: not a readable .csv file ({exc})"]) from None
+        raise ImportFailed([text("sheets.bad_csv", file=path.name, reason=exc)]) from None
 
 
 def _cell(value: object) -> str:
@@ -233,19 +237,16 @@ def questions_from(sheet: Sheet, rules: QuestionRules) -> list[Question]:
             continue
         key = _header_key(header)
         if key is None:
-            known = "Вопрос, Вариант 1…12, Правильный, Ответы, Пояснение, Баллы, Картинка, №"
-            problems.append(
-                f"{sheet.name}, row {sheet.header_row}, column «{header}»: unknown column; "
-                f"known: {known} (or question, option1…, correct, answers, …)"
-            )
+            where = _cell_name(sheet.name, sheet.header_row, header)
+            problems.append(text("sheets.unknown_column", where=where))
         elif key in columns:
-            problems.append(
-                f"{sheet.name}, row {sheet.header_row}, column «{header}»: appears twice"
-            )
+            where = _cell_name(sheet.name, sheet.header_row, header)
+            problems.append(text("sheets.column_twice", where=where))
         else:
             columns[key] = index
     if "text" not in columns:
-        problems.append(f"{sheet.name}, row {sheet.header_row}: no «Вопрос» (question) column")
+        where = _cell_name(sheet.name, sheet.header_row, "")
+        problems.append(text("sheets.no_question_column", where=where))
     if problems:
         raise ImportFailed(problems)
     questions = []
@@ -253,19 +254,24 @@ def questions_from(sheet: Sheet, rules: QuestionRules) -> list[Question]:
         try:
             questions.append(_question(sheet, columns, row, number, rules))
         except QuestionProblem as problem:
-            header = _column_of(sheet, columns, problem)
-            column = f", column «{header}»" if header else ""
-            problems.append(f"{sheet.name}, row {row_number}{column}: {problem.message}")
+            where = _cell_name(sheet.name, row_number, _column_of(sheet, columns, problem))
+            problems.append(f"{where}: {problem.message}")
     if len(sheet.rows) > MAX_QUESTIONS:
-        problems.append(f"{sheet.name}: {len(sheet.rows)} questions; the limit is {MAX_QUESTIONS}")
-    if rules.mode == "comments" and len(sheet.rows) != 1:
         problems.append(
-            f"{sheet.name}: a comments quiz has exactly one question; the table has "
-            f"{len(sheet.rows)}"
+            text("sheets.too_many", file=sheet.name, count=len(sheet.rows), most=MAX_QUESTIONS)
         )
+    if rules.mode == "comments" and len(sheet.rows) != 1:
+        problems.append(text("sheets.comments_one", file=sheet.name, count=len(sheet.rows)))
     if problems:
         raise ImportFailed(problems)
     return questions
+
+
+def _cell_name(sheet: str, row: int, header: str) -> str:
+    """Where a problem is: "quiz.xlsx, строка 3, столбец «Вопрос»" (no column: the row)."""
+    if header:
+        return text("sheets.row_column", file=sheet, row=row, column=header)
+    return text("sheets.row", file=sheet, row=row)
 
 
 def _question(
@@ -283,15 +289,13 @@ def _question(
         options.pop()
     for position, option in enumerate(options, start=1):
         if not option:
-            raise QuestionProblem(
-                "options", f"option {position} is empty but a later one is not", position
-            )
+            raise QuestionProblem("options", text("sheets.option_gap", number=position), position)
     if options:
         raw["options"] = options
     if cell("correct"):
         parts = [p for p in re.split(r"[;,.\s/]+", cell("correct")) if p]
         if not parts or not all(p.isdigit() for p in parts):
-            raise QuestionProblem("correct", "must be option numbers like 2 or 1;3")
+            raise QuestionProblem("correct", text("sheets.correct_form"))
         numbers = [int(p) for p in parts]
         raw["correct"] = numbers if len(numbers) > 1 else numbers[0]
     if cell("answers"):
@@ -300,7 +304,7 @@ def _question(
         raw["explanation"] = cell("explanation")
     if cell("points"):
         if not cell("points").isdigit():
-            raise QuestionProblem("points", "must be a whole number from 1 to 100")
+            raise QuestionProblem("points", text("events.whole_from_to", low=1, high=100))
         raw["points"] = int(cell("points"))
     if cell("image"):
         raw["image"] = cell("image")
@@ -344,9 +348,9 @@ def _strings(values: Sequence[str]) -> str:
 def quiz_toml(header: QuizHeader, questions: Sequence[Question], source: str, out_dir: Path) -> str:
     """The event file for ``questions``; images are written relative to ``out_dir``."""
     count = len(questions)
-    text = header.text or f"Приглашаем на викторину «{header.title}»! Вопросов: {count}."
+    invite = header.text or text("sheets.invite", title=header.title, count=count)
     lines = [
-        f"# Викторина из таблицы {source} (bibliobot import). Проверьте дату и текст приглашения.",
+        "# " + text("sheets.made_from", source=source),
         'kind = "quiz"',
         f"library = {_string(header.library)}",
         f"title = {_string(header.title)}",
@@ -357,7 +361,7 @@ def quiz_toml(header: QuizHeader, questions: Sequence[Question], source: str, ou
         lines.append(f"networks = {_strings(header.networks)}")
     if header.interval:
         lines.append(f"interval = {_string(header.interval)}")
-    lines.append(f"text = {_string(text)}")
+    lines.append(f"text = {_string(invite)}")
     for question in questions:
         lines += ["", "[[questions]]", f"text = {_string(question.text)}"]
         if question.options:
@@ -389,11 +393,26 @@ def import_quiz(
 
     The file is written under a temporary name next to ``out`` and checked with
     ``load_event`` (images resolve from the same folder) before it takes its name.
+    Problems are told in the config's language (without one, the language in hand).
     """
+    if config is None:
+        return _import_quiz(source, out, header, config, force, sheet)
+    with use_language(config.language):
+        return _import_quiz(source, out, header, config, force, sheet)
+
+
+def _import_quiz(
+    source: Path,
+    out: Path,
+    header: QuizHeader,
+    config: Config | None,
+    force: bool,
+    sheet: str | None,
+) -> Imported:
     from scheduler.events import load_event
 
     if out.exists() and not force:
-        raise ImportFailed([f"{out} already exists; add --force to replace it"])
+        raise ImportFailed([text("sheets.exists", file=out)])
     networks = header.networks
     if not networks and config is not None and config.library(header.library):
         networks = config.library(header.library).networks
@@ -402,14 +421,14 @@ def import_quiz(
     rules = QuestionRules(header.mode, networks or ("telegram", "vk"), source.parent)
     table = read_sheet(source, sheet)
     questions = questions_from(table, rules)
-    text = quiz_toml(header, questions, source.name, out.parent)
+    written = quiz_toml(header, questions, source.name, out.parent)
     check = out.with_name(out.stem + ".check.toml")
-    check.write_text(text, encoding="utf-8")
+    check.write_text(written, encoding="utf-8")
     try:
         if config is not None:
             load_event(check, config)
         else:
-            tomllib.loads(text)  # at least well-formed; the library is checked by validate
+            tomllib.loads(written)  # at least well-formed; the library is checked by validate
         os.replace(check, out)
     except InputError as exc:
         raise ImportFailed(

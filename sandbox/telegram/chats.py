@@ -44,9 +44,32 @@ def _command_key(p: Params) -> str:
     return json.dumps([scope, p.text("language_code") or ""], sort_keys=True, ensure_ascii=False)
 
 
+CHAT_SCOPES = ("chat", "chat_administrators", "chat_member")
+
+
+def _check_scope(world: World, p: Params) -> None:
+    """A scope naming a chat needs a chat the bot knows: a user who never opened the chat
+    with the bot is "chat not found" here too (Telegram answers setMyCommands so)."""
+    scope = p.json("scope") or {"type": "default"}
+    if not isinstance(scope, dict) or scope.get("type") not in (
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        *CHAT_SCOPES,
+    ):
+        raise bad_request("can't parse BotCommandScope JSON object")
+    if scope["type"] in CHAT_SCOPES:
+        try:
+            world.chat(scope.get("chat_id", ""))
+        except ApiError:
+            raise chat_not_found() from None
+
+
 @api_method("setMyCommands")
 def set_my_commands(world: World, p: Params) -> bool:
     """Store the command list for a scope and language."""
+    _check_scope(world, p)
     commands = p.json("commands")
     if not isinstance(commands, list):
         raise bad_request('parameter "commands" is required')
@@ -67,12 +90,14 @@ def set_my_commands(world: World, p: Params) -> bool:
 @api_method("getMyCommands")
 def get_my_commands(world: World, p: Params) -> list[dict[str, str]]:
     """The command list for a scope and language."""
+    _check_scope(world, p)
     return world.commands.get(_command_key(p), [])
 
 
 @api_method("deleteMyCommands")
 def delete_my_commands(world: World, p: Params) -> bool:
     """Forget the command list for a scope and language."""
+    _check_scope(world, p)
     world.commands.pop(_command_key(p), None)
     return True
 

@@ -88,6 +88,8 @@ def add_bot_to(
     before = world.bot_status(chat)
     if before == status:
         raise ValueError(f"the bot already is {status} in chat {chat.id}")
+    if before != "administrator":  # made an administrator anew: the usual rights, none taken
+        chat.rights.pop(world.bot["id"], None)
     update = _member_update(world, chat, actor, world.bot, status)
     world.push_update("my_chat_member", update)
     if before not in PRESENT:
@@ -129,6 +131,7 @@ def remove_bot(world: World, chat_id: int | str, by_user_id: int | None = None) 
     if world.bot_status(chat) not in PRESENT:
         raise ValueError(f"the bot is not in chat {chat.id}")
     update = _member_update(world, chat, actor, world.bot, "left")
+    chat.rights.pop(world.bot["id"], None)  # a bot that left keeps no administrator rights
     chat.member_count = max(0, chat.member_count - 1)
     world.push_update("my_chat_member", update)
     _service_message(world, chat, actor, {"left_chat_member": world.bot})  # the bot no longer sees

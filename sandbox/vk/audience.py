@@ -17,6 +17,7 @@ from sandbox.vk.world import (
     MESSAGE_ALBUM_USER,
     WALL_ALBUM_USER,
     Comment,
+    Doc,
     Message,
     Poll,
     Post,
@@ -198,10 +199,12 @@ def write(
     payload: Any,
     group_id: int,
     attachments: list[str] | None = None,
+    doc: tuple[str, bytes, str] | None = None,
 ) -> Message:
     """A reader writes to a community (message_new); the community may then answer.
 
-    ``attachments`` ("photo", "video") are media of the reader's own, sent with the message."""
+    ``attachments`` ("photo", "video") are media of the reader's own, sent with the message;
+    ``doc`` (file name, bytes, the stand-in's base URL) a file of theirs."""
     sent = record_message(
         world,
         group_id=group_id,
@@ -213,6 +216,11 @@ def write(
     )
     if attachments:
         sent.attachments = world.reader_media(user_id, list(attachments), MESSAGE_ALBUM_USER)
+    if doc is not None:
+        name, data, base_url = doc
+        record = Doc(world.new_photo_id(), user_id, name, data, world.now(), base_url)
+        world.docs[(user_id, record.id)] = record
+        sent.attachments = [*sent.attachments, ("doc", (user_id, record.id))]
     world.messaging_allowed.add((group_id, user_id))
     events.add(
         group_id,

@@ -19,6 +19,7 @@ POST rate_limits {"enabled"?, "user_per_second"?, "community_per_second"?}   (on
 POST faults {"spec": "wall.post:ambiguous:0.2,*:slow:0.1:15", "seed"?}   ("" = none)
 POST longpoll_expire {"failed"?, "group_id"?}      POST clock {"seconds"}      POST reset
 POST community_wall {"allowed"}   (wall.post with a community token: off = VK's error 27)
+POST admin_post {"text", "group_id"?, "photo"?}   (an admin posts on the wall by hand: wall_post_new)
 POST token_rights {"token", "give"?: [..], "take"?: [..]}   POST community_messages {"enabled", "group_id"?}
 POST long_poll {"enabled"?, "api_version"?, "on"?: [event types], "off"?: [..], "group_id"?}
 
@@ -73,6 +74,7 @@ POST_ACTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "long_poll": ("set_long_poll", ("enabled", "api_version", "on", "off", "group_id")),
     "community_messages": ("set_community_messages", ("enabled", "group_id")),
     "community_wall": ("set_community_wall_posts", ("allowed",)),
+    "admin_post": ("post_as_admin", ("text", "group_id", "photo")),
     "clock": ("shift_clock", ("seconds",)),
     "reset": ("reset", ()),
 }

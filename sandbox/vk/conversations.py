@@ -44,6 +44,34 @@ class Conversations:
                 self.world, self.events, user_id, text, payload, group, attachments
             ).id
 
+    def write_doc(
+        self,
+        user_id: int,
+        file_name: str,
+        data: bytes,
+        base_url: str,
+        text: str = "",
+        group_id: int | None = None,
+    ) -> int:
+        """A reader sends the community a file of their own (a doc attachment with its
+        ``url`` under ``base_url``, the stand-in's address, where it is downloaded), with
+        ``text`` if given; returns the message id."""
+        if not data:
+            raise ValueError("a document needs some bytes")
+        with self.lock:
+            group = self._community(group_id).id
+            sent = audience.write(
+                self.world,
+                self.events,
+                user_id,
+                text,
+                None,
+                group,
+                None,
+                doc=(file_name, data, base_url.rstrip("/")),
+            )
+            return sent.id
+
     def add_chat(
         self,
         group_id: int | None = None,

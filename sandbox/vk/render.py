@@ -81,16 +81,16 @@ def attachment(world: World, item: tuple[str, Any], viewer: Token) -> dict[str, 
         return {"type": "video", "video": video(world.videos[ref])}
     if kind == "doc":
         record = world.docs[ref]
-        return {
-            "type": "doc",
-            "doc": {
-                "id": record.id,
-                "owner_id": record.owner_id,
-                "title": record.title,
-                "size": len(record.data),
-                "ext": record.extension,
-            },
+        doc = {
+            "id": record.id,
+            "owner_id": record.owner_id,
+            "title": record.title,
+            "size": len(record.data),
+            "ext": record.extension,
         }
+        if record.base_url:  # docs_doc.url: where the file is downloaded
+            doc["url"] = f"{record.base_url}/docs/{record.owner_id}_{record.id}?dl=1"
+        return {"type": "doc", "doc": doc}
     return {
         "type": "link",
         "link": {"url": ref, "title": ref, "description": "", "target": "external"},

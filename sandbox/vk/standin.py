@@ -28,7 +28,7 @@ from sandbox.vk.events import EventHub
 from sandbox.vk.faulting import FaultGate
 from sandbox.vk.limits import COMMUNITY_PER_SECOND, USER_PER_SECOND, RateLimits
 from sandbox.vk.uploads import UploadServer
-from sandbox.vk.world import CROWD_BASE, LIBRARIES, Community, Post, World
+from sandbox.vk.world import CROWD_BASE, LIBRARIES, WALL_ALBUM_GROUP, Community, Post, World
 
 
 class VkStandIn(Conversations):
@@ -73,6 +73,7 @@ class VkStandIn(Conversations):
         app.router.add_post("/upload/wall", self._uploads.upload)
         app.router.add_post("/upload/doc", self._uploads.upload_doc)
         app.router.add_get("/photos/{name}", self._uploads.photo_file)
+        app.router.add_get("/docs/{name}", self._uploads.doc_file)
         app.router.add_route("*", "/whp/{group_id}", self.events.handle)
         app.on_cleanup.append(self._endpoint.close)
         return app
@@ -232,6 +233,29 @@ class VkStandIn(Conversations):
                 )
                 created.append(record.id)
             return created
+
+    def post_as_admin(self, text: str, group_id: int | None = None, photo: bool = False) -> int:
+        """An admin publishes a post on the community wall by hand, as the community (in
+        VK's own interface, so no API call): wall_post_new with this text, and a photo of
+        the admin's own if ``photo``. Returns the post id."""
+        with self.lock:
+            community = self._community(group_id)
+            owner_id, admin = -community.id, community.admin_id
+            attachments = (
+                self.world.reader_media(admin, ["photo"], WALL_ALBUM_GROUP) if photo else []
+            )
+            record = audience.publish(
+                self.world,
+                self.events,
+                owner_id=owner_id,
+                from_id=owner_id,
+                created_by=admin,
+                text=str(text),
+                attachments=attachments,
+                guid=None,
+                publish_date=None,
+            )
+            return record.id
 
     # -- the audience ------------------------------------------------------------
 

@@ -90,6 +90,17 @@ class UploadServer:
             self.world.doc_uploads[key] = found
         return web.json_response({"file": key}), {"docs": 1}
 
+    async def doc_file(self, request: web.Request) -> web.Response:
+        """Serve a document's bytes by its ``<owner_id>_<id>`` (a reader's file in a message)."""
+        name = request.match_info["name"]
+        with self.lock:
+            found = next(
+                (d for d in self.world.docs.values() if f"{d.owner_id}_{d.id}" == name), None
+            )
+        if found is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=found.data, content_type="application/octet-stream")
+
     async def photo_file(self, request: web.Request) -> web.Response:
         """Serve a saved photo's bytes (any size letter gets the original) or an avatar."""
         name = request.match_info["name"]

@@ -226,6 +226,7 @@ class Doc:
     title: str
     data: bytes
     date: int
+    base_url: str = ""  # where the stand-in serves it: a reader's file has a ``url``
 
     @property
     def extension(self) -> str:
