@@ -412,7 +412,7 @@ class Alerts:
                 late=self._duration(outcome.at - self._due(outcome)),
                 grace=self._duration(grace),
             )
-        why = _why(outcome.error)
+        why = why_of(outcome.error)
         return messages.text_in(
             self.language,
             "alerts.post_failed",
@@ -543,7 +543,7 @@ def _pieces(text: str, limit: int) -> list[str]:
     return pieces
 
 
-def _why(error: Exception | None) -> str:
+def why_of(error: Exception | None) -> str:
     """The reason of a failure, as a catalogue word: alerts.why_<word>, alerts.check_<word>."""
     for kind, word in (
         (BadContent, "content"),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
+from bot.alerts import why_of
 from core import messages, networks
 from core.config import Config
 from core.model import RETRYING, ActionOutcome
@@ -76,6 +77,9 @@ class RunLines:
             key = key if key in messages.catalogue() else "run.sent_other"
             return messages.text(key, url=outcome.url).rstrip()  # entries without {url} ignore it
         if outcome.state in PROBLEMS:
+            if outcome.error is not None:  # our words first, the platform's detail after
+                said = messages.text(f"alerts.why_{why_of(outcome.error)}")
+                reason = f"{said} ({reason})"
             return messages.text(PROBLEMS[outcome.state], reason=reason)
         if outcome.state == RETRYING and outcome.retry_at is not None:
             when = outcome.retry_at.astimezone(zone) if zone else outcome.retry_at

@@ -53,7 +53,10 @@ async def test_each_outcome_is_one_russian_line_at_local_time(tmp_path: Path) ->
     await runner.fire(ids["telegram"])
     assert len(said) == 2, said
     failed, posted = said
-    assert failed.startswith("05.12 18:00 central · ВКонтакте · «Книжный клуб»: НЕ опубликовано:")
+    assert failed == (
+        "05.12 18:00 central · ВКонтакте · «Книжный клуб»: "
+        "НЕ опубликовано: сеть отклонила содержимое (text too long)"
+    )
     assert posted.startswith("05.12 18:00 central · Telegram · «Книжный клуб»: пост опубликован ")
     assert posted.endswith("https://example.test/telegram/1")
     # Nothing English but the platform's own reason and names: the sentence is Russian.
