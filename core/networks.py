@@ -59,6 +59,15 @@ class Capabilities:
     channel_rates: bool = False
     # Creative contests (entries, a gallery, voting by likes or a poll) can run here.
     contests: bool = True
+    # A post's likes are read from the API (a contest's votes are its entry posts' likes);
+    # where not, the votes are the anonymous reaction totals the updates brought.
+    likes_readable: bool = False
+    # A giveaway's entrants are listed by the API at the draw (comments, likes, reposts) and
+    # winners named by it; else they are the comments the update intake kept, each with
+    # where it was written (a winner not told in private is answered there).
+    entrants_from_api: bool = False
+    # Admins decide on contest entries in a private chat with the bot, with buttons.
+    moderation_buttons: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,9 @@ class Network:
     chat_targets_from: int | None = None
     # A name marked up as a mention in the standings (group 1: the name shown), if any.
     mention: str = ""
+    # A link to a reader's file by the network's reference of it (``{ref}``); "" where a
+    # file cannot be linked (a bot's file id), so an admin elsewhere sees the text only.
+    media_url: str = ""
     # How people write it besides its name and titles, one word each, in lower case (a
     # content plan's «Сети» cell: "вк, тг").
     words: tuple[str, ...] = ()
@@ -159,6 +171,7 @@ register(
             anonymous_reactions=True,  # a channel's reactions come as totals only
             reposts_readable=False,  # forwards are not counted for a bot
             channel_rates=True,
+            moderation_buttons=True,  # the admins' Approve / Reject under each entry
         ),
         unseen_entries={
             "like": "a bot does not see who reacted to a channel post",
@@ -199,7 +212,10 @@ register(
             admin_notices=False,  # the config's admin ids are Telegram users
             giveaway_entries=("like", "repost", "comment"),
             feed_polls_name_voters=True,  # a wall poll made for a quiz is open
+            likes_readable=True,  # wall.getById: likes.count
+            entrants_from_api=True,  # wall.getComments, likes.getList, groups.isMember
         ),
+        media_url="https://vk.com/{ref}",  # photo-1_2, video-1_3 (with access keys)
         audience="a community",
         post_noun="a wall post",
         likes="likes",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from core.errors import BadContent
+from core.networks import network as registered
 
 # What to call when a request of the action being carried out in this task leaves the
 # machine (after any local rate-limit wait). Adapters whose repeats are not harmless
@@ -182,8 +185,9 @@ class Platform(Protocol):
         ...
 
 
+@runtime_checkable
 class QuizPlatform(Platform, Protocol):
-    """A network that can run quizzes and close polls (both adapters implement it)."""
+    """A network that can run quizzes and close polls (every adapter implements it)."""
 
     async def ask(self, ask: Ask) -> Published:
         """Put a question to readers; return where it is (and its poll id)."""
@@ -204,3 +208,134 @@ class QuizPlatform(Platform, Protocol):
     async def stop_poll(self, target: str, remote_id: str, poll_id: str) -> tuple[int, ...] | None:
         """Close a poll; return its final votes per option when the platform tells them."""
         ...
+
+
+# ---- what contests and giveaways hand the adapters ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Media:
+    """A reader's entry as their network keeps it: its kind and the file's reference."""
+
+    kind: str | None  # "photo", "video", "text"; None: something else (a sticker, a file)
+    ref: str = ""  # the network's own reference of the file ("" for a text)
+
+
+@dataclass(frozen=True)
+class ReplyTo:
+    """Where a reader wrote, to answer them there: a chat (and the message in it to reply
+    to), or their comment under a post. Stored as JSON with the entry it belongs to."""
+
+    chat: int | str | None = None  # a private chat, or the chat of a comment
+    message: int | None = None  # the message in ``chat`` answered, if any
+    post: int | None = None  # the post a comment is under (with ``comment``)
+    comment: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The fields set, as stored."""
+        fields = {"chat": self.chat, "message": self.message}
+        fields.update(post=self.post, comment=self.comment)
+        return {key: value for key, value in fields.items() if value is not None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> ReplyTo:
+        """As stored; rows written before this type named a VK private chat ``peer``."""
+        data = data or {}
+
+        def number(key: str) -> int | None:
+            value = data.get(key)
+            return int(value) if value is not None else None
+
+        chat = data.get("chat", data.get("peer"))
+        return cls(chat, number("message"), number("post"), number("comment"))
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One button under a message to an admin: its label and the data a press sends."""
+
+    label: str
+    data: str
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One comment under a post: its author (negative: a community), when, the text."""
+
+    author: int
+    date: int  # unix time
+    text: str
+
+
+@runtime_checkable
+class ContestPlatform(QuizPlatform, Protocol):
+    """A network that can run creative contests (capability ``contests``)."""
+
+    async def post_entry(self, target: str, media: Media, text: str, guid: str) -> Published:
+        """An entry as its own post: its file with ``text`` under it, or the text alone."""
+        ...
+
+    async def reply(self, where: ReplyTo, text: str, key: str, formatted: bool = False) -> None:
+        """Answer a reader where they wrote; ``key`` makes a repeat harmless where the
+        network allows; ``formatted``: ``text`` is in the network's markup."""
+        ...
+
+    async def chat_id(self, target: str) -> str:
+        """``target`` as the updates name it (reaction totals are kept under it)."""
+        ...
+
+
+@runtime_checkable
+class ModerationPlatform(Platform, Protocol):
+    """A network whose admins decide with buttons (capability ``moderation_buttons``)."""
+
+    async def ask_admin(
+        self, admin: int, text: str, choices: Sequence[Choice], media: Media | None = None
+    ) -> None:
+        """A private message to an admin with a button per choice (and the entry's file)."""
+        ...
+
+
+@runtime_checkable
+class GiveawayPlatform(QuizPlatform, Protocol):
+    """A network that can hold giveaways (capability ``giveaway_entries``)."""
+
+    async def reply(self, where: ReplyTo, text: str, key: str, formatted: bool = False) -> None:
+        """Answer a reader where they wrote, or in private (``ReplyTo(chat=user id)``)."""
+        ...
+
+    async def members_among(self, target: str, user_ids: Iterable[int]) -> set[int]:
+        """Which of ``user_ids`` are members of ``target`` now."""
+        ...
+
+
+@runtime_checkable
+class EntrantsPlatform(GiveawayPlatform, Protocol):
+    """A giveaway network whose API lists entrants (capability ``entrants_from_api``)."""
+
+    async def comments(self, remote_id: str) -> list[Comment]:
+        """Every comment under the library's post ``remote_id``."""
+        ...
+
+    async def likers(self, remote_id: str, reposts: bool = False) -> set[int]:
+        """Who liked the post (or, with ``reposts``, reposted it)."""
+        ...
+
+    async def mentions(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """Each user as the network marks up a mention of them."""
+        ...
+
+    async def comment(self, target: str, remote_id: str, text: str) -> None:
+        """A comment under the library's post, as the library."""
+        ...
+
+
+WAY = TypeVar("WAY")
+
+
+def able(platform: Platform, way: type[WAY], what: str) -> WAY:
+    """``platform`` as one that has ``way``; BadContent (naming ``what``) where it has not."""
+    if not isinstance(platform, way):
+        name = registered(platform.network).title("en")
+        raise BadContent(f"{name}: {what} cannot be done here", platform.network)
+    return platform

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import networks
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,3 +195,76 @@ def test_validate_and_plan_load_no_network_client(tmp_path: Path) -> None:
         loaded = _loaded_by(tmp_path, command)
         assert "scheduler" in loaded  # the run really planned
         assert not loaded & {"telegram", "vk_api", "httpx"}, command
+
+
+# A private of another object taken on purpose, each with why; ideally none.
+PRIVATE_REACHES_ALLOWED: dict[str, str] = {}
+# Where a network may not be named in code: its engines, which decide from the registry.
+ENGINES = ("bot/contest", "bot/giveaway")
+
+
+def private_reaches(source: str, where: str) -> list[str]:
+    """``x._name`` (or ``getattr(x, "_name")``) where ``x`` is not ``self``/``cls``."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            owner, name = node.value, node.attr
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "hasattr", "delattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            owner, name = node.args[0], node.args[1].value
+        else:
+            continue
+        if not name.startswith("_") or (name.startswith("__") and name.endswith("__")):
+            continue  # public, or Python's own (__name__, __class__)
+        if isinstance(owner, ast.Name) and owner.id in ("self", "cls"):
+            continue
+        found.append((node.lineno, f"{where}:{node.lineno}: {ast.unparse(node)}"))
+    return [text for _, text in sorted(found)]
+
+
+def test_no_code_in_bot_reaches_into_another_objects_privates() -> None:
+    """Engines use the adapters' and intakes' public ways; a private is its owner's own."""
+    reaches = [
+        found
+        for path in source_files("bot")
+        for found in private_reaches(path.read_text("utf-8"), str(path.relative_to(ROOT)))
+    ]
+    wrong = [r for r in reaches if r.split(": ", 1)[0] not in PRIVATE_REACHES_ALLOWED]
+    assert wrong == []
+
+
+def test_the_private_walker_sees_a_reach() -> None:
+    source = (
+        "class A:\n"
+        "    def f(self, other):\n"
+        "        self._mine()\n"
+        "        other._start()\n"
+        "        getattr(other, '_call')\n"
+        "        return self.__class__, other.__name__, cls._x if 0 else 0\n"
+    )
+    assert private_reaches(source, "a.py") == [
+        "a.py:4: other._start",
+        "a.py:5: getattr(other, '_call')",
+    ]
+
+
+def test_the_engines_name_no_network_in_code() -> None:
+    """Contests and giveaways choose by the registry's capabilities, never by a name (their
+    docstrings and comments may explain a network; their code does not branch on one)."""
+    named_networks = set(networks.names())
+    named = [
+        f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}"
+        for folder in ENGINES
+        for path in sorted((ROOT / folder).glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and node.value.lower() in named_networks
+    ]
+    assert named == []

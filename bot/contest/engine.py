@@ -19,19 +19,31 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from bot.contest import send, store, voting
+from bot.contest import store, voting
 from bot.contest.entries import ContestBook, button_data
 from bot.contest.words import say
+from core import networks
 from core.clock import Clock, SystemClock
 from core.config import Config
-from core.errors import PlatformError, RetryLater
+from core.errors import BadContent, PlatformError, RetryLater
 from core.model import CONTEST_ENTRY as ENTRY
 from core.model import CONTEST_GALLERY as GALLERY
 from core.model import CONTEST_POLL as POLL
 from core.model import CONTEST_RESULTS as RESULTS
 from core.model import CONTEST_TALLY as TALLY
 from core.model import guid_for
-from core.platform import Platform, PollSpec, Post, Published
+from core.platform import (
+    Choice,
+    ContestPlatform,
+    Media,
+    ModerationPlatform,
+    Platform,
+    PollSpec,
+    Post,
+    Published,
+    ReplyTo,
+    able,
+)
 from core.storage import PENDING, to_db
 from core.texts import human_time, render_frame
 from scheduler.contest_plan import TYPE_WORDS
@@ -40,9 +52,10 @@ log = logging.getLogger(__name__)
 Handler = Callable[[dict], Awaitable[Published | None]]
 ENTRY_SPACING = timedelta(seconds=3)  # between entry posts: in order, within rate limits
 MAX_ATTEMPTS = 5  # a notice that failed this often is left, with its error
+# How readers vote: by a poll, else by likes where the API reads them, else by reactions.
 HOW = {
-    "ru": {"telegram": "реакциями", "vk": "лайками ❤", "poll": "в опросе после работ"},
-    "en": {"telegram": "with reactions", "vk": "with likes ❤", "poll": "in the poll below"},
+    "ru": {"reactions": "реакциями", "likes": "лайками ❤", "poll": "в опросе после работ"},
+    "en": {"reactions": "with reactions", "likes": "with likes ❤", "poll": "in the poll below"},
 }
 POLL_OPTIONS = 10  # VK takes at most 10 options (Telegram 12): the finalists are the first 10
 QUESTION = {
@@ -81,13 +94,15 @@ class ContestEngine:
             RESULTS: self.results,
         }
 
-    def _platform(self, row: dict):
-        return self.platforms[(row["library_id"], row["network"])]
+    def _platform(self, row: dict) -> ContestPlatform:
+        return contest_platform(self.platforms[(row["library_id"], row["network"])])
 
     def _words(self, contest: store.Contest, network: str) -> dict:
+        likes = networks.network(network).capabilities.likes_readable
+        voting_by = "poll" if contest.voting == "poll" else "likes" if likes else "reactions"
         return {
             "title": contest.title,
-            "how": HOW[self.language]["poll" if contest.voting == "poll" else network],
+            "how": HOW[self.language][voting_by],
             "until": human_time(contest.voting_until, self.language),
             "results": human_time(contest.results_at, self.language),
         }
@@ -191,8 +206,9 @@ class ContestEngine:
             text=(entry["text"] or "").strip()[:900],
             **self._words(contest, row["network"]),
         )
-        return await send.post_entry(
-            self._platform(row), row["target"], entry, text, guid_for(row["key"])
+        media = Media(entry["type"], entry["media"] or "")
+        return await self._platform(row).post_entry(
+            row["target"], media, text, guid_for(row["key"])
         )
 
     async def tally(self, row: dict) -> None:
@@ -202,9 +218,11 @@ class ContestEngine:
     async def _count(self, row: dict) -> None:
         platform = self._platform(row)
         chat_ids: dict[str, str] = {}
-        if row["network"] == "telegram":
-            for post in store.entry_posts(self.db, row["event_id"], "telegram"):
-                chat_ids.setdefault(post["target"], await _chat_id(platform, post["target"]))
+        if not networks.network(row["network"]).capabilities.likes_readable:
+            # Reaction totals come by the chat's numeric id; the config may name it otherwise.
+            for post in store.entry_posts(self.db, row["event_id"], row["network"]):
+                if post["target"] not in chat_ids:
+                    chat_ids[post["target"]] = await platform.chat_id(post["target"])
         contest = store.contest(self.db, row["event_id"])
         if contest is not None and contest.voting == "poll":
             votes = await voting.read_poll_votes(self.db, platform, row["event_id"], row["network"])
@@ -302,10 +320,11 @@ class ContestEngine:
                     )
         return sent
 
-    async def _send(self, platform, row: dict) -> None:
+    async def _send(self, platform: Platform, row: dict) -> None:
         payload = json.loads(row["payload"])
         if row["kind"] == "reply":
-            await send.reply(platform, payload["reply"], payload["text"], row["dedup"])
+            where = ReplyTo.from_json(payload["reply"])
+            await contest_platform(platform).reply(where, payload["text"], row["dedup"])
             return
         entry = next(
             self.db["contest_entries"].rows_where(
@@ -316,21 +335,27 @@ class ContestEngine:
         contest = store.contest(self.db, payload["event_id"])
         if entry is None or contest is None or entry["erased_at"]:
             return
-        networks = {"telegram": "Telegram", "vk": "ВКонтакте" if self.language == "ru" else "VK"}
         text = say(
             self.language,
             "moderate",
             title=contest.title,
             number=entry["number"],
-            network=networks[entry["network"]],
+            network=networks.title(entry["network"], self.language),
             type=TYPE_WORDS[self.language].get(entry["type"], entry["type"]),
             text=(entry["text"] or "")[:800],
         )
-        buttons = [
-            (say(self.language, "approve"), button_data(entry["id"], True)),
-            (say(self.language, "reject"), button_data(entry["id"], False)),
+        choices = [
+            Choice(say(self.language, "approve"), button_data(entry["id"], True)),
+            Choice(say(self.language, "reject"), button_data(entry["id"], False)),
         ]
-        await send.moderate(platform, payload["admin"], entry, text, buttons)
+        media: Media | None = None
+        if entry["network"] == platform.network:  # a file of this network: sent as it is
+            media = Media(entry["type"], entry["media"] or "")
+        elif entry["media"]:  # another network's file: a link, where it has one
+            link = networks.network(entry["network"]).media_url
+            text += f"\n{link.format(ref=entry['media'])}" if link else ""
+        admin = able(platform, ModerationPlatform, "moderation with buttons")
+        await admin.ask_admin(payload["admin"], text, choices, media)
 
     def forget(self, now: datetime) -> int:
         """Erase what is kept only for a while after each contest's results; returns rows."""
@@ -373,16 +398,12 @@ class ContestEngine:
             self._forgotten_at = now
 
 
-async def _chat_id(platform, target: str) -> str:
-    """A Telegram target's numeric id (reaction totals name chats by it)."""
-    if target.lstrip("-").isdigit():
-        return target
-    from bot.platforms.telegram import translating
-
-    await platform._start()
-    with translating("getChat", sending=False):
-        chat = await platform.bot.get_chat(target)
-    return str(chat.id)
+def contest_platform(platform: Platform) -> ContestPlatform:
+    """``platform`` as one that runs contests; BadContent where its network runs none."""
+    if not networks.network(platform.network).capabilities.contests:
+        name = networks.title(platform.network, "en")
+        raise BadContent(f"{name}: no contests on this network", platform.network)
+    return able(platform, ContestPlatform, "contests")
 
 
 def _plural(n: int, forms: tuple[str, str, str]) -> str:

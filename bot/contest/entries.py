@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlite_utils
 
+from bot.alerts import admins_on
 from bot.contest import moderation, store
 from bot.contest.words import per_person, say
-from core import interactions
+from core import interactions, networks
 from core.clock import Clock, SystemClock
-from core.config import Config
+from core.config import Config, LibraryConfig
+from core.platform import ReplyTo
 from core.storage import to_db
 from core.texts import human_time
 from scheduler.contest_plan import TYPE_WORDS
@@ -49,8 +52,37 @@ class Submission:
     at: datetime
     via: str  # "comment" or "message"
     dedup: str  # the act's own key (no reader id in it)
-    reply: dict[str, Any] = field(default_factory=dict)  # where to answer
+    reply: ReplyTo = field(default_factory=ReplyTo)  # where to answer
     post: tuple[str, str] | None = None  # a comment's post: (target, post id)
+
+
+class TelegramChats(Protocol):
+    """What a Telegram update intake tells of the chats it reads."""
+
+    network: str
+
+    @property
+    def libraries(self) -> Sequence[LibraryConfig]: ...
+
+    def library_of(self, chat_id: int) -> str | None:
+        """The library whose chat (or linked discussion group) this is."""
+        ...
+
+    def chat_ref(self, chat_id: int) -> str:
+        """The chat as the config names it (its id when the config does not)."""
+        ...
+
+
+class VkCommunity(Protocol):
+    """What a VK update intake tells of its community and readers."""
+
+    network: str
+    library_id: str
+    group_id: int
+
+    def mention(self, user_id: int) -> str:
+        """A reader as a mention, by name where known."""
+        ...
 
 
 class ContestBook:
@@ -64,15 +96,17 @@ class ContestBook:
 
     # -- what the intakes hand over --------------------------------------------------
 
-    def telegram_message(self, intake: Any, message: Any, post: tuple[int, int] | None) -> bool:
+    def telegram_message(
+        self, intake: TelegramChats, message: Any, post: tuple[int, int] | None
+    ) -> bool:
         """A private message to the bot, or a comment on a channel post (``post``)."""
         user = message.from_user
         if user is None or user.is_bot or (message.text or "").startswith("/"):
             return False  # a bot, or a command such as /start
         if post is not None:
-            library = intake._library_of.get(message.chat.id)
+            library = intake.library_of(message.chat.id)
             libraries = (library,) if library else ()
-            target = intake._refs.get(post[0], str(post[0]))
+            target = intake.chat_ref(post[0])
             on_post: tuple[str, str] | None = (target, str(post[1]))
             dedup = f"tg:{message.chat.id}:{message.message_id}"
             via = "comment"
@@ -83,7 +117,7 @@ class ContestBook:
         kind, media = _telegram_media(message)
         return self.take(
             Submission(
-                network="telegram",
+                network=intake.network,
                 libraries=libraries,
                 user_id=user.id,
                 name=user.full_name,
@@ -93,40 +127,40 @@ class ContestBook:
                 at=message.date,
                 via=via,
                 dedup=dedup,
-                reply={"chat": message.chat.id, "message": message.message_id},
+                reply=ReplyTo(chat=message.chat.id, message=message.message_id),
                 post=on_post,
             )
         )
 
-    def vk_comment(self, intake: Any, obj: dict) -> bool:
+    def vk_comment(self, intake: VkCommunity, obj: dict) -> bool:
         """A comment on a post of the community's wall."""
         return self._vk_take(
             intake,
             obj,
             via="comment",
             dedup=f"vk:comment:{int(obj['owner_id'])}:{int(obj['id'])}",
-            reply={"post": int(obj["post_id"]), "comment": int(obj["id"])},
+            reply=ReplyTo(post=int(obj["post_id"]), comment=int(obj["id"])),
             post=(str(intake.group_id), str(obj["post_id"])),
         )
 
-    def vk_message(self, intake: Any, message: dict) -> bool:
+    def vk_message(self, intake: VkCommunity, message: dict) -> bool:
         """A private message to the community."""
         return self._vk_take(
             intake,
             message,
             via="message",
             dedup=f"vk:message:{intake.group_id}:{int(message.get('id') or 0)}:{{person}}",
-            reply={"peer": int(message["from_id"])},
+            reply=ReplyTo(chat=int(message["from_id"])),
         )
 
     def _vk_take(
         self,
-        intake: Any,
+        intake: VkCommunity,
         obj: dict,
         *,
         via: str,
         dedup: str,
-        reply: dict,
+        reply: ReplyTo,
         post: tuple[str, str] | None = None,
     ) -> bool:
         """A VK comment or message as a submission: its author, media, text and time."""
@@ -134,10 +168,10 @@ class ContestBook:
         kind, media = _vk_media(obj)
         return self.take(
             Submission(
-                network="vk",
+                network=intake.network,
                 libraries=(intake.library_id,),
                 user_id=author,
-                name=intake._names.mention(author),
+                name=intake.mention(author),
                 type=kind,
                 text=str(obj.get("text") or ""),
                 media=media,
@@ -222,7 +256,7 @@ class ContestBook:
                 "number": last + 1,
                 "person": person,
                 "name": sub.name,
-                "reply": json.dumps(sub.reply),
+                "reply": json.dumps(sub.reply.to_json()),
                 "via": sub.via,
                 "type": sub.type,
                 "text": sub.text,
@@ -235,7 +269,7 @@ class ContestBook:
         return last + 1
 
     def _reply(self, contest: store.Contest, sub: Submission, dedup: str, text: str) -> None:
-        payload = {"reply": sub.reply, "text": text}
+        payload = {"reply": sub.reply.to_json(), "text": text}
         store.add_notice(
             self.db,
             contest.library_id,
@@ -247,20 +281,24 @@ class ContestBook:
         )
 
     def _ask_admins(self, contest: store.Contest, number: int) -> None:
-        """Each admin gets the entry with Approve / Reject buttons (through Telegram)."""
+        """Each admin gets the entry with Approve / Reject buttons, on every network of the
+        library where admins decide with buttons (else by `bibliobot contest` only)."""
         library = self.config.library(contest.library_id)
-        if library is None or library.telegram is None:
-            return  # moderation by `bibliobot contest` only
-        for admin in library.admins:
-            store.add_notice(
-                self.db,
-                contest.library_id,
-                "telegram",
-                "moderate",
-                {"admin": admin, "event_id": contest.event_id, "number": number},
-                f"moderate:{contest.event_id}:{number}:{admin}",
-                self.clock.now(),
-            )
+        if library is None:
+            return
+        for name in library.networks:
+            if not networks.network(name).capabilities.moderation_buttons:
+                continue
+            for admin in admins_on(library, name):
+                store.add_notice(
+                    self.db,
+                    contest.library_id,
+                    name,
+                    "moderate",
+                    {"admin": admin, "event_id": contest.event_id, "number": number},
+                    f"moderate:{contest.event_id}:{number}:{admin}",
+                    self.clock.now(),
+                )
 
     def _person(self, library_id: str, network: str, user_id: int) -> str:
         if library_id not in self._secrets:
@@ -274,23 +312,21 @@ class ContestBook:
         """Whether a callback query is a contest moderation button."""
         return str(query.data or "").startswith(PRESS_PREFIX)
 
-    def telegram_press(self, intake: Any, query: Any) -> bool:
-        """Approve or reject from the buttons; the admin gets a short answer."""
-        words = self.press(query.from_user.id, str(query.data))
-        replies = intake._presses.setdefault(query.from_user.id, [])  # answered after the batch
-        if isinstance(replies, list):
-            replies.append((query.id, words))
-        return True
+    def telegram_press(self, intake: TelegramChats, query: Any) -> str:
+        """Approve or reject from the buttons: what to answer the admin (after the batch)."""
+        return self.press(intake.network, query.from_user.id, str(query.data))
 
-    def press(self, user_id: int, data: str) -> str:
-        """``ct:a:<entry id>`` / ``ct:r:<entry id>`` pressed by ``user_id``: what to tell them."""
+    def press(self, network: str, user_id: int, data: str) -> str:
+        """``ct:a:<entry id>`` / ``ct:r:<entry id>`` pressed by ``user_id`` of ``network``:
+        what to tell them."""
         try:
             _, verb, entry_id = data.split(":")
             entry = self.db["contest_entries"].get(int(entry_id))
         except Exception:
             return say(self.language, "unknown")
         library = self.config.library(entry["library_id"])
-        if library is None or user_id not in library.admins or verb not in ("a", "r"):
+        admins = admins_on(library, network) if library is not None else ()
+        if user_id not in admins or verb not in ("a", "r"):
             return say(self.language, "not_admin")
         try:
             moderation.decide(
@@ -298,7 +334,7 @@ class ContestBook:
                 entry["event_id"],
                 entry["number"],
                 verb == "a",
-                f"telegram:{user_id}",
+                f"{network}:{user_id}",
                 self.clock.now(),
             )
         except moderation.GalleryOut:

@@ -22,20 +22,25 @@ from collections import defaultdict
 import sqlite_utils
 
 from bot.contest import store
-from core import interactions
-from core.platform import PostRef
+from core import interactions, networks
+from core.platform import Platform, PostRef, QuizPlatform
 
 
 async def read_votes(
-    db: sqlite_utils.Database, platform, event_id: str, network: str, chat_ids: dict[str, str]
+    db: sqlite_utils.Database,
+    platform: Platform,
+    event_id: str,
+    network: str,
+    chat_ids: dict[str, str],
 ) -> dict[int, int]:
-    """Votes per entry id, summed over its posts on ``network``.
+    """Votes per entry id, summed over its posts on ``network``: their likes where the API
+    reads them, else the reaction totals the updates brought.
 
-    ``chat_ids`` maps a Telegram target as the config names it to its numeric chat id.
+    ``chat_ids`` maps a target as the config names it to the chat id updates name it by.
     """
     posts = store.entry_posts(db, event_id, network)
     votes: dict[int, int] = defaultdict(int)
-    if network == "vk":
+    if networks.network(network).capabilities.likes_readable:
         by_target: dict[str, list[dict]] = defaultdict(list)
         for post in posts:
             by_target[post["target"]].append(post)
@@ -59,7 +64,7 @@ async def read_votes(
 
 
 async def read_poll_votes(
-    db: sqlite_utils.Database, platform, event_id: str, network: str
+    db: sqlite_utils.Database, platform: QuizPlatform, event_id: str, network: str
 ) -> dict[int, int]:
     """Votes per finalist from the contest's poll(s) on ``network``, stopping them."""
     votes: dict[int, int] = defaultdict(int)

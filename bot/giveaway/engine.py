@@ -22,15 +22,24 @@ from pathlib import Path
 
 import sqlite_utils
 
+from bot.alerts import admins_on
 from bot.giveaway import draw as drawing
 from bot.giveaway import eligibility
 from core import interactions, messages, networks
 from core.clock import Clock, SystemClock
 from core.config import Config
-from core.errors import AmbiguousOutcome, NotFound, PlatformError, RetryLater
+from core.errors import AmbiguousOutcome, BadContent, NotFound, PlatformError, RetryLater
 from core.giveaway_model import GiveawaySpec
 from core.model import ANNOUNCE, DRAW, MARK, guid_for
-from core.platform import Platform, Post, Published
+from core.platform import (
+    EntrantsPlatform,
+    GiveawayPlatform,
+    Platform,
+    Post,
+    Published,
+    ReplyTo,
+    able,
+)
 from core.storage import to_db
 from core.texts import render_frame
 
@@ -62,8 +71,19 @@ class GiveawayEngine:
         """The runner's handlers for the giveaway action kinds."""
         return {ANNOUNCE: self.announce, DRAW: self.draw}
 
-    def _platform(self, row: dict):
-        return self.platforms[(row["library_id"], row["network"])]
+    def _platform(self, row: dict) -> GiveawayPlatform:
+        platform = self.platforms[(row["library_id"], row["network"])]
+        if not networks.network(row["network"]).capabilities.giveaway_entries:
+            name = networks.title(row["network"], "en")
+            raise BadContent(f"{name}: no giveaways on this network", row["network"])
+        return able(platform, GiveawayPlatform, "giveaways")
+
+    def _lister(self, row: dict) -> EntrantsPlatform | None:
+        """The platform that lists entrants through its API; None where the intake keeps
+        them (the registry's ``entrants_from_api``)."""
+        if not networks.network(row["network"]).capabilities.entrants_from_api:
+            return None
+        return able(self._platform(row), EntrantsPlatform, "listing a giveaway's entrants")
 
     def _giveaway(self, event_id: str, network: str, target: str) -> dict | None:
         return next(
@@ -97,7 +117,7 @@ class GiveawayEngine:
         text = payload["text"].replace(MARK, giveaway["commitment"])
         image = Path(payload["image"]) if payload.get("image") else None
         post = Post(row["target"], text, image, guid=guid_for(row["key"]))
-        return await self._platform(row).publish(post)
+        return await self.platforms[(row["library_id"], row["network"])].publish(post)
 
     # -- entries seen by the intake (Telegram) ---------------------------------------
 
@@ -195,8 +215,9 @@ class GiveawayEngine:
         )
         picked = proof["winners"] + proof["reserves"]
         users = [int(by_person[p]) for p in picked]
-        if row["network"] == "vk":
-            mentions = await eligibility.vk_names(self._platform(row), users)
+        lister = self._lister(row)
+        if lister is not None:  # the API named no one yet: ask it for their names
+            mentions = await lister.mentions(users)
         else:
             pairs = zip(users, picked, strict=True)
             mentions = {uid: names.get(uid) or f"#{p[:6]}" for uid, p in pairs}
@@ -270,19 +291,18 @@ class GiveawayEngine:
         names: dict[int, str] = {}
         replies: dict[int, tuple[str, str]] = {}
         until = self.clock.now()
-        if row["network"] == "vk":
-            post_id = int(self._announcement(row, spec)["remote_id"])
+        lister = self._lister(row)
+        if lister is not None:
+            post_id = str(self._announcement(row, spec)["remote_id"])
             pools: list[set[int]] = []
             if "comment" in conditions:
-                comments = await eligibility.vk_comments(platform, post_id, int(until.timestamp()))
+                comments = await eligibility.commenters(lister, post_id, int(until.timestamp()))
                 pools.append({u for u, texts in comments.items() if self._any_counts(texts, spec)})
             if "like" in conditions:
-                pools.append(await eligibility.vk_likers(platform, post_id))
+                pools.append(await lister.likers(post_id))
             if "repost" in conditions:
-                pools.append(await eligibility.vk_likers(platform, post_id, copies=True))
+                pools.append(await lister.likers(post_id, reposts=True))
             ids = set.intersection(*pools)
-            if "member" in conditions:
-                ids &= await eligibility.vk_members(platform, ids)
         else:
             ids = set()
             for entry in self.db["giveaway_entries"].rows_where(
@@ -295,8 +315,8 @@ class GiveawayEngine:
                     ids.add(uid)
                     names.setdefault(uid, entry["name"] or "")
                     replies.setdefault(uid, (entry["chat"], entry["message_id"]))
-            if "member" in conditions:
-                ids &= await eligibility.telegram_members(platform, row["target"], ids)
+        if "member" in conditions:
+            ids &= await platform.members_among(row["target"], ids)
         return ids - self._excluded(row, spec, ids), names, replies
 
     def _any_counts(self, texts: list[str], spec: GiveawaySpec) -> bool:
@@ -319,11 +339,8 @@ class GiveawayEngine:
         library = self.config.library(row["library_id"])
         out: set[int] = set()
         if spec.exclude_staff and library is not None:
-            if row["network"] == "telegram":
-                staff = library.telegram.staff if library.telegram else ()
-                out |= set(library.admins) | set(staff)
-            else:
-                out |= set(library.vk.staff if library.vk else ())
+            staff = getattr(library.settings(row["network"]), "staff", ())
+            out |= set(admins_on(library, row["network"])) | set(staff)
         days = spec.exclude_recent_days
         if days:
             since = to_db(self.clock.now() - timedelta(days=days))
@@ -360,9 +377,13 @@ class GiveawayEngine:
         count = spec.winners
         users, names = private["user_ids"][:count], private["names"][:count]
         replies = private["replies"][:count]
-        if row["network"] == "vk" and spec.tell_winners != "message":
+        lister = self._lister(row)
+        if lister is not None and spec.tell_winners != "message":
             if users:  # one comment under the results post naming every winner
-                await self._try(row, spec, self._vk_comment(row, spec, published, names))
+                comment = lister.comment(
+                    row["target"], published.remote_id, self._winner_text(row, spec, names)
+                )
+                await self._try(row, spec, comment)
             return
         for place, (uid, name, reply) in enumerate(zip(users, names, replies, strict=True), 1):
             await self._try(
@@ -393,15 +414,15 @@ class GiveawayEngine:
         name: str,
         reply: tuple[str, str] | list[str] | None,
     ) -> None:
-        """One winner in private (``tell_winners = "message"``) or in a reply (Telegram)."""
+        """One winner in private (``tell_winners = "message"``), else where they entered:
+        a reply to their comment, or (entrants listed by the API, whose comments are not
+        kept) a comment under the results post."""
         text = self._winner_text(row, spec, [name])
         platform = self._platform(row)
+        key = f"{row['key']}:{uid}"
         if spec.tell_winners == "message":
             try:
-                if row["network"] == "vk":
-                    await platform.send_message(str(uid), text, f"{row['key']}:{uid}")
-                else:
-                    await self._telegram_send(platform, uid, text, None)
+                await platform.reply(ReplyTo(chat=uid), text, key, formatted=True)
                 return
             except (RetryLater, AmbiguousOutcome):
                 raise
@@ -411,32 +432,14 @@ class GiveawayEngine:
                     "told in a reply instead",
                     row["event_id"], place, row["network"], exc,
                 )  # fmt: skip
-        if row["network"] == "vk":
-            await self._vk_comment(row, spec, published, [name])
-        elif reply:
-            await self._telegram_send(platform, reply[0], text, int(reply[1]))
+        lister = self._lister(row)
+        if reply:
+            where = ReplyTo(chat=reply[0], message=int(reply[1]))
+            await platform.reply(where, text, key, formatted=True)
+        elif lister is not None:
+            await lister.comment(row["target"], published.remote_id, text)
         else:
-            await self._telegram_send(platform, uid, text, None)
-
-    async def _vk_comment(
-        self, row: dict, spec: GiveawaySpec, published: Published, names: list[str]
-    ) -> None:
-        """A comment under the results post, as the community."""
-        platform = self._platform(row)
-        await platform.comment(int(published.remote_id), self._winner_text(row, spec, names))
-
-    @staticmethod
-    async def _telegram_send(platform, chat: int | str, text: str, reply_to: int | None) -> None:
-        from telegram import ReplyParameters
-
-        from bot.platforms.telegram import translating
-
-        await platform._start()
-        replying = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        with translating("sendMessage", sending=True):
-            await platform.bot.send_message(
-                chat, text, reply_parameters=replying, parse_mode="HTML"
-            )
+            await platform.reply(ReplyTo(chat=uid), text, key, formatted=True)
 
 
 def forget_names(db: sqlite_utils.Database, library_id: str, before: datetime) -> int:

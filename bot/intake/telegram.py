@@ -80,6 +80,8 @@ class TelegramIntake:
     (library id, text) tells a library's admins, in ``language``, that the token was refused.
     """
 
+    network = NETWORK
+
     def __init__(
         self,
         db: sqlite_utils.Database,
@@ -125,6 +127,14 @@ class TelegramIntake:
         self._presses: dict[int, list[tuple[str, str]]] = {}
 
     # -- lifecycle ----------------------------------------------------------------
+
+    def library_of(self, chat_id: int) -> str | None:
+        """The library whose chat (or linked discussion group) this is."""
+        return self._library_of.get(chat_id)
+
+    def chat_ref(self, chat_id: int) -> str:
+        """The chat as the config names it (its id when the config does not)."""
+        return self._refs.get(chat_id, str(chat_id))
 
     async def start(self) -> None:
         """Learn the bot's id and which chats (and linked discussion groups) are whose."""
@@ -291,8 +301,11 @@ class TelegramIntake:
         if update.poll is not None:
             return self._poll_totals(update.poll)
         if update.callback_query is not None:
-            if self.contest is not None and self.contest.takes_press(update.callback_query):
-                return self.contest.telegram_press(self, update.callback_query)
+            query = update.callback_query
+            if self.contest is not None and self.contest.takes_press(query):
+                words = self.contest.telegram_press(self, query)
+                self._presses.setdefault(query.from_user.id, []).append((query.id, words))
+                return True  # answered after the batch
             if self._admin_press(update.callback_query):
                 return False
             return self._press(update.callback_query)

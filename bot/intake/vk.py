@@ -57,6 +57,7 @@ MAX_BACKOFF = 30.0
 class VkIntake:
     """Reads one community's Bots Long Poll and records what its readers did."""
 
+    network = NETWORK
     backoff = 1.0  # seconds before the first retry after an error; doubles up to MAX_BACKOFF
 
     def __init__(
@@ -110,6 +111,10 @@ class VkIntake:
         # then the readers of many communities do not all return together every ``wait``
         # seconds (and do not all take their worker threads back at once).
         self._first_check = True
+
+    def mention(self, user_id: int) -> str:
+        """A reader as a mention: by name once ``users.get`` told it, else ``id…``."""
+        return self._names.mention(user_id)
 
     async def poll_once(self) -> int:
         """One long-poll check (waiting up to ``wait`` s); returns the events it brought."""

@@ -34,7 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ExtBot
@@ -56,11 +56,14 @@ from core.networks import network
 from core.platform import (
     Ask,
     Attachment,
+    Choice,
     FiguresPart,
+    Media,
     PollRef,
     Post,
     PostRef,
     Published,
+    ReplyTo,
     dispatch_hook,
 )
 
@@ -358,6 +361,81 @@ class TelegramPlatform:
             if member.status in MEMBER_STATUSES or getattr(member, "is_member", False) is True:
                 found.add(user_id)
         return found
+
+    # -- contests and giveaways ----------------------------------------------------
+
+    async def post_entry(self, target: str, media: Media, text: str, guid: str = "") -> Published:
+        """The entry sent again by the file_id Telegram gave the bot, ``text`` its caption."""
+        await self._start()
+        if media.kind == "photo" and media.ref:
+            with translating("sendPhoto", sending=True):
+                message = await self.bot.send_photo(
+                    target, media.ref, caption=text, parse_mode=ParseMode.HTML
+                )
+        elif media.kind == "video" and media.ref:
+            with translating("sendVideo", sending=True):
+                message = await self.bot.send_video(
+                    target, media.ref, caption=text, parse_mode=ParseMode.HTML
+                )
+        else:
+            with translating("sendMessage", sending=True):
+                message = await self.bot.send_message(target, text, parse_mode=ParseMode.HTML)
+        return Published(
+            str(message.message_id),
+            message_url(message.chat.id, message.chat.username, message.message_id),
+        )
+
+    async def reply(
+        self, where: ReplyTo, text: str, key: str = "", formatted: bool = False
+    ) -> None:
+        """A message in the reader's chat, a reply to theirs when known (Telegram keeps no
+        idempotency key, so ``key`` is not used)."""
+        if where.chat is None:
+            raise BadContent("Telegram: nowhere to answer the reader", NETWORK)
+        await self._start()
+        replying = (
+            ReplyParameters(where.message, allow_sending_without_reply=True)
+            if where.message is not None
+            else None
+        )
+        with translating("sendMessage", sending=True):
+            await self.bot.send_message(
+                where.chat,
+                text,
+                reply_parameters=replying,
+                parse_mode=ParseMode.HTML if formatted else None,
+            )
+
+    async def ask_admin(
+        self, admin: int, text: str, choices: Sequence[Choice], media: Media | None = None
+    ) -> None:
+        """The admin gets the file (text as its caption) or the text, a button per choice."""
+        await self._start()
+        markup = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(choice.label, callback_data=choice.data)] for choice in choices]
+        )
+        if media is not None and media.kind == "photo" and media.ref:
+            with translating("sendPhoto", sending=True):
+                await self.bot.send_photo(
+                    admin, media.ref, caption=text[: LIMITS.caption], reply_markup=markup
+                )
+        elif media is not None and media.kind == "video" and media.ref:
+            with translating("sendVideo", sending=True):
+                await self.bot.send_video(
+                    admin, media.ref, caption=text[: LIMITS.caption], reply_markup=markup
+                )
+        else:
+            with translating("sendMessage", sending=True):
+                await self.bot.send_message(admin, text[: LIMITS.text], reply_markup=markup)
+
+    async def chat_id(self, target: str) -> str:
+        """A target's numeric id (updates, reaction totals among them, name chats by it)."""
+        if target.lstrip("-").isdigit():
+            return target
+        await self._start()
+        with translating("getChat", sending=False):
+            chat = await self.bot.get_chat(target)
+        return str(chat.id)
 
     async def close(self) -> None:
         """Close the HTTP connections (opened even when the token was then refused)."""

@@ -44,13 +44,16 @@ from core.networks import network
 from core.platform import (
     Ask,
     Attachment,
+    Comment,
     FiguresPart,
+    Media,
     PollRef,
     PollSpec,
     Post,
     PostMetrics,
     PostRef,
     Published,
+    ReplyTo,
 )
 
 NETWORK = "vk"
@@ -67,15 +70,6 @@ def is_chat(target: str) -> bool:
     """True when ``target`` is a community chat rather than the wall."""
     text = str(target)
     return CHAT_PEERS is not None and text.lstrip("-").isdigit() and int(text) >= CHAT_PEERS
-
-
-@dataclass(frozen=True)
-class Comment:
-    """One comment under a wall post: its author (negative: a community), when, the text."""
-
-    author: int
-    date: int
-    text: str
 
 
 class VkPlatform:
@@ -337,10 +331,11 @@ class VkPlatform:
 
     # -- readers of a post (giveaways) --------------------------------------------
 
-    async def comments(self, post_id: int) -> list[Comment]:
+    async def comments(self, remote_id: str) -> list[Comment]:
         """Every comment under a community post, oldest first (pages of 100)."""
         api = self._reader()
         found: list[Comment] = []
+        post_id = int(remote_id)
         while True:
             params = {"owner_id": -self.group_id, "post_id": post_id, "offset": len(found)}
             params.update(count=COMMENTS_PAGE, sort="asc")
@@ -353,9 +348,10 @@ class VkPlatform:
             if not items or len(found) >= int(page.get("count", 0)):
                 return found
 
-    async def likers(self, post_id: int, reposts: bool = False) -> set[int]:
+    async def likers(self, remote_id: str, reposts: bool = False) -> set[int]:
         """Who liked a community post (or, with ``reposts``, reposted it), 1000 a page."""
         api = self._reader()
+        post_id = int(remote_id)
         found: set[int] = set()
         offset = 0
         while True:
@@ -368,8 +364,9 @@ class VkPlatform:
             if not items or offset >= int(page.get("count", 0)):
                 return found
 
-    async def members_among(self, user_ids: Iterable[int]) -> set[int]:
-        """Which of ``user_ids`` are members of the community, 500 to a request."""
+    async def members_among(self, target: str, user_ids: Iterable[int]) -> set[int]:
+        """Which of ``user_ids`` are members of the community (whatever the target: the
+        adapter serves one), 500 to a request."""
         api = self._community or self._user
         ids = sorted(set(user_ids))
         found: set[int] = set()
@@ -392,16 +389,61 @@ class VkPlatform:
             for u in answer
         }
 
-    async def comment(self, post_id: int, text: str) -> None:
+    async def mentions(self, user_ids: Sequence[int]) -> dict[int, str]:
+        """Each user as a VK mention: ``[id…|Name Surname]`` (``id…`` if VK gives no name)."""
+        names = await self.user_names(user_ids)
+        return {u: f"[id{u}|{names[u]}]" if names.get(u) else f"id{u}" for u in user_ids}
+
+    async def comment(self, target: str, remote_id: str, text: str) -> None:
         """A comment under a community post, as the community."""
         api = self._community or self._user
-        params = {"owner_id": -self.group_id, "post_id": post_id, "message": text}
+        params = {"owner_id": -self.group_id, "post_id": int(remote_id), "message": text}
         params.update(from_group=self.group_id)
         await self._call(api, "wall.createComment", params, sending=True)
 
-    async def send_message(self, peer: str, text: str, key: str) -> Published:
-        """A message from the community to a reader or a chat; ``key`` makes a repeat harmless."""
-        return await self._chat_send(peer, text, key, None)
+    # -- contests and giveaways ----------------------------------------------------
+
+    async def post_entry(self, target: str, media: Media, text: str, guid: str = "") -> Published:
+        """A wall post with the entry's photo or video (its attachment string, access key
+        and all), else a text post; the guid makes a repeat harmless."""
+        if media.kind not in ("photo", "video") or not media.ref:
+            return await self.publish(Post(target, text, guid=guid))
+        api = self._need_user("post to the community wall")
+        params = {
+            "owner_id": -self.group_id,
+            "from_group": 1,
+            "message": text,
+            "guid": guid,
+            "attachments": media.ref,
+        }
+        answer = await self._call(api, "wall.post", params, sending=True, priority=POST)
+        post_id = answer["post_id"]
+        return Published(str(post_id), post_url(self.group_id, post_id))
+
+    async def reply(
+        self, where: ReplyTo, text: str, key: str = "", formatted: bool = False
+    ) -> None:
+        """Under the reader's comment, or a community message to them (``key`` is the
+        random_id's seed: a repeat after a lost answer is not a second message); VK posts
+        plain text, so ``formatted`` changes nothing."""
+        api = self._need_community()
+        if where.comment is not None:
+            params = {
+                "owner_id": -self.group_id,
+                "post_id": where.post,
+                "message": text,
+                "reply_to_comment": where.comment,
+            }
+            await self._call(api, "wall.createComment", params, sending=True, priority=POST)
+            return
+        if where.chat is None:
+            raise BadContent("VK: nowhere to answer the reader", NETWORK)
+        params = {"peer_id": int(str(where.chat)), "random_id": random_id(key), "message": text}
+        await self._call(api, "messages.send", params, sending=True, priority=POST)
+
+    async def chat_id(self, target: str) -> str:
+        """The community's id as the updates name it: the target itself."""
+        return str(target)
 
     # -- quizzes -----------------------------------------------------------------
 

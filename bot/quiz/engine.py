@@ -32,7 +32,7 @@ from core.errors import PlatformError, RetryLater
 from core.formulas import right_share
 from core.model import CLOSE, QUESTION, RESULTS, SETTLE, Handled, question_key
 from core.networks import network
-from core.platform import Ask, Platform, Published
+from core.platform import Ask, Platform, Published, QuizPlatform, able
 from core.quiz_model import QuestionSpec
 from core.storage import PENDING, SENDING
 from core.texts import render_frame
@@ -62,8 +62,10 @@ class QuizEngine:
         """The runner's handlers for the quiz action kinds."""
         return {QUESTION: self.ask, CLOSE: self.close, RESULTS: self.results}
 
-    def _platform(self, row: dict):
-        return self.platforms[(row["library_id"], row["network"])]
+    def _platform(self, row: dict) -> QuizPlatform:
+        # Every adapter asks and closes; one that cannot is told in our errors, not a crash.
+        platform = self.platforms[(row["library_id"], row["network"])]
+        return able(platform, QuizPlatform, "quizzes and polls")
 
     def _event(self, row: dict) -> dict:
         return self.db["events"].get(row["event_id"])
@@ -112,7 +114,7 @@ class QuizEngine:
             guid=f"{row['key']}",
         )
         # A refusal leaves the question as recorded: closed, never open to answers.
-        published = await self._platform(row).ask(ask)  # type: ignore[attr-defined]
+        published = await self._platform(row).ask(ask)
         if published.poll_answers:  # its votes name answers by these ids
             spec = replace(spec, answer_ids=tuple(published.poll_answers))
 
@@ -221,7 +223,7 @@ class QuizEngine:
         event = self._event(row)
         if event["kind"] == "poll":
             text = self._poll_results_text(row, event)
-            return await self._platform(row).say(row["target"], text, row["key"])  # type: ignore[attr-defined]
+            return await self._platform(row).say(row["target"], text, row["key"])
         self._wait_for_answers(row)
         if self._waiting(row, QUESTION) or self._waiting(row, CLOSE):
             raise RetryLater("questions are still to be asked or closed", row["network"])
@@ -246,7 +248,7 @@ class QuizEngine:
             figures=figures,
             channel_figures=self._channel_figures(row),
         )
-        return await self._platform(row).say(row["target"], text, row["key"])  # type: ignore[attr-defined]
+        return await self._platform(row).say(row["target"], text, row["key"])
 
     def _waiting(self, row: dict, kind: str, key: str | None = None) -> bool:
         """Whether an action of ``kind`` of this quiz here (or the one with ``key``) is still
@@ -304,7 +306,7 @@ class QuizEngine:
         if published is None:
             return
         platform = self._platform(row)
-        votes = await platform.stop_poll(  # type: ignore[attr-defined]
+        votes = await platform.stop_poll(
             row["target"], published["remote_id"], published["poll_id"]
         )
         key = poll_key(row["network"], published["poll_id"])
