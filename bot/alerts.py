@@ -225,6 +225,18 @@ class Alerts:
         if self._claim(library_id, network, kind, variable):
             await self._tell(library_id, self._token_text(kind, network, variable, ""))
 
+    async def webhook_removed(self, library_id: str, network: str, url: str, since: str) -> None:
+        """An update reader in poll mode deleted the bot's webhook subscription to ``url``
+        (made at ``since``): told once per subscription, a restart included."""
+        if self._claim(library_id, network, "webhook_removed", f"{url} {since}".strip()):
+            text = messages.text_in(
+                self.language,
+                "alerts.webhook_removed",
+                network=networks.title(network, self.language),
+                url=url,
+            )
+            await self._tell(library_id, text)
+
     def token_works(self, library_id: str, network: str, variable: str) -> None:
         """The token in ``variable`` was accepted again: its next refusal is news."""
         with self.db.atomic():

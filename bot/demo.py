@@ -23,6 +23,7 @@ from bot import demo_giveaway, demo_quiz
 from bot.app import build_app, load_plan
 from bot.intake.telegram import TelegramIntake
 from bot.intake.vk import VkIntake
+from core import messages, networks
 from core.config_file import load_config
 from core.storage import open_db
 from reports.model import EventRow
@@ -82,8 +83,8 @@ snapshot_after = ["3s"]
 
 [[library]]
 id = "central"
-name = "{"Центральная городская библиотека" if language == "ru" else "Central City Library"}"
-short_name = "{"ЦГБ" if language == "ru" else "Central"}"
+name = "{messages.text_in(language, "demo.library_name")}"
+short_name = "{messages.text_in(language, "demo.library_short")}"
 timezone = "{ZONE}"
 admins = []
 
@@ -126,11 +127,12 @@ async def run_demo(
 ) -> DemoResult:
     """Run the demo; write config, event and report into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    t = _texts(language)
     with Sandbox(seed=1) as sandbox, tempfile.TemporaryDirectory() as tmp:
         info = sandbox.info()
         say(
-            t["sandbox"].format(
+            messages.text_in(
+                language,
+                "demo.sandbox",
                 tg=info["telegram"]["api_url"],
                 vk=info["vk"]["api_url"],
                 max=info["max"]["api_url"],
@@ -165,11 +167,12 @@ async def run_demo(
         await intake.poll_once()  # asks for reaction updates before anything happens
         await community.poll_once()  # the long poll starts from now
         armed = await app.start()
-        say(t["planned"].format(n=armed, at=f"{due + timedelta(seconds=1):%H:%M:%S}", zone=ZONE))
+        at = f"{due + timedelta(seconds=1):%H:%M:%S}"
+        say(messages.text_in(language, "demo.planned", n=armed, at=at, zone=ZONE))
         stop = asyncio.Event()
         listening = asyncio.ensure_future(demo_quiz.listen(community, stop))
         try:
-            await _audience(db, sandbox, info, say, t)
+            await _audience(db, sandbox, info, say, language)
             await intake.poll_once()  # the reactions and the comment, before the snapshot
             await asyncio.gather(
                 demo_quiz.play(db, sandbox, community, language),
@@ -181,7 +184,7 @@ async def run_demo(
             await listening
             await app.stop()
         if not done:
-            say(t["timeout"])
+            say(messages.text_in(language, "demo.timeout"))
         # The report of the demo's day, as a methodologist gets it from `bibliobot report`.
         report = from_config(db, config, date_range(due.date(), due.date()))
         files = {fmt: out / f"report.{fmt}" for fmt in FORMATS}
@@ -189,26 +192,34 @@ async def run_demo(
         for row in report.rows:
             figures = row.figures
             say(
-                t["row"].format(
-                    net=t[row.network],
+                messages.text_in(
+                    language,
+                    "demo.row",
+                    net=networks.title(row.network, language),
                     title=row.title,
                     url=row.url or "—",
-                    views=_n(figures.get("views"), t),
-                    likes=_n(figures.get("likes"), t),
-                    reactions=_n(figures.get("reactions"), t),
-                    comments=_n(figures.get("comments"), t),
-                    members=_n(row.followers, t),
+                    views=_n(figures.get("views"), language),
+                    likes=_n(figures.get("likes"), language),
+                    reactions=_n(figures.get("reactions"), language),
+                    comments=_n(figures.get("comments"), language),
+                    members=_n(row.followers, language),
                 )
             )
         answers, right, winners = demo_quiz.outcome(db)
-        say(t["quiz"].format(answers=answers, right=right, winners=", ".join(winners) or "—"))
+        winners_line = ", ".join(winners) or "—"
+        say(
+            messages.text_in(
+                language, "demo.quiz_outcome", answers=answers, right=right, winners=winners_line
+            )
+        )
         if drawn := demo_giveaway.outcome(db, language):
             say(drawn)
-        say(t["report"].format(files=", ".join(str(path) for path in files.values())))
+        listed = ", ".join(str(path) for path in files.values())
+        say(messages.text_in(language, "demo.report", files=listed))
         return DemoResult(files, report.rows, sandbox.state())
 
 
-async def _audience(db, sandbox: Sandbox, info: dict, say, t) -> None:
+async def _audience(db, sandbox: Sandbox, info: dict, say, language: str) -> None:
     """Once the posts are out, readers view and like them; the channels gain subscribers."""
     where = "event_id in (select id from events where kind = 'announcement')"
     for _ in range(400):
@@ -217,7 +228,8 @@ async def _audience(db, sandbox: Sandbox, info: dict, say, t) -> None:
             break
         await asyncio.sleep(0.05)
     for pub in pubs:
-        say(t["published"].format(net=t[pub["network"]], url=pub["url"]))
+        net = networks.title(pub["network"], language)
+        say(messages.text_in(language, "demo.published", net=net, url=pub["url"]))
         if pub["network"] == "vk":
             post = f"-{info['vk']['group_id']}_{pub['remote_id']}"
             sandbox.vk.add_views(post, AUDIENCE["views"])
@@ -237,40 +249,9 @@ async def _audience(db, sandbox: Sandbox, info: dict, say, t) -> None:
             sandbox.telegram.react_anonymously(int(pub["target"]), message, "❤", AUDIENCE["hearts"])
             reader = sandbox.telegram.add_user()
             sandbox.telegram.comment_on_post(reader["id"], message, AUDIENCE["comment"])
-    say(t["audience"].format(**AUDIENCE))
+    say(messages.text_in(language, "demo.audience", **AUDIENCE))
 
 
-def _n(value: float | None, t: dict) -> str:
-    return t["na"] if value is None else f"{value:g}"
-
-
-def _texts(language: str) -> dict[str, str]:
-    if language == "en":
-        return {
-            "sandbox": "Stand-ins are up: Telegram {tg}, VK {vk}, MAX {max}",
-            "planned": "Planned: {n} actions (the sample announcement, a quiz and a giveaway) at {at} ({zone}).",
-            "quiz": "Quiz in the VK comments: {answers} answers, {right} right; winners: {winners}.",
-            "published": "  published in {net}: {url}",
-            "audience": "Simulated readers: {views} views, {likes} likes, {reposts} reposts, {comments} comments on the VK post; {thumbs} 👍 and {hearts} ❤ and one comment under the Telegram post; {max_views} views of the MAX post.",
-            "timeout": "Not everything finished within 40 s; the report shows what did.",
-            "row": "  {net}: {title}, {url} — views {views}, likes {likes}, reactions {reactions}, comments {comments}, followers {members}",
-            "report": "Report of the day (as `bibliobot report` writes it): {files}",
-            "na": "n/a",
-            "telegram": "Telegram",
-            "vk": "VK",
-            "max": "MAX",
-        }
-    return {
-        "sandbox": "Запущены локальные заменители: Telegram {tg}, VK {vk}, MAX {max}",
-        "planned": "Запланировано действий: {n} (пример анонса, викторина и розыгрыш), на {at} ({zone}).",
-        "quiz": "Викторина в комментариях ВКонтакте: ответов {answers}, верных {right}; победители: {winners}.",
-        "published": "  опубликовано в {net}: {url}",
-        "audience": "Читатели (имитация): под постом ВКонтакте {views} просмотров, {likes} лайков, {reposts} репоста, {comments} комментария; в Telegram {thumbs} 👍, {hearts} ❤ и один комментарий; в MAX {max_views} просмотров.",
-        "timeout": "За 40 с завершилось не всё; в отчёте — то, что успело.",
-        "row": "  {net}: {title}, {url} — просмотры {views}, лайки {likes}, реакции {reactions}, комментарии {comments}, подписчики {members}",
-        "report": "Отчёт за день (как его пишет `bibliobot report`): {files}",
-        "na": "н/д",
-        "telegram": "Telegram",
-        "vk": "ВКонтакте",
-        "max": "MAX",
-    }
+def _n(value: float | None, language: str) -> str:
+    """A figure as the demo prints it; one the network does not show, as n/a."""
+    return messages.text_in(language, "reports.label_na") if value is None else f"{value:g}"

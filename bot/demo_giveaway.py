@@ -32,24 +32,6 @@ conditions = ["like", "comment"]
 comment_word = "{word}"
 prizes = ["{prize}"]
 """
-WORDS = {
-    "ru": {
-        "title": "Розыгрыш книги",
-        "text": "Разыгрываем новую книгу!",
-        "word": "участвую",
-        "prize": "«Анна Каренина», подарочное издание",
-        "said": "Розыгрыш ВКонтакте: участников {n}, победители {winners}; "
-        "доказательство {proof} — проверка: bibliobot verify-draw {proof} → {check}",
-    },
-    "en": {
-        "title": "Book giveaway",
-        "text": "We give away a new book!",
-        "word": "count me in",
-        "prize": "Anna Karenina, gift edition",
-        "said": "VK giveaway: {n} participants, winners {winners}; "
-        "proof {proof} — to check: bibliobot verify-draw {proof} → {check}",
-    },
-}
 DRAW_AFTER = timedelta(seconds=8)
 
 
@@ -57,8 +39,14 @@ def place_giveaway(events_dir: Path, language: str, at: datetime) -> Path:
     """The demo giveaway's event file: announced at ``at``, drawn eight seconds later."""
     target = events_dir / "giveaway.toml"
     draw_at = at + DRAW_AFTER
+    words = {
+        "title": messages.text_in(language, "demo.giveaway_title"),
+        "text": messages.text_in(language, "demo.giveaway_text"),
+        "word": messages.text_in(language, "demo.giveaway_word"),
+        "prize": messages.text_in(language, "demo.giveaway_prize"),
+    }
     text = GIVEAWAY.format(
-        at=f"{at:%Y-%m-%dT%H:%M:%S}", draw_at=f"{draw_at:%Y-%m-%dT%H:%M:%S}", **WORDS[language]
+        at=f"{at:%Y-%m-%dT%H:%M:%S}", draw_at=f"{draw_at:%Y-%m-%dT%H:%M:%S}", **words
     )
     target.write_text(text, encoding="utf-8")
     return target
@@ -75,9 +63,9 @@ async def play(db: sqlite_utils.Database, sandbox: Sandbox, group_id: int, langu
     else:
         return
     post = f"-{group_id}_{published[0]['remote_id']}"
-    word = WORDS[language]["word"]
+    word = messages.text_in(language, "demo.giveaway_word")
     for n in range(10):
-        reader = sandbox.vk.add_reader(f"Читатель{n}" if language == "ru" else f"Reader{n}", "Д")
+        reader = sandbox.vk.add_reader(messages.text_in(language, "demo.reader_name", n=n), "Д")
         if n != 5:
             sandbox.vk.like(reader, post)
         sandbox.vk.comment(reader, post, f"{word}!" if n % 4 else "👍")
@@ -96,7 +84,7 @@ def outcome(db: sqlite_utils.Database, language: str) -> str | None:
     check = messages.text_in(
         language, "cli.verify_ok_word" if not verify(proof) else "cli.verify_differs_word"
     )
-    return WORDS[language]["said"].format(
-        n=proof["participants_count"], winners=", ".join(winners) or "—",
-        proof=row["proof_path"], check=check,
+    return messages.text_in(
+        language, "demo.giveaway_said", n=proof["participants_count"],
+        winners=", ".join(winners) or "—", proof=row["proof_path"], check=check,
     )  # fmt: skip

@@ -15,6 +15,7 @@ from pathlib import Path
 import sqlite_utils
 
 from bot.intake.vk import VkIntake
+from core import messages
 from sandbox.server import Sandbox
 
 QUIZ = """kind = "quiz"
@@ -31,20 +32,6 @@ text = "{text}"
 text = "{question}"
 answers = ["{answer}"]
 """
-WORDS = {
-    "ru": {
-        "title": "Угадай книгу по первой строке",
-        "text": "Угадайте роман по первой строке и напишите ответ в комментариях.",
-        "question": "«Все счастливые семьи похожи друг на друга…» Из какого романа эта строка?",
-        "answer": "Анна Каренина",
-    },
-    "en": {
-        "title": "Name the novel by its first line",
-        "text": "Name the novel by its first line and write your answer in the comments.",
-        "question": "“Happy families are all alike…” Which novel opens with this line?",
-        "answer": "Anna Karenina",
-    },
-}
 # (first name, last name, the comment): right three times (the last with a typo), then
 # wrong, then unsure.
 READERS = {
@@ -68,7 +55,13 @@ READERS = {
 def place_quiz(events_dir: Path, language: str, at: datetime) -> Path:
     """The demo quiz's event file, due at ``at`` (local time)."""
     target = events_dir / "quiz.toml"
-    text = QUIZ.format(at=f"{at:%Y-%m-%dT%H:%M:%S}", **WORDS[language])
+    words = {
+        "title": messages.text_in(language, "demo.quiz_title"),
+        "text": messages.text_in(language, "demo.quiz_text"),
+        "question": messages.text_in(language, "demo.quiz_question"),
+        "answer": messages.text_in(language, "demo.quiz_answer"),
+    }
+    text = QUIZ.format(at=f"{at:%Y-%m-%dT%H:%M:%S}", **words)
     target.write_text(text, encoding="utf-8")
     return target
 

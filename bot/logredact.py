@@ -5,7 +5,8 @@ python-telegram-bot log such URLs at INFO and DEBUG; python-telegram-bot's Inval
 message quotes the token. Every token registered with ``protect`` (the adapters register
 theirs before their client is built) is replaced by ``<token>`` in the message, its
 arguments, the traceback and the stack of every record the root handlers see; so is the
-``/bot<token>/`` part of any Bot API URL, registered or not. ``protect`` installs the
+``/bot<token>/`` part of any Bot API URL, registered or not; so is the MAX webhook secret
+(``X-Max-Bot-Api-Secret``), however short MAX lets it be. ``protect`` installs the
 filter on the root handlers present (and on ``logging.lastResort``), so a handler
 configured later needs ``protect()`` again: ``run`` and ``demo`` set up logging first, and
 ``bot.app.run_bot`` protects every configured token before any client exists.
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 MASK = "<token>"
 MIN_LENGTH = 6  # shorter "tokens" (test placeholders) would blank out ordinary words
+WEBHOOK_SECRET_MIN = 5  # the shortest secret MAX accepts for a webhook subscription
 _URL_TOKEN = re.compile(r"(/bot)\d+:[^/\s'\"`]+")  # a Bot API URL's token, registered or not
 _RECEIVED = "Received data was"  # python-telegram-bot's words before the raw updates
 _RETURNED = "Call to Bot API endpoint `%s` finished with return value `%s`"  # its DEBUG line
@@ -82,10 +84,11 @@ def _without_received_data(record: logging.LogRecord) -> None:
     record.args, record.exc_info, record.exc_text = None, None, None
 
 
-def protect(*secrets: str | None) -> None:
-    """Register tokens to blank out, and put the filter on every root handler."""
+def protect(*secrets: str | None, minimum: int = MIN_LENGTH) -> None:
+    """Register tokens to blank out (``minimum`` characters or more), and put the filter on
+    every root handler."""
     with _lock:
-        _secrets.update(s for s in secrets if s and len(s) >= MIN_LENGTH)
+        _secrets.update(s for s in secrets if s and len(s) >= minimum)
     # lastResort prints warnings when no handler is configured (commands without logging setup).
     for handler in [*logging.getLogger().handlers, logging.lastResort]:
         if handler is not None and _filter not in handler.filters:
@@ -102,13 +105,9 @@ def protect_config(config: Config, env: Mapping[str, str] | None = None) -> None
             tokens = library_tokens(library, env)
         except MissingSecret:
             continue  # reported where the tokens are needed
-        protect(
-            tokens.telegram,
-            tokens.vk_user,
-            tokens.vk_community,
-            tokens.max,
-            tokens.max_webhook_secret,
-        )
+        protect(tokens.telegram, tokens.vk_user, tokens.vk_community, tokens.max)
+        # MAX takes webhook secrets from 5 characters: a chosen secret, masked however short.
+        protect(tokens.max_webhook_secret, minimum=WEBHOOK_SECRET_MIN)
 
 
 def redact(text: str) -> str:

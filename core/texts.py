@@ -38,31 +38,33 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from jinja2.visitor import NodeTransformer
 
 from core import networks as registry
-from core.messages import text
+from core.messages import text, text_in
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-
-_MONTHS = {
-    "ru": "января февраля марта апреля мая июня июля августа сентября октября ноября декабря",
-    "en": "January February March April May June July August September October November December",
-}
-_WEEKDAYS = {
-    "ru": "понедельник вторник среда четверг пятница суббота воскресенье",
-    "en": "Monday Tuesday Wednesday Thursday Friday Saturday Sunday",
-}
 
 
 class TextError(ValueError):
     """A text template cannot be compiled or rendered."""
 
 
+@functools.cache
+def _calendar_words(language: str) -> tuple[list[str], list[str]]:
+    """The months (as a date says them: "декабря") and the weekdays, read once."""
+    return text_in(language, "texts.months").split(), text_in(language, "texts.weekdays").split()
+
+
 def human_time(moment: datetime, language: str = "ru") -> str:
     """'5 декабря 2026, суббота, 18:00' / 'Saturday, 5 December 2026, 18:00'."""
-    month = _MONTHS[language].split()[moment.month - 1]
-    weekday = _WEEKDAYS[language].split()[moment.weekday()]
-    if language == "ru":
-        return f"{moment.day} {month} {moment.year}, {weekday}, {moment:%H:%M}"
-    return f"{weekday}, {moment.day} {month} {moment.year}, {moment:%H:%M}"
+    months, weekdays = _calendar_words(language)
+    return text_in(
+        language,
+        "texts.human_time",
+        day=moment.day,
+        month=months[moment.month - 1],
+        year=moment.year,
+        weekday=weekdays[moment.weekday()],
+        time=f"{moment:%H:%M}",
+    )
 
 
 MAX_TEXT = 20_000  # characters of a rendered text, and of any string made on the way

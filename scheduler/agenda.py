@@ -7,29 +7,28 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
+from core import messages
 from core.config import Config
+from core.model import CLOSE, COMMUNITY, PUBLISH, QUESTION, REMINDER, RESULTS, SNAPSHOT
 from core.networks import names, title
-from core.storage import from_db, to_db
+from core.storage import PENDING, SENDING, from_db, to_db
 from scheduler.ics import CalendarEntry, calendar_bytes
 from scheduler.plan import POSTS
 
-_KIND_WORDS = {
-    "ru": {
-        **{"publish": "публикация", "reminder": "напоминание", "snapshot": "сбор метрик"},
-        **{"question": "вопрос", "close": "закрытие", "results": "итоги"},
-        "community": "подписчики",
-    },
-    "en": {
-        **{"publish": "post", "reminder": "reminder", "snapshot": "metrics"},
-        **{"question": "question", "close": "closing", "results": "results"},
-        "community": "followers",
-    },
-}
+# Kinds and states the plan names in words ("agenda.kind_<kind>", "agenda.state_<state>");
+# any other (an engine's own action) is shown as stored.
+KINDS = (PUBLISH, REMINDER, SNAPSHOT, QUESTION, CLOSE, RESULTS, COMMUNITY)
+STATES = (PENDING, SENDING)
 
-_STATE_WORDS = {
-    "ru": {"pending": "запланировано", "sending": "отправляется"},
-    "en": {"pending": "planned", "sending": "sending"},
-}
+
+def kind_word(kind: str, language: str) -> str:
+    """What a planned action is, as a librarian reads it ("публикация")."""
+    return messages.text_in(language, f"agenda.kind_{kind}") if kind in KINDS else kind
+
+
+def state_word(state: str, language: str) -> str:
+    """A planned action's state, as a librarian reads it ("запланировано")."""
+    return messages.text_in(language, f"agenda.state_{state}") if state in STATES else state
 
 
 def _network(name: str) -> str:
@@ -89,10 +88,10 @@ def coming(
 
 def line(item: AgendaItem, language: str) -> str:
     """One line of ``bibliobot plan``."""
-    kind = _KIND_WORDS[language].get(item.kind, item.kind)
+    kind = kind_word(item.kind, language)
     zone = item.local.tzinfo.key  # type: ignore[union-attr]
     network = _network(item.network)
-    state = _STATE_WORDS[language].get(item.state, item.state)
+    state = state_word(item.state, language)
     about = f"{item.title} [{item.event_id}]" if item.event_id else ""  # members counts
     return (
         f"{item.local:%Y-%m-%d %H:%M} {zone:<18} {state:<13} {kind:<13} {network:<8} {about}"
@@ -101,12 +100,11 @@ def line(item: AgendaItem, language: str) -> str:
 
 def calendar(items: list[AgendaItem], language: str, name: str, now: datetime) -> bytes:
     """An iCalendar file with one event per coming post."""
-    words = _KIND_WORDS[language]
     entries = [
         CalendarEntry(
             uid=item.key,
             start=item.local,
-            summary=f"{item.title} — {words.get(item.kind, item.kind)}, {_network(item.network)}",
+            summary=f"{item.title} — {kind_word(item.kind, language)}, {_network(item.network)}",
             description=f"{item.event_id} → {item.network} {item.target}",
             duration_minutes=15,
         )

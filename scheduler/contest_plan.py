@@ -12,6 +12,9 @@ plan alone which contests take entries, until when, and of what kind.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from core import messages
 from core.config import Config, LibraryConfig
 from core.errors import EventFileError
 from core.model import (
@@ -23,16 +26,24 @@ from core.model import (
     action_key,
 )
 from core.texts import TextError, human_time, render_post
-from scheduler.contest_events import settings_of
+from scheduler.contest_events import ENTRY_TYPES, settings_of
 from scheduler.fields import Event
 from scheduler.posting import check_length, targets
 
 # Planned from the file; entries (and the poll of them) come when the gallery is made.
 CONTEST_KINDS = (CONTEST_GALLERY, CONTEST_TALLY, CONTEST_RESULTS)
-TYPE_WORDS = {
-    "ru": {"photo": "фото", "video": "видео", "text": "текст"},
-    "en": {"photo": "photo", "video": "video", "text": "text"},
-}
+
+
+def type_word(language: str, entry_type: str) -> str:
+    """A kind of entry as the reader says it ("contest.type_<type>"); an unknown one as is."""
+    if entry_type not in ENTRY_TYPES:
+        return entry_type
+    return messages.text_in(language, f"contest.type_{entry_type}")
+
+
+def type_words(language: str, entry_types: Iterable[str]) -> str:
+    """The kinds of entry a contest takes, as a list: "фото, текст"."""
+    return ", ".join(type_word(language, t) for t in entry_types)
 
 
 def rules_payload(event: Event) -> dict:
@@ -63,7 +74,7 @@ def expand_contest(event: Event, config: Config, library: LibraryConfig) -> list
         "when": human_time(event.at, language),
         "library": library.name,
         "until": human_time(settings.entries_until, language),
-        "types": ", ".join(TYPE_WORDS[language][t] for t in settings.entry_types),
+        "types": type_words(language, settings.entry_types),
         "per_person": settings.entries_per_person,
     }
     image = str(event.image) if event.image else None

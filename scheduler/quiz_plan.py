@@ -29,6 +29,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from core import messages
 from core.config import Config, LibraryConfig
 from core.errors import EventFileError
 from core.model import (
@@ -48,16 +49,6 @@ from scheduler.fields import Event
 
 QUIZ_KINDS = (QUESTION, CLOSE, RESULTS)
 RESULTS_DELAY = timedelta(seconds=30)  # poll results wait for every network's final totals
-SEVERAL = {  # under a question with several right options, by how it is answered
-    "ru": {
-        "buttons": "Верных ответов несколько: отметьте их и нажмите «Готово».",
-        "text": "Верных ответов несколько: назовите все, например «1, 3».",
-    },
-    "en": {
-        "buttons": "There are several right answers: mark them, then press “Done”.",
-        "text": "There are several right answers: name them all, e.g. “1, 3”.",
-    },
-}
 
 
 def quiz_targets(event: Event, library: LibraryConfig, network: str) -> list[tuple[str, str]]:
@@ -195,8 +186,12 @@ def _question_payload(
             extra["intro"] = _render_intro(event, context)
         field = f"questions[{question.number}].text"
         source = question.text  # plain text, not a template: shown as written
-        if len(question.correct) > 1:
-            source += "\n\n" + SEVERAL[config.language][style]
+        if len(question.correct) > 1:  # say how to answer: buttons that mark, or typed
+            source += "\n\n" + (
+                messages.text_in(config.language, "quiz.several_buttons")
+                if style == "buttons"
+                else messages.text_in(config.language, "quiz.several_text")
+            )
         text = _render(event, "quiz_question", network, config, source, extra, field, False)
     spec = question.spec(settings, style)
     return {

@@ -275,3 +275,131 @@ def _final(database: Path) -> set[str]:
     except Exception:  # the bot is still creating it
         return set()
     return {network for (network,) in rows}
+
+
+WEBHOOK_SECRET = "whsec-Bibliobot_0123456789abcdefXYZ"  # MAX's alphabet: A-Z a-z 0-9 _ -
+SECRET_ENV = "TEST_MAX_WEBHOOK_SECRET"
+
+
+async def test_the_max_webhook_secret_at_debug_stays_out_of_log_database_and_files(
+    tmp_path: Path,
+) -> None:
+    """A run with MAX webhooks, every logger at DEBUG: MAX gets the secret at the subscribe
+    and sends it back with every update (readers' messages, an admin's Start and command,
+    through bibliobot's own server); a request with a wrong secret is refused. The secret
+    is in no log line, no table, no file the bot wrote; a line that would quote it is masked,
+    and so is a secret of the five characters MAX allows."""
+    import asyncio
+    from dataclasses import replace
+
+    import httpx
+
+    from bot.app import build_app, make_intakes
+    from bot.intake.max import MaxIntake
+    from bot.intake.max_webhook import SECRET_HEADER, WebhookServer
+    from bot.logredact import protect_config
+    from core.config_file import load_config
+    from core.storage import open_db
+
+    folder = tmp_path / "bot"
+    folder.mkdir()
+    log = tmp_path / "run.log"
+    with Sandbox(seed=43) as box, _debug_log(log):
+        box.max.set_rate_limit(enabled=False)
+        box.max.allow_insecure_webhooks(True)
+        box.max.set_webhook_retry(0.05)
+        info = box.info()
+        mx = info["max"]
+        admin = box.max.add_user(first_name="Мария")["user_id"]
+        reader_id = box.max.add_user(first_name="Анна")["user_id"]
+        hook = (
+            'updates = "webhook"\nwebhook_url = "https://library.example/max/central"\n'
+            f'webhook_secret_env = "{SECRET_ENV}"\nadmins = [{admin}]'
+        )
+        path = write_config(
+            folder,
+            telegram_url=info["telegram"]["api_url"],
+            vk_url=info["vk"]["api_url"],
+            channel=str(info["telegram"]["channel_id"]),
+            group_id=info["vk"]["group_id"],
+            max_section=max_table(mx["api_url"], mx["channel_id"], mx["chat_id"], hook),
+        )
+        config = load_config(path)
+        env = {
+            TG_ENV: info["telegram"]["token"],
+            VK_USER_ENV: info["vk"]["user_token"],
+            VK_COMMUNITY_ENV: info["vk"]["community_token"],
+            MAX_ENV: mx["token"],
+            SECRET_ENV: WEBHOOK_SECRET,
+        }
+        protect_config(config, env)  # as run_bot does first
+        db = open_db(config.storage)
+        app = build_app(config, db, env=env, intakes=False, rate_limit=False)
+        # The readers as run builds them, bibliobot's server on a free port of 127.0.0.1
+        # (where the library's HTTPS proxy would pass MAX's requests on).
+        served = replace(config, webhook=replace(config.webhook, listen="127.0.0.1:0"))
+        readers = make_intakes(
+            db, served, app.platforms, env, wait=0, alerts=app.alerts, admin=app.admin
+        )
+        [reader] = [r for r in readers if isinstance(r, MaxIntake)]
+        [server] = [r for r in readers if isinstance(r, WebhookServer)]
+        stop = asyncio.Event()
+        serving = asyncio.create_task(server.run(stop))
+        for _ in range(100):
+            if server.port:
+                break
+            await asyncio.sleep(0.02)
+        url = f"http://127.0.0.1:{server.port}/max/central"
+        reader.webhook_url = url
+        subscribing = asyncio.create_task(reader.run(stop))
+
+        async def until(done, what: str) -> None:
+            for _ in range(300):
+                if done():
+                    return
+                await asyncio.sleep(0.02)
+            pytest.fail(f"never happened: {what}")
+
+        await until(lambda: box.max.state()["subscriptions"], "subscribed")
+        box.max.start_bot(admin)  # bot_started through the webhook: the help
+        box.max.join(reader_id, mx["chat_id"])
+        box.max.write(reader_id, mx["chat_id"], "Через вебхук")
+        box.max.write(admin, None, "/status")
+
+        def bot_said() -> list[dict]:
+            chats = [
+                c["chat_id"]
+                for c in box.max.state()["chats"]
+                if c["type"] == "dialog" and c["dialog_with_user"]["user_id"] == admin
+            ]
+            said = box.max.messages(chats[0]) if chats else []
+            return [m for m in said if m["sender"]["user_id"] == mx["bot_id"]]
+
+        await until(lambda: len(bot_said()) == 2, "the admin answered twice")
+        await until(
+            lambda: db["interactions"].count_where("network = 'max'") == 2, "join and message"
+        )
+        async with httpx.AsyncClient() as http:
+            wrong = await http.post(url, json={"update_type": "x"}, headers={SECRET_HEADER: "no"})
+        assert wrong.status_code == 401
+        deliveries = box.max.webhook_deliveries()
+        # A bot line quoting it (a future bug) is masked, a five-character secret too.
+        logging.getLogger("bot.intake.max").warning("MAX secret %s", WEBHOOK_SECRET)
+        protect_config(config, {**env, SECRET_ENV: "k9_Zq"})  # the shortest MAX accepts
+        logging.getLogger("bot.intake.max").warning("short secret k9_Zq")
+        stop.set()
+        await asyncio.wait_for(asyncio.gather(serving, subscribing), 5)
+        await app.alerts.drain()
+        await app.close()
+        db.close()
+    assert [d["status"] for d in deliveries].count(200) >= 4  # Start, join, message, /status
+    text = log.read_text(encoding="utf-8")
+    assert sum(1 for line in text.splitlines() if " DEBUG " in line) > 20
+    assert "MAX secret <token>" in text and "short secret <token>" in text
+    assert WEBHOOK_SECRET not in text and "k9_Zq" not in text
+    assert _leaks(_dump(folder / "bibliobot.db"), [WEBHOOK_SECRET]) == []
+    files = _files_text(folder)
+    assert "bibliobot.db" in files and "config.toml" in files
+    assert {name: _leaks(body, [WEBHOOK_SECRET]) for name, body in files.items()} == dict.fromkeys(
+        files, []
+    )

@@ -21,8 +21,7 @@ import sqlite_utils
 
 from bot.contest import store, voting
 from bot.contest.entries import ContestBook, button_data
-from bot.contest.words import say
-from core import networks
+from core import messages, networks
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.errors import BadContent, PlatformError, RetryLater
@@ -46,25 +45,13 @@ from core.platform import (
 )
 from core.storage import PENDING, to_db
 from core.texts import human_time, render_frame
-from scheduler.contest_plan import TYPE_WORDS
+from scheduler.contest_plan import type_word
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict], Awaitable[Published | None]]
 ENTRY_SPACING = timedelta(seconds=3)  # between entry posts: in order, within rate limits
 MAX_ATTEMPTS = 5  # a notice that failed this often is left, with its error
-# How readers vote: by a poll, else by likes where the API reads them, else by reactions.
-HOW = {
-    "ru": {"reactions": "реакциями", "likes": "лайками ❤", "poll": "в опросе после работ"},
-    "en": {"reactions": "with reactions", "likes": "with likes ❤", "poll": "in the poll below"},
-}
 POLL_OPTIONS = 10  # VK takes at most 10 options (Telegram 12): the finalists are the first 10
-QUESTION = {
-    "ru": "{title}: за какую работу вы голосуете?",
-    "en": "{title}: which entry gets your vote?",
-}
-OPTION = {"ru": "Работа №{number}", "en": "Entry No. {number}"}
-VOTE_WORDS = {"ru": ("голос", "голоса", "голосов"), "en": ("vote", "votes", "votes")}
-WORKS = {"ru": ("работа", "работы", "работ"), "en": ("entry", "entries", "entries")}
 
 
 class ContestEngine:
@@ -99,10 +86,16 @@ class ContestEngine:
 
     def _words(self, contest: store.Contest, network: str) -> dict:
         likes = networks.network(network).capabilities.likes_readable
-        voting_by = "poll" if contest.voting == "poll" else "likes" if likes else "reactions"
+        # How readers vote: by a poll, else by likes where the API reads them, else by reactions.
+        if contest.voting == "poll":
+            how = messages.text_in(self.language, "contest.voting_poll")
+        elif likes:
+            how = messages.text_in(self.language, "contest.voting_likes")
+        else:
+            how = messages.text_in(self.language, "contest.voting_reactions")
         return {
             "title": contest.title,
-            "how": HOW[self.language][voting_by],
+            "how": how,
             "until": human_time(contest.voting_until, self.language),
             "results": human_time(contest.results_at, self.language),
         }
@@ -122,7 +115,7 @@ class ContestEngine:
             network,
             self.language,
             count=len(approved),
-            works=_plural(len(approved), WORKS[self.language]),
+            works=_plural(len(approved), _works(self.language)),
             **self._words(contest, network),
         )
         published = await self._platform(row).say(row["target"], text, guid_for(row["key"]))
@@ -164,8 +157,13 @@ class ContestEngine:
             )
         payload = {
             "entries": [e["id"] for e in finalists],
-            "question": QUESTION[self.language].format(title=contest.title)[:300],
-            "options": [OPTION[self.language].format(number=e["number"]) for e in finalists],
+            "question": messages.text_in(
+                self.language, "contest.poll_question", title=contest.title
+            )[:300],
+            "options": [
+                messages.text_in(self.language, "contest.poll_option", number=e["number"])
+                for e in finalists
+            ],
             "closes_at": int(contest.voting_until.timestamp()),
         }
         action = {
@@ -256,13 +254,13 @@ class ContestEngine:
                         "place": place,
                         "number": entry["number"],
                         "votes": votes,
-                        "word": _plural(votes, VOTE_WORDS[self.language]),
+                        "word": _plural(votes, _votes(self.language)),
                     }
                 )
                 if entry["reply"]:
-                    text = say(
+                    text = messages.text_in(
                         self.language,
-                        "winner",
+                        "contest.winner",
                         number=entry["number"],
                         place=place,
                         title=contest.title,
@@ -335,18 +333,22 @@ class ContestEngine:
         contest = store.contest(self.db, payload["event_id"])
         if entry is None or contest is None or entry["erased_at"]:
             return
-        text = say(
+        text = messages.text_in(
             self.language,
-            "moderate",
+            "contest.moderate",
             title=contest.title,
             number=entry["number"],
             network=networks.title(entry["network"], self.language),
-            type=TYPE_WORDS[self.language].get(entry["type"], entry["type"]),
+            type=type_word(self.language, entry["type"]),
             text=(entry["text"] or "")[:800],
         )
         choices = [
-            Choice(say(self.language, "approve"), button_data(entry["id"], True)),
-            Choice(say(self.language, "reject"), button_data(entry["id"], False)),
+            Choice(
+                messages.text_in(self.language, "contest.approve"), button_data(entry["id"], True)
+            ),
+            Choice(
+                messages.text_in(self.language, "contest.reject"), button_data(entry["id"], False)
+            ),
         ]
         media: Media | None = None
         if entry["network"] == platform.network:  # a file of this network: sent as it is
@@ -404,6 +406,24 @@ def contest_platform(platform: Platform) -> ContestPlatform:
         name = networks.title(platform.network, "en")
         raise BadContent(f"{name}: no contests on this network", platform.network)
     return able(platform, ContestPlatform, "contests")
+
+
+def _votes(language: str) -> tuple[str, str, str]:
+    """голос, голоса, голосов: the forms ``_plural`` picks from."""
+    return (
+        messages.text_in(language, "contest.vote_one"),
+        messages.text_in(language, "contest.vote_few"),
+        messages.text_in(language, "contest.vote_many"),
+    )
+
+
+def _works(language: str) -> tuple[str, str, str]:
+    """работа, работы, работ: the forms ``_plural`` picks from."""
+    return (
+        messages.text_in(language, "contest.work_one"),
+        messages.text_in(language, "contest.work_few"),
+        messages.text_in(language, "contest.work_many"),
+    )
 
 
 def _plural(n: int, forms: tuple[str, str, str]) -> str:

@@ -32,7 +32,7 @@ from core.config import Config, LibraryConfig
 from core.platform import ReplyTo
 from core.storage import to_db
 from core.texts import human_time
-from scheduler.contest_plan import TYPE_WORDS
+from scheduler.contest_plan import type_words
 
 log = logging.getLogger(__name__)
 PRESS_PREFIX = "ct:"
@@ -199,7 +199,7 @@ class ContestBook:
         if sub.type not in contest.types:
             if sub.via == "comment" or sub.at > contest.entries_until:
                 return False  # a remark under the call post, or a chat after the contest
-            kinds = ", ".join(TYPE_WORDS[self.language][t] for t in contest.types)
+            kinds = type_words(self.language, contest.types)
             self._reply(contest, sub, dedup, say(self.language, "types", types=kinds, **words))
             return True
         if sub.at > contest.entries_until:

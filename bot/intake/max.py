@@ -6,8 +6,13 @@ Updates reach it one of MAX's two ways:
 
 - long polling (``updates = "poll"``): ``GET /updates`` with the stored ``marker``; a batch
   is stored in one transaction with the next marker, so after a crash or a restart nothing
-  is read twice (an update that comes again counts once through its ``dedup`` key). While a
-  webhook subscription exists MAX answers 405: logged once, polled again slowly.
+  is read twice (an update that comes again counts once through its ``dedup`` key). MAX
+  refuses long polling (405) while the bot has a webhook subscription, so at start every
+  subscription of the bot is deleted (``GET`` / ``DELETE /subscriptions``; the admins are
+  told once): the config says "poll", and a token is one bot, so a subscription can only be
+  a leftover of an earlier ``updates = "webhook"`` or a program polling could not work
+  beside. One made while the reader runs is not fought: the 405 is logged once, polled
+  again slowly.
 - webhooks (``updates = "webhook"``): at start the bot subscribes (``POST /subscriptions``
   with the library's ``webhook_url`` and secret); bibliobot's own HTTP server
   (``bot.intake.max_webhook``) hands each delivered update to ``deliver``, and answers 200 only once it
@@ -39,16 +44,17 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from bot import logredact
 from bot.admin.model import Inbound, SentFile
 from bot.alerts import Alerts
 from bot.intake.waits import pause
 from bot.platforms.max_client import MaxClient
 from bot.quiz import buttons as quiz_buttons
 from bot.quiz.answers import AnswerBook, in_batch
-from core import buttons, interactions
+from core import buttons, interactions, messages
 from core.clock import Clock, SystemClock
 from core.config import LibraryConfig
-from core.errors import AuthFailed, PlatformError
+from core.errors import AuthFailed, NotFound, PlatformError
 from core.storage import SENT
 
 NETWORK = "max"
@@ -61,23 +67,6 @@ LIMIT = 100  # updates per GET /updates
 RETRY_MAX = 60.0  # seconds: the longest pause between attempts after errors
 EMPTY_PAUSE = 1.0  # seconds after an empty answer that came at once (no long poll held)
 SUBSCRIBED_PAUSE = 60.0  # seconds between polls refused because a webhook is subscribed
-VOTE_REPLIES = {
-    "ru": {
-        "counted": "Голос принят!",
-        "moved": "Голос изменён.",
-        "same": "Этот голос уже учтён.",
-        "closed": "Голосование уже закрыто.",
-        "forged": "Кнопка недействительна.",
-    },
-    "en": {
-        "counted": "Vote counted!",
-        "moved": "Vote changed.",
-        "same": "This vote is counted already.",
-        "closed": "This poll is closed.",
-        "forged": "This button is not valid.",
-    },
-}
-
 if TYPE_CHECKING:
     from bot.admin.desk import AdminDesk
 
@@ -129,6 +118,7 @@ class MaxIntake:
         self.language = language
         self.webhook_url = webhook_url  # set: updates come as webhooks, not by polling
         self.webhook_secret = webhook_secret
+        logredact.protect(webhook_secret, minimum=logredact.WEBHOOK_SECRET_MIN)
         self.alerts = alerts  # told when MAX refuses the token
         self.admin = admin  # the admin chat: admins' dialogs with the bot go there
         self._admin_inbox: list[Inbound] = []  # handed over once their batch is stored
@@ -148,6 +138,7 @@ class MaxIntake:
         self._presses: dict[int, list[Press]] = {}  # per reader, answered after the batch
         self._touched: dict[tuple[str, str], TouchedPoll] = {}
         self._refused_poll = False  # the 405 line is logged once
+        self._unsubscribed = False  # the bot's webhook subscriptions were listed and deleted
         self._secrets: dict[str, bytes] = {}
 
     @property
@@ -221,6 +212,7 @@ class MaxIntake:
             await self._subscribe(stop)
             await stop.wait()
             return
+        await self.unsubscribe()
         delay = self.retry_delay
         while not stop.is_set():
             started = time.monotonic()
@@ -249,11 +241,15 @@ class MaxIntake:
                 return
             except PlatformError as exc:
                 if getattr(exc, "status", None) == 405:
+                    if not self._unsubscribed and await self.unsubscribe():
+                        continue  # the subscription the start could not delete: gone now
                     if not self._refused_poll:
                         _log.error(
                             "MAX: long polling refused (HTTP 405): the bot has a webhook "
-                            'subscription; set updates = "webhook" for %s or delete the '
-                            "subscription (DELETE /subscriptions?url=...)",
+                            "subscription it could not delete, or one made since it started "
+                            '(another program with the same token?); set updates = "webhook" '
+                            "for %s, or stop that program and restart the bot: it deletes "
+                            "the subscriptions at start",
                             ", ".join(self.library_ids),
                         )
                     self._refused_poll = True
@@ -275,6 +271,49 @@ class MaxIntake:
             await self.pause(stop, wait)
 
     # -- webhooks -----------------------------------------------------------------
+
+    async def unsubscribe(self) -> bool:
+        """Poll mode: delete every webhook subscription of the bot, telling the admins of
+        each (once); True when the list was read and emptied. Errors are logged: polling is
+        then refused (405) and this is tried again."""
+        try:
+            answer = await self.client.call("GET", "/subscriptions", sending=False)
+        except AuthFailed:
+            return False  # the poll that follows says so, once, and alerts the admins
+        except PlatformError as exc:
+            _log.warning("MAX: the webhook subscriptions could not be listed: %s", exc)
+            return False
+        listed = answer.get("subscriptions") if isinstance(answer, dict) else None
+        if not isinstance(listed, list):
+            _log.warning("MAX: GET /subscriptions: an answer without the list")
+            return False
+        done = True
+        for item in listed:
+            url = item.get("url") if isinstance(item, dict) else None
+            if not isinstance(url, str) or not url:
+                continue  # nothing to name it by: it cannot be deleted
+            try:
+                await self.client.call(
+                    "DELETE", "/subscriptions", params={"url": url}, sending=False
+                )
+            except NotFound:
+                continue  # deleted meanwhile (MAX's success false, not.found)
+            except PlatformError as exc:
+                _log.warning("MAX: the webhook subscription %s was not deleted: %s", url, exc)
+                done = False
+                continue
+            _log.warning(
+                'MAX: deleted the webhook subscription %s: %s take updates = "poll", and MAX '
+                "refuses polling while a subscription exists",
+                url,
+                ", ".join(self.library_ids),
+            )
+            if self.alerts is not None:
+                since = item.get("time")
+                for library in self.libraries:
+                    await self.alerts.webhook_removed(library.id, NETWORK, url, str(since or ""))
+        self._unsubscribed = done
+        return done
 
     async def _subscribe(self, stop: asyncio.Event) -> None:
         """POST /subscriptions with the webhook URL and secret (again until MAX takes it)."""
@@ -426,19 +465,22 @@ class MaxIntake:
         user_id: int,
     ) -> tuple[bool, str]:
         """A press on a poll button: the person's vote (a later press moves it)."""
-        words = VOTE_REPLIES.get(self.language, VOTE_REPLIES["ru"])
+
+        def words(code: str) -> str:  # the reply to a vote, in the library's language
+            return messages.text_in(self.language, f"quiz.vote_{code}")
+
         secret = self._secret(library_id)
         read = buttons.read_vote(secret, callback.get("payload"))
         mid = str((message.get("body") or {}).get("mid") or "")
         if read is None or not mid:
-            return False, words["forged"]
+            return False, words("forged")
         action_id, option, options = read
         publication = interactions.find_publication(self.db, NETWORK, chat, mid)
         if publication is not None:
             if publication["action_id"] != action_id:
-                return False, words["forged"]  # a button of another poll
+                return False, words("forged")  # a button of another poll
             if self._closed(publication):
-                return False, words["closed"]
+                return False, words("closed")
         person = interactions.pseudonym(secret, NETWORK, user_id)
         before = self._current_vote(chat, mid, person, publication)
         at = _when(callback.get("timestamp"), self.clock)
@@ -446,13 +488,13 @@ class MaxIntake:
         detail = {"poll_id": mid, "option_ids": [option]}
         stored = self._record(library_id, chat, mid, "vote", user_id, at, dedup, detail)
         if not stored:
-            return False, words["same"]  # the same press again
+            return False, words("same")  # the same press again
         self._touched[(chat, mid)] = TouchedPoll(
             chat, mid, options, publication["id"] if publication else None
         )
         if before == option:
-            return True, words["same"]
-        return True, words["counted" if before is None else "moved"]
+            return True, words("same")
+        return True, words("counted" if before is None else "moved")
 
     def _current_vote(
         self, chat: str, mid: str, person: str, publication: dict | None

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from bot import logredact
 from bot.intake.max import MaxIntake
 from core.config import WebhookConfig, library_tokens
 
@@ -48,6 +49,7 @@ class WebhookServer:
 
     def add(self, library_id: str, reader: MaxIntake, secret: str | None) -> None:
         """Serve ``library_id``'s endpoint, checked against ``secret``."""
+        logredact.protect(secret, minimum=logredact.WEBHOOK_SECRET_MIN)  # never in a log line
         self._endpoints[self.settings.path(library_id)] = (reader, secret)
 
     @property

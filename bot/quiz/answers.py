@@ -33,7 +33,7 @@ import sqlite_utils
 
 from bot.quiz import buttons, store
 from bot.quiz.store import Answer, OpenQuestion, Verdict
-from core import interactions
+from core import interactions, messages
 from core.clock import Clock, SystemClock
 from core.config import Config
 from core.matching import choices_from_text, matches
@@ -46,28 +46,14 @@ ARRIVAL_LAG = timedelta(seconds=2)
 FORGED = "forged"
 MARKED, NOTHING = "marked", "nothing"  # several right options: a mark, a sending of none
 
-REPLIES = {
-    "ru": {
-        None: "Ответ принят!",
-        store.DUPLICATE: "Засчитывается только первый ответ.",
-        store.CLOSED: "Вопрос уже закрыт.",
-        store.STAFF: "Сотрудники библиотеки в викторине не участвуют.",
-        store.UNKNOWN: "Этот вопрос не найден.",
-        FORGED: "Кнопка недействительна.",
-        MARKED: "Выбрано: {marked}. Отметьте все верные ответы и нажмите «Готово».",
-        NOTHING: "Сначала отметьте варианты, потом нажмите «Готово».",
-    },
-    "en": {
-        None: "Answer accepted!",
-        store.DUPLICATE: "Only your first answer counts.",
-        store.CLOSED: "This question is closed.",
-        store.STAFF: "Library staff do not take part.",
-        store.UNKNOWN: "Question not found.",
-        FORGED: "This button is not valid.",
-        MARKED: "Chosen: {marked}. Mark all the right answers, then press “Done”.",
-        NOTHING: "Mark your answers first, then press “Done”.",
-    },
-}
+# What a press may be told, by the verdict's reason (None: counted); each has its
+# catalogue entry "quiz.reply_<reason>" (a test checks).
+REASONS = (None, store.DUPLICATE, store.CLOSED, store.STAFF, store.UNKNOWN, FORGED, MARKED, NOTHING)
+
+
+def reply(language: str, reason: str | None, **fields: object) -> str:
+    """The words a reader's press is answered with: "Ответ принят!", "Вопрос уже закрыт."."""
+    return messages.text_in(language, f"quiz.reply_{reason or 'accepted'}", **fields)
 
 
 class AnswerBook:
@@ -219,42 +205,42 @@ class AnswerBook:
         self, network: str, library_id: str, user_id: int, name: str, data: object
     ) -> tuple[Verdict, str]:
         """A press on an answer button: the verdict and the words to show the reader."""
-        words = REPLIES[self.language()]
+        language = self.language()
         read = buttons.read_data(self.secret(library_id), data)
         if read is None:
-            return Verdict(False, reason=FORGED), words[FORGED]
+            return Verdict(False, reason=FORGED), reply(language, FORGED)
         question_id, option = read
         question = self._by_id.get(question_id)
         if question is None or question.library_id != library_id:
             closed = self.db["quiz_questions"].count_where("id = ?", [question_id])
             reason = store.CLOSED if closed else store.UNKNOWN
-            return Verdict(False, reason=reason), words[reason]
+            return Verdict(False, reason=reason), reply(language, reason)
         several = len(question.spec.correct) > 1
         if not (option < len(question.options) or (several and option == buttons.SEND)):
-            return Verdict(False, reason=FORGED), words[FORGED]
+            return Verdict(False, reason=FORGED), reply(language, FORGED)
         if not several:  # the press is the answer
             verdict = self._choose(question, user_id, name, [option], None, "button")
-            return verdict, words[verdict.reason]
+            return verdict, reply(language, verdict.reason)
         person = self._person(question.library_id, question.network, user_id)
         key = (question.id, person)
         refused = self._refusal(question, user_id, person)
         if refused is None and self._arrival() > question.closes_at + ARRIVAL_LAG:
             refused = store.CLOSED
         if refused is not None:
-            return Verdict(False, reason=refused), words[refused]
+            return Verdict(False, reason=refused), reply(language, refused)
         marked = self._marks.setdefault(key, set())
         if option != buttons.SEND:  # a press marks the option, a second one unmarks it
             marked ^= {option}
             if not marked:
-                return Verdict(False, reason=NOTHING), words[NOTHING]
+                return Verdict(False, reason=NOTHING), reply(language, NOTHING)
             listed = ", ".join(str(n + 1) for n in sorted(marked))
-            return Verdict(False, reason=MARKED), words[MARKED].format(marked=listed)
+            return Verdict(False, reason=MARKED), reply(language, MARKED, marked=listed)
         if not marked:
-            return Verdict(False, reason=NOTHING), words[NOTHING]
+            return Verdict(False, reason=NOTHING), reply(language, NOTHING)
         verdict = self._choose(question, user_id, name, sorted(marked), None, "button")
         if verdict.counted:
             del self._marks[key]
-        return verdict, words[verdict.reason]
+        return verdict, reply(language, verdict.reason)
 
     def on_text(
         self,

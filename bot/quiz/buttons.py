@@ -14,14 +14,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from core import messages
+
 PREFIX = "q"
 MAX_DATA = 64  # Telegram's limit for callback_data, in bytes
 SEND = 99  # the "option" of the button that sends a choice of several (options are fewer)
-SEND_LABEL = {"ru": "Готово", "en": "Done"}
 # Presses of one reader answered per batch of updates: each answer is a request, and a
 # reader pressing a thousand times must not hold the other players' presses back. Enough
 # for marking every option of a question and sending them.
 REPLIES_PER_READER = 5
+
+
+def send_label(language: str) -> str:
+    """The words on the ``SEND`` button: «Готово»."""
+    return messages.text_in(language, "quiz.send_label")
 
 
 def _mac(secret: bytes, question_id: int, option: int) -> str:

@@ -108,7 +108,7 @@ class QuizEngine:
             correct=spec.correct,
             explanation=spec.explanation,
             buttons=tuple(buttons.make_data(secret, question.id, n) for n in keys),
-            send=buttons.SEND_LABEL[self.config.language] if several else "",
+            send=buttons.send_label(self.config.language) if several else "",
             open_seconds=payload.get("open_seconds"),
             image=Path(payload["image"]) if payload.get("image") else None,
             guid=f"{row['key']}",

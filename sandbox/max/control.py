@@ -18,6 +18,7 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "description": ..
     POST start                 {"user_id", "payload"?}: the reader presses Start (bot_started)
     POST stop                  {"user_id"}: the reader stops the bot (bot_stopped)
     POST write                 {"user_id", "chat_id"?, "text", "reply_to"?}: no chat_id = dialog
+    POST write_file            {"user_id", "chat_id"?, "filename", "data_base64", "base_url", "text"?}
     POST admin_post            {"chat_id", "text"}: the librarian posts by hand
     POST edit                  {"user_id", "message_id", "text"}
     POST delete                {"user_id", "message_id"}
@@ -39,6 +40,7 @@ Answers are ``{"ok": true, "result": ...}`` or ``{"ok": false, "description": ..
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -80,6 +82,7 @@ def _routes(mx: MaxStandIn) -> list[tuple[str, str, Callable[[Body], Any]]]:
         ("POST", "/start", lambda q: mx.start_bot(int(q["user_id"]), q.get("payload"))),
         ("POST", "/stop", lambda q: mx.stop_bot(int(q["user_id"]))),
         ("POST", "/write", lambda q: mx.write(int(q["user_id"]), _int(q.get("chat_id")), q["text"], q.get("reply_to"))),
+        ("POST", "/write_file", lambda q: mx.write_file(int(q["user_id"]), _int(q.get("chat_id")), q["filename"], base64.b64decode(q["data_base64"], validate=True), q["base_url"], q.get("text", ""))),
         ("POST", "/admin_post", lambda q: mx.post_as_admin(int(q["chat_id"]), q["text"])),
         ("POST", "/edit", lambda q: mx.edit_as_user(int(q["user_id"]), q["message_id"], q["text"])),
         ("POST", "/delete", lambda q: mx.delete_as_user(int(q["user_id"]), q["message_id"])),

@@ -12,6 +12,8 @@ answers 404 unless ``legacy_chats`` is on. ``GET /updates`` long polls
 and ends early when an update arrives; while a webhook subscription exists updates go to it
 instead and ``GET /updates`` answers 405. Upload URLs (``POST /upload/<id>``, returned by
 ``POST /uploads``) take the file as multipart field ``data``, like MAX's upload servers.
+A file a reader sends (``write_file``) is downloaded from its attachment's link
+(``GET /files/<id>``): unguessable, without the bot's token, as MAX's signed file links are.
 
 The server runs on its own event loop in another thread (sandbox.server), so one lock guards
 the World and every critical section is short.
@@ -81,6 +83,7 @@ class MaxStandIn:
         """The Bot API at MAX's paths, and the upload URLs."""
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/upload/{upload_id}", self._handle_upload)
+        app.router.add_get("/files/{file_id}", self._handle_file)
         app.router.add_route("*", "/{tail:.*}", self._handle_api)
         app.on_startup.append(self._on_startup)
         app.on_shutdown.append(self._on_shutdown)
@@ -134,6 +137,8 @@ class MaxStandIn:
         """The operationId a request calls (for sandbox.server's arrival log)."""
         if request.path.startswith("/upload/"):
             return "upload"
+        if request.path.startswith("/files/"):
+            return "download"
         name, _, _ = api.match(request.method, request.path)
         return name or request.path
 
@@ -226,6 +231,19 @@ class MaxStandIn:
             return _json({"file_id": stored.photo_id or 0, "token": stored.token})
         # Video and audio: the upload server answers XML (Go client stabs/upload.video.response.xml).
         return web.Response(text="<retval>1</retval>", content_type="application/xml")
+
+    async def _handle_file(self, request: web.Request) -> web.StreamResponse:
+        """A file a reader sent, by its link (no token needed: the link is the key)."""
+        fault = self._faults.pick("download")
+        if fault and fault.kind == "reset":
+            return _drop(request)
+        if fault and fault.kind in ("5xx", "429"):
+            return web.Response(status=503 if fault.kind == "5xx" else 429)
+        with self._lock:
+            data = self._world.files.get(request.match_info["file_id"])
+        if data is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(body=data, content_type="application/octet-stream")
 
     async def _get_updates(self, q: api.Query) -> dict[str, Any]:
         limit = q.integer("limit") or 100
@@ -409,30 +427,66 @@ class MaxStandIn:
         self, user_id: int, chat_id: int | None, text: str, reply_to: str | None = None
     ) -> dict[str, Any]:
         """A reader writes in a chat (``chat_id`` None: to the bot in their dialog)."""
+        return self._locked(lambda world: self._write(world, user_id, chat_id, text, reply_to))
+
+    def write_file(
+        self,
+        user_id: int,
+        chat_id: int | None,
+        filename: str,
+        data: bytes,
+        base_url: str,
+        text: str = "",
+    ) -> dict[str, Any]:
+        """A reader sends a file of their own (``chat_id`` None: in their dialog with the bot),
+        with ``text`` if given: a ``file`` attachment (FileAttachment) whose ``url``, under
+        ``base_url`` (the stand-in's address), serves the bytes."""
+        if not data:
+            raise ValueError("a file needs some bytes")
 
         def act(world: World) -> dict[str, Any]:
-            world.user(user_id)
-            chat = (
-                world.dialog_with(user_id, create=True) if chat_id is None else world.chat(chat_id)
-            )
-            assert chat is not None
-            if user_id not in chat.members:
-                raise bad_request(f"User {user_id} is not in chat {chat.chat_id}")
-            if chat.type == "channel":
-                raise bad_request("Readers cannot post to a channel; use comment")
-            link = api._link(world, chat, {"type": "reply", "mid": reply_to}) if reply_to else None
-            message = world.add_message(chat, user_id, text, link=link)
-            out = world.message_json(chat, message)
-            if world.bot_reads_all(chat):
-                extra = (
-                    {"user_locale": world.locales.get(user_id, "ru")}
-                    if chat.type == "dialog"
-                    else {}
-                )
-                world.emit("message_created", message=out, **extra)
+            file_id = world.random_token(32)
+            attachment = {
+                "type": "file",
+                "payload": {
+                    "url": f"{base_url.rstrip('/')}/files/{file_id}",
+                    "token": world.random_token(),
+                },
+                "filename": filename,
+                "size": len(data),
+            }
+            out = self._write(world, user_id, chat_id, text, None, [attachment])
+            world.files[file_id] = data
             return out
 
         return self._locked(act)
+
+    def _write(
+        self,
+        world: World,
+        user_id: int,
+        chat_id: int | None,
+        text: str,
+        reply_to: str | None,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """A reader's message (with the lock held)."""
+        world.user(user_id)
+        chat = world.dialog_with(user_id, create=True) if chat_id is None else world.chat(chat_id)
+        assert chat is not None
+        if user_id not in chat.members:
+            raise bad_request(f"User {user_id} is not in chat {chat.chat_id}")
+        if chat.type == "channel":
+            raise bad_request("Readers cannot post to a channel; use comment")
+        link = api._link(world, chat, {"type": "reply", "mid": reply_to}) if reply_to else None
+        message = world.add_message(chat, user_id, text, link=link, attachments=attachments)
+        out = world.message_json(chat, message)
+        if world.bot_reads_all(chat):
+            extra = (
+                {"user_locale": world.locales.get(user_id, "ru")} if chat.type == "dialog" else {}
+            )
+            world.emit("message_created", message=out, **extra)
+        return out
 
     def post_as_admin(self, chat_id: int, text: str) -> dict[str, Any]:
         """The librarian posts by hand (in a channel on behalf of the channel)."""

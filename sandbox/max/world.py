@@ -122,6 +122,7 @@ class World:
         self.callbacks: dict[str, dict[str, Any]] = {}
         self.uploads: dict[str, Upload] = {}
         self.stored: dict[str, Stored] = {}
+        self.files: dict[str, bytes] = {}  # files readers sent, by the id in their link
         self.upload_delay = 0.0  # seconds before a video/audio/file upload can be attached
         self.subscriptions: list[dict[str, Any]] = []
         self.allow_insecure_webhooks = False
