@@ -643,7 +643,7 @@ async def _max_subscriptions(found: _Found, http: Any, settings: MaxConfig) -> N
             )
     elif urls:
         found.add(
-            FAIL, "max_webhook_blocks_poll", "max_webhook_blocks_poll_fix", urls=", ".join(urls)
+            WARN, "max_webhook_blocks_poll", "max_webhook_blocks_poll_fix", urls=", ".join(urls)
         )
     else:
         found.add(OK, "max_poll_ok")

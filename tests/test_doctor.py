@@ -427,6 +427,25 @@ def test_the_max_bot_not_in_the_channel(setup: Setup) -> None:
     )
 
 
+def test_a_webhook_blocking_max_polling_is_a_warning_the_bot_mends(setup: Setup) -> None:
+    import httpx
+
+    setup.box.max.allow_insecure_webhooks(True)
+    answer = httpx.post(
+        f"{setup.mx['api_url']}/subscriptions",
+        headers={"Authorization": setup.mx["token"]},
+        json={"url": "http://127.0.0.1:9/old-hook", "secret": "old-secret-123"},
+        timeout=5,
+    )
+    assert answer.json()["success"]
+    result = healthy_run(setup)
+    assert result.exit_code == 0 and failed(result) == []  # run deletes it at start
+    assert "⚠ Обновления: у бота есть подписка-вебхук (http://127.0.0.1:9/old-hook)" in (
+        result.output
+    )
+    assert "Бот удалит подписку сам при запуске" in result.output
+
+
 # -- the config ------------------------------------------------------------------------
 
 
