@@ -13,6 +13,8 @@ is made with.
 from __future__ import annotations
 
 import os
+import re
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -158,11 +160,72 @@ class LocalCommand(_SaysHelpNow, click.Command):
         super().__init__(*args, **settings)
 
 
+_EXTRA = re.compile(r"^Got unexpected extra arguments? \((.*)\)$")
+_NO_COMMAND = re.compile(r"^No such command '(.*)'\.$")
+_NOT_INT = re.compile(r"^'(.*)' is not a valid integer\.$")
+_NOT_CHOICE = re.compile(r"^'(.*)' is not one of (.*)\.$")
+
+
+def said_error(error: click.ClickException) -> str:
+    """A click error in the help language (its usage line and hint included)."""
+    ctx = getattr(error, "ctx", None)
+    lines = []
+    if isinstance(error, click.UsageError) and ctx is not None:
+        lines.append(ctx.get_usage())
+        names = ctx.command.get_help_option_names(ctx)
+        if names:
+            hint = Words("try_help", command=ctx.command_path, option=max(names, key=len))
+            lines += [hint.now(), ""]
+    lines.append(Words("error", message=_message(error)).now())
+    return "\n".join(lines)
+
+
+def _message(error: click.ClickException) -> str:
+    """What went wrong, said in the help language where click's words are known."""
+    if isinstance(error, click.NoSuchOption):
+        said = Words("no_such_option", name=error.option_name).now()
+        if error.possibilities:
+            said += Words("did_you_mean", names=", ".join(error.possibilities)).now()
+        return said
+    if isinstance(error, click.MissingParameter) and error.param is not None:
+        argument = error.param.param_type_name == "argument"
+        kind = "missing_argument" if argument else "missing_option"
+        return Words(kind, name=error.param.get_error_hint(error.ctx)).now()
+    if isinstance(error, click.BadParameter) and error.param is not None:
+        detail = error.message
+        if found := _NOT_INT.match(detail):
+            detail = Words("not_an_integer", value=found[1]).now()
+        elif found := _NOT_CHOICE.match(detail):
+            detail = Words("not_a_choice", value=found[1], choices=found[2]).now()
+        name = error.param_hint or error.param.get_error_hint(error.ctx)
+        return Words("invalid_value", name=name, detail=detail).now()
+    if found := _NO_COMMAND.match(error.message):
+        return Words("no_such_command", name=found[1]).now()
+    if found := _EXTRA.match(error.message):
+        return Words("extra_arguments", args=found[1]).now()
+    return error.format_message()
+
+
 class LocalGroup(_SaysHelpNow, click.Group):
     """The command group: its commands are ``LocalCommand``s, its help is translated."""
 
     context_class = LocalContext
     command_class = LocalCommand
+
+    def main(self, *args: Any, standalone_mode: bool = True, **settings: Any) -> Any:
+        """Run the command; click's own errors are said in the help language."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **settings)
+        try:
+            done = super().main(*args, standalone_mode=False, **settings)
+        except click.ClickException as error:
+            click.echo(said_error(error), err=True)
+            sys.exit(error.exit_code)
+        except click.exceptions.Abort:
+            click.echo(Words("aborted").now(), err=True)
+            sys.exit(1)
+        # As click's own standalone mode ends: the exit code of ctx.exit(), else 0.
+        sys.exit(done if isinstance(done, int) else 0)
 
     def __init__(self, *args: Any, **settings: Any) -> None:
         self.help_words = settings.get("help")

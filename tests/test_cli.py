@@ -158,3 +158,24 @@ def test_help_is_russian_unless_the_config_says_english(tmp_path: Path) -> None:
     assert told.startswith("Usage:") and "How far ahead to show" in told
     forced = runner.invoke(main, ["--help"], env={**absent, "BIBLIOBOT_LANGUAGE": "en"}).output
     assert "Show this message and exit." in forced
+
+
+def test_a_mistyped_command_is_told_in_russian_with_its_usage(tmp_path: Path) -> None:
+    runner = CliRunner()
+    absent = {"BIBLIOBOT_CONFIG": str(tmp_path / "none.toml"), "BIBLIOBOT_LANGUAGE": ""}
+    cases = {
+        ("plan", "--dayz", "3"): "Ошибка: нет параметра --dayz. Может быть, --days?",
+        ("cancel",): "Ошибка: не указан аргумент 'EVENT_ID'.",
+        ("plan", "--days", "x"): "Ошибка: неверное значение '--days': «x» — не целое число.",
+        ("nosuch",): "Ошибка: нет команды «nosuch».",
+        ("plan", "extra"): "Ошибка: лишние аргументы: extra",
+    }
+    for args, said in cases.items():
+        result = runner.invoke(main, list(args), env=absent)
+        assert result.exit_code == 2, result.output
+        lines = result.output.splitlines()
+        assert lines[0].startswith("Использование: ") and lines[1].startswith("Справка: ")
+        assert lines[-1] == said
+        assert "Error" not in result.output and "Try " not in result.output
+    english = runner.invoke(main, ["cancel"], env={**absent, "BIBLIOBOT_LANGUAGE": "en"})
+    assert english.output.splitlines()[-1] == "Error: Missing argument 'EVENT_ID'."
