@@ -106,6 +106,7 @@ async def _schedule(
         lead = 4 + 2 * (startup + 0.3 * planning)
         first = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=math.ceil(lead))
         due: dict[str, list[float]] = defaultdict(list)
+        network_of: dict[str, str] = {}  # target → its network, for the figures per network
         count, window = probes
         for k in range(count):
             library = fleet.libraries[k * libraries // count]
@@ -114,18 +115,28 @@ async def _schedule(
             write_announcement(folder, f"probe-{k:03d}", library.id, at, library.zone, network)
             target = str(-library.group_id) if network == "vk" else str(library.chats[0])
             due[target].append(at.timestamp())
+            network_of[target] = network
         box.recording = True
         memory = await _bot_run(fleet, until=lambda: db["publications"].count >= count)
         db.close()
         late, missing = _lateness(box.arrivals, due)
+        apart = {
+            name: sorted(
+                _lateness(box.arrivals, {t: d for t, d in due.items() if network_of[t] == name})[0]
+            )
+            or [math.inf]
+            for name in ("vk", "telegram")
+        }
     late = sorted(late) or [math.inf]  # not one probe arrived
     return {
+        **{f"p50_{name}": statistics.median(times) for name, times in apart.items()},
+        **{f"p99_{name}": _p99(times) for name, times in apart.items()},
         "planning": planning,
         "actions": actions,
         "startup": startup,
         "armed": armed,
         "p50": statistics.median(late),
-        "p99": late[min(len(late) - 1, math.ceil(0.99 * len(late)) - 1)],
+        "p99": _p99(late),
         "probes": count,
         "missing": missing,
         "armed_before_first": first.timestamp() - memory["armed_at"],
@@ -133,6 +144,11 @@ async def _schedule(
         "bot_rss": memory["rss"],
         "bot_mb": (memory["pss"] - idle_mb) / libraries,
     }
+
+
+def _p99(late: list[float]) -> float:
+    """The 99th percentile of sorted figures (the largest of fewer than 100)."""
+    return late[min(len(late) - 1, math.ceil(0.99 * len(late)) - 1)]
 
 
 def _lateness(arrivals, due: dict[str, list[float]]) -> tuple[list[float], int]:
@@ -152,13 +168,18 @@ def _lateness(arrivals, due: dict[str, list[float]]) -> tuple[list[float], int]:
 async def _bot_run(fleet, until, settle: float = 0.0) -> dict[str, float]:
     """`bibliobot run` in its own process: when it had everything armed, and its peak
     memory from then until ``until()`` holds (or ``settle`` seconds have passed)."""
+    from core import messages
+
     command = [sys.executable, "-m", "bot", "run", "-c", str(fleet.config)]
+    # `run` says it is up in its own first line (in the config's language, Russian here);
+    # what comes before the count is enough to know it.
+    started = messages.text_in("ru", "run.started", count=0).split("0")[0]
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
-            command, env={**os.environ, **fleet.env}, stdout=subprocess.DEVNULL, stderr=log
+            command, env={**os.environ, **fleet.env}, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            armed_at = await _wait(lambda: "actions armed" in _read(log), 600, process)
+            armed_at = await _wait(lambda: started in _read(log), 600, process)
             pss = rss = 0.0
             end, deadline = time.monotonic() + settle, time.monotonic() + 300
 
@@ -172,6 +193,8 @@ async def _bot_run(fleet, until, settle: float = 0.0) -> dict[str, float]:
         finally:
             process.terminate()
             process.wait(timeout=60)
+            if os.environ.get("BENCH_BOT_LOG"):  # to look into a run: the bot's own lines
+                Path(os.environ["BENCH_BOT_LOG"]).write_text(_read(log))
     return {"armed_at": armed_at, "pss": pss, "rss": rss}
 
 
@@ -336,7 +359,8 @@ def _results(levels: list[Level], largest: int) -> list[Result]:
             Result(
                 f"scale: firing lateness p99 of {f['probes']:.0f} posts, {tag}",
                 round(p99, 3),
-                f"s (p50 {f['p50']:.3f} s; {f['missing']:.0f} missing; the bot had "
+                f"s (p50 {f['p50']:.3f} s; p99 VK {f['p99_vk']:.3f} s, Telegram "
+                f"{f['p99_telegram']:.3f} s; {f['missing']:.0f} missing; the bot had "
                 f"{f['armed'] + f['probes']:,.0f} actions armed {f['armed_before_first']:.0f} s "
                 "before the first)",
                 round(was, 3),
@@ -453,6 +477,33 @@ def run(quick: bool = False) -> list[Result]:
     return _results(levels, chosen[-1])
 
 
+def lateness(levels: list[int], quick: bool = False) -> dict[int, dict[str, float]]:
+    """Only the firing lateness (with planning and start-up) at ``levels``: the part of
+    the benchmark to look into without its minutes of metrics and reports."""
+    found = {}
+    for n in levels:
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = asyncio.run(_schedule(Path(tmp), n, 0.0, QUICK_PROBES if quick else PROBES))
+        found[n] = figures
+        keys = (
+            "p50",
+            "p99",
+            "p50_vk",
+            "p99_vk",
+            "p50_telegram",
+            "p99_telegram",
+            "missing",
+            "planning",
+            "startup",
+            "armed_before_first",
+        )
+        print(json.dumps({"libraries": n, **{k: round(figures[k], 4) for k in keys}}), flush=True)
+    return found
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--lateness"]:  # python -m bench.bench_scale --lateness 1000 [--quick]
+        lateness([int(a) for a in sys.argv[2:] if a.isdigit()], quick="--quick" in sys.argv)
+        sys.exit(0)
     mode = sys.argv[2] if len(sys.argv) > 2 else "timed"
     print(json.dumps(_measure_report(sys.argv[1], mode)))

@@ -77,6 +77,7 @@ def telegram_intakes(w: Wiring) -> list[Any]:
             admin=w.admin,
             giveaway=w.giveaway,
             contest=w.contest,
+            reader=p.reader,
         )
         for p, libraries in bots.values()
     ]

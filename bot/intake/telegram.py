@@ -97,8 +97,13 @@ class TelegramIntake:
         contest: ContestBook | None = None,
         alerts: Alerts | None = None,
         admin: AdminDesk | None = None,
+        reader: ExtBot | None = None,
     ) -> None:
         self.db = db
+        # Chats are looked up through ``reader`` (the same token without the messages'
+        # rate limiter): 1,000 lookups at start-up would otherwise hold the limiter for
+        # half a minute and delay every post due meanwhile.
+        self.reader = reader or bot
         self.quiz = quiz  # takes answers to open quiz questions before anything else
         self.giveaway = giveaway  # keeps comments on giveaway posts as entries
         self.contest = contest  # contest entries, and the admins' moderation buttons
@@ -150,7 +155,7 @@ class TelegramIntake:
 
     async def _resolve(self, library_id: str, ref: str) -> None:
         try:
-            chat = await self.bot.get_chat(ref)
+            chat = await self.reader.get_chat(ref)
         except (BadRequest, Forbidden) as exc:
             _log.warning("Telegram chat %s of library %s: %s", ref, library_id, exc.message)
             if ref.lstrip("-").isdigit():
