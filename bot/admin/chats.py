@@ -55,6 +55,12 @@ async def notice(platform: Platform, user_id: int, text: str, file: OutFile | No
     await platform.send_notice(user_id, text, attachment)
 
 
+def refuse_if_big(file: SentFile, limit: int, network: str) -> None:
+    """TooBig when the network said the file is larger than ``limit`` bytes."""
+    if file.size is not None and file.size > limit:
+        raise TooBig(f"the file is larger than {limit} bytes", network)
+
+
 async def download(url: str, limit: int, network: str) -> bytes:
     """GET ``url`` (never logged: it may carry a token), refusing more than ``limit`` bytes."""
     try:
@@ -108,8 +114,7 @@ class TelegramChat:
 
         from bot.platforms.telegram import translating
 
-        if file.size is not None and file.size > limit:
-            raise TooBig(f"the file is larger than {limit} bytes", self.network)
+        refuse_if_big(file, limit, self.network)
         # The raw answer: its file_path is relative, python-telegram-bot's is made absolute
         # against api.telegram.org whatever server the bot talks to.
         warnings.filterwarnings("ignore", r"Please use 'Bot\.getFile'", PTBUserWarning)
@@ -168,8 +173,7 @@ class VkChat:
 
     async def fetch(self, file: SentFile, limit: int) -> bytes:
         """The doc attachment's URL."""
-        if file.size is not None and file.size > limit:
-            raise TooBig(f"the file is larger than {limit} bytes", self.network)
+        refuse_if_big(file, limit, self.network)
         return await download(file.ref, limit, self.network)
 
     async def answer_press(self, inbound: Inbound, text: str) -> None:
@@ -213,8 +217,7 @@ class MaxChat:
 
     async def fetch(self, file: SentFile, limit: int) -> bytes:
         """The file attachment's URL."""
-        if file.size is not None and file.size > limit:
-            raise TooBig(f"the file is larger than {limit} bytes", self.network)
+        refuse_if_big(file, limit, self.network)
         return await download(file.ref, limit, self.network)
 
     async def answer_press(self, inbound: Inbound, text: str) -> None:

@@ -10,13 +10,12 @@ document's is ``{"file": ...}``; the save method turns it into a photo or a doc 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sandbox.vk import render
-from sandbox.vk.api import ApiFailure, Call, invalid
+from sandbox.vk.api import Call, invalid
 from sandbox.vk.methods.registry import method
-from sandbox.vk.world import Doc, Photo
+from sandbox.vk.methods.wall import save_uploads
+from sandbox.vk.world import Doc
 
 MESSAGE_ALBUM = -3  # VK's album of photos sent in messages
 
@@ -44,38 +43,7 @@ def photos_get_messages_upload_server(call: Call) -> dict[str, Any]:
 @method("photos.saveMessagesPhoto")
 def photos_save_messages_photo(call: Call) -> list[dict[str, Any]]:
     """Turn an upload (server, photo, hash) into photos to send in messages."""
-    world, owner_id = call.world, _owner(call)
-    payload = call.text("photo")
-    if call.integer("server") != world.upload_server or call.text("hash") != world.upload_hash(
-        owner_id, payload
-    ):
-        raise ApiFailure(121)
-    try:
-        entries = json.loads(payload)
-    except ValueError:
-        entries = []
-    uploads = [world.uploads.pop(entry.get("photo", ""), None) for entry in entries]
-    if not entries or None in uploads:
-        raise invalid("photo is invalid")
-    saved = []
-    for upload in uploads:
-        assert upload is not None
-        photo = Photo(
-            id=world.new_photo_id(),
-            owner_id=owner_id,
-            album_id=MESSAGE_ALBUM,
-            user_id=call.user_id,
-            date=world.now(),
-            width=upload.width,
-            height=upload.height,
-            data=upload.data,
-            extension=upload.extension,
-            base_url=call.base_url,
-            text="",
-        )
-        world.photos[(owner_id, photo.id)] = photo
-        saved.append(render.photo(photo))
-    return saved
+    return save_uploads(call, _owner(call), MESSAGE_ALBUM, "photo")
 
 
 @method("docs.getMessagesUploadServer")

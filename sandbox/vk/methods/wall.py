@@ -214,11 +214,20 @@ def photos_get_wall_upload_server(call: Call) -> dict[str, Any]:
 @method("photos.saveWallPhoto")
 def photos_save_wall_photo(call: Call) -> list[dict[str, Any]]:
     """Turn an upload (server, photo, hash) into saved wall photos."""
-    world = call.world
     group_id = call.integer("group_id")
     if group_id:
         check_admin_of(call, group_id)
     owner_id = -group_id if group_id else call.user_id
+    album_id = WALL_ALBUM_GROUP if owner_id < 0 else WALL_ALBUM_USER
+    return save_uploads(call, owner_id, album_id, "photos_list", call.text("caption"))
+
+
+def save_uploads(
+    call: Call, owner_id: int, album_id: int, field: str, text: str = ""
+) -> list[dict[str, Any]]:
+    """Turn a signed upload (server, photo, hash) into saved photos of ``owner_id`` in
+    ``album_id`` (saveWallPhoto, saveMessagesPhoto); ``field`` names a bad list in VK's error."""
+    world = call.world
     payload = call.text("photo")
     expected = world.upload_hash(owner_id, payload)
     if call.integer("server") != world.upload_server or call.text("hash") != expected:
@@ -229,14 +238,14 @@ def photos_save_wall_photo(call: Call) -> list[dict[str, Any]]:
         entries = []
     uploads = [world.uploads.pop(entry.get("photo", ""), None) for entry in entries]
     if not entries or None in uploads:
-        raise invalid("photos_list is invalid")
+        raise invalid(f"{field} is invalid")
     saved = []
     for upload in uploads:
         assert upload is not None
         photo = Photo(
             id=world.new_photo_id(),
             owner_id=owner_id,
-            album_id=WALL_ALBUM_GROUP if owner_id < 0 else WALL_ALBUM_USER,
+            album_id=album_id,
             user_id=call.user_id,
             date=world.now(),
             width=upload.width,
@@ -244,7 +253,7 @@ def photos_save_wall_photo(call: Call) -> list[dict[str, Any]]:
             data=upload.data,
             extension=upload.extension,
             base_url=call.base_url,
-            text=call.text("caption"),
+            text=text,
         )
         world.photos[(owner_id, photo.id)] = photo
         saved.append(render.photo(photo))
