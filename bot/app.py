@@ -100,28 +100,78 @@ def load_plan(
     ``kept``: the events parsed at the last load, re-used for unchanged files.
     """
     clock = clock or SystemClock()
-    known = _known_events(db)
-    events, problems = load_events(config, now=clock.now(), planned=known, kept=kept)
-    return _apply_events(db, config, clock, known, events, problems)
+    known, sources = _known_events(db)
+    return _apply_events(
+        db, config, clock, known, _read_folder(config, clock, known, sources, kept)
+    )
 
 
 async def reload_plan(
     db: sqlite_utils.Database, config: Config, clock: Clock, kept: ParsedFiles
 ) -> LoadResult:
-    """``load_plan`` for the running bot: the files are read and parsed in a worker
-    thread, the database written on the loop (its connection belongs to the loop)."""
-    known = _known_events(db)
-    # Parsing 1,000 event files is pure Python work of up to a second: on the event loop
-    # it would hold back every post due meanwhile; in a thread the loop keeps its turn.
-    events, problems = await asyncio.to_thread(
-        load_events, config, now=clock.now(), planned=known, kept=kept
-    )
-    return _apply_events(db, config, clock, known, events, problems)
+    """``load_plan`` for the running bot: the files are read, parsed and weighed against
+    the plan in a worker thread, the database written on the loop (its connection
+    belongs to the loop)."""
+    known, sources = _known_events(db)
+    # Reading 1,000 event files, their digests and whether each planned event's file is
+    # still there is up to a second of work: on the event loop it would hold back every
+    # post due meanwhile; in a thread the loop keeps its turn.
+    read = await asyncio.to_thread(_read_folder, config, clock, known, sources, kept)
+    return _apply_events(db, config, clock, known, read)
 
 
-def _known_events(db: sqlite_utils.Database) -> dict[str, tuple[str, str]]:
-    """Every planned event's digest and status."""
-    return {row[0]: (row[1], row[2]) for row in db.execute("select id, digest, status from events")}
+@dataclass
+class _FolderRead:
+    """The events folder as read (in a worker thread): the events that need planning,
+    each with its plan digest, the file digest of each, the problems, and the planned
+    events whose file is gone."""
+
+    events: list[Event]
+    file_digests: dict[str, str]  # event id → the digest of its file alone
+    problems: list[InputError]
+    unchanged: int
+    deleted: list[str]
+
+
+def _known_events(db: sqlite_utils.Database) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """Every planned event's digest and status, and each active event's file."""
+    known, sources = {}, {}
+    for event_id, digest, status, source in db.execute(
+        "select id, digest, status, source from events"
+    ):
+        known[event_id] = (digest, status)
+        if status == "active" and source:
+            sources[event_id] = source
+    return known, sources
+
+
+def _read_folder(
+    config: Config,
+    clock: Clock,
+    known: dict[str, tuple[str, str]],
+    sources: dict[str, str],
+    kept: ParsedFiles | None,
+) -> _FolderRead:
+    """Parse the folder and weigh each event against the plan; touches no database."""
+    events, problems = load_events(config, now=clock.now(), planned=known, kept=kept)
+    salt = _plan_salt(config)
+    settings = {library.id: str(library) for library in config.libraries}  # once, not per event
+    read = _FolderRead([], {}, problems, 0, [])
+    for event in events:
+        library = settings.get(event.library, str(None))
+        planned = replace(event, digest=_plan_digest(event, library, salt))
+        if known.get(event.id) == (planned.digest, "active"):
+            read.unchanged += 1  # same file, same settings: its plan stands (fast restarts)
+            continue
+        read.events.append(planned)
+        # The file's own digest tells an edit of the file from a change of settings.
+        read.file_digests[event.id] = event.digest
+    read_ids = {event.id for event in events}  # a renamed file keeps its event
+    for event_id, source in sources.items():
+        path = Path(source)
+        if event_id not in read_ids and path.parent == config.events_dir and not path.exists():
+            read.deleted.append(event_id)
+    return read
 
 
 def _apply_events(
@@ -129,32 +179,22 @@ def _apply_events(
     config: Config,
     clock: Clock,
     known: dict[str, tuple[str, str]],
-    events: list[Event],
-    problems: list[InputError],
+    read: _FolderRead,
 ) -> LoadResult:
     """Plan the events read from the files; cancel those whose file was deleted."""
-    result = LoadResult(problems=problems)
-    salt = _plan_salt(config)
-    settings = {library.id: str(library) for library in config.libraries}  # once, not per event
-    for event in events:
-        file_digest = event.digest  # tells an edit of the file from a change of settings
-        library = settings.get(event.library, str(None))
-        event = replace(event, digest=_plan_digest(event, library, salt))
-        if known.get(event.id) == (event.digest, "active"):
-            result.unchanged += 1  # same file, same settings: its plan stands (fast restarts)
-            continue
+    result = LoadResult(problems=read.problems, unchanged=read.unchanged)
+    for event in read.events:
         try:
             actions = expand(event, config)
         except Exception as exc:  # a bad file costs only itself
             result.problems.append(as_problem(event.source, exc))
             continue
+        file_digest = read.file_digests[event.id]
         result.changes.append(apply_plan(db, config, event, actions, clock, file_digest))
     plan_community_snapshots(db, config, clock.now())
-    for event in db["events"].rows_where("status = 'active'"):
-        source = Path(event["source"])
-        if source.parent == config.events_dir and not source.exists():
-            why = "the event file was deleted"
-            result.cancelled[event["id"]] = cancel_event(db, event["id"], to_db(clock.now()), why)
+    for event_id in read.deleted:
+        why = "the event file was deleted"
+        result.cancelled[event_id] = cancel_event(db, event_id, to_db(clock.now()), why)
     return result
 
 
@@ -299,7 +339,7 @@ class App:
 
     async def stop(self) -> None:
         """Stop the runner and close the adapters' connections."""
-        release_threads()  # the long polls' threads end once their checks return
+        release_threads()  # the readers' API-call threads end once their calls return
         await self.runner.stop()
         if self.admin is not None:
             await self.admin.idle()  # the admins' commands under way are answered

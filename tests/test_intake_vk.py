@@ -213,6 +213,27 @@ async def test_a_restart_replaying_the_stream_counts_nothing_twice(sandbox, info
     assert [r["kind"] for r in rows(db)] == ["comment", "like", "message"]
 
 
+async def test_a_quiet_community_writes_nothing_after_its_first_check(sandbox, info, db):
+    """1,000 quiet communities must not write 40 transactions a second: the first check
+    stores where the stream stands (a restart goes on from there), later empty ones nothing."""
+    source = f"vk:{info['group_id']}"
+    reader = intake(db, info)
+    assert await reader.poll_once() == 0
+    stored = get_offset(db, source)
+    assert stored is not None
+    writes = db.conn.total_changes
+    for _ in range(5):
+        assert await reader.poll_once() == 0
+    assert db.conn.total_changes == writes
+
+    # Something happens: it is recorded and the new position stored, as always.
+    post_id, _ = await publish(db, info)
+    sandbox.vk.comment(sandbox.vk.add_reader("Пётр", "Сидоров"), post_id, "Тихо тут")
+    assert await drain(reader) == 2  # the post itself and the comment
+    assert get_offset(db, source) == stored + 2
+    assert [r["kind"] for r in rows(db)] == ["comment"]
+
+
 @pytest.mark.parametrize("failed", [2, 3])
 async def test_an_expired_key_is_recovered(sandbox, info, db, caplog, failed):
     reader = intake(db, info)

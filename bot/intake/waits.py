@@ -13,13 +13,12 @@ POOL_CAP = 2048  # the most worker threads; beyond it, calls wait for a free one
 
 
 class DaemonPool:
-    """Daemon worker threads, reused: a shutdown need not wait out a long poll, and the
-    event loop does not start an OS thread for every check (1,000 communities: 1,000
-    thread starts at once every ``wait`` seconds stalled the loop for seconds).
+    """Daemon worker threads, reused: a shutdown need not wait out a blocking API call
+    (vk_api's), and the event loop does not start an OS thread for every call.
 
-    The pool grows to as many threads as calls run at once (one per VK reader's long
-    poll), up to ``cap``. ``release`` lets the threads go: idle ones end at once, busy
-    ones when their call returns; later calls start new ones.
+    The pool grows to as many threads as calls run at once, up to ``cap``. ``release``
+    lets the threads go: idle ones end at once, busy ones when their call returns; later
+    calls start new ones.
     """
 
     def __init__(self, cap: int = POOL_CAP) -> None:
