@@ -155,6 +155,22 @@ def test_validate_names_a_huge_reminder_and_counts_the_good_file(
     assert "1 event(s), 2 publication(s) planned; 1 problem(s)" in result.output
 
 
+def test_validate_and_plan_name_a_time_in_year_one_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable in (TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV):
+        monkeypatch.setenv(variable, "token")
+    config = write_config(tmp_path, language="en")
+    write_event(tmp_path, "good")
+    bad = write_event(tmp_path, "bad", at="0001-01-01T00:30:00")
+    for command in ("validate", "plan"):
+        result = CliRunner().invoke(main, [command, "-c", str(config)])
+        assert result.exception is None or isinstance(result.exception, SystemExit), command
+        assert "Traceback" not in result.output
+        [line] = [line for line in result.output.splitlines() if str(bad) in line]
+        assert line.startswith(f"{bad}:4 [at]: "), line
+
+
 def test_whatever_one_file_raises_becomes_its_problem(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -297,3 +297,47 @@ async def test_several_right_options_in_a_vk_wall_poll(tmp_path: Path) -> None:
         f"[id{readers[1]}|Читатель1 Т]": ("1", 0),
         f"[id{readers[2]}|Читатель2 Т]": ("1,2,3", 0),
     }
+
+
+async def test_a_vk_chat_question_with_options_counts_typed_answers(tmp_path: Path) -> None:
+    """The question invites answers "by number or in words": typed ones count as the
+    buttons do (issue 18 found them ignored in a VK chat)."""
+    people: list[int] = []
+    single = QUIZ.replace("correct = [1, 3]", "correct = 3")
+
+    def chat(box) -> dict[str, str]:
+        people.extend(box.vk.add_reader(f"Игрок{n}", "Т") for n in range(4))
+        return {"vk_extra": f"quiz_chat = {box.vk.add_chat(members=people)}"}
+
+    with quiz_world(tmp_path, 72, chat) as (box, world):
+        peer = int(world.config.libraries[0].vk.quiz_chat)  # type: ignore[union-attr]
+        at = shift(world.clock.now(), 60)
+        text = single.format(at=local(at), mode="live", network="vk", interval="2m")
+        (tmp_path / "events" / "gogol.toml").write_text(text, "utf-8")
+        world.plan()
+        intake = vk_intake(world)
+        await intake.poll_once()
+        await world.fire_due(shift(at, 120))
+        question = world.question("vk", 1)
+        [asked] = [
+            m
+            for m in box.vk.chat_messages(peer)
+            if str(m.get("conversation_message_id")) == question["remote_id"]
+        ]
+        assert "Отвечайте номером варианта или словами." in asked["text"]
+        for player, answer in zip(people, ["3", "«Ревизор»", "2", "ревизор"], strict=True):
+            world.tick()
+            box.vk.write_in_chat(player, peer, answer)
+            await intake.poll_once()
+        await world.fire_due(shift(at, 600))
+        await world.close()
+
+    rows = {r["name"]: r for r in world.db["quiz_answers"].rows}
+    got = {name: (r["answer"], r["correct"], r["via"]) for name, r in rows.items()}
+    names = [f"[id{player}|Игрок{n} Т]" for n, player in enumerate(people)]
+    assert got == {
+        names[0]: ("3", 1, "message"),
+        names[1]: ("«Ревизор»", 1, "message"),
+        names[2]: ("2", 0, "message"),
+        names[3]: ("ревизор", 1, "message"),
+    }

@@ -72,6 +72,14 @@ def _gateway_timeout(box: Sandbox) -> None:  # done, the answer waited for in va
     box.telegram.answer_next("sendMessage", _api_error(504, "Gateway Timeout"), status=504)
 
 
+def _dropped_after(box: Sandbox) -> None:  # done, then the connection dropped, no answer
+    box.telegram.set_faults("sendMessage:ambiguous:1")
+
+
+def _dropped_before(box: Sandbox) -> None:  # dropped without an answer, nothing done:
+    box.telegram.set_faults("sendMessage:reset:1")  # the client cannot tell it from the above
+
+
 @pytest.mark.parametrize(
     ("answer", "expected", "sent"),
     [
@@ -79,8 +87,10 @@ def _gateway_timeout(box: Sandbox) -> None:  # done, the answer waited for in va
         (_internal_error, RetryLater, []),
         (_proxy_page, AmbiguousOutcome, ["Анонс лекции"]),
         (_gateway_timeout, AmbiguousOutcome, ["Анонс лекции"]),
+        (_dropped_after, AmbiguousOutcome, ["Анонс лекции"]),
+        (_dropped_before, AmbiguousOutcome, []),
     ],
-    ids=["api-502", "api-500", "proxy-502", "api-504"],
+    ids=["api-502", "api-500", "proxy-502", "api-504", "dropped-after", "dropped-before"],
 )
 async def test_a_5xx_is_retried_only_when_the_bot_api_says_it_did_nothing(
     box: Sandbox, answer, expected: type[PlatformError], sent: list[str]
