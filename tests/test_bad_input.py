@@ -141,14 +141,21 @@ def test_huge_keep_names_is_one_line(tmp_path: Path) -> None:
     ]
 
 
-def test_validate_names_a_huge_reminder_and_counts_the_good_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _good_and_bad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **bad: str) -> tuple[Path, Path]:
+    """A config with its tokens set, a good event file and a bad one: (config, bad file)."""
     for variable in (TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV):
         monkeypatch.setenv(variable, "token")
     config = write_config(tmp_path, language="en")
     write_event(tmp_path, "good")
-    bad = write_event(tmp_path, "bad", at="2026-12-06T18:00:00", remind_before='["99999999999d"]')
+    return config, write_event(tmp_path, "bad", **bad)
+
+
+def test_validate_names_a_huge_reminder_and_counts_the_good_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config, bad = _good_and_bad(
+        tmp_path, monkeypatch, at="2026-12-06T18:00:00", remind_before='["99999999999d"]'
+    )
     result = CliRunner().invoke(main, ["validate", "-c", str(config)])
     assert result.exit_code == 1, result.output
     assert f"{bad}:7 [remind_before]: '99999999999d' is too long" in result.output
@@ -158,11 +165,7 @@ def test_validate_names_a_huge_reminder_and_counts_the_good_file(
 def test_validate_and_plan_name_a_time_in_year_one_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for variable in (TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV):
-        monkeypatch.setenv(variable, "token")
-    config = write_config(tmp_path, language="en")
-    write_event(tmp_path, "good")
-    bad = write_event(tmp_path, "bad", at="0001-01-01T00:30:00")
+    config, bad = _good_and_bad(tmp_path, monkeypatch, at="0001-01-01T00:30:00")
     for command in ("validate", "plan"):
         result = CliRunner().invoke(main, [command, "-c", str(config)])
         assert result.exception is None or isinstance(result.exception, SystemExit), command

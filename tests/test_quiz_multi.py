@@ -106,28 +106,42 @@ def _keyboard(box, peer: int, remote_id: str) -> list[dict]:
     return [button["action"] for row in message["keyboard"]["buttons"] for button in row]
 
 
-async def test_several_right_options_in_a_vk_chat(tmp_path: Path) -> None:
-    people: list[int] = []
+def _chat_of(people: list[int], count: int):
+    """The quiz world's setup: ``count`` players in a VK chat that takes the quiz."""
 
     def chat(box) -> dict[str, str]:
-        people.extend(box.vk.add_reader(f"Игрок{n}", "Т") for n in range(9))
+        people.extend(box.vk.add_reader(f"Игрок{n}", "Т") for n in range(count))
         return {"vk_extra": f"quiz_chat = {box.vk.add_chat(members=people)}"}
 
-    with quiz_world(tmp_path, 71, chat) as (box, world):
-        peer = int(world.config.libraries[0].vk.quiz_chat)  # type: ignore[union-attr]
-        at = shift(world.clock.now(), 60)
-        text = QUIZ.format(at=local(at), mode="live", network="vk", interval="2m")
-        (tmp_path / "events" / "gogol.toml").write_text(text, "utf-8")
-        world.plan()
-        intake = vk_intake(world)
-        await intake.poll_once()
-        await world.fire_due(shift(at, 120))
-        question = world.question("vk", 1)
-        [asked] = [
-            m
-            for m in box.vk.chat_messages(peer)
-            if str(m.get("conversation_message_id")) == question["remote_id"]
-        ]
+    return chat
+
+
+async def _first_question_in_chat(box, world, tmp_path: Path, quiz: str):
+    """Plan ``quiz`` a minute from now and ask its first question in the VK chat:
+    (the chat, the reader of the community, the question's row, the message asked, when)."""
+    peer = int(world.config.libraries[0].vk.quiz_chat)  # type: ignore[union-attr]
+    at = shift(world.clock.now(), 60)
+    text = quiz.format(at=local(at), mode="live", network="vk", interval="2m")
+    (tmp_path / "events" / "gogol.toml").write_text(text, "utf-8")
+    world.plan()
+    intake = vk_intake(world)
+    await intake.poll_once()
+    await world.fire_due(shift(at, 120))
+    question = world.question("vk", 1)
+    [asked] = [
+        m
+        for m in box.vk.chat_messages(peer)
+        if str(m.get("conversation_message_id")) == question["remote_id"]
+    ]
+    return peer, intake, question, asked, at
+
+
+async def test_several_right_options_in_a_vk_chat(tmp_path: Path) -> None:
+    people: list[int] = []
+    with quiz_world(tmp_path, 71, _chat_of(people, 9)) as (box, world):
+        peer, intake, question, asked, at = await _first_question_in_chat(
+            box, world, tmp_path, QUIZ
+        )
         assert "Верных ответов несколько: отметьте их и нажмите «Готово»." in asked["text"]
         actions = _keyboard(box, peer, question["remote_id"])
         assert [a["label"] for a in actions] == [
@@ -304,26 +318,8 @@ async def test_a_vk_chat_question_with_options_counts_typed_answers(tmp_path: Pa
     buttons do (issue 18 found them ignored in a VK chat)."""
     people: list[int] = []
     single = QUIZ.replace("correct = [1, 3]", "correct = 3")
-
-    def chat(box) -> dict[str, str]:
-        people.extend(box.vk.add_reader(f"Игрок{n}", "Т") for n in range(4))
-        return {"vk_extra": f"quiz_chat = {box.vk.add_chat(members=people)}"}
-
-    with quiz_world(tmp_path, 72, chat) as (box, world):
-        peer = int(world.config.libraries[0].vk.quiz_chat)  # type: ignore[union-attr]
-        at = shift(world.clock.now(), 60)
-        text = single.format(at=local(at), mode="live", network="vk", interval="2m")
-        (tmp_path / "events" / "gogol.toml").write_text(text, "utf-8")
-        world.plan()
-        intake = vk_intake(world)
-        await intake.poll_once()
-        await world.fire_due(shift(at, 120))
-        question = world.question("vk", 1)
-        [asked] = [
-            m
-            for m in box.vk.chat_messages(peer)
-            if str(m.get("conversation_message_id")) == question["remote_id"]
-        ]
+    with quiz_world(tmp_path, 72, _chat_of(people, 4)) as (box, world):
+        peer, intake, _, asked, at = await _first_question_in_chat(box, world, tmp_path, single)
         assert "Отвечайте номером варианта или словами." in asked["text"]
         for player, answer in zip(people, ["3", "«Ревизор»", "2", "ревизор"], strict=True):
             world.tick()
