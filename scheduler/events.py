@@ -23,7 +23,7 @@ from dataclasses import fields as dataclass_fields
 from dataclasses import is_dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from time import time_ns
+from time import sleep, time_ns
 from typing import Any
 
 from core.config import Config, LibraryConfig
@@ -200,6 +200,11 @@ def _load_events(
     events, problems = [], []
     trust = kept.begin(config) if kept is not None else False
     for path in paths:
+        # In the running bot this runs in a worker thread: between files, the event loop's
+        # thread may take the interpreter lock at once rather than after Python's switch
+        # interval (5 ms, at each of a post's dozens of system calls: a full re-read of
+        # 1,000 files made posts due meanwhile tens of milliseconds late).
+        sleep(0)
         if not path.is_file():
             continue  # a subfolder (an archive of past events, say) is not read
         if path.name.endswith(".toml"):

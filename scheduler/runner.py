@@ -34,7 +34,7 @@ import json
 import logging
 import random
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -83,6 +83,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF = 300.0
 STORE_BACKOFF = 60.0  # seconds: the longest pause between attempts to record an outcome
 CLAIM_RETRY = 5.0  # seconds until an action the database refused to claim is tried again
+SYNC_CHUNK = 2_000  # actions a refresh's sync handles before giving the event loop its turn
 
 
 class Runner:
@@ -105,6 +106,8 @@ class Runner:
         self._tasks: set[asyncio.Task] = set()
         self._armed: dict[int, str] = {}  # action id → the time its job was armed for
         self._synced: tuple | None = None  # what the last sync read (see sync_if_changed)
+        # While a gentle sync pauses: the actions fired, armed or disarmed meanwhile.
+        self._touched: set[int] | None = None
         # Further action kinds (quiz questions, closes, results): kind → handler(row).
         self.handlers: dict[str, Callable[[dict], Awaitable[Published | Handled | None]]] = {}
         self.store_delay = 1.0  # first pause before recording an outcome again; doubles
@@ -158,18 +161,22 @@ class Runner:
         retries), or ``load_plan`` reports it (its caller syncs). Any write from another
         connection (a `bibliobot cancel`, `pause`...) counts.
         """
+        return self.sync() if self.changed_since_sync() else None
+
+    def changed_since_sync(self) -> bool:
+        """Whether ``sync`` may find something to do (see ``sync_if_changed``)."""
         if self._synced is None or self._synced[:2] != self._state():
-            return self.sync()
+            return True
         paused = set((self._synced[1] or "").split(","))
         added = self.db.execute(
             "select id, library_id, coalesce(retry_at, due_at) from actions "
             "where id > ? and state = ?",
             [self._synced[2], PENDING],
         ).fetchall()
-        for action_id, library_id, when in added:
-            if library_id not in paused and self._armed.get(action_id) != when:
-                return self.sync()
-        return None
+        return any(
+            library_id not in paused and self._armed.get(action_id) != when
+            for action_id, library_id, when in added
+        )
 
     def _state(self) -> tuple:
         """Other connections' writes (SQLite's data_version) and the paused libraries."""
@@ -182,6 +189,29 @@ class Runner:
 
     def sync(self) -> int:
         """Bring the jobs in line with the database (after a reload, cancel, pause, resume)."""
+        steps = self._sync_steps(chunk=None)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    async def sync_gently(self) -> int:
+        """``sync`` for the running bot's refresh: the same outcome, with the event loop
+        given back every ``SYNC_CHUNK`` actions (100,000 pending took 0.3 s in one go, and
+        a post due meanwhile waited for it)."""
+        steps = self._sync_steps(chunk=SYNC_CHUNK)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+            await asyncio.sleep(0)
+
+    def _sync_steps(self, chunk: int | None) -> Generator[None, None, int]:
+        """The work of ``sync``, pausing (``yield``) after every ``chunk`` actions. While it
+        pauses, whatever fires, arms or disarms an action is newer than the rows read
+        before: those actions are left as the pause left them."""
         # Taken before reading: whatever changes after it shows at the next sync_if_changed.
         newest = self.db.execute("select coalesce(max(id), 0) from actions").fetchone()[0]
         self._synced = (*self._state(), newest)
@@ -189,26 +219,36 @@ class Runner:
         paused = {r["id"] for r in self.db["libraries"].rows_where("paused = 1")}
         wanted: dict[int, str] = {}
         late: list[int] = []
-        # This reads every pending action (100,000 for 1,000 libraries) at each refresh, on
-        # the event loop: only the columns it needs, as plain tuples.
+        # Every pending action (100,000 for 1,000 libraries), only the columns needed, as
+        # plain tuples; read at once, so that a pause leaves no statement open.
         pending = self.db.execute(
             "select id, library_id, kind, due_at, retry_at from actions where state = ? "
             "order by due_at",
             [PENDING],
-        )
-        for action_id, library_id, kind, due_at, retry_at in pending:
-            if library_id in paused:
-                continue
-            if self._too_late({"kind": kind, "due_at": due_at, "retry_at": retry_at}, now):
-                late.append(action_id)  # marked once the reading is over
-                continue
-            when = retry_at or due_at
-            wanted[action_id] = when
-            if self._armed.get(action_id) != when:
-                self._arm(action_id, when)
+        ).fetchall()
+        touched: set[int] = set()
+        step = chunk or len(pending) or 1
+        for first in range(0, len(pending), step):
+            for action_id, library_id, kind, due_at, retry_at in pending[first : first + step]:
+                if library_id in paused or action_id in touched:
+                    continue
+                if self._too_late({"kind": kind, "due_at": due_at, "retry_at": retry_at}, now):
+                    late.append(action_id)  # marked once the reading is over
+                    continue
+                when = retry_at or due_at
+                wanted[action_id] = when
+                if self._armed.get(action_id) != when:
+                    self._arm(action_id, when)
+            if chunk is not None and first + step < len(pending):
+                self._touched = touched
+                try:
+                    yield
+                finally:
+                    self._touched = None
         for action_id in late:
-            self._miss(self.db["actions"].get(action_id), now)
-        for action_id in set(self._armed) - set(wanted):
+            if action_id not in touched:
+                self._miss(self._action(action_id), now)
+        for action_id in set(self._armed) - set(wanted) - touched:
             self._disarm(action_id)
         return len(wanted)
 
@@ -222,9 +262,13 @@ class Runner:
             misfire_grace_time=None,  # lateness is judged by _too_late, from the database
         )
         self._armed[action_id] = when
+        if self._touched is not None:
+            self._touched.add(action_id)
 
     def _disarm(self, action_id: int) -> None:
         self._armed.pop(action_id, None)
+        if self._touched is not None:
+            self._touched.add(action_id)
         job = self.scheduler.get_job(str(action_id))
         if job is not None:
             job.remove()
@@ -246,6 +290,8 @@ class Runner:
     async def fire(self, action_id: int) -> None:
         """Claim and carry out one action (APScheduler calls this at its time)."""
         self._armed.pop(action_id, None)
+        if self._touched is not None:
+            self._touched.add(action_id)
         task = asyncio.current_task()
         if task:
             self._tasks.add(task)

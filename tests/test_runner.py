@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from core.clock import ManualClock
 from core.config_file import load_config
 from core.errors import AmbiguousOutcome, BadContent, RetryLater
 from core.storage import open_db
+from scheduler import runner as runner_module
 from scheduler.runner import Runner
 from tests.conftest import FakePlatform, write_config, write_event
 
@@ -74,6 +76,29 @@ async def test_due_action_is_published_once_with_snapshots_planned(world) -> Non
         platforms[("central", "vk")].posts[0].guid
         == platforms[("central", "vk")].posts[0].guid.strip()
     )
+
+
+async def test_a_gentle_sync_leaves_what_happened_during_its_pauses(world, monkeypatch) -> None:
+    """The refresh's sync gives the loop its turn every few actions: what fired or was
+    armed meanwhile is newer than the rows it read, and stays as it is."""
+    runner, db, clock, platforms, _ = world
+    monkeypatch.setattr(runner_module, "SYNC_CHUNK", 1)
+    ids = publish_ids(db)
+    assert runner.rearm() == 2
+    clock.current = DUE
+    syncing = asyncio.create_task(runner.sync_gently())
+    await asyncio.sleep(0)  # the sync has read both actions and handled one
+    assert not syncing.done()
+    for action_id in ids.values():  # both fire while it pauses
+        runner.scheduler.remove_job(str(action_id))  # as APScheduler does with a date job it runs
+        await runner.fire(action_id)
+    await syncing
+    assert all(runner.scheduler.get_job(str(i)) is None for i in ids.values())  # not re-armed
+    snapshots = [r["id"] for r in db["actions"].rows_where("kind = 'snapshot'")]
+    assert len(snapshots) == 2  # armed as each post went out, not disarmed by the sync
+    assert all(runner.scheduler.get_job(str(i)) is not None for i in snapshots)
+    assert runner.sync() == 2  # a sync now finds just the snapshots, as armed
+    assert len(platforms[("central", "vk")].posts) == 1
 
 
 async def test_rearm_applies_the_misfire_rule(world) -> None:
