@@ -189,24 +189,19 @@ class Runner:
 
     def sync(self) -> int:
         """Bring the jobs in line with the database (after a reload, cancel, pause, resume)."""
-        steps = self._sync_steps(chunk=None)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return done.value
+        steps = self._sync_steps(chunk=None)  # never pauses
+        while (armed := _advance(steps)) is None:
+            pass
+        return armed
 
     async def sync_gently(self) -> int:
         """``sync`` for the running bot's refresh: the same outcome, with the event loop
         given back every ``SYNC_CHUNK`` actions (100,000 pending took 0.3 s in one go, and
         a post due meanwhile waited for it)."""
         steps = self._sync_steps(chunk=SYNC_CHUNK)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                return done.value
+        while (armed := _advance(steps)) is None:
             await asyncio.sleep(0)
+        return armed
 
     def _sync_steps(self, chunk: int | None) -> Generator[None, None, int]:
         """The work of ``sync``, pausing (``yield``) after every ``chunk`` actions. While it
@@ -667,3 +662,12 @@ class Runner:
                 return False
             await asyncio.sleep(poll)
         return True
+
+
+def _advance(steps: Generator[None, None, int]) -> int | None:
+    """Run a sync to its next pause (None) or to its end (the count it returns)."""
+    try:
+        next(steps)
+    except StopIteration as done:
+        return done.value
+    return None
