@@ -584,5 +584,5 @@ def _long_poll_client() -> httpx.AsyncClient:
     """A client for one community's checks: its own one-connection pool (a pool shared by
     1,000 readers spends its time matching requests to connections), the TLS context shared."""
     if not _TLS:
-        _TLS.append(ssl.create_default_context())
+        _TLS.append(httpx.create_ssl_context())  # as httpx makes it: certifi's, or $SSL_CERT_FILE
     return httpx.AsyncClient(verify=_TLS[0])

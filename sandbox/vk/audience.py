@@ -61,16 +61,23 @@ def publish(
         postponed=publish_date is not None,
     )
     world.posts[(owner_id, record.id)] = record
-    if not record.postponed:
+    if record.postponed:
+        world.postponed[(owner_id, record.id)] = record
+    else:
         _announce_post(world, events, record)
     return record
 
 
 def publish_due(world: World, events: EventHub) -> None:
     """Publish postponed posts whose time has come, as VK does on its own."""
+    if not world.postponed:
+        return
     now = world.now()
-    for record in world.posts.values():
-        if record.postponed and not record.deleted and record.date <= now:
+    for key, record in list(world.postponed.items()):
+        if not record.postponed:  # published some other way meanwhile
+            del world.postponed[key]
+        elif not record.deleted and record.date <= now:
+            del world.postponed[key]
             record.postponed = False
             _announce_post(world, events, record)
 

@@ -287,6 +287,9 @@ class World:
     def clear(self) -> None:
         """Forget published things; keep people, tokens and the community."""
         self.posts: dict[tuple[int, int], Post] = {}
+        # The posts still postponed: each API call publishes those due, and a world of
+        # 100,000 posts must not be walked for that (VK's answer time does not grow so).
+        self.postponed: dict[tuple[int, int], Post] = {}
         self.photos: dict[tuple[int, int], Photo] = {}
         self.polls: dict[int, Poll] = {}
         self.videos: dict[tuple[int, int], Video] = {}
