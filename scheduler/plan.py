@@ -31,7 +31,7 @@ from core.model import (
     action_key,
 )
 from core.storage import CANCELLED, PENDING, SENDING, SENT, UNCERTAIN, to_db
-from core.texts import human_time, render_post
+from core.texts import PostFrame, human_time
 from scheduler.contest_plan import CONTEST_KINDS, expand_contest
 from scheduler.fields import Event
 from scheduler.giveaway_plan import GIVEAWAY_KINDS, expand_giveaway
@@ -105,25 +105,18 @@ def _expand(event: Event, config: Config) -> list[PlannedAction]:
     repeating = event.repeat is not None
     image = str(event.image) if event.image else None
     poll = _poll_payload(event)
+    language = config.language
+    frames = {network: PostFrame(event.kind, network, language) for network in event.networks}
+    reminders = {network: PostFrame("reminder", network, language) for network in event.networks}
     actions = []
     for at in times:
         # A repeating event's actions are keyed by local date, so moving the time moves them.
         suffix = f":{at.date().isoformat()}" if repeating else ""
-        context = {
-            "title": event.title,
-            "when": human_time(at, config.language),
-            "library": library.name,
-        }
+        context = {"title": event.title, "when": human_time(at, language), "library": library.name}
         for network in event.networks:
-            text = render_post(
-                event.kind, network, config.language, event.text_for(network), context
-            )
+            text = frames[network].render(event.text_for(network), context)
             check_length(event, network, text)
-            reminder = (
-                render_post("reminder", network, config.language, "", context)
-                if event.remind_before
-                else None
-            )
+            reminder = reminders[network].render("", context) if event.remind_before else None
             for target in targets(library, network):
                 payload = {"text": text, "image": image}
                 if poll:
