@@ -28,6 +28,7 @@ from scheduler.events import load_events
 from tests.conftest import TG_ENV, VK_COMMUNITY_ENV, VK_USER_ENV, write_config, write_event
 
 BEFORE = ManualClock(datetime(2026, 12, 1, tzinfo=UTC))
+COMING = "2030-12-06T18:00:00"  # for what is planned at the real time
 QUIZ = """kind = "quiz"
 library = "central"
 title = "Викторина"
@@ -150,16 +151,14 @@ def _good_and_bad(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **bad: str) -
     for variable in (TG_ENV, VK_USER_ENV, VK_COMMUNITY_ENV):
         monkeypatch.setenv(variable, "token")
     config = write_config(tmp_path, language="en")
-    write_event(tmp_path, "good")
+    write_event(tmp_path, "good", at=COMING)  # the CLI plans at the real time
     return config, write_event(tmp_path, "bad", **bad)
 
 
 def test_validate_names_a_huge_reminder_and_counts_the_good_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config, bad = _good_and_bad(
-        tmp_path, monkeypatch, at="2026-12-06T18:00:00", remind_before='["99999999999d"]'
-    )
+    config, bad = _good_and_bad(tmp_path, monkeypatch, at=COMING, remind_before='["99999999999d"]')
     result = CliRunner().invoke(main, ["validate", "-c", str(config)])
     assert result.exit_code == 1, result.output
     assert f"{bad}:7 [remind_before]: '99999999999d' is too long" in result.output
@@ -182,8 +181,8 @@ def test_whatever_one_file_raises_becomes_its_problem(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = load_config(write_config(tmp_path, language="en"))
-    write_event(tmp_path, "good")
-    bad = write_event(tmp_path, "bad", at="2026-12-06T18:00:00")
+    write_event(tmp_path, "good", at=COMING)
+    bad = write_event(tmp_path, "bad", at=COMING)
     parse = events.PARSERS["announcement"]
 
     def broken(fields, library):
