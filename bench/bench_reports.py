@@ -61,7 +61,8 @@ BASELINE = [
     "union all select x.event_id, f.occ, x.network, x.person, x.answers, x.answers "
     "from b_first f join quiz_results x on x.event_id = f.event_id where x.answers is not null "
     "union all select q.event_id, f.occ, q.network, q.person, count(*), count(*) "
-    "from b_first f join quiz_answers q on q.event_id = f.event_id where not exists ("
+    "from b_first f cross join quiz_questions qq on qq.event_id = f.event_id "
+    "join quiz_answers q on q.question_id = qq.id where not exists ("
     "select 1 from quiz_results x where x.event_id = q.event_id and x.network = q.network "
     "and x.answers is not null) group by q.event_id, q.network, q.person",
     "create temp table b_rowacts as select event_id, occ, network, sum(acts) as acts, "

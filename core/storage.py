@@ -471,6 +471,15 @@ def m014_alerts(db: sqlite_utils.Database) -> None:
     db["handovers"].create_index(["library_id", "post_id"])
 
 
+@migrations()
+def m015_lighter_answers(db: sqlite_utils.Database) -> None:
+    """Quiz answers keep only indexes led by the question: the one by event, network and
+    player cost half of each answer's insert (a live quiz takes thousands a minute), and
+    what read by it (standings, an unfinished quiz's players in reports) now goes through
+    the event's questions and the (question_id, person) index."""
+    db.execute("drop index if exists idx_quiz_answers_event_id_network_person")
+
+
 class ReadOnlyDatabase(BibliobotError):
     """The database cannot be written: its file, its folder or the disk is read-only."""
 

@@ -297,13 +297,15 @@ def pairs(conn) -> None:
         "  select b.n, i.person, count(*) as acts, sum(i.kind = 'answer') as answers "
         "  from temp._pubrow b join interactions i on i.publication_id = b.publication_id "
         "  where i.kind not in ('join', 'leave') group by b.n, i.person"
-        # A finished quiz's players with their answers (the results list every player),
-        # else the answers themselves.
+        # A finished quiz's players with their answers (the results list every player).
         "  union all select r.n, x.person, x.answers, x.answers from temp._quizrow r "
         "  join quiz_results x on x.event_id = r.event_id and x.network = r.network "
         "  where x.answers is not null"
+        # Else the answers, by the row's questions: CROSS JOIN keeps the rows outermost,
+        # so that a finished quiz is passed over before its answers are read.
         "  union all select r.n, q.person, count(*), count(*) from temp._quizrow r "
-        "  join quiz_answers q on q.event_id = r.event_id and q.network = r.network "
+        "  cross join quiz_questions qq on qq.event_id = r.event_id and qq.network = r.network "
+        "  join quiz_answers q on q.question_id = qq.id "
         "  where not exists (select 1 from quiz_results x where x.event_id = r.event_id "
         "  and x.network = r.network and x.answers is not null) "
         "  group by r.n, q.person"

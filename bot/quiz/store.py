@@ -56,7 +56,7 @@ class OpenQuestion:
         return self.spec.where == network_of(self.network).chat_place
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made for every answer of a live quiz, 3× as fast
 class Answer:
     """A player's scored answer to a question, as ``quiz_answers`` keeps it."""
 
@@ -303,7 +303,8 @@ def standings(db: sqlite_utils.Database, event_id: str, network: str) -> list[St
     rows = db.execute(
         "select person, coalesce(max(name), ''), sum(points), sum(correct), "
         "sum(case when correct then elapsed_ms else 0 end), min(id), count(*) "
-        "from quiz_answers where event_id = ? and network = ? group by person "
+        "from quiz_answers where question_id in (select id from quiz_questions "
+        "where event_id = ? and network = ?) group by person "
         "order by sum(points) desc, 5 asc, min(id) asc",
         [event_id, network],
     ).fetchall()
@@ -380,7 +381,8 @@ def forget_names(db: sqlite_utils.Database, library_id: str, before: datetime) -
         cleared = 0
         for event_id in events:
             cleared += db.execute(
-                "update quiz_answers set name = null where event_id = ? and name is not null",
+                "update quiz_answers set name = null where question_id in "
+                "(select id from quiz_questions where event_id = ?) and name is not null",
                 [event_id],
             ).rowcount
             db.execute("update quiz_results set name = null where event_id = ?", [event_id])
